@@ -1,0 +1,44 @@
+"""Fixtures for every suite: one database and one vhost per run, migrated for all services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from tests.support.servers import Servers, isolated_servers
+from tests.support.services import SERVICES, migrate_all, settings_for
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    with isolated_servers() as found:
+        asyncio.run(migrate_all(found))
+        yield found
+
+
+@pytest.fixture(scope="session")
+def service_env(servers: Servers) -> dict[str, str]:
+    """Environment for services started as processes against this run's servers."""
+    return {
+        **os.environ,
+        "PULSE_ENV": "test",
+        "PULSE_DATABASE_URL": servers.database_url,
+        "PULSE_AMQP_URL": servers.amqp_url,
+        "PULSE_LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+async def admin_db(servers: Servers) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(servers.database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+__all__ = ["SERVICES", "settings_for"]

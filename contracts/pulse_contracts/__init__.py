@@ -1,0 +1,28 @@
+"""Pulse's wire contracts: the event envelope, every event and command, and shared value types."""
+
+from . import alerts, catalog, numbers, posts
+from .envelope import (
+    REGISTRY,
+    ContractError,
+    ContractModel,
+    Envelope,
+    EventData,
+    make_event,
+    parse_event,
+    utcnow,
+)
+
+__all__ = [
+    "REGISTRY",
+    "ContractError",
+    "ContractModel",
+    "Envelope",
+    "EventData",
+    "alerts",
+    "catalog",
+    "make_event",
+    "numbers",
+    "parse_event",
+    "posts",
+    "utcnow",
+]

@@ -1,0 +1,144 @@
+"""The HTTP basics every service shares: request ids, errors, health, readiness, metrics, docs."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from uuid import uuid4
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from .errors import ApiError, install_error_handlers
+from .logging import CORRELATION_KEY
+
+ReadyCheck = Callable[[], Awaitable[None]]
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class Metrics:
+    """One registry per app instance: no module-level mutable state."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.http_requests = Counter(
+            "pulse_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.http_latency = Histogram(
+            "pulse_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
+        self.messages = Counter(
+            "pulse_messages", "Messages handled", ["queue", "outcome"], registry=self.registry
+        )
+        self.service = service
+
+
+class _RequestContext(BaseHTTPMiddleware):
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        super().__init__(app)
+        self._metrics = metrics
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        request_id = request.headers.get(REQUEST_ID_HEADER) or str(uuid4())
+        request_id = request_id[:200]
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(**{CORRELATION_KEY: request_id}):
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        self._metrics.http_requests.labels(request.method, path, str(response.status_code)).inc()
+        self._metrics.http_latency.labels(path).observe(time.perf_counter() - started)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+def create_http_app(
+    *,
+    title: str,
+    metrics: Metrics,
+    ready_checks: list[ReadyCheck],
+    asyncapi: Callable[[], dict[str, Any]],
+    lifespan: Any,
+) -> FastAPI:
+    app = FastAPI(title=title, lifespan=lifespan, docs_url="/docs", openapi_url="/openapi.json")
+    install_error_handlers(app)
+    app.add_middleware(_RequestContext, metrics=metrics)
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": metrics.service}
+
+    @router.get("/ready")
+    async def ready() -> JSONResponse:
+        problems = []
+        for check in ready_checks:
+            try:
+                await check()
+            except Exception as exc:  # readiness reports the failure instead of raising it
+                problems.append(f"{getattr(check, '__name__', 'check')}: {exc}")
+        if problems:
+            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @router.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/docs/asyncapi")
+    async def asyncapi_document() -> dict[str, Any]:
+        return asyncapi()
+
+    app.include_router(router)
+    return app
+
+
+def service_token_guard(expected: str) -> Callable[..., Awaitable[None]]:
+    """Dependency for internal routes: a shared service token header, compared in constant time."""
+
+    async def guard(
+        x_pulse_service_token: Annotated[str | None, Header()] = None,
+    ) -> None:
+        if not x_pulse_service_token or not hmac.compare_digest(
+            x_pulse_service_token.encode(), expected.encode()
+        ):
+            raise ApiError(401, "internal route: missing or wrong X-Pulse-Service-Token")
+
+    return guard
+
+
+def internal_router(expected_token: str, **kwargs: Any) -> APIRouter:
+    return APIRouter(dependencies=[Depends(service_token_guard(expected_token))], **kwargs)
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The raw body, refusing with 413 as soon as it passes `max_bytes` (no unbounded buffering)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise ApiError(413, f"body is {declared} bytes; the limit is {max_bytes}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise ApiError(413, f"body exceeds the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

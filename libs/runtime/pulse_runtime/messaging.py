@@ -1,0 +1,90 @@
+"""Broker construction and thin subscribers: validate the envelope, bind the correlation id,
+call the handler.
+
+A body no contract accepts is rejected straight to the DLQ with the reason logged; any other
+handler failure is nacked and redelivered until the queue's delivery limit dead-letters it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from faststream import AckPolicy
+from faststream.exceptions import RejectMessage
+from faststream.rabbit import Channel, RabbitBroker
+from faststream.rabbit.annotations import RabbitMessage
+
+from pulse_contracts import ContractError, Envelope, EventData, parse_event
+
+from .logging import CORRELATION_KEY, get_logger
+from .topology import QueueSpec
+
+log = get_logger(__name__)
+
+EventHandler = Callable[[Envelope[EventData]], Awaitable[None]]
+RawHandler = Callable[[bytes, dict[str, Any], str | None], Awaitable[None]]
+
+
+def create_broker(amqp_url: str, *, prefetch: int = 32) -> RabbitBroker:
+    return RabbitBroker(
+        amqp_url,
+        default_channel=Channel(prefetch_count=prefetch),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        logger=None,  # our own structured lines below; per-message framework logs cost throughput
+    )
+
+
+def subscribe_events(broker: RabbitBroker, spec: QueueSpec, handle: EventHandler) -> None:
+    """Consume envelopes from `spec`'s queue into `handle` (one call per delivered message)."""
+
+    @broker.subscriber(
+        spec.queue(),
+        spec.exchange,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{spec.name}:consume",
+        description=f"Events bound by '{spec.binding}' on {spec.exchange.name}",
+    )
+    async def consume(msg: RabbitMessage) -> None:
+        try:
+            envelope = parse_event(msg.body)
+        except ContractError as exc:
+            log.error(
+                "message rejected to DLQ",
+                queue=spec.name,
+                reason=str(exc),
+                message_id=msg.message_id,
+            )
+            raise RejectMessage from exc
+        with structlog.contextvars.bound_contextvars(
+            **{CORRELATION_KEY: envelope.correlation_id},
+            event_type=envelope.type,
+            event_id=str(envelope.event_id),
+        ):
+            try:
+                await handle(envelope)
+            except Exception:
+                log.exception("handler failed; message will be redelivered", queue=spec.name)
+                raise
+
+
+def subscribe_raw(broker: RabbitBroker, spec: QueueSpec, handle: RawHandler) -> None:
+    """Consume non-envelope bodies (n8n's ingest items) with their headers."""
+
+    @broker.subscriber(
+        spec.queue(),
+        spec.exchange,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{spec.name}:consume",
+        description=f"Raw messages bound by '{spec.binding}' on {spec.exchange.name}",
+    )
+    async def consume(msg: RabbitMessage) -> None:
+        with structlog.contextvars.bound_contextvars(
+            **{CORRELATION_KEY: msg.correlation_id or msg.message_id or ""}
+        ):
+            try:
+                await handle(msg.body, dict(msg.headers or {}), msg.message_id)
+            except Exception:
+                log.exception("handler failed; message will be redelivered", queue=spec.name)
+                raise

@@ -1,0 +1,172 @@
+"""Transactional outbox: events commit with the state change, and a relay publishes them.
+
+The relay is woken by LISTEN/NOTIFY (no polling delay), claims rows with FOR UPDATE SKIP
+LOCKED so replicas can run side by side, publishes them concurrently with publisher confirms,
+and deletes them only after every confirm arrived. While the broker is down it backs off and
+retries; the rows wait in the table, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from typing import Any
+
+import asyncpg
+from faststream.rabbit import RabbitBroker
+
+from pulse_contracts import Envelope
+
+from .db import Connection
+from .logging import get_logger
+from .topology import EVENTS
+
+log = get_logger(__name__)
+
+
+def notify_channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+async def add_to_outbox(
+    conn: Connection,
+    schema: str,
+    envelope: Envelope[Any],
+    *,
+    routing_key: str | None = None,
+    exchange: str = EVENTS.name,
+) -> None:
+    """Queue `envelope` for publishing; call inside the transaction of the state change."""
+    await add_many_to_outbox(conn, schema, [envelope], routing_key=routing_key, exchange=exchange)
+
+
+async def add_many_to_outbox(
+    conn: Connection,
+    schema: str,
+    envelopes: list[Envelope[Any]],
+    *,
+    routing_key: str | None = None,
+    exchange: str = EVENTS.name,
+) -> None:
+    if not envelopes:
+        return
+    await conn.executemany(
+        f"INSERT INTO {schema}.outbox (event_id, exchange, routing_key, correlation_id, body) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        [
+            (
+                env.event_id,
+                exchange,
+                routing_key or env.type,
+                env.correlation_id,
+                env.model_dump_json().encode(),
+            )
+            for env in envelopes
+        ],
+    )
+    # Delivered at commit, so the relay never wakes for a row it cannot see yet.
+    await conn.execute("SELECT pg_notify($1, '')", notify_channel(schema))
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        broker: RabbitBroker,
+        schema: str,
+        *,
+        dsn: str,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+        publish_timeout: float = 10.0,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._pool = pool
+        self._broker = broker
+        self._schema = schema
+        self._dsn = dsn
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._publish_timeout = publish_timeout
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        listener = await self._listen()
+        failures = 0
+        try:
+            while True:
+                try:
+                    sent = await self.publish_pending()
+                    failures = 0
+                except Exception as exc:
+                    # Broker down, confirm refused or database away: the rows stay pending and
+                    # the next attempt publishes them; logged, not swallowed.
+                    failures += 1
+                    delay = min(self._max_backoff, 0.05 * 2**failures) * random.uniform(0.5, 1.0)
+                    log.warning(
+                        "outbox publish failed; retrying",
+                        schema=self._schema,
+                        error=repr(exc),
+                        retry_in_s=round(delay, 3),
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                if sent >= self._batch_size:
+                    continue  # more may be waiting
+                if listener is None or listener.is_closed():
+                    listener = await self._listen()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+                self._wake.clear()
+        finally:
+            if listener is not None and not listener.is_closed():
+                await listener.close()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        try:
+            conn = await asyncpg.connect(self._dsn)
+            await conn.add_listener(notify_channel(self._schema), lambda *_: self._wake.set())
+            return conn
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("outbox LISTEN unavailable; polling", error=repr(exc))
+            return None
+
+    async def publish_pending(self) -> int:
+        """Publish one claimed batch; returns how many rows were published and removed."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT id, event_id, exchange, routing_key, correlation_id, body "
+                f"FROM {self._schema}.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            await asyncio.gather(*(self._publish(row) for row in rows))
+            await conn.execute(
+                f"DELETE FROM {self._schema}.outbox WHERE id = ANY($1::bigint[])",
+                [row["id"] for row in rows],
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, row: asyncpg.Record) -> None:
+        await self._broker.publish(
+            bytes(row["body"]),
+            exchange=row["exchange"],
+            routing_key=row["routing_key"],
+            message_id=str(row["event_id"]),
+            correlation_id=row["correlation_id"],
+            content_type="application/json",
+            persist=True,
+            timeout=self._publish_timeout,
+        )
+
+
+async def outbox_backlog(pool: asyncpg.Pool, schema: str) -> int:
+    return int(await pool.fetchval(f"SELECT count(*) FROM {schema}.outbox"))

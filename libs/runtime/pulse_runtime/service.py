@@ -1,0 +1,175 @@
+"""What every service's composition root shares: resources owned by a lifespan, supervised
+background loops, and the `serve` / `migrate` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI
+from faststream.rabbit import RabbitBroker
+from faststream.specification import AsyncAPI
+
+from .db import create_pool, ping
+from .http import Metrics, create_http_app
+from .logging import configure_logging, get_logger
+from .messaging import create_broker
+from .migrations import migrate_service
+from .outbox import OutboxRelay
+from .settings import ServiceSettings
+from .topology import QueueSpec, declare_topology
+
+log = get_logger(__name__)
+
+Loop = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+@dataclass
+class ServiceRuntime:
+    """Owns a service's pool, broker, outbox relay and loops for the lifetime of the app."""
+
+    settings: ServiceSettings
+    queues: list[QueueSpec]
+    broker: RabbitBroker = field(init=False)
+    metrics: Metrics = field(init=False)
+    _pool: asyncpg.Pool | None = field(default=None, init=False)
+    relay: OutboxRelay | None = field(default=None, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.broker = create_broker(self.settings.amqp_url, prefetch=self.settings.prefetch)
+        self.metrics = Metrics(self.settings.service)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the service has not started: no database pool yet")
+        return self._pool
+
+    @property
+    def schema(self) -> str:
+        return self.settings.db_schema
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def start(self, loops: list[tuple[str, Loop]]) -> None:
+        s = self.settings
+        self._pool = await create_pool(s.dsn, min_size=s.pool_min_size, max_size=s.pool_max_size)
+        await self.broker.connect()
+        # DLQs and bindings first, so a subscriber never consumes from a queue that cannot
+        # dead-letter yet.
+        await declare_topology(self.broker, self.queues)
+        await self.broker.start()
+        self.relay = OutboxRelay(self._pool, self.broker, s.db_schema, dsn=s.dsn)
+        relay = self.relay
+        self.spawn("outbox-relay", lambda _: relay.run())
+        for name, loop in loops:
+            self.spawn(name, loop)
+        log.info("service started", port=s.port)
+
+    def spawn(self, name: str, loop: Loop) -> None:
+        self._tasks.append(asyncio.create_task(self._supervise(name, loop), name=name))
+
+    async def _supervise(self, name: str, loop: Loop) -> None:
+        """A loop that crashes is logged and restarted with backoff, never silently lost."""
+        failures = 0
+        while True:
+            try:
+                await loop(self)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                delay = min(10.0, 0.1 * 2**failures) * random.uniform(0.5, 1.0)
+                log.exception("background loop crashed; restarting", loop=name, retry_in_s=delay)
+                await asyncio.sleep(delay)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.broker.stop()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def check_database(self) -> None:
+        await ping(self.pool)
+
+    async def check_broker(self) -> None:
+        if not await self.broker.ping(timeout=1.0):
+            raise ConnectionError("broker not connected")
+
+    def asyncapi(self) -> dict[str, Any]:
+        spec = AsyncAPI(self.broker, title=f"pulse-{self.settings.service}", version="1.0.0")
+        document: dict[str, Any] = spec.to_specification().to_jsonable()
+        return document
+
+    def http_app(self, title: str, loops: list[tuple[str, Loop]]) -> FastAPI:
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start(loops)
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        return create_http_app(
+            title=title,
+            metrics=self.metrics,
+            ready_checks=[self.check_database, self.check_broker],
+            asyncapi=self.asyncapi,
+            lifespan=lifespan,
+        )
+
+
+async def migrate(settings: ServiceSettings, migrations_dir: Path) -> list[str]:
+    password = settings.database_password.get_secret_value() if settings.database_password else None
+    return await migrate_service(
+        admin_dsn=settings.database_url,
+        dsn=settings.dsn,
+        role=settings.role,
+        schema=settings.db_schema,
+        directory=migrations_dir,
+        password=password,
+    )
+
+
+def service_main(
+    settings_cls: type[ServiceSettings],
+    create_app: Callable[[ServiceSettings], FastAPI],
+    migrations_dir: Path,
+    argv: list[str] | None = None,
+) -> None:
+    """`pulse-<service> [serve|migrate]`: serve runs the app, migrate applies its schema."""
+    parser = argparse.ArgumentParser(prog=f"pulse-{settings_cls.service}")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    settings = settings_cls.load()
+    configure_logging(settings.service, settings.log_level)
+    if args.command == "migrate":
+        applied = asyncio.run(migrate(settings, migrations_dir))
+        print(f"{settings.service}: {len(applied)} migration(s) applied")
+        return
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )

@@ -1,0 +1,105 @@
+"""One settings class per service, read from the environment with per-service overrides."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar, Literal, Self
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SERVICE_TOKEN = "dev-service-token"  # noqa: S105 - refused outside development
+
+
+class ServiceSettings(BaseSettings):
+    """Shared keys come from `PULSE_<KEY>`; `PULSE_<SERVICE>_<KEY>` overrides them per service.
+
+    So one `.env` runs everything locally while ops can point any service at its own database
+    or broker without code changes.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PULSE_", extra="ignore")
+
+    service: ClassVar[str] = "pulse"
+    default_port: ClassVar[int] = 8000
+
+    env: Literal["development", "test", "production"] = "production"
+    # The cluster URL: used to derive the service's own DSN (its role as user) and, for
+    # migrations, as the administrator connection that creates the role and schema.
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/pulse"
+    service_database_url: str | None = None  # PULSE_<SERVICE>_DATABASE_URL
+    database_password: SecretStr | None = None  # password of the service role, when not trust auth
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    service_token: SecretStr = SecretStr(DEV_SERVICE_TOKEN)
+    host: str = "127.0.0.1"
+    port: int = 0
+    log_level: str = "INFO"
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    prefetch: int = 32
+
+    @classmethod
+    def load(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Self:
+        env = os.environ if environ is None else environ
+        prefix = f"PULSE_{cls.service.upper()}_"
+        specific: dict[str, Any] = {}
+        for name in cls.model_fields:
+            key = f"{prefix}{name.upper()}"
+            if key in env:
+                specific[name] = env[key]
+        if f"{prefix}DATABASE_URL" in env:
+            specific["service_database_url"] = env[f"{prefix}DATABASE_URL"]
+            specific.pop("database_url", None)
+        return cls(**{**specific, **overrides})
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Self:
+        if self.env == "production" and (
+            self.service_token.get_secret_value() in ("", DEV_SERVICE_TOKEN)
+        ):
+            raise ValueError(
+                "PULSE_SERVICE_TOKEN must be set to a real secret outside development "
+                "(set PULSE_ENV=development for local runs)"
+            )
+        if self.port == 0:
+            self.port = self.default_port
+        return self
+
+    @property
+    def db_schema(self) -> str:
+        return self.service
+
+    @property
+    def role(self) -> str:
+        return f"pulse_{self.service}"
+
+    @property
+    def dsn(self) -> str:
+        """The service's own connection: its role, so it can write only its own schema."""
+        if self.service_database_url:
+            return self.service_database_url
+        password = self.database_password.get_secret_value() if self.database_password else None
+        return with_user(self.database_url, self.role, password)
+
+
+def with_user(url: str, user: str, password: str | None = None) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = quote(user, safe="")
+    if password:
+        netloc += ":" + quote(password, safe="")
+    netloc += "@" + host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def with_vhost(url: str, vhost: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))

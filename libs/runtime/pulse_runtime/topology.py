@@ -1,0 +1,152 @@
+"""The broker topology, declared from this one source at start-up and exported for ops.
+
+`python -m pulse_runtime.topology` prints deploy/rabbitmq/definitions.json.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+
+if TYPE_CHECKING:
+    from faststream.rabbit.schemas.queue import QuorumQueueArgs
+
+EVENTS = RabbitExchange("pulse.events", type=ExchangeType.TOPIC, durable=True)
+INGEST = RabbitExchange("pulse.ingest", type=ExchangeType.TOPIC, durable=True)
+DLX = RabbitExchange("pulse.dlx", type=ExchangeType.DIRECT, durable=True)
+EXCHANGES = (EVENTS, INGEST, DLX)
+
+DEFAULT_DELIVERY_LIMIT = 5
+INGEST_ROUTING_KEY = "ingest.posts"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """One consumer group's durable quorum queue `<service>.<purpose>` and its DLQ."""
+
+    name: str
+    binding: str
+    exchange: RabbitExchange = EVENTS
+    delivery_limit: int = DEFAULT_DELIVERY_LIMIT
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}.dlq"
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {
+            "x-delivery-limit": self.delivery_limit,
+            "x-dead-letter-exchange": DLX.name,
+            # Route by queue name so each queue's dead letters land in its own DLQ.
+            "x-dead-letter-routing-key": self.name,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
+
+    def queue(self) -> RabbitQueue:
+        # The x-dead-letter-routing-key argument is valid for quorum queues but absent from
+        # FastStream's QuorumQueueArgs TypedDict, hence the cast.
+        arguments = cast("QuorumQueueArgs", self.arguments)
+        queue: RabbitQueue = RabbitQueue(
+            self.name, queue_type=QueueType.QUORUM, routing_key=self.binding, arguments=arguments
+        )
+        return queue
+
+    def dlq(self) -> RabbitQueue:
+        queue: RabbitQueue = RabbitQueue(
+            self.dlq_name, queue_type=QueueType.QUORUM, routing_key=self.name
+        )
+        return queue
+
+
+# Every consumer queue of every service. Replicas of a service compete on the same queue.
+QUEUES: dict[str, QueueSpec] = {
+    spec.name: spec
+    for spec in (
+        QueueSpec("ingest.catalog", "catalog.#"),
+        QueueSpec("ingest.items", INGEST_ROUTING_KEY, exchange=INGEST),
+        QueueSpec("ingest.fetch.high", "ingest.fetch.high"),
+        QueueSpec("ingest.fetch.low", "ingest.fetch.low"),
+        QueueSpec("aggregator.catalog", "catalog.#"),
+        QueueSpec("aggregator.posts", "post.pulled"),
+        QueueSpec("alerter.catalog", "catalog.#"),
+        QueueSpec("alerter.kpi", "kpi.updated"),
+        QueueSpec("alerter.posts", "post.*"),
+        QueueSpec("share.catalog", "catalog.#"),
+        QueueSpec("share.kpi", "kpi.updated"),
+    )
+}
+
+
+async def declare_topology(broker: RabbitBroker, specs: list[QueueSpec]) -> None:
+    """Exchanges, and each queue's DLQ before the queue itself (so nothing dead-letters to void)."""
+    for exchange in EXCHANGES:
+        await broker.declare_exchange(exchange)
+    dlx = await broker.declare_exchange(DLX)
+    for spec in specs:
+        dlq = await broker.declare_queue(spec.dlq())
+        await dlq.bind(dlx, routing_key=spec.name)
+        queue = await broker.declare_queue(spec.queue())
+        await queue.bind(await broker.declare_exchange(spec.exchange), routing_key=spec.binding)
+
+
+def definitions(vhost: str = "/") -> dict[str, Any]:
+    """RabbitMQ definitions (management import format) for the whole topology."""
+    exchanges: list[dict[str, Any]] = [
+        {
+            "name": ex.name,
+            "vhost": vhost,
+            "type": ex.type.value,
+            "durable": True,
+            "auto_delete": False,
+            "internal": False,
+            "arguments": {},
+        }
+        for ex in EXCHANGES
+    ]
+    queues: list[dict[str, Any]] = []
+    bindings: list[dict[str, Any]] = []
+    for spec in QUEUES.values():
+        queues.append(_queue_def(spec.dlq_name, {"x-queue-type": "quorum"}, vhost))
+        queues.append(_queue_def(spec.name, {"x-queue-type": "quorum", **spec.arguments}, vhost))
+        bindings.append(_binding(DLX.name, spec.dlq_name, spec.name, vhost))
+        bindings.append(_binding(spec.exchange.name, spec.name, spec.binding, vhost))
+    return {
+        "vhosts": [{"name": vhost}],
+        "exchanges": exchanges,
+        "queues": queues,
+        "bindings": bindings,
+    }
+
+
+def _queue_def(name: str, arguments: dict[str, Any], vhost: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "vhost": vhost,
+        "durable": True,
+        "auto_delete": False,
+        "arguments": arguments,
+    }
+
+
+def _binding(source: str, queue: str, key: str, vhost: str) -> dict[str, Any]:
+    return {
+        "source": source,
+        "vhost": vhost,
+        "destination": queue,
+        "destination_type": "queue",
+        "routing_key": key,
+        "arguments": {},
+    }
+
+
+def main() -> None:
+    print(json.dumps(definitions(), indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""aggregator's internal read routes: numbers for the gateway and share service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Query
+
+from pulse_contracts import utcnow
+from pulse_contracts.numbers import CampaignNumbers
+from pulse_runtime.errors import ApiError
+from pulse_runtime.http import internal_router
+
+from . import repository
+from .domain import compare_campaigns, extend_to, influencer_series
+
+PoolGetter = Callable[[], asyncpg.Pool]
+
+
+def internal_reads(pool: PoolGetter, service_token: str) -> APIRouter:
+    router = internal_router(service_token, prefix="/internal/orgs/{org_id}", tags=["internal"])
+
+    async def numbers(org_id: UUID, campaign_id: UUID) -> CampaignNumbers:
+        async with pool().acquire() as conn:
+            doc = await repository.get_numbers(conn, org_id=org_id, campaign_id=campaign_id)
+        if doc is None:
+            raise ApiError(404, f"no numbers for campaign {campaign_id}")
+        return extend_to(doc, utcnow())
+
+    @router.get("/campaigns/{campaign_id}/numbers")
+    async def campaign_numbers(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
+        """The whole number document, brought forward to now (timeline, series tail)."""
+        return (await numbers(org_id, campaign_id)).model_dump(mode="json")
+
+    @router.get("/campaigns/{campaign_id}/kpis")
+    async def campaign_kpis(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
+        return (await numbers(org_id, campaign_id)).campaign.model_dump(mode="json")
+
+    @router.get("/campaigns/{campaign_id}/bookings")
+    async def bookings(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
+        doc = await numbers(org_id, campaign_id)
+        return {"items": [b.model_dump(mode="json") for b in doc.bookings], "next_cursor": None}
+
+    @router.get("/campaigns/{campaign_id}/posts")
+    async def posts(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
+        doc = await numbers(org_id, campaign_id)
+        return {"items": [p.model_dump(mode="json") for p in doc.posts], "next_cursor": None}
+
+    @router.get("/campaigns/{campaign_id}/platforms")
+    async def platforms(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
+        doc = await numbers(org_id, campaign_id)
+        return {"items": [p.model_dump(mode="json") for p in doc.platforms]}
+
+    @router.get("/campaigns/{campaign_id}/daily")
+    async def daily(
+        org_id: UUID, campaign_id: UUID, influencer_id: UUID | None = None
+    ) -> dict[str, Any]:
+        """The daily series; with `influencer_id`, over that creator's posts only."""
+        doc = await numbers(org_id, campaign_id)
+        if influencer_id is None:
+            return {"items": [d.model_dump(mode="json") for d in doc.daily]}
+        async with pool().acquire() as conn:
+            inputs = await repository.load_inputs(conn, campaign_id, influencer_id=influencer_id)
+        if inputs.campaign is None:
+            return {"items": []}
+        series = influencer_series(
+            campaign=inputs.campaign,
+            influencer_id=influencer_id,
+            bookings=inputs.bookings,
+            posts=inputs.posts,
+            closes=inputs.closes,
+            latest=inputs.latest,
+            now=utcnow(),
+        )
+        return {"items": [d.model_dump(mode="json") for d in series]}
+
+    @router.get("/campaigns")
+    async def campaign_summaries(
+        org_id: UUID, ids: Annotated[str, Query(max_length=20_000)]
+    ) -> dict[str, Any]:
+        """Campaign KPI summaries for the given comma-separated ids (missing ones are omitted)."""
+        wanted = _ids(ids)
+        async with pool().acquire() as conn:
+            docs = await repository.list_numbers(conn, org_id=org_id, campaign_ids=wanted)
+        now = utcnow()
+        return {"items": [extend_to(d, now).campaign.model_dump(mode="json") for d in docs]}
+
+    @router.get("/compare")
+    async def compare(org_id: UUID, ids: str) -> dict[str, Any]:
+        wanted = _ids(ids)
+        if not 2 <= len(wanted) <= 3:
+            raise ApiError(422, "compare takes 2 or 3 campaign ids", details=[{"path": "ids"}])
+        docs = [await numbers(org_id, campaign_id) for campaign_id in wanted]
+        return compare_campaigns(docs).model_dump(mode="json")
+
+    return router
+
+
+def _ids(raw: str) -> list[UUID]:
+    try:
+        return [UUID(part) for part in raw.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ApiError(422, f"ids must be comma-separated UUIDs: {exc}") from exc

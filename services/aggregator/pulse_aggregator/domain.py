@@ -1,0 +1,646 @@
+"""Campaign numbers from samples (design/kpis.md): KPIs, daily series, compare — pure, no I/O."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
+from uuid import UUID
+
+from pulse_contracts.envelope import ContractModel
+from pulse_contracts.numbers import (
+    BookingNumbers,
+    CampaignFigures,
+    CampaignNumbers,
+    DailyPoint,
+    LatestCounters,
+    PlatformSplit,
+    PostNumbers,
+)
+from pulse_contracts.values import CampaignStatus, Platform
+
+# The series runs on for a week after the end date: posts keep collecting views after a campaign.
+SERIES_TAIL = timedelta(days=7)
+_ONE_DAY = timedelta(days=1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRef:
+    id: UUID
+    org_id: UUID
+    client_id: UUID
+    name: str
+    status: CampaignStatus
+    start_date: date
+    end_date: date
+    budget_cents: int | None
+    currency: str
+    committed_views: int | None
+    committed_engagement: int | None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRef:
+    id: UUID
+    campaign_id: UUID
+    influencer_id: UUID | None
+    fee_cents: int
+    committed_views: int | None
+    committed_engagement: int | None
+    committed_posts: int | None
+    min_engagement_rate: float | None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PostRef:
+    id: UUID
+    booking_id: UUID
+    campaign_id: UUID
+    platform: Platform
+    url: str | None = None
+    posted_at: datetime | None = None
+    caption: str | None = None
+    thumb_url: str | None = None
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One sample of a post: cumulative counters at `observed_at`; None = not exposed."""
+
+    post_id: UUID
+    observed_at: datetime
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    reach: int | None = None
+    estimated: bool = False
+
+
+# --- samples ----------------------------------------------------------------------------------
+
+
+def _order_key(p: Point) -> tuple[datetime, int, tuple[int, ...], bool]:
+    # None sorts below 0 in the tie-break tuple so a measured 0 and "n/a" never compare equal;
+    # a measured sample beats an estimate at a full tie.
+    counters = tuple(
+        -1 if c is None else c for c in (p.views, p.likes, p.comments, p.shares, p.saves, p.reach)
+    )
+    return (p.observed_at, p.views or 0, counters, not p.estimated)
+
+
+def newer(a: Point, b: Point) -> bool:
+    """Whether `a` replaces `b` as the latest: later observed_at, then more views, then counters.
+
+    A strict total order on distinct points, so folding samples through it gives the same
+    latest whatever order (and however many duplicates) they arrive in.
+    """
+    return _order_key(a) > _order_key(b)
+
+
+def engagement(p: Point) -> int:
+    """likes + comments + shares + saves, with "n/a" counted as 0."""
+    return (p.likes or 0) + (p.comments or 0) + (p.shares or 0) + (p.saves or 0)
+
+
+def day_of(ts: datetime) -> date:
+    """The UTC date of `ts` (a naive datetime is taken to be UTC already)."""
+    if ts.tzinfo is None:
+        return ts.date()
+    return ts.astimezone(UTC).date()
+
+
+# --- rounding and ratios ----------------------------------------------------------------------
+
+
+def _round2(value: Fraction) -> float:
+    # Half up (away from zero, like Decimal's ROUND_HALF_UP) on the exact rational, so 12.345
+    # becomes 12.35; float() of n/100 is then the same double as float(Decimal("n.nn")).
+    units = math.floor(abs(value) * 100 + Fraction(1, 2))
+    return float(Fraction(units if value >= 0 else -units, 100))
+
+
+def _ratio(numerator: int, denominator: int | None, scale: int = 1) -> float | None:
+    """scale × numerator / denominator rounded to 2 decimals; None on a null or zero denominator."""
+    if not denominator:
+        return None
+    return _round2(Fraction(numerator * scale, denominator))
+
+
+def pct(actual: int, committed: int | None) -> float | None:
+    """100 × actual / committed, 2 decimals half up; None when committed is None or 0."""
+    return _ratio(actual, committed, 100)
+
+
+def engagement_rate(actual_engagement: int, actual_views: int) -> float | None:
+    """100 × engagement / views; None without views."""
+    return _ratio(actual_engagement, actual_views, 100)
+
+
+def cpm(fee_cents: int, actual_views: int) -> float | None:
+    """(fee_cents / 100) / views × 1000, in the currency's units; None without views."""
+    return _ratio(fee_cents * 10, actual_views)
+
+
+def cpe(fee_cents: int, actual_engagement: int) -> float | None:
+    """(fee_cents / 100) / engagement, in the currency's units; None without engagement."""
+    return _ratio(fee_cents, actual_engagement * 100)
+
+
+def kpi_pct(*pcts: float | None) -> float | None:
+    """The weakest commitment: the smallest non-null pct, None when there is none."""
+    present = [p for p in pcts if p is not None]
+    return min(present) if present else None
+
+
+def _midnight(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=UTC)
+
+
+def timeline_pct(start_date: date, end_date: date, now: datetime) -> float | None:
+    """100 × clamp((now − start) / (end − start), 0, 1), 2 decimals half up.
+
+    start is start_date 00:00 UTC and end is the day after end_date 00:00 UTC (the end date is
+    included). None when end_date is before start_date: there is no timeline to measure.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    start = _midnight(start_date)
+    total_us = (_midnight(end_date + _ONE_DAY) - start) // _MICROSECOND
+    if total_us <= 0:
+        return None
+    # Integer microseconds keep the ratio exact, so the .xx5 cases round half up as written.
+    elapsed_us = min(max((now - start) // _MICROSECOND, 0), total_us)
+    return _round2(Fraction(elapsed_us * 100, total_us))
+
+
+# --- daily series -----------------------------------------------------------------------------
+
+
+def _closes_by_day(points: Iterable[Point]) -> dict[date, Point]:
+    """The latest point of each UTC day; tolerant of duplicates and several points per day."""
+    by_day: dict[date, Point] = {}
+    for p in points:
+        d = day_of(p.observed_at)
+        held = by_day.get(d)
+        if held is None or newer(p, held):
+            by_day[d] = p
+    return by_day
+
+
+def daily_series(
+    start_date: date,
+    end_date: date,
+    today: date,
+    closes: Mapping[UUID, Sequence[Point]],
+) -> list[DailyPoint]:
+    """The daily series from start_date to min(today, end_date + 7 days) (kpis.md).
+
+    `closes[post_id]` are the post's daily closes in any order. Each close changes the
+    cumulative sums from its own day on, so the series is built from per-day differences and a
+    prefix sum: O(closes + days), never closes × days. A close before start_date lands on day
+    one, which is how an early sample counts in day one's cum.
+    """
+    last = min(today, end_date + SERIES_TAIL)
+    if last < start_date:
+        return []
+    n_days = (last - start_date).days + 1
+    views_step = [0] * n_days
+    engagement_step = [0] * n_days
+    live_step = [0] * n_days
+    for points in closes.values():
+        by_day = _closes_by_day(points)
+        prev_views = prev_engagement = 0
+        live = False
+        for d in sorted(by_day):
+            index = max((d - start_date).days, 0)
+            if index >= n_days:
+                break
+            close = by_day[d]
+            views, eng = close.views or 0, engagement(close)
+            views_step[index] += views - prev_views
+            engagement_step[index] += eng - prev_engagement
+            prev_views, prev_engagement = views, eng
+            if not live:
+                live_step[index] += 1
+                live = True
+    series: list[DailyPoint] = []
+    views_cum = engagement_cum = posts_live = 0
+    for index in range(n_days):
+        views_cum += views_step[index]
+        engagement_cum += engagement_step[index]
+        posts_live += live_step[index]
+        series.append(
+            DailyPoint(
+                date=start_date + timedelta(days=index),
+                views_cum=views_cum,
+                # cum(d) − cum(d − 1) is exactly the step of day d, with cum(start − 1) = 0.
+                views_delta=views_step[index],
+                engagement_cum=engagement_cum,
+                engagement_delta=engagement_step[index],
+                posts_live=posts_live,
+            )
+        )
+    return series
+
+
+# --- campaign numbers -------------------------------------------------------------------------
+
+
+def _placeholder_booking(booking_id: UUID, campaign_id: UUID) -> BookingRef:
+    # A post can arrive before its booking's catalog event; counting it under a fee-less booking
+    # without commitments keeps every sample in the totals until the real booking lands.
+    return BookingRef(
+        id=booking_id,
+        campaign_id=campaign_id,
+        influencer_id=None,
+        fee_cents=0,
+        committed_views=None,
+        committed_engagement=None,
+        committed_posts=None,
+        min_engagement_rate=None,
+    )
+
+
+def _tracked(
+    campaign_id: UUID, bookings: Sequence[BookingRef], posts: Sequence[PostRef]
+) -> tuple[dict[UUID, BookingRef], dict[UUID, PostRef]]:
+    """The campaign's live bookings (with placeholders) and its tracked posts, by id."""
+    known = {b.id: b for b in bookings if b.campaign_id == campaign_id}
+    live_bookings = {b.id: b for b in known.values() if not b.deleted}
+    tracked: dict[UUID, PostRef] = {}
+    for post in posts:
+        if post.campaign_id != campaign_id or post.removed:
+            continue
+        booking = known.get(post.booking_id)
+        if booking is None:
+            live_bookings[post.booking_id] = _placeholder_booking(post.booking_id, campaign_id)
+        elif booking.deleted:
+            continue
+        tracked[post.id] = post
+    return live_bookings, tracked
+
+
+def _post_points(
+    post_id: UUID, latest: Mapping[UUID, Point], closes: Mapping[UUID, Sequence[Point]]
+) -> list[Point]:
+    # The latest is also its day's close; merging both keeps latest and series consistent even
+    # when the caller's two views of the samples are momentarily out of step.
+    points = list(closes.get(post_id, ()))
+    held = latest.get(post_id)
+    if held is not None:
+        points.append(held)
+    return points
+
+
+def _latest_of(points: Iterable[Point]) -> Point | None:
+    best: Point | None = None
+    for p in points:
+        if best is None or newer(p, best):
+            best = p
+    return best
+
+
+def _sum_committed(values: Iterable[int | None]) -> int | None:
+    # "n/a" is not a commitment of 0: the sum is None when no booking commits at all.
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Actuals:
+    views: int = 0
+    engagement: int = 0
+    posts: int = 0
+
+
+def _actuals(points: Iterable[Point | None]) -> _Actuals:
+    views = eng = posts = 0
+    for p in points:
+        if p is not None:
+            views += p.views or 0
+            eng += engagement(p)
+            posts += 1
+    return _Actuals(views, eng, posts)
+
+
+def _booking_numbers(booking: BookingRef, actual: _Actuals) -> BookingNumbers:
+    views_pct = pct(actual.views, booking.committed_views)
+    engagement_pct = pct(actual.engagement, booking.committed_engagement)
+    posts_pct = pct(actual.posts, booking.committed_posts)
+    return BookingNumbers(
+        booking_id=booking.id,
+        influencer_id=booking.influencer_id,
+        fee_cents=booking.fee_cents,
+        min_engagement_rate=booking.min_engagement_rate,
+        committed_views=booking.committed_views,
+        committed_engagement=booking.committed_engagement,
+        committed_posts=booking.committed_posts,
+        actual_views=actual.views,
+        actual_engagement=actual.engagement,
+        actual_posts=actual.posts,
+        views_pct=views_pct,
+        engagement_pct=engagement_pct,
+        posts_pct=posts_pct,
+        kpi_pct=kpi_pct(views_pct, engagement_pct, posts_pct),
+        engagement_rate=engagement_rate(actual.engagement, actual.views),
+        cpm=cpm(booking.fee_cents, actual.views),
+        cpe=cpe(booking.fee_cents, actual.engagement),
+    )
+
+
+def _campaign_figures(
+    campaign: CampaignRef | None,
+    campaign_id: UUID,
+    bookings: Sequence[BookingNumbers],
+    now: datetime,
+) -> CampaignFigures:
+    views = sum(b.actual_views for b in bookings)
+    eng = sum(b.actual_engagement for b in bookings)
+    posts = sum(b.actual_posts for b in bookings)
+    spend = sum(b.fee_cents for b in bookings)
+    # The campaign's own commitment wins only when it says something (> 0).
+    own_views = campaign.committed_views if campaign is not None else None
+    own_engagement = campaign.committed_engagement if campaign is not None else None
+    committed_views = (
+        own_views
+        if own_views is not None and own_views > 0
+        else _sum_committed(b.committed_views for b in bookings)
+    )
+    committed_engagement = (
+        own_engagement
+        if own_engagement is not None and own_engagement > 0
+        else _sum_committed(b.committed_engagement for b in bookings)
+    )
+    committed_posts = _sum_committed(b.committed_posts for b in bookings)
+    views_pct = pct(views, committed_views)
+    engagement_pct = pct(eng, committed_engagement)
+    posts_pct = pct(posts, committed_posts)
+    return CampaignFigures(
+        campaign_id=campaign_id,
+        client_id=campaign.client_id if campaign else None,
+        name=campaign.name if campaign else None,
+        status=campaign.status if campaign else None,
+        start_date=campaign.start_date if campaign else None,
+        end_date=campaign.end_date if campaign else None,
+        currency=campaign.currency if campaign else None,
+        budget_cents=campaign.budget_cents if campaign else None,
+        spend_cents=spend,
+        timeline_pct=(
+            timeline_pct(campaign.start_date, campaign.end_date, now) if campaign else None
+        ),
+        committed_views=committed_views,
+        committed_engagement=committed_engagement,
+        committed_posts=committed_posts,
+        actual_views=views,
+        actual_engagement=eng,
+        actual_posts=posts,
+        views_pct=views_pct,
+        engagement_pct=engagement_pct,
+        posts_pct=posts_pct,
+        kpi_pct=kpi_pct(views_pct, engagement_pct, posts_pct),
+        engagement_rate=engagement_rate(eng, views),
+        cpm=cpm(spend, views),
+        cpe=cpe(spend, eng),
+    )
+
+
+def _latest_counters(p: Point) -> LatestCounters:
+    return LatestCounters(
+        observed_at=p.observed_at,
+        views=p.views,
+        likes=p.likes,
+        comments=p.comments,
+        shares=p.shares,
+        saves=p.saves,
+        reach=p.reach,
+        engagement=engagement(p),
+        estimated=p.estimated,
+    )
+
+
+def compute_campaign_numbers(
+    *,
+    campaign: CampaignRef | None,
+    campaign_id: UUID,
+    bookings: Sequence[BookingRef],
+    posts: Sequence[PostRef],
+    latest: Mapping[UUID, Point],
+    closes: Mapping[UUID, Sequence[Point]],
+    now: datetime,
+) -> CampaignNumbers:
+    """The campaign's whole number state at `now` (the `kpi.updated` document).
+
+    `latest[post_id]` is the post's latest sample and `closes[post_id]` its daily closes (any
+    order); both are merged through `newer`, so either may lag the other. Removed posts and
+    posts of deleted bookings count nowhere; a post whose booking is not known yet counts under
+    a placeholder booking (fee 0, no commitments). `campaign` None (its catalog event has not
+    arrived) still gives every booking and post figure, without dates or a daily series.
+    """
+    live_bookings, tracked = _tracked(campaign_id, bookings, posts)
+    points = {post_id: _post_points(post_id, latest, closes) for post_id in tracked}
+    latest_by_post = {post_id: _latest_of(pts) for post_id, pts in points.items()}
+
+    posts_by_booking: dict[UUID, list[UUID]] = {booking_id: [] for booking_id in live_bookings}
+    for post in tracked.values():
+        posts_by_booking[post.booking_id].append(post.id)
+    booking_numbers = [
+        _booking_numbers(
+            live_bookings[booking_id],
+            _actuals(latest_by_post[post_id] for post_id in posts_by_booking[booking_id]),
+        )
+        for booking_id in sorted(live_bookings)
+    ]
+
+    post_numbers: list[PostNumbers] = []
+    split: dict[Platform, tuple[int, int]] = {}
+    for post_id in sorted(tracked):
+        post = tracked[post_id]
+        held = latest_by_post[post_id]
+        post_numbers.append(
+            PostNumbers(
+                post_id=post.id,
+                booking_id=post.booking_id,
+                influencer_id=live_bookings[post.booking_id].influencer_id,
+                platform=post.platform,
+                url=post.url,
+                posted_at=post.posted_at,
+                caption=post.caption,
+                thumb_url=post.thumb_url,
+                latest=_latest_counters(held) if held is not None else None,
+            )
+        )
+        views, eng = split.get(post.platform, (0, 0))
+        if held is not None:
+            views, eng = views + (held.views or 0), eng + engagement(held)
+        split[post.platform] = (views, eng)
+
+    daily = (
+        daily_series(campaign.start_date, campaign.end_date, day_of(now), points)
+        if campaign is not None
+        else []
+    )
+    return CampaignNumbers(
+        campaign=_campaign_figures(campaign, campaign_id, booking_numbers, now),
+        bookings=booking_numbers,
+        posts=post_numbers,
+        daily=daily,
+        platforms=[
+            PlatformSplit(platform=platform, views=views, engagement=eng)
+            for platform, (views, eng) in sorted(split.items())
+        ],
+        as_of=now,
+    )
+
+
+def influencer_series(
+    *,
+    campaign: CampaignRef,
+    influencer_id: UUID,
+    bookings: Sequence[BookingRef],
+    posts: Sequence[PostRef],
+    closes: Mapping[UUID, Sequence[Point]],
+    now: datetime,
+    latest: Mapping[UUID, Point] | None = None,
+) -> list[DailyPoint]:
+    """The campaign's daily series over the tracked posts of one influencer's bookings."""
+    live_bookings, tracked = _tracked(campaign.id, bookings, posts)
+    held = latest or {}
+    points = {
+        post_id: _post_points(post_id, held, closes)
+        for post_id, post in tracked.items()
+        if live_bookings[post.booking_id].influencer_id == influencer_id
+    }
+    return daily_series(campaign.start_date, campaign.end_date, day_of(now), points)
+
+
+def extend_to(doc: CampaignNumbers, now: datetime) -> CampaignNumbers:
+    """A document computed at `doc.as_of` brought forward to a later `now` without new samples.
+
+    Samples more than 5 minutes ahead of the clock are refused, so every stored sample lies
+    before the end of the day after as_of: every day after as_of's date sums each post's
+    latest, which the campaign totals already are. A `now` not after as_of changes nothing.
+    """
+    if now <= doc.as_of:
+        return doc
+    figures = doc.campaign
+    if figures.start_date is None or figures.end_date is None:
+        return doc.model_copy(update={"as_of": now})
+    daily = list(doc.daily)
+    first = max(figures.start_date, day_of(doc.as_of) + _ONE_DAY)
+    if daily:
+        first = max(first, daily[-1].date + _ONE_DAY)
+    last = min(day_of(now), figures.end_date + SERIES_TAIL)
+    views_cum = daily[-1].views_cum if daily else 0
+    engagement_cum = daily[-1].engagement_cum if daily else 0
+    day = first
+    while day <= last:
+        daily.append(
+            DailyPoint(
+                date=day,
+                views_cum=figures.actual_views,
+                views_delta=figures.actual_views - views_cum,
+                engagement_cum=figures.actual_engagement,
+                engagement_delta=figures.actual_engagement - engagement_cum,
+                posts_live=figures.actual_posts,
+            )
+        )
+        views_cum, engagement_cum = figures.actual_views, figures.actual_engagement
+        day += _ONE_DAY
+    timeline = timeline_pct(figures.start_date, figures.end_date, now)
+    return doc.model_copy(
+        update={
+            "campaign": figures.model_copy(update={"timeline_pct": timeline}),
+            "daily": daily,
+            "as_of": now,
+        }
+    )
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+
+class CompareEntry(ContractModel):
+    campaign_id: UUID
+    name: str | None
+    currency: str | None
+    actual_views: int
+    actual_engagement: int
+    engagement_rate: float | None
+    kpi_pct: float | None
+    actual_posts: int
+    spend_cents: int
+    cpm: float | None
+    cpe: float | None
+
+
+class CompareWinners(ContractModel):
+    """The winning campaign ids per metric (all tied ones); empty when nothing can win."""
+
+    actual_views: list[UUID]
+    actual_engagement: list[UUID]
+    engagement_rate: list[UUID]
+    kpi_pct: list[UUID]
+    actual_posts: list[UUID]
+    cpm: list[UUID]
+    cpe: list[UUID]
+
+
+class CompareResult(ContractModel):
+    campaigns: list[CompareEntry]
+    winners: CompareWinners
+    # False when the currencies differ (or one is unknown): money is then shown without winners.
+    money_comparable: bool
+
+
+def _winners(
+    entries: Sequence[CompareEntry], values: Sequence[float | None], *, least: bool = False
+) -> list[UUID]:
+    # Ties are judged on the reported (rounded) values: what the user sees as equal, wins equally.
+    present = [v for v in values if v is not None]
+    if not present:
+        return []
+    best = min(present) if least else max(present)
+    return [e.campaign_id for e, v in zip(entries, values, strict=True) if v == best]
+
+
+def compare_campaigns(docs: Sequence[CampaignNumbers]) -> CompareResult:
+    """Side by side figures with winners per metric (kpis.md Compare), in the order given."""
+    entries = [
+        CompareEntry(
+            campaign_id=d.campaign.campaign_id,
+            name=d.campaign.name,
+            currency=d.campaign.currency,
+            actual_views=d.campaign.actual_views,
+            actual_engagement=d.campaign.actual_engagement,
+            engagement_rate=d.campaign.engagement_rate,
+            kpi_pct=d.campaign.kpi_pct,
+            actual_posts=d.campaign.actual_posts,
+            spend_cents=d.campaign.spend_cents,
+            cpm=d.campaign.cpm,
+            cpe=d.campaign.cpe,
+        )
+        for d in docs
+    ]
+    currencies = {e.currency for e in entries}
+    money_comparable = len(currencies) == 1 and None not in currencies
+    winners = CompareWinners(
+        actual_views=_winners(entries, [e.actual_views for e in entries]),
+        actual_engagement=_winners(entries, [e.actual_engagement for e in entries]),
+        engagement_rate=_winners(entries, [e.engagement_rate for e in entries]),
+        kpi_pct=_winners(entries, [e.kpi_pct for e in entries]),
+        actual_posts=_winners(entries, [e.actual_posts for e in entries]),
+        cpm=_winners(entries, [e.cpm for e in entries], least=True) if money_comparable else [],
+        cpe=_winners(entries, [e.cpe for e in entries], least=True) if money_comparable else [],
+    )
+    return CompareResult(campaigns=entries, winners=winners, money_comparable=money_comparable)

@@ -1,0 +1,1 @@
+DELETE FROM aggregator.campaign_numbers WHERE campaign_id = $1

@@ -1,0 +1,1 @@
+SELECT document FROM aggregator.campaign_numbers WHERE org_id = $1 AND campaign_id = ANY ($2::uuid[])

@@ -1,0 +1,209 @@
+"""Alert rules and their debounce life cycle (design/kpis.md), pure functions of data and `now`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from enum import Enum
+from typing import Literal
+from uuid import UUID
+
+from pulse_contracts.numbers import CampaignNumbers, KpiFigures
+from pulse_contracts.values import SEVERITY_RANK, AlertScope, AlertType, CampaignStatus, Severity
+
+# Highest first, so the first milestone the timeline has reached is the current one.
+MILESTONES: tuple[tuple[int, Severity], ...] = ((95, "critical"), (80, "warning"), (50, "info"))
+
+# Alerts exist to act while there is still time: a draft, paused or ended campaign has none.
+ALERTABLE_STATUS: CampaignStatus = "live"
+
+# After a resolution the same key stays quiet this long, unless it comes back more severe.
+RESOLVE_AFTER_RESOLUTION_WINDOW = timedelta(hours=24)
+
+_TWO_DECIMALS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One debounce key evaluated now; `severity` is set exactly when the condition holds."""
+
+    debounce_key: str
+    type: AlertType
+    scope: AlertScope
+    campaign_id: UUID
+    booking_id: UUID | None
+    post_id: UUID | None
+    holds: bool
+    severity: Severity | None
+    message: str
+
+    def __post_init__(self) -> None:
+        # A holding condition without a severity could not be raised; catch it where it is built.
+        if self.holds != (self.severity is not None):
+            raise ValueError("severity must be set exactly when the condition holds")
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """The newest alert row for a debounce key."""
+
+    id: UUID
+    status: Literal["open", "resolved"]
+    severity: Severity
+    resolved_at: datetime | None
+
+    def __post_init__(self) -> None:
+        # The 24 h window is measured from resolved_at, so a resolved row without it is corrupt.
+        if (self.status == "resolved") != (self.resolved_at is not None):
+            raise ValueError("resolved_at must be set exactly when the alert is resolved")
+
+
+class Action(Enum):
+    RAISE = "raise"
+    ESCALATE = "escalate"
+    TOUCH = "touch"
+    RESOLVE = "resolve"
+    NONE = "none"
+
+
+def campaign_timeline_pct(doc: CampaignNumbers, now: datetime) -> float | None:
+    """The campaign's timeline_pct at `now`, rounded half up to 2 decimals; None without dates."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    start_date, end_date = doc.campaign.start_date, doc.campaign.end_date
+    if start_date is None or end_date is None:
+        return None
+    start = _utc_midnight(start_date)
+    # The end date is included, so the campaign runs until the following midnight.
+    end = _utc_midnight(end_date + timedelta(days=1))
+    total_us = _microseconds(end - start)
+    if total_us <= 0:
+        # An end before the start has no timeline to measure; None rather than a crash in the sweep.
+        return None
+    elapsed_us = min(max(_microseconds(now - start), 0), total_us)
+    # Integer microseconds and Decimal keep the .xx5 cases exact, so half up means half up.
+    with localcontext() as ctx:
+        ctx.prec = 50
+        pct = (Decimal(elapsed_us) * 100 / Decimal(total_us)).quantize(
+            _TWO_DECIMALS, rounding=ROUND_HALF_UP
+        )
+    return float(pct)
+
+
+def current_milestone(timeline_pct: float | None) -> tuple[int, Severity] | None:
+    """The highest milestone the timeline has reached, with its severity; None before 50."""
+    if timeline_pct is None:
+        return None
+    for milestone, severity in MILESTONES:
+        if timeline_pct >= milestone:
+            return milestone, severity
+    return None
+
+
+def under_kpi_key(scope: AlertScope, scope_id: UUID, milestone: int) -> str:
+    return f"under_kpi:{scope}:{scope_id}:{milestone}"
+
+
+def evaluate_under_kpi(doc: CampaignNumbers, now: datetime) -> list[Condition]:
+    """Every under_kpi key of the campaign and its bookings; at most one per scope holds."""
+    timeline_pct = campaign_timeline_pct(doc, now)
+    # Past milestones are returned too (holds=False) so the caller resolves their open alerts.
+    reached = current_milestone(timeline_pct) if doc.campaign.status == ALERTABLE_STATUS else None
+    campaign = doc.campaign
+    name = f'"{campaign.name}"' if campaign.name else str(campaign.campaign_id)
+    conditions = _under_kpi_conditions(
+        scope="campaign",
+        scope_id=campaign.campaign_id,
+        campaign_id=campaign.campaign_id,
+        booking_id=None,
+        figures=campaign,
+        reached=reached,
+        subject=f"Campaign {name}",
+        timeline_pct=timeline_pct,
+    )
+    for booking in doc.bookings:
+        subject = (
+            f"Booking for influencer {booking.influencer_id}"
+            if booking.influencer_id is not None
+            else f"Booking {booking.booking_id}"
+        )
+        conditions += _under_kpi_conditions(
+            scope="booking",
+            scope_id=booking.booking_id,
+            campaign_id=campaign.campaign_id,
+            booking_id=booking.booking_id,
+            figures=booking,
+            reached=reached,
+            subject=subject,
+            timeline_pct=timeline_pct,
+        )
+    return conditions
+
+
+def decide(condition: Condition, current: AlertState | None, now: datetime) -> Action:
+    """What to do with the newest alert for the condition's key, per the debounce rules."""
+    if not condition.holds:
+        if current is not None and current.status == "open":
+            return Action.RESOLVE
+        return Action.NONE
+    assert condition.severity is not None  # guaranteed by Condition.__post_init__
+    if current is None:
+        return Action.RAISE
+    more_severe = SEVERITY_RANK[condition.severity] > SEVERITY_RANK[current.severity]
+    if current.status == "open":
+        return Action.ESCALATE if more_severe else Action.TOUCH
+    assert current.resolved_at is not None  # guaranteed by AlertState.__post_init__
+    # A worse situation must not wait out the quiet period that follows a resolution.
+    if more_severe or now - current.resolved_at >= RESOLVE_AFTER_RESOLUTION_WINDOW:
+        return Action.RAISE
+    return Action.NONE
+
+
+def _under_kpi_conditions(
+    *,
+    scope: AlertScope,
+    scope_id: UUID,
+    campaign_id: UUID,
+    booking_id: UUID | None,
+    figures: KpiFigures,
+    reached: tuple[int, Severity] | None,
+    subject: str,
+    timeline_pct: float | None,
+) -> list[Condition]:
+    kpi_pct = figures.kpi_pct
+    # Null kpi_pct means nothing was committed: there is no shortfall to warn about.
+    holding = reached if reached and kpi_pct is not None and kpi_pct < reached[0] else None
+    message = (
+        f"{subject} is at {_pct(kpi_pct)} of its KPI with {_pct(timeline_pct)} of the timeline gone"
+    )
+    return [
+        Condition(
+            debounce_key=under_kpi_key(scope, scope_id, milestone),
+            type="under_kpi",
+            scope=scope,
+            campaign_id=campaign_id,
+            booking_id=booking_id,
+            post_id=None,
+            holds=holding == (milestone, severity),
+            severity=severity if holding == (milestone, severity) else None,
+            message=message,
+        )
+        for milestone, severity in MILESTONES
+    ]
+
+
+def _pct(value: float | None) -> str:
+    # Shown as the agency reads it: "38.2%", "81.0%", "49.99%"; never a made-up 0 for null.
+    if value is None:
+        return "n/a"
+    text = f"{value:.2f}".rstrip("0")
+    return f"{text}0%" if text.endswith(".") else f"{text}%"
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def _microseconds(delta: timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

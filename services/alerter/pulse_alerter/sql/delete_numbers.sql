@@ -1,0 +1,1 @@
+DELETE FROM alerter.campaign_numbers WHERE campaign_id = $1

@@ -1,0 +1,1 @@
+SELECT org_id, document FROM alerter.campaign_numbers WHERE campaign_id = $1

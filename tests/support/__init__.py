@@ -1,0 +1,1 @@
+"""Test support shared by every suite: servers, databases, vhosts, running services."""

@@ -1,0 +1,134 @@
+"""Settings for services under test, migrations, and services started as real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from pulse_runtime.service import migrate
+from pulse_runtime.settings import ServiceSettings
+
+from .servers import Servers
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("ingest", "aggregator", "alerter")
+SERVICE_TOKEN = "test-service-token"
+
+
+def _settings_class(service: str) -> type[ServiceSettings]:
+    module = __import__(f"pulse_{service}.app", fromlist=["app"])
+    cls: type[ServiceSettings] = getattr(module, f"{service.capitalize()}Settings")
+    return cls
+
+
+def settings_for(service: str, servers: Servers, **overrides: Any) -> ServiceSettings:
+    return _settings_class(service).load(
+        environ={},
+        env="test",
+        database_url=servers.database_url,
+        amqp_url=servers.amqp_url,
+        service_token=SERVICE_TOKEN,
+        **overrides,
+    )
+
+
+def migrations_dir(service: str) -> Path:
+    return ROOT / "services" / service / "migrations"
+
+
+async def migrate_all(servers: Servers) -> None:
+    for service in SERVICES:
+        await migrate(settings_for(service, servers), migrations_dir(service))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServiceProcess:
+    """One service as an OS process, with its log kept for failure reports."""
+
+    service: str
+    env: Mapping[str, str]
+    log_dir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self._log:
+            self._log.close()
+        self._log = (self.log_dir / f"{self.service}-{self.port}.log").open("ab")
+        env = {
+            **self.env,
+            f"PULSE_{self.service.upper()}_PORT": str(self.port),
+            "PULSE_SERVICE_TOKEN": SERVICE_TOKEN,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"pulse_{self.service}", "serve"],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.service} exited: {self.tail()}")
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.service} not ready in {timeout}s: {self.tail()}")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hooks, exactly like a crashed pod."""
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self._log:
+            self._log.close()
+
+    def tail(self, lines: int = 40) -> str:
+        path = self.log_dir / f"{self.service}-{self.port}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def internal(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"X-Pulse-Service-Token": SERVICE_TOKEN}, timeout=10
+        )
