@@ -42,13 +42,13 @@ COPY services/ ./services/
 # package (services/<svc>/migrations), not inside the wheel.
 RUN --mount=type=cache,target=/root/.cache/uv \
     set -eu; \
-    case "${SERVICE}" in \
+    case "${SERVICE:-}" in \
       gateway|ingest|share|aggregator|alerter) \
         uv sync --frozen --no-dev --package "pulse-${SERVICE}" ;; \
       all) \
         uv sync --frozen --no-dev --all-packages ;; \
       *) \
-        echo "build arg SERVICE must be gateway|ingest|share|aggregator|alerter|all, got '${SERVICE}'" >&2; \
+        echo "build arg SERVICE must be gateway|ingest|share|aggregator|alerter|all, got '${SERVICE:-}'" >&2; \
         exit 1 ;; \
     esac; \
     python -m compileall -q contracts libs services

@@ -503,9 +503,12 @@ def _compose_available() -> bool:
     docker = shutil.which("docker")
     if docker is None:
         return False
-    probe = subprocess.run(
-        [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
-    )
+    try:
+        probe = subprocess.run(
+            [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
     return probe.returncode == 0
 
 

@@ -21,7 +21,7 @@ from pulse_runtime.settings import ServiceSettings
 from .servers import Servers
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("ingest", "aggregator", "alerter")
+SERVICES = ("ingest", "aggregator", "alerter", "gateway", "share")
 SERVICE_TOKEN = "test-service-token"
 
 

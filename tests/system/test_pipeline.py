@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -157,8 +156,8 @@ async def _sample_count(servers: Servers, scenario: Scenario) -> int:
     try:
         return int(
             await conn.fetchval(
-                "SELECT count(*) FROM ingest.samples s JOIN ingest.tracked_posts p ON p.key = s.post_key "
-                "WHERE p.org_id = $1",
+                "SELECT count(*) FROM ingest.samples AS s "
+                "JOIN ingest.tracked_posts AS p ON p.key = s.post_key WHERE p.org_id = $1",
                 scenario.org_id,
             )
         )

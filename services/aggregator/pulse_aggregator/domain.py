@@ -388,17 +388,19 @@ def _campaign_figures(
     posts_pct = pct(posts, committed_posts)
     return CampaignFigures(
         campaign_id=campaign_id,
-        client_id=campaign.client_id if campaign else None,
-        name=campaign.name if campaign else None,
-        status=campaign.status if campaign else None,
-        start_date=campaign.start_date if campaign else None,
-        end_date=campaign.end_date if campaign else None,
-        currency=campaign.currency if campaign else None,
-        budget_cents=campaign.budget_cents if campaign else None,
-        spend_cents=spend,
+        client_id=campaign.client_id if campaign is not None else None,
+        name=campaign.name if campaign is not None else None,
+        status=campaign.status if campaign is not None else None,
+        start_date=campaign.start_date if campaign is not None else None,
+        end_date=campaign.end_date if campaign is not None else None,
+        currency=campaign.currency if campaign is not None else None,
+        budget_cents=campaign.budget_cents if campaign is not None else None,
         timeline_pct=(
-            timeline_pct(campaign.start_date, campaign.end_date, now) if campaign else None
+            timeline_pct(campaign.start_date, campaign.end_date, now)
+            if campaign is not None
+            else None
         ),
+        spend_cents=spend,
         committed_views=committed_views,
         committed_engagement=committed_engagement,
         committed_posts=committed_posts,
@@ -447,6 +449,8 @@ def compute_campaign_numbers(
     a placeholder booking (fee 0, no commitments). `campaign` None (its catalog event has not
     arrived) still gives every booking and post figure, without dates or a daily series.
     """
+    if campaign is not None and campaign.id != campaign_id:
+        raise ValueError(f"campaign {campaign.id} given for campaign_id {campaign_id}")
     live_bookings, tracked = _tracked(campaign_id, bookings, posts)
     points = {post_id: _post_points(post_id, latest, closes) for post_id in tracked}
     latest_by_post = {post_id: _latest_of(pts) for post_id, pts in points.items()}

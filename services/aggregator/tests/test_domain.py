@@ -498,6 +498,19 @@ def test_deleted_campaign_is_still_computed() -> None:
     assert deleted == live
 
 
+def test_a_campaign_for_another_id_is_refused() -> None:
+    with pytest.raises(ValueError, match="given for campaign_id"):
+        compute_campaign_numbers(
+            campaign=make_campaign(),
+            campaign_id=OTHER_CAMPAIGN,
+            bookings=[],
+            posts=[],
+            latest={},
+            closes={},
+            now=NOW,
+        )
+
+
 def test_latest_and_closes_are_merged_when_out_of_step() -> None:
     newest = Point(P1, at("2024-03-04"), views=300)
     doc = compute_campaign_numbers(

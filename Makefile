@@ -1,0 +1,46 @@
+# Pulse: `make dev` runs everything locally, `make test` runs the whole suite.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+PY := .venv/bin/python
+export PULSE_ENV ?= development
+
+.PHONY: install servers migrate dev stop test lint format schemas up down
+
+install:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@$$(command -v uv || echo $(HOME)/.local/bin/uv) sync --all-packages --frozen --quiet
+
+servers:
+	@bash scripts/ensure-servers.sh
+
+migrate: install servers
+	@bash -c 'for svc in ingest aggregator alerter gateway share; do .venv/bin/pulse-$$svc migrate; done'
+
+dev: install servers
+	@bash scripts/dev.sh
+
+stop:
+	@bash scripts/dev.sh stop
+
+test: install servers
+	PULSE_ENV=test .venv/bin/pytest
+
+lint: install
+	.venv/bin/ruff format --check .
+	.venv/bin/ruff check .
+	.venv/bin/mypy contracts/pulse_contracts libs/runtime/pulse_runtime services/*/pulse_*
+
+format: install
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+# Regenerate what is derived from code: JSON Schemas of the contracts, RabbitMQ definitions.
+schemas: install
+	$(PY) -m pulse_contracts.schemas
+	$(PY) -m pulse_runtime.topology > deploy/rabbitmq/definitions.json
+
+up:
+	docker compose up -d --build --wait
+
+down:
+	docker compose down

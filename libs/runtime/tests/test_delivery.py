@@ -1,0 +1,198 @@
+"""Delivery guarantees on real PostgreSQL and RabbitMQ: outbox through an outage, inbox
+dedupe, and poison messages dead-lettered while the queue keeps flowing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID, uuid4
+
+import aio_pika
+import asyncpg
+import pytest
+from faststream.rabbit import RabbitBroker
+
+from pulse_contracts import Envelope, EventData, make_event
+from pulse_contracts.catalog import OrganizationUpserted
+from pulse_runtime.db import create_pool
+from pulse_runtime.inbox import first_delivery
+from pulse_runtime.messaging import create_broker, subscribe_events
+from pulse_runtime.migrations import apply_migrations, ensure_role_and_schema
+from pulse_runtime.outbox import OutboxRelay, add_to_outbox
+from pulse_runtime.settings import with_user
+from pulse_runtime.topology import EVENTS, QueueSpec, declare_topology
+from tests.support.proxy import TcpProxy
+from tests.support.servers import Servers
+
+pytestmark = pytest.mark.integration
+SCHEMA = "relaytest"
+
+
+@pytest.fixture(scope="module")
+async def pool(servers: Servers) -> AsyncIterator[asyncpg.Pool]:
+    await ensure_role_and_schema(servers.database_url, role="pulse_relaytest", schema=SCHEMA)
+    dsn = with_user(servers.database_url, "pulse_relaytest")
+    empty = Path(__file__).parent / "no_migrations"
+    await apply_migrations(dsn, schema=SCHEMA, directory=empty)
+    created = await create_pool(dsn)
+    yield created
+    await created.close()
+
+
+def _event(name: str = "Acme") -> Envelope[EventData]:
+    data = OrganizationUpserted(id=uuid4(), name=name, updated_at=datetime.now(UTC))
+    return make_event(data, org_id=data.id, producer="test")
+
+
+async def _bound_queue(
+    amqp_url: str, routing_key: str
+) -> tuple[aio_pika.abc.AbstractRobustConnection, aio_pika.abc.AbstractQueue]:
+    connection = await aio_pika.connect_robust(amqp_url)
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange(
+        EVENTS.name, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    queue = await channel.declare_queue(f"probe.{uuid4().hex[:8]}", exclusive=True)
+    await queue.bind(exchange, routing_key=routing_key)
+    return connection, queue
+
+
+async def _drain(queue: aio_pika.abc.AbstractQueue, want: int, timeout: float) -> list[str]:
+    seen: list[str] = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(seen) < want and asyncio.get_running_loop().time() < deadline:
+        message = await queue.get(fail=False)
+        if message is None:
+            await asyncio.sleep(0.05)
+            continue
+        await message.ack()
+        seen.append(str(message.message_id))
+    return seen
+
+
+async def test_outbox_keeps_events_through_a_broker_outage_and_publishes_all_after(
+    pool: asyncpg.Pool, servers: Servers
+) -> None:
+    probe_connection, probe = await _bound_queue(servers.amqp_url, "catalog.organization.upserted")
+    target = urlsplit(servers.amqp_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)
+    await proxy.start()
+    through_proxy = urlunsplit(
+        target._replace(netloc=f"{target.username}:{target.password}@127.0.0.1:{proxy.port}")
+    )
+    broker = create_broker(through_proxy)
+    await broker.connect()
+    relay = OutboxRelay(
+        pool,
+        broker,
+        SCHEMA,
+        dsn=with_user(servers.database_url, "pulse_relaytest"),
+        publish_timeout=1.0,
+        max_backoff=0.5,
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        before = [_event() for _ in range(5)]
+        async with pool.acquire() as conn, conn.transaction():
+            for env in before:
+                await add_to_outbox(conn, SCHEMA, env)
+        assert sorted(await _drain(probe, 5, 10)) == sorted(str(e.event_id) for e in before)
+
+        await proxy.cut()
+        during = [_event() for _ in range(40)]
+        async with pool.acquire() as conn, conn.transaction():
+            for env in during:
+                await add_to_outbox(conn, SCHEMA, env)
+        await asyncio.sleep(2.0)
+        pending = await pool.fetchval(f"SELECT count(*) FROM {SCHEMA}.outbox")
+        assert pending == 40, "nothing may leave the outbox while the broker is unreachable"
+
+        await proxy.start()
+        delivered = await _drain(probe, 40, 30)
+        assert set(delivered) == {str(e.event_id) for e in during}
+        assert await pool.fetchval(f"SELECT count(*) FROM {SCHEMA}.outbox") == 0
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await broker.stop()
+        await proxy.cut()
+        await probe_connection.close()
+
+
+async def test_a_rolled_back_transaction_publishes_nothing(pool: asyncpg.Pool) -> None:
+    env = _event()
+    with contextlib.suppress(RuntimeError):
+        async with pool.acquire() as conn, conn.transaction():
+            await add_to_outbox(conn, SCHEMA, env)
+            raise RuntimeError("the state change failed")
+    assert (
+        await pool.fetchval(
+            f"SELECT count(*) FROM {SCHEMA}.outbox WHERE event_id = $1", env.event_id
+        )
+        == 0
+    )
+
+
+async def test_inbox_accepts_an_event_id_once(pool: asyncpg.Pool) -> None:
+    event_id = uuid4()
+    async with pool.acquire() as conn:
+        assert await first_delivery(conn, SCHEMA, event_id, "x") is True
+        assert await first_delivery(conn, SCHEMA, event_id, "x") is False
+
+
+async def _wait(predicate: object, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_poison_message_reaches_the_dlq_after_the_delivery_limit_and_the_queue_keeps_flowing(
+    servers: Servers,
+) -> None:
+    spec = QueueSpec(f"test.poison.{uuid4().hex[:6]}", "test.poison.#", delivery_limit=3)
+    broker: RabbitBroker = create_broker(servers.amqp_url)
+    attempts: dict[UUID, int] = {}
+    handled: list[UUID] = []
+
+    async def handle(envelope: Envelope[EventData]) -> None:
+        attempts[envelope.event_id] = attempts.get(envelope.event_id, 0) + 1
+        assert isinstance(envelope.data, OrganizationUpserted)
+        if envelope.data.name == "poison":
+            raise RuntimeError("this message always fails")
+        handled.append(envelope.event_id)
+
+    subscribe_events(broker, spec, handle)
+    await broker.connect()
+    await declare_topology(broker, [spec])
+    await broker.start()
+    connection = await aio_pika.connect_robust(servers.amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(EVENTS.name)
+        poison, good = _event("poison"), [_event() for _ in range(5)]
+        for env in [poison, *good]:
+            await exchange.publish(
+                aio_pika.Message(env.model_dump_json().encode(), message_id=str(env.event_id)),
+                routing_key="test.poison.x",
+            )
+        await exchange.publish(
+            aio_pika.Message(b"{not json", message_id="garbage"), routing_key="test.poison.x"
+        )
+        dlq = await channel.get_queue(spec.dlq_name)
+        dead = await _drain(dlq, 2, 30)
+        await _wait(lambda: len(handled) == 5, 10)
+
+        assert set(dead) == {str(poison.event_id), "garbage"}
+        assert set(handled) == {e.event_id for e in good}, "good messages flow past the poison one"
+        # Redelivered until the limit, then dead-lettered, never dropped.
+        assert attempts[poison.event_id] >= spec.delivery_limit
+    finally:
+        await connection.close()
+        await broker.stop()

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make dev`: migrate, then run every service in the background against the local servers.
+# `scripts/dev.sh stop` stops them. Logs: var/log/<service>.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SERVICES="ingest aggregator alerter gateway share"
+export PULSE_ENV="${PULSE_ENV:-development}"
+export PULSE_DATABASE_URL="${PULSE_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/pulse}"
+export PULSE_AMQP_URL="${PULSE_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
+mkdir -p var/log var/run
+
+stop() {
+  for svc in $SERVICES; do
+    if [ -f "var/run/$svc.pid" ]; then
+      kill "$(cat "var/run/$svc.pid")" 2>/dev/null || true
+      rm -f "var/run/$svc.pid"
+    fi
+  done
+}
+
+if [ "${1:-start}" = "stop" ]; then stop; echo "Pulse stopped"; exit 0; fi
+
+# The database itself, once; each service then creates its own role and schema.
+db=$(basename "${PULSE_DATABASE_URL%%\?*}")
+admin="${PULSE_DATABASE_URL%/*}/postgres"
+.venv/bin/python - "$admin" "$db" <<'PY'
+import asyncio, sys, asyncpg
+async def main(admin: str, db: str) -> None:
+    conn = await asyncpg.connect(admin)
+    if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", db):
+        await conn.execute(f'CREATE DATABASE "{db}"')
+    await conn.close()
+asyncio.run(main(*sys.argv[1:]))
+PY
+for svc in $SERVICES; do ".venv/bin/pulse-$svc" migrate; done
+
+stop
+for svc in $SERVICES; do
+  nohup ".venv/bin/pulse-$svc" serve >>"var/log/$svc.log" 2>&1 &
+  echo $! >"var/run/$svc.pid"
+done
+
+declare -A PORTS=([gateway]=8000 [ingest]=8001 [share]=8002 [aggregator]=8003 [alerter]=8004)
+for svc in $SERVICES; do
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:${PORTS[$svc]}/ready" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fsS "http://127.0.0.1:${PORTS[$svc]}/ready" >/dev/null \
+    || { echo "$svc did not become ready; see var/log/$svc.log" >&2; exit 1; }
+done
+
+cat <<MSG
+
+Pulse is running (logs in var/log/, stop with: make stop)
+  gateway     http://127.0.0.1:8000   (dashboard and demo login arrive with the gateway issue)
+  ingest      http://127.0.0.1:8001   POST /api/ingest/posts  (n8n webhook)
+  share       http://127.0.0.1:8002
+  aggregator  http://127.0.0.1:8003   internal reads, X-Pulse-Service-Token: dev-service-token
+  alerter     http://127.0.0.1:8004   internal reads, X-Pulse-Service-Token: dev-service-token
+MSG
