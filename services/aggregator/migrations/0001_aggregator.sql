@@ -47,20 +47,9 @@ CREATE TABLE aggregator.posts (
 );
 CREATE INDEX posts_campaign ON aggregator.posts (campaign_id);
 
--- The latest sample of each post, and the latest sample within each UTC day (its close).
--- Both are merged with the same total order as domain.newer, so arrival order never matters.
-CREATE TABLE aggregator.post_latest (
-    post_id     uuid PRIMARY KEY,
-    observed_at timestamptz NOT NULL,
-    views       bigint,
-    likes       bigint,
-    comments    bigint,
-    shares      bigint,
-    saves       bigint,
-    reach       bigint,
-    estimated   boolean     NOT NULL
-);
-
+-- The latest sample of each post within each UTC day (its close), merged with the same total
+-- order as domain.newer, so arrival order never matters. A post's latest sample is simply
+-- the close of its newest day, so no separate "latest" table is kept.
 CREATE TABLE aggregator.post_daily (
     post_id     uuid        NOT NULL,
     day         date        NOT NULL,

@@ -72,7 +72,6 @@ def internal_reads(pool: PoolGetter, service_token: str) -> APIRouter:
             bookings=inputs.bookings,
             posts=inputs.posts,
             closes=inputs.closes,
-            latest=inputs.latest,
             now=utcnow(),
         )
         return {"items": [d.model_dump(mode="json") for d in series]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -44,30 +44,26 @@ def _point(s: Sample) -> Point:
     )
 
 
-def reduce_points(samples: list[Sample]) -> tuple[list[Point], list[Point]]:
-    """The batch's latest point per post and close per (post, day), via the domain's order."""
-    latest: dict[UUID, Point] = {}
-    closes: dict[tuple[UUID, object], Point] = {}
+def daily_closes(samples: list[Sample]) -> list[Point]:
+    """The batch's close per (post, UTC day), via the domain's order: one row each to merge."""
+    closes: dict[tuple[UUID, date], Point] = {}
     for s in samples:
         p = _point(s)
-        if (held := latest.get(p.post_id)) is None or newer(p, held):
-            latest[p.post_id] = p
         key = (p.post_id, day_of(p.observed_at))
         if (held := closes.get(key)) is None or newer(p, held):
             closes[key] = p
-    return list(latest.values()), list(closes.values())
+    return list(closes.values())
 
 
 async def on_post_pulled(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> bool:
     """Fold a batch of samples in; the affected campaigns are marked for recompute."""
     data = envelope.data
     assert isinstance(data, PostPulled)
-    latest, closes = reduce_points(data.samples)
+    closes = daily_closes(data.samples)
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
             return False
         await repository.ensure_posts(conn, envelope.org_id, data.samples)
-        await repository.merge_latest(conn, latest)
         await repository.merge_daily(conn, closes)
         await repository.update_post_facts(conn, data.posts)
         campaigns = {s.campaign_id for s in data.samples}
@@ -142,7 +138,7 @@ async def recompute_campaign(pool: asyncpg.Pool, dirty: DirtyCampaign, now: date
                 campaign_id=dirty.campaign_id,
                 bookings=inputs.bookings,
                 posts=inputs.posts,
-                latest=inputs.latest,
+                latest={},  # a post's latest is the close of its newest day
                 closes=inputs.closes,
                 now=now,
             )

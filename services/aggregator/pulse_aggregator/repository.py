@@ -42,7 +42,6 @@ class CampaignInputs:
     campaign: CampaignRef | None
     bookings: list[BookingRef]
     posts: list[PostRef]
-    latest: dict[UUID, Point]
     closes: dict[UUID, list[Point]]
 
 
@@ -50,26 +49,19 @@ def _point(row: asyncpg.Record) -> Point:
     return Point(**dict(row))
 
 
-def _columns(points: Sequence[Point], with_day: bool) -> list[list[Any]]:
-    cols: list[list[Any]] = [[p.post_id for p in points]]
-    if with_day:
-        cols.append([day_of(p.observed_at) for p in points])
+def _columns(points: Sequence[Point]) -> list[list[Any]]:
+    cols: list[list[Any]] = [[p.post_id for p in points], [day_of(p.observed_at) for p in points]]
     cols.append([p.observed_at for p in points])
     cols.extend([getattr(p, name) for p in points] for name in _COUNTERS)
     cols.append([p.estimated for p in points])
     return cols
 
 
-async def merge_latest(conn: Connection, points: Sequence[Point]) -> None:
-    """One point per post (already reduced), merged so the greater one wins whatever the order."""
-    ordered = sorted(points, key=lambda p: p.post_id)  # one lock order: no deadlocks
-    await conn.execute(sql.upsert_latest, *_columns(ordered, with_day=False))
-
-
 async def merge_daily(conn: Connection, points: Sequence[Point]) -> None:
-    """One point per (post, UTC day), merged with the same order as merge_latest."""
+    """One point per (post, UTC day), merged so the greater one wins whatever the order."""
+    # One lock order for every batch: concurrent replicas never deadlock.
     ordered = sorted(points, key=lambda p: (p.post_id, p.observed_at))
-    await conn.execute(sql.upsert_daily, *_columns(ordered, with_day=True))
+    await conn.execute(sql.upsert_daily, *_columns(ordered))
 
 
 async def ensure_posts(conn: Connection, org_id: UUID, samples: Sequence[Sample]) -> None:
@@ -133,11 +125,10 @@ async def load_inputs(
         mine = {b.id for b in bookings if b.influencer_id == influencer_id}
         posts = [p for p in posts if p.booking_id in mine]
     post_ids = [p.id for p in posts]
-    latest = {r["post_id"]: _point(r) for r in await conn.fetch(sql.load_latest, post_ids)}
     closes: dict[UUID, list[Point]] = {}
     for r in await conn.fetch(sql.load_daily, post_ids):
         closes.setdefault(r["post_id"], []).append(_point(r))
-    return CampaignInputs(campaign, bookings, posts, latest, closes)
+    return CampaignInputs(campaign, bookings, posts, closes)
 
 
 async def save_numbers(conn: Connection, org_id: UUID, doc: CampaignNumbers) -> None:

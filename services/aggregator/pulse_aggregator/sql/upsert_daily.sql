@@ -1,4 +1,5 @@
--- Same order as upsert_latest.sql, per (post, UTC day).
+-- The row comparison mirrors domain.newer exactly: observed_at, views (n/a as 0), then every
+-- counter (n/a below 0), then measured over estimated.
 INSERT INTO aggregator.post_daily AS d
     (post_id, day, observed_at, views, likes, comments, shares, saves, reach, estimated)
 SELECT *
