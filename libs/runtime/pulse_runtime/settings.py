@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Self
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -40,18 +41,24 @@ class ServiceSettings(BaseSettings):
     prefetch: int = 32
 
     @classmethod
-    def load(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Self:
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """Settings from `environ` (default: the process environment), then `overrides`."""
         env = os.environ if environ is None else environ
         prefix = f"PULSE_{cls.service.upper()}_"
-        specific: dict[str, Any] = {}
+        values: dict[str, Any] = {}
         for name in cls.model_fields:
-            key = f"{prefix}{name.upper()}"
-            if key in env:
-                specific[name] = env[key]
+            for key in (f"{prefix}{name.upper()}", f"PULSE_{name.upper()}"):
+                if key in env:
+                    values[name] = env[key]
+                    break
         if f"{prefix}DATABASE_URL" in env:
-            specific["service_database_url"] = env[f"{prefix}DATABASE_URL"]
-            specific.pop("database_url", None)
-        return cls(**{**specific, **overrides})
+            # The service's own DSN; the shared URL stays the cluster/administrator one.
+            values["service_database_url"] = env[f"{prefix}DATABASE_URL"]
+            if "PULSE_DATABASE_URL" in env:
+                values["database_url"] = env["PULSE_DATABASE_URL"]
+            else:
+                values.pop("database_url", None)
+        return cls(**{**values, **overrides})
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Self:

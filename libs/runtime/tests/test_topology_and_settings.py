@@ -1,0 +1,73 @@
+"""Topology exported for ops matches the code; settings refuse default secrets in production."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from pulse_runtime.settings import ServiceSettings, with_user
+from pulse_runtime.topology import QUEUES, definitions
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_checked_in_rabbitmq_definitions_are_current() -> None:
+    """Run `make schemas` when this fails."""
+    on_disk = json.loads((ROOT / "deploy" / "rabbitmq" / "definitions.json").read_text())
+    assert on_disk == definitions()
+
+
+def test_every_consumer_queue_is_a_quorum_queue_with_a_dlq_and_delivery_limit() -> None:
+    defs = definitions()
+    queues = {q["name"]: q["arguments"] for q in defs["queues"]}
+    for spec in QUEUES.values():
+        assert spec.name.split(".")[0] in {"ingest", "aggregator", "alerter", "share", "gateway"}
+        args = queues[spec.name]
+        assert args["x-queue-type"] == "quorum"
+        assert args["x-delivery-limit"] == 5
+        assert args["x-dead-letter-exchange"] == "pulse.dlx"
+        assert args["x-dead-letter-strategy"] == "at-least-once"
+        assert args["x-overflow"] == "reject-publish"
+        assert spec.dlq_name in queues
+    bindings = {(b["source"], b["destination"], b["routing_key"]) for b in defs["bindings"]}
+    assert ("pulse.ingest", "ingest.items", "ingest.posts") in bindings
+    assert ("pulse.events", "aggregator.posts", "post.pulled") in bindings
+
+
+class _Example(ServiceSettings):
+    service = "example"
+    default_port = 9999
+
+
+def test_production_refuses_the_development_service_token() -> None:
+    with pytest.raises(ValidationError, match="PULSE_SERVICE_TOKEN"):
+        _Example.load(environ={"PULSE_ENV": "production"})
+    assert _Example.load(environ={"PULSE_ENV": "development"}).port == 9999
+
+
+def test_per_service_keys_override_shared_ones_and_the_dsn_uses_the_service_role() -> None:
+    env = {
+        "PULSE_ENV": "production",
+        "PULSE_SERVICE_TOKEN": "s3cret-token",
+        "PULSE_DATABASE_URL": "postgresql://admin:pw@db.internal:5433/pulse",
+        "PULSE_EXAMPLE_DATABASE_PASSWORD": "role-pw",
+        "PULSE_EXAMPLE_PORT": "7000",
+        "PULSE_AMQP_URL": "amqp://a@b/",
+        "PULSE_EXAMPLE_AMQP_URL": "amqp://mine@b/",
+    }
+    settings = _Example.load(environ=env)
+    assert settings.port == 7000
+    assert settings.amqp_url == "amqp://mine@b/"
+    assert settings.dsn == "postgresql://pulse_example:role-pw@db.internal:5433/pulse"
+    own = _Example.load(environ={**env, "PULSE_EXAMPLE_DATABASE_URL": "postgresql://x@y/z"})
+    assert own.dsn == "postgresql://x@y/z"
+    assert own.database_url == env["PULSE_DATABASE_URL"], "migrations still use the cluster URL"
+
+
+def test_with_user_keeps_host_port_and_database() -> None:
+    assert with_user("postgresql://postgres@127.0.0.1:5432/pulse", "pulse_ingest") == (
+        "postgresql://pulse_ingest@127.0.0.1:5432/pulse"
+    )
