@@ -8,11 +8,9 @@ from .envelope import EventData, register
 from .values import AlertType, LongText, Severity, ShortText
 
 
-@register
-class AlertRaised(EventData):
-    """Raised for the first time, raised again after resolution, or escalated in severity."""
+class AlertFacts(EventData):
+    """What every alert event says about the alert itself."""
 
-    event_type = "alert.raised"
     alert_id: UUID
     campaign_id: UUID | None = None
     booking_id: UUID | None = None
@@ -21,21 +19,20 @@ class AlertRaised(EventData):
     severity: Severity
     message: LongText
     debounce_key: ShortText
+
+
+@register
+class AlertRaised(AlertFacts):
+    """Raised for the first time, raised again after resolution, or escalated in severity."""
+
+    event_type = "alert.raised"
     raised_at: datetime
     escalated: bool = False
 
 
 @register
-class AlertResolved(EventData):
+class AlertResolved(AlertFacts):
     event_type = "alert.resolved"
-    alert_id: UUID
-    campaign_id: UUID | None = None
-    booking_id: UUID | None = None
-    post_id: UUID | None = None
-    type: AlertType
-    severity: Severity
-    message: LongText
-    debounce_key: ShortText
     resolved_at: datetime
     resolved_by: Literal["system", "user"]
     note: LongText | None = None

@@ -9,19 +9,14 @@ from uuid import UUID
 from pydantic import Field
 
 from .envelope import ContractModel, EventData, register
-from .values import CampaignStatus, Counter, CurrencyCode, Platform, Url
+from .posts import Counters
+from .values import CampaignStatus, CurrencyCode, Platform, Url
 
 
-class LatestCounters(ContractModel):
+class LatestCounters(Counters):
     """The post's latest sample (greatest observed_at; ties: greater views)."""
 
     observed_at: datetime
-    views: Counter = None
-    likes: Counter = None
-    comments: Counter = None
-    shares: Counter = None
-    saves: Counter = None
-    reach: Counter = None
     engagement: int
     estimated: bool = False
 

@@ -12,7 +12,18 @@ from .values import Counter, LongText, Platform, SampleSource, ShortText, Url
 MAX_SAMPLES_PER_MESSAGE = 1000
 
 
-class Sample(ContractModel):
+class Counters(ContractModel):
+    """A post's cumulative public counters; None where the platform does not expose one."""
+
+    views: Counter = None
+    likes: Counter = None
+    comments: Counter = None
+    shares: Counter = None
+    saves: Counter = None
+    reach: Counter = None
+
+
+class Sample(Counters):
     """Cumulative public counters of one post at `observed_at`. Unique on (post_id, observed_at)."""
 
     post_id: UUID
@@ -20,12 +31,6 @@ class Sample(ContractModel):
     campaign_id: UUID
     platform: Platform
     observed_at: datetime
-    views: Counter = None
-    likes: Counter = None
-    comments: Counter = None
-    shares: Counter = None
-    saves: Counter = None
-    reach: Counter = None
     source: SampleSource
     estimated: bool = False
 

@@ -12,8 +12,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pulse_contracts.post_urls import PostUrlError, parse_post_url
-from pulse_contracts.posts import MAX_SAMPLES_PER_MESSAGE
-from pulse_contracts.values import Counter, Platform
+from pulse_contracts.posts import MAX_SAMPLES_PER_MESSAGE, Counters
+from pulse_contracts.values import Platform
 
 from .normalizer import ProviderBodyError, looks_like_provider_body, normalize
 
@@ -36,14 +36,8 @@ class BodyError(ValueError):
         self.status = status
 
 
-class Metrics(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    views: Counter = None
-    likes: Counter = None
-    comments: Counter = None
-    shares: Counter = None
-    saves: Counter = None
-    reach: Counter = None
+# An item's metrics are exactly the contract's counters (unknown keys refused).
+Metrics = Counters
 
 
 class IngestItem(BaseModel):
