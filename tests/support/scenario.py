@@ -50,7 +50,10 @@ def _curve(total: int, hours: float, tau: float) -> int:
     return int(total * (1 - math.exp(-hours / tau)))
 
 
-def build_scenario(now: datetime, seed: int = 7) -> Scenario:
+def build_scenario(now: datetime, seed: int = 7, *, raw_fixture: bool = True) -> Scenario:
+    """`raw_fixture`: one TikTok post is the fixture's video, and its newest sample is the raw
+    provider body. Two scenarios of one organization must not both use it: they would track the
+    same public post."""
     rng = random.Random(seed)
     today = now.astimezone(UTC).date()
     org_id, client_id, campaign_id = uuid4(), uuid4(), uuid4()
@@ -103,8 +106,9 @@ def build_scenario(now: datetime, seed: int = 7) -> Scenario:
     raw_post = next(
         p for p in posts if p["platform"] == "tiktok" and p["booking_id"] == bookings[1]["id"]
     )
-    raw_post["platform_post_id"] = TIKTOK_FIXTURE_ID
-    raw_post["url"] = f"https://www.tiktok.com/@maya.styles/video/{TIKTOK_FIXTURE_ID}"
+    if raw_fixture:
+        raw_post["platform_post_id"] = TIKTOK_FIXTURE_ID
+        raw_post["url"] = f"https://www.tiktok.com/@maya.styles/video/{TIKTOK_FIXTURE_ID}"
 
     samples: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
@@ -143,25 +147,9 @@ def build_scenario(now: datetime, seed: int = 7) -> Scenario:
                 item["platform"] = post["platform"]
             items.append(item)
             t += timedelta(hours=rng.uniform(2, 10))
-    # One raw ScrapeCreators body, exactly as the provider returns it.
-    raw = json.loads((fixtures_dir() / "tiktok_video.json").read_text())
-    stats = raw["aweme_detail"]["statistics"]
-    observed = now - timedelta(minutes=5)
-    items.append({"observed_at": _iso(observed), "raw": raw})
-    samples.append(
-        {
-            "post_id": raw_post["id"],
-            "observed_at": observed,
-            "views": stats["play_count"],
-            "likes": stats["digg_count"],
-            "comments": stats["comment_count"],
-            "shares": stats["share_count"],
-            "saves": stats["collect_count"],
-            "reach": None,
-            "estimated": False,
-        }
-    )
     scenario = Scenario(org_id, token, campaign, bookings, posts, samples, items)
+    if raw_fixture:
+        _add_raw_body(scenario, raw_post, now)
     stamp = now - timedelta(days=20)
     scenario.events = [
         OrganizationUpserted(id=org_id, name="Northwind Talent", updated_at=stamp),
@@ -189,6 +177,27 @@ def build_scenario(now: datetime, seed: int = 7) -> Scenario:
         ],
     ]
     return scenario
+
+
+def _add_raw_body(scenario: Scenario, raw_post: dict[str, Any], now: datetime) -> None:
+    """One raw ScrapeCreators body, exactly as the provider returns it."""
+    raw = json.loads((fixtures_dir() / "tiktok_video.json").read_text())
+    stats = raw["aweme_detail"]["statistics"]
+    observed = now - timedelta(minutes=5)
+    scenario.items.append({"observed_at": _iso(observed), "raw": raw})
+    scenario.samples.append(
+        {
+            "post_id": raw_post["id"],
+            "observed_at": observed,
+            "views": stats["play_count"],
+            "likes": stats["digg_count"],
+            "comments": stats["comment_count"],
+            "shares": stats["share_count"],
+            "saves": stats["collect_count"],
+            "reach": None,
+            "estimated": False,
+        }
+    )
 
 
 def _iso(ts: datetime) -> str:

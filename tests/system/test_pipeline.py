@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from uuid import uuid4
 
 import asyncpg
 import httpx
@@ -23,6 +24,7 @@ from tests.support.services import ROOT, ServiceProcess
 
 pytestmark = pytest.mark.system
 LOGS = ROOT / "test-artifacts" / "logs"
+SERVICE_HEADERS = {"X-Pulse-Service-Token": "test-service-token"}
 DEADLINE_S = 2.0  # issue: exact numbers through the read APIs within 2 s of the last send
 
 
@@ -210,7 +212,9 @@ async def test_pipeline_exact_numbers_survive_shuffle_duplicates_late_samples_an
     assert await _sample_count(servers, scenario) == len(all_samples)
 
 
-async def _wait_until_tracked(servers: Servers, scenario: Scenario) -> None:
+async def _wait_until_tracked(
+    servers: Servers, scenario: Scenario, posts: int | None = None
+) -> None:
     conn = await asyncpg.connect(servers.database_url)
     try:
         for _ in range(200):
@@ -220,7 +224,7 @@ async def _wait_until_tracked(servers: Servers, scenario: Scenario) -> None:
             token = await conn.fetchval(
                 "SELECT count(*) FROM ingest.api_tokens WHERE org_id = $1", scenario.org_id
             )
-            if tracked == len(scenario.posts) and token == 1:
+            if tracked == (posts or len(scenario.posts)) and token == 1:
                 return
             await asyncio.sleep(0.05)
         raise AssertionError("ingest never learned the catalog")
@@ -241,3 +245,69 @@ def test_every_service_serves_health_ready_metrics_and_asyncapi(
             assert any(proc.service in name for name in asyncapi["channels"]), asyncapi["channels"]
             echoed = client.get("/health", headers={"X-Request-ID": "trace-me"})
             assert echoed.headers["X-Request-ID"] == "trace-me"
+
+
+async def test_internal_reads_match_the_oracle_for_every_view(
+    processes: dict[str, ServiceProcess], servers: Servers
+) -> None:
+    """Bookings, platforms, per-influencer daily series, summaries and compare winners."""
+    rng = random.Random(5)
+    first = build_scenario(utcnow(), seed=21)
+    second = build_scenario(utcnow(), seed=22, raw_fixture=False)
+    second.org_id = first.org_id  # two campaigns of one agency, to compare
+    async with Bus(servers.amqp_url) as bus:
+        second.token = first.token
+        for event in first.events + second.events[2:]:  # the second's org and token: the first's
+            await bus.publish_event(first.org_id, event)
+        await _wait_until_tracked(servers, first, posts=len(first.posts) + len(second.posts))
+        for scenario in (first, second):
+            await _send(scenario, scenario.items, bus, processes["ingest"].url, rng)
+    for scenario in (first, second):
+        await _await_numbers(processes, scenario, scenario.samples, DEADLINE_S)
+
+    now = utcnow()
+    expected = oracle_numbers(first.campaign, first.bookings, first.posts, first.samples, now)
+    base = f"/internal/orgs/{first.org_id}"
+    cid = first.campaign["id"]
+    async with httpx.AsyncClient(
+        base_url=processes["aggregator"].url, headers=SERVICE_HEADERS, timeout=10
+    ) as client:
+
+        async def get(path: str, **params: str) -> Any:
+            response = await client.get(path, params=params)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        assert (await get(f"{base}/campaigns/{cid}/bookings"))["items"] == expected["bookings"]
+        assert (await get(f"{base}/campaigns/{cid}/platforms"))["items"] == expected["platforms"]
+        assert (await get(f"{base}/campaigns/{cid}/daily"))["items"] == expected["daily"]
+
+        creator = first.bookings[1]
+        mine = [p for p in first.posts if p["booking_id"] == creator["id"]]
+        own = oracle_numbers(first.campaign, [creator], mine, first.samples, now)
+        daily = await get(
+            f"{base}/campaigns/{cid}/daily", influencer_id=str(creator["influencer_id"])
+        )
+        assert daily["items"] == own["daily"]
+        assert daily["items"] != expected["daily"], "one creator's series is not the campaign's"
+
+        ids = f"{cid},{second.campaign['id']}"
+        summaries = (await get(f"{base}/campaigns", ids=ids))["items"]
+        assert {s["campaign_id"]: s["actual_views"] for s in summaries} == {
+            str(s.campaign["id"]): oracle_numbers(s.campaign, s.bookings, s.posts, s.samples, now)[
+                "campaign"
+            ]["actual_views"]
+            for s in (first, second)
+        }
+
+        compared = await get(f"{base}/compare", ids=ids)
+        views = {c["campaign_id"]: c["actual_views"] for c in compared["campaigns"]}
+        assert compared["winners"]["actual_views"] == [max(views, key=views.__getitem__)]
+        one = await client.get(f"{base}/compare", params={"ids": str(cid)})
+        assert one.status_code == 422
+
+        # Another organization's campaign answers 404, exactly like a missing one.
+        stranger = f"/internal/orgs/{uuid4()}/campaigns/{cid}/numbers"
+        assert (await client.get(stranger)).status_code == 404
+    async with httpx.AsyncClient(base_url=processes["aggregator"].url) as anonymous:
+        assert (await anonymous.get(f"{base}/campaigns/{cid}/numbers")).status_code == 401

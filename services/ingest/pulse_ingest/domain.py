@@ -25,7 +25,6 @@ INT4_MAX = 2_147_483_647
 INT4_COUNTERS = ("comments", "shares", "saves")
 SOURCE_CODES: dict[str, int] = {"http": 1, "amqp": 2, "provider": 3, "import": 4}
 SOURCE_NAMES: dict[int, str] = {code: name for name, code in SOURCE_CODES.items()}
-_ITEM_KEYS = {"platform", "post_id", "platform_post_id", "url", "observed_at", "metrics", "raw"}
 
 
 class BodyError(ValueError):
@@ -118,14 +117,18 @@ def parse_body(body: bytes) -> list[Any]:
 
 def prepare(index: int, raw_item: Any, now: datetime) -> Candidate | Rejection:
     """Validate one item and normalize a raw provider body; never raises for bad input."""
+    sent = raw_item  # rejections keep the item exactly as it was sent
     if not isinstance(raw_item, dict):
-        return Rejection(index, "invalid_item", "an item must be a JSON object", raw_item)
-    if not (_ITEM_KEYS & raw_item.keys()) and looks_like_provider_body(raw_item):
-        raw_item = {"raw": raw_item}  # a raw ScrapeCreators body on its own is a valid item
+        return Rejection(index, "invalid_item", "an item must be a JSON object", sent)
+    # A raw ScrapeCreators body on its own is a valid item. An ingest item always carries
+    # `metrics` or `raw`; provider bodies may share other keys with it (YouTube's `url`,
+    # Facebook's `post_id`), so those two decide.
+    if not ({"metrics", "raw"} & raw_item.keys()) and looks_like_provider_body(raw_item):
+        raw_item = {"raw": raw_item}
     try:
         item = IngestItem.model_validate(raw_item)
     except ValidationError as exc:
-        return Rejection(index, "invalid_item", _describe(exc), raw_item)
+        return Rejection(index, "invalid_item", _describe(exc), sent)
     metrics, platform, ppid = item.metrics, item.platform, item.platform_post_id
     posted_at = caption = thumb_url = None
     url = item.url
@@ -133,7 +136,7 @@ def prepare(index: int, raw_item: Any, now: datetime) -> Candidate | Rejection:
         try:
             post = normalize(item.raw, item.platform)
         except ProviderBodyError as exc:
-            return Rejection(index, exc.code, str(exc), raw_item)
+            return Rejection(index, exc.code, str(exc), sent)
         platform = platform or post.platform
         ppid = ppid or post.platform_post_id
         posted_at, caption, thumb_url = post.posted_at, post.caption, post.thumb_url
@@ -148,21 +151,19 @@ def prepare(index: int, raw_item: Any, now: datetime) -> Candidate | Rejection:
                 reach=post.reach,
             )
     if metrics is None:
-        return Rejection(
-            index, "no_metrics", "item has neither `metrics` nor a `raw` body", raw_item
-        )
+        return Rejection(index, "no_metrics", "item has neither `metrics` nor a `raw` body", sent)
     if item.post_id is None and not ppid and not url:
         return Rejection(
             index,
             "no_post_reference",
             "item names no post: give post_id, platform_post_id, url or a raw provider body",
-            raw_item,
+            sent,
         )
     for name in INT4_COUNTERS:
         value = getattr(metrics, name)
         if value is not None and value > INT4_MAX:
             return Rejection(
-                index, "counter_out_of_range", f"metrics.{name} = {value} is too large", raw_item
+                index, "counter_out_of_range", f"metrics.{name} = {value} is too large", sent
             )
     observed_at = _utc(item.observed_at) if item.observed_at else now
     if observed_at > now + FUTURE_TOLERANCE:
@@ -170,7 +171,7 @@ def prepare(index: int, raw_item: Any, now: datetime) -> Candidate | Rejection:
             index,
             "observed_at_in_future",
             f"observed_at {observed_at.isoformat()} is more than 5 minutes in the future",
-            raw_item,
+            sent,
         )
     return Candidate(
         index=index,
@@ -206,31 +207,37 @@ def lookup_keys(candidates: Iterable[Candidate]) -> tuple[list[UUID], list[str],
 
 
 class PostIndex:
+    """The organization's tracked posts by id, platform post id and URL.
+
+    One public post may be booked in several campaigns; its metrics then belong to each of
+    those tracked posts, so an item naming it by platform id or URL matches all of them.
+    """
+
     def __init__(self, posts: Sequence[TrackedPost]) -> None:
         self._by_id = {p.id: p for p in posts}
         self._by_ppid: dict[str, list[TrackedPost]] = {}
-        self._by_url: dict[str, TrackedPost] = {}
+        self._by_url: dict[str, list[TrackedPost]] = {}
         for p in posts:
             if p.platform_post_id:
                 self._by_ppid.setdefault(p.platform_post_id, []).append(p)
-            self._by_url[p.url] = p
+            self._by_url.setdefault(p.url, []).append(p)
 
-    def find(self, c: Candidate) -> TrackedPost | None:
+    def find(self, c: Candidate) -> list[TrackedPost]:
         if c.post_id is not None:
-            return self._by_id.get(c.post_id)
-        if c.platform_post_id and (post := self._by_ppid_for(c.platform_post_id, c.platform)):
-            return post
+            found = self._by_id.get(c.post_id)
+            return [found] if found else []
+        if c.platform_post_id and (posts := self._by_ppid_for(c.platform_post_id, c.platform)):
+            return posts
         if c.url:
-            if post := self._by_url.get(c.url):
-                return post
+            if posts := self._by_url.get(c.url, []):
+                return posts
             parsed = _parse_url(c.url)
             if parsed and parsed[1]:
                 return self._by_ppid_for(parsed[1], parsed[0])
-        return None
+        return []
 
-    def _by_ppid_for(self, ppid: str, platform: Platform | None) -> TrackedPost | None:
-        found = [p for p in self._by_ppid.get(ppid, []) if platform in (None, p.platform)]
-        return found[0] if len(found) == 1 else None
+    def _by_ppid_for(self, ppid: str, platform: Platform | None) -> list[TrackedPost]:
+        return [p for p in self._by_ppid.get(ppid, []) if platform in (None, p.platform)]
 
 
 def match(
@@ -240,25 +247,29 @@ def match(
     matches: list[Match] = []
     rejections: list[Rejection] = []
     for c in candidates:
-        post = index.find(c)
+        found = index.find(c)
         raw = raw_items.get(c.index)
-        if post is None:
+        if not found:
             rejections.append(Rejection(c.index, "unknown_post", _unknown_message(c), raw))
-        elif c.platform is not None and c.platform != post.platform:
+            continue
+        wrong = [p for p in found if c.platform is not None and c.platform != p.platform]
+        if wrong:
             rejections.append(
                 Rejection(
                     c.index,
                     "platform_mismatch",
-                    f"item says {c.platform} but post {post.id} is on {post.platform}",
+                    f"item says {c.platform} but post {wrong[0].id} is on {wrong[0].platform}",
                     raw,
                 )
             )
-        elif post.removed:
+            continue
+        tracked = [p for p in found if not p.removed]
+        if not tracked:
             rejections.append(
-                Rejection(c.index, "post_removed", f"post {post.id} is no longer tracked", raw)
+                Rejection(c.index, "post_removed", f"post {found[0].id} is no longer tracked", raw)
             )
-        else:
-            matches.append(Match(c, post))
+            continue
+        matches.extend(Match(c, post) for post in tracked)
     return matches, rejections
 
 
