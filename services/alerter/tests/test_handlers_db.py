@@ -87,13 +87,12 @@ async def _alerts(
 
 async def _outbox(pool: asyncpg.Pool, c: Campaign) -> list[tuple[str, str, str]]:
     rows = await pool.fetch(
-        "SELECT routing_key, convert_from(body, 'UTF8')::jsonb AS body FROM alerter.outbox ORDER BY id"
+        "SELECT routing_key, convert_from(body, 'UTF8')::jsonb AS body "
+        "FROM alerter.outbox ORDER BY id"
     )
-    import json
-
     found = []
     for r in rows:
-        body = r["body"] if isinstance(r["body"], dict) else json.loads(r["body"])
+        body = r["body"]
         if body["data"].get("campaign_id") == str(c.id):
             found.append((r["routing_key"], body["data"]["debounce_key"], body["data"]["severity"]))
     return found
@@ -131,7 +130,8 @@ async def test_raise_repeat_escalate_and_auto_resolve(pool: asyncpg.Pool) -> Non
         for a in await _alerts(pool, c, "resolved")
         if a["debounce_key"] == _key("booking", c.booking_id, 80)
     ]
-    assert resolved and resolved[0]["resolved_by"] == "system"
+    assert resolved
+    assert resolved[0]["resolved_by"] == "system"
     kinds = [(k, key.split(":")[1], sev) for k, key, sev in await _outbox(pool, c)]
     assert kinds.count(("alert.raised", "campaign", "info")) == 1
     assert kinds.count(("alert.resolved", "booking", "warning")) == 1
@@ -172,7 +172,8 @@ async def test_manual_resolve_then_the_24_hour_window(pool: asyncpg.Pool) -> Non
         now=at(51),
         correlation_id="r1",
     )
-    assert resolved["status"] == "resolved" and resolved["resolved_by"] == "user"
+    assert resolved["status"] == "resolved"
+    assert resolved["resolved_by"] == "user"
     assert [h["action"] for h in resolved["history"]] == ["raised", "resolved"]
     assert resolved["history"][-1]["note"] == "client extended the flight"
     # Same key, same severity, still under: silent for 24 h after the resolution...
