@@ -28,7 +28,7 @@ test: install servers
 lint: install
 	.venv/bin/ruff format --check .
 	.venv/bin/ruff check .
-	.venv/bin/mypy contracts/pulse_contracts libs/runtime/pulse_runtime services/*/pulse_*
+	.venv/bin/mypy contracts/pulse_contracts libs/runtime/pulse_runtime services/*/pulse_* tools/fake-scrapecreators/fake_scrapecreators
 
 format: install
 	.venv/bin/ruff format .
