@@ -119,12 +119,24 @@ class ServiceRuntime:
         document: dict[str, Any] = spec.to_specification().to_jsonable()
         return document
 
-    def http_app(self, title: str, loops: list[tuple[str, Loop]]) -> FastAPI:
+    def http_app(
+        self,
+        title: str,
+        loops: list[tuple[str, Loop]],
+        resources: Callable[[], contextlib.AbstractAsyncContextManager[None]] | None = None,
+    ) -> FastAPI:
+        """The service's app; `resources` are the service's own (HTTP clients…), opened after
+        the runtime starts and closed before it stops."""
+
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             await self.start(loops)
             try:
-                yield
+                if resources is None:
+                    yield
+                else:
+                    async with resources():
+                        yield
             finally:
                 await self.stop()
 

@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
 
     service: ClassVar[str] = "pulse"
     default_port: ClassVar[int] = 8000
+    # The schema the service owns; its name when None (design/README.md: gateway owns "catalog").
+    schema_name: ClassVar[str | None] = None
 
     env: Literal["development", "test", "production"] = "production"
     # The cluster URL: used to derive the service's own DSN (its role as user) and, for
@@ -75,7 +77,7 @@ class ServiceSettings(BaseSettings):
 
     @property
     def db_schema(self) -> str:
-        return self.service
+        return self.schema_name or self.service
 
     @property
     def role(self) -> str:

@@ -1,30 +1,53 @@
-"""Composition root of gateway: settings, runtime (pool, broker, outbox relay), routes.
-
-The gateway's own routes arrive with its issue; today it runs the shared skeleton (health,
-readiness, metrics, AsyncAPI) so every deployment can already start and probe it.
-"""
+"""Composition root of the gateway: settings, runtime, peers, routers."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import ClassVar
 
+import httpx
 from fastapi import FastAPI
 
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 
+from .api import auth, clients, users
+from .context import GatewayContext
+from .security import JwtKeys
+from .settings import GatewaySettings
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-
-class GatewaySettings(ServiceSettings):
-    service: ClassVar[str] = "gateway"
-    default_port: ClassVar[int] = 8000
+ROUTERS = (auth.router, users.router, clients.router)
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
+    assert isinstance(settings, GatewaySettings)
     runtime = ServiceRuntime(settings, queues=[])
-    app = runtime.http_app("Pulse gateway", loops=[])
+    ctx = GatewayContext(
+        settings=settings,
+        runtime=runtime,
+        jwt_keys=JwtKeys.parse(settings.jwt_keys.get_secret_value()),
+    )
+
+    @contextlib.asynccontextmanager
+    async def peers() -> AsyncIterator[None]:
+        timeout = httpx.Timeout(settings.peer_timeout_s)
+        headers = {"X-Pulse-Service-Token": settings.service_token.get_secret_value()}
+        async with httpx.AsyncClient(timeout=timeout, headers=headers) as client:
+            ctx.peers = client
+            yield
+            ctx.peers = None
+
+    app = runtime.http_app("Pulse gateway", loops=[], resources=peers)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/api/health", tags=["operations"])
+    async def api_health() -> dict[str, str]:
+        return {"status": "ok", "service": "gateway"}
+
+    app.state.gateway = ctx
     app.state.runtime = runtime
     return app
 

@@ -1,0 +1,114 @@
+"""/api/auth and /api/me: sign in with a password or an emailed link, sign out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from pulse_runtime.errors import ApiError
+
+from ..deps import CSRF_COOKIE, SESSION_COOKIE, CallerDep, ContextDep
+from ..handlers import accounts
+from ..security import ACCESS_TTL
+
+router = APIRouter(tags=["auth"])
+
+
+# Sign-in takes any string: an address that is not an account simply does not sign in.
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class EmailLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=1, max_length=320)
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _set_session(response: Response, ctx: ContextDep, signed: accounts.SignedIn) -> None:
+    max_age = ctx.settings.session_days * 86400
+    secure = ctx.settings.secure_cookies
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed.session_token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+    # Readable by the page's script, which echoes it in X-CSRF-Token on unsafe requests.
+    response.set_cookie(
+        CSRF_COOKIE,
+        signed.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+
+
+@router.post("/api/auth/login")
+async def login(
+    request: Request, response: Response, ctx: ContextDep, body: LoginIn
+) -> dict[str, Any]:
+    signed = await accounts.sign_in(
+        ctx.pool,
+        ctx.settings,
+        ctx.jwt_keys,
+        email=body.email,
+        password=body.password,
+        address=_client_address(request),
+    )
+    _set_session(response, ctx, signed)
+    return {
+        "access_token": signed.access_token,
+        "token_type": "bearer",
+        "expires_in": int(ACCESS_TTL.total_seconds()),
+        "csrf_token": signed.csrf_token,
+        "user": signed.user,
+    }
+
+
+@router.post("/api/auth/logout", status_code=204)
+async def logout(request: Request, ctx: ContextDep, caller: CallerDep) -> Response:
+    await accounts.sign_out(ctx.pool, request.cookies.get(SESSION_COOKIE))
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/api/auth/email-link", status_code=202)
+async def email_link(ctx: ContextDep, body: EmailLinkIn) -> dict[str, str]:
+    await accounts.send_email_link(ctx.pool, ctx.settings, body.email)
+    return {"status": "if this email has an account, a sign-in link is on its way"}
+
+
+@router.get("/api/auth/email-link/{token}")
+async def use_email_link(ctx: ContextDep, token: str) -> Response:
+    if len(token) > 200:
+        raise ApiError(401, "this sign-in link is invalid, used or expired")
+    signed = await accounts.use_email_link(ctx.pool, ctx.settings, ctx.jwt_keys, token)
+    response = RedirectResponse("/campaigns", status_code=303)
+    _set_session(response, ctx, signed)
+    return response
+
+
+@router.get("/api/me")
+async def me(ctx: ContextDep, caller: CallerDep) -> dict[str, Any]:
+    return {
+        "user_id": caller.user_id,
+        "org_id": caller.org_id,
+        "role": caller.role,
+        "read_only": caller.read_only,
+    }

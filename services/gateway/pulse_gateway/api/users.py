@@ -1,0 +1,86 @@
+"""/api/users: the people of an organization (owners only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from pulse_runtime.errors import ApiError
+
+from ..db import decode_cursor, org_transaction, page
+from ..deps import Owner, PoolDep
+from ..handlers import accounts
+from ..repository import users as repo
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+RoleName = Literal["owner", "manager", "analyst"]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+    name: str = Field(default="", max_length=200)
+    role: RoleName
+    password: str | None = Field(default=None, min_length=12, max_length=1000)
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=200)
+    role: RoleName | None = None
+    password: str | None = Field(default=None, min_length=12, max_length=1000)
+    disabled: bool | None = None
+
+
+class UserOut(BaseModel):
+    id: UUID
+    email: str
+    name: str
+    role: RoleName
+    disabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+@router.get("", response_model=UserPage)
+async def list_users(
+    pool: PoolDep,
+    caller: Owner,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    async with org_transaction(pool, caller.org_id) as conn:
+        rows = await repo.list_users(
+            conn, org_id=caller.org_id, after=decode_cursor(cursor), limit=limit + 1
+        )
+    return page(rows, limit)
+
+
+@router.post("", response_model=UserOut, status_code=201)
+async def create_user(pool: PoolDep, caller: Owner, body: UserIn) -> dict[str, Any]:
+    return await accounts.create_user(pool, caller, caller.org_id, body.model_dump())
+
+
+@router.patch("/{user_id}", response_model=UserOut)
+async def update_user(
+    pool: PoolDep, caller: Owner, user_id: UUID, body: UserPatch
+) -> dict[str, Any]:
+    return await accounts.update_user(pool, caller, user_id, body.model_dump(exclude_unset=True))
+
+
+@router.delete("/{user_id}", status_code=204)
+async def delete_user(pool: PoolDep, caller: Owner, user_id: UUID) -> Response:
+    """People are disabled, not erased: the audit log keeps naming them."""
+    if user_id == caller.user_id:
+        raise ApiError(409, "you cannot remove yourself; ask another owner")
+    await accounts.update_user(pool, caller, user_id, {"disabled": True})
+    return Response(status_code=204)

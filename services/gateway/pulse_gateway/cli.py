@@ -1,0 +1,92 @@
+"""`pulse`: the operator's command line (organizations, users, migrations)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+from pulse_runtime.db import create_pool
+from pulse_runtime.logging import configure_logging
+from pulse_runtime.service import migrate
+
+from .handlers import accounts
+from .settings import GatewaySettings
+
+SERVICES = ("ingest", "aggregator", "alerter", "gateway", "share")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pulse", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "migrate", help="create roles and schemas, apply every service's migrations"
+    )
+    admin = commands.add_parser("admin", help="organizations and people")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    org = admin_commands.add_parser("create-org", help="a new agency and its first owner")
+    org.add_argument("name")
+    org.add_argument("--owner-email", required=True)
+    org.add_argument("--owner-password", required=True)
+    org.add_argument("--test", action="store_true", help="a test organization: never pulled")
+    user = admin_commands.add_parser("create-user", help="a person in an existing organization")
+    user.add_argument("--org-id", required=True)
+    user.add_argument("--email", required=True)
+    user.add_argument("--role", choices=("owner", "manager", "analyst"), required=True)
+    user.add_argument("--password", required=True)
+    user.add_argument("--name", default="")
+    return parser
+
+
+async def _migrate_all() -> None:
+    for service in SERVICES:
+        module = __import__(f"pulse_{service}.app", fromlist=["app"])
+        settings_cls = getattr(module, f"{service.capitalize()}Settings", None) or GatewaySettings
+        applied = await migrate(settings_cls.load(), module.MIGRATIONS)
+        print(f"{service}: {len(applied)} migration(s) applied")
+
+
+async def _admin(args: argparse.Namespace) -> dict[str, object]:
+    settings = GatewaySettings.load()
+    pool = await create_pool(settings.dsn)
+    try:
+        if args.admin_command == "create-org":
+            org, user = await accounts.create_organization(
+                pool,
+                name=args.name,
+                owner_email=args.owner_email,
+                owner_password=args.owner_password,
+                is_test=args.test,
+            )
+            return {"org_id": str(org["id"]), "user_id": str(user["id"])}
+        from uuid import UUID
+
+        row = await accounts.create_user(
+            pool,
+            None,
+            UUID(args.org_id),
+            {"email": args.email, "name": args.name, "role": args.role, "password": args.password},
+        )
+        return {"org_id": args.org_id, "user_id": str(row["id"])}
+    finally:
+        await pool.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    configure_logging("cli", "WARNING")
+    if args.command == "migrate":
+        asyncio.run(_migrate_all())
+        return
+    try:
+        result = asyncio.run(_admin(args))
+    except Exception as exc:  # the operator gets the reason, not a traceback
+        print(f"pulse: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""What the gateway's routes need, created once by the composition root and held by the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+
+from pulse_runtime.service import ServiceRuntime
+
+from .security import JwtKeys
+from .settings import GatewaySettings
+
+
+@dataclass
+class GatewayContext:
+    settings: GatewaySettings
+    runtime: ServiceRuntime
+    jwt_keys: JwtKeys
+    peers: httpx.AsyncClient | None = None  # created in the lifespan
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.runtime.pool
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self.peers is None:
+            raise RuntimeError("the gateway has not started: no HTTP client yet")
+        return self.peers

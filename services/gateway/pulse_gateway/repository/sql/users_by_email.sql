@@ -1,0 +1,3 @@
+SELECT id, org_id, email, name, role, password_hash, disabled_at
+FROM catalog.users
+WHERE lower(email) = lower($1)

@@ -1,0 +1,6 @@
+SELECT id, email, name, role, disabled_at IS NOT NULL AS disabled, created_at, updated_at
+FROM catalog.users
+WHERE org_id = $1
+  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+ORDER BY created_at DESC, id DESC
+LIMIT $4

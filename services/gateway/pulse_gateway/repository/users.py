@@ -1,0 +1,124 @@
+"""Organizations, the people in them, their sessions and sign-in bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from pulse_runtime.db import Connection
+
+from . import sql
+
+
+async def insert_organization(
+    conn: Connection, *, org_id: UUID, name: str, is_test: bool, settings: dict[str, Any]
+) -> dict[str, Any]:
+    row = await conn.fetchrow(sql.organizations_insert, org_id, name, is_test, settings)
+    assert row is not None
+    return dict(row)
+
+
+async def user_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
+    """Only inside `db.auth_lookup`: sign-in, before the organization is known."""
+    row = await conn.fetchrow(sql.users_by_email, email)
+    return dict(row) if row else None
+
+
+async def list_users(
+    conn: Connection, *, org_id: UUID, after: tuple[datetime, UUID] | None, limit: int
+) -> list[dict[str, Any]]:
+    at, last = after or (None, None)
+    return [dict(r) for r in await conn.fetch(sql.users_list, org_id, at, last, limit)]
+
+
+async def get_user(conn: Connection, *, org_id: UUID, user_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(sql.users_get, org_id, user_id)
+    return dict(row) if row else None
+
+
+async def insert_user(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    user_id: UUID,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str | None,
+) -> dict[str, Any]:
+    row = await conn.fetchrow(sql.users_insert, user_id, org_id, email, name, role, password_hash)
+    assert row is not None
+    return dict(row)
+
+
+async def update_user(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    user_id: UUID,
+    name: str,
+    role: str,
+    password_hash: str | None,
+    disabled: bool,
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        sql.users_update, org_id, user_id, name, role, password_hash, disabled
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def other_active_owners(conn: Connection, *, org_id: UUID, user_id: UUID) -> int:
+    return int(await conn.fetchval(sql.users_count_owners, org_id, user_id))
+
+
+async def insert_session(
+    conn: Connection,
+    *,
+    token_sha256: bytes,
+    user_id: UUID,
+    org_id: UUID,
+    csrf_token: str,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(sql.sessions_insert, token_sha256, user_id, org_id, csrf_token, expires_at)
+
+
+async def delete_session(conn: Connection, token_sha256: bytes) -> None:
+    await conn.execute("DELETE FROM catalog.sessions WHERE token_sha256 = $1", token_sha256)
+
+
+async def recent_failures(conn: Connection, key: str, window: timedelta) -> int:
+    return int(await conn.fetchval(sql.login_failures_count, key, window))
+
+
+async def add_failures(conn: Connection, keys: list[str]) -> None:
+    await conn.executemany(
+        "INSERT INTO catalog.login_failures (key) VALUES ($1)", [(k,) for k in keys]
+    )
+
+
+async def clear_failures(conn: Connection, key: str) -> None:
+    await conn.execute("DELETE FROM catalog.login_failures WHERE key = $1", key)
+
+
+async def insert_email_link(
+    conn: Connection, *, token_sha256: bytes, user_id: UUID, expires_at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO catalog.email_links (token_sha256, user_id, expires_at) VALUES ($1, $2, $3)",
+        token_sha256,
+        user_id,
+        expires_at,
+    )
+
+
+async def use_email_link(conn: Connection, token_sha256: bytes) -> UUID | None:
+    """The link's user, once: a second use finds it already used."""
+    user_id: UUID | None = await conn.fetchval(
+        "UPDATE catalog.email_links SET used_at = now() "
+        "WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id",
+        token_sha256,
+    )
+    return user_id

@@ -1,0 +1,45 @@
+"""The gateway's settings: the shared service keys plus signing keys, peers and mail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Self
+
+from pydantic import SecretStr, model_validator
+
+from pulse_runtime.settings import ServiceSettings
+
+DEV_JWT_KEYS = "dev:" + "d" * 40
+
+
+class GatewaySettings(ServiceSettings):
+    service: ClassVar[str] = "gateway"
+    default_port: ClassVar[int] = 8000
+    schema_name: ClassVar[str | None] = "catalog"
+
+    jwt_keys: SecretStr = SecretStr(DEV_JWT_KEYS)
+    public_url: str = "http://127.0.0.1:8000"
+    share_public_url: str = "http://127.0.0.1:8002"
+    aggregator_url: str = "http://127.0.0.1:8003"
+    alerter_url: str = "http://127.0.0.1:8004"
+    ingest_url: str = "http://127.0.0.1:8001"
+    share_url: str = "http://127.0.0.1:8002"
+    peer_timeout_s: float = 3.0
+    # SMTP server for sign-in links; without one, mail is written as .eml files to mail_dir.
+    smtp_url: str | None = None
+    mail_from: str = "Pulse <pulse@localhost>"
+    mail_dir: Path = Path("var/mail")
+    session_days: int = 14
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_window_minutes: int = 15
+
+    @model_validator(mode="after")
+    def _refuse_dev_keys(self) -> Self:
+        if self.env == "production" and self.jwt_keys.get_secret_value() == DEV_JWT_KEYS:
+            raise ValueError("PULSE_JWT_KEYS must be set outside development")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env == "production"
