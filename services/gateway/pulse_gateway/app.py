@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
+import pkgutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 
-from .api import auth, clients, users
+from . import api
 from .context import GatewayContext
 from .security import JwtKeys
 from .settings import GatewaySettings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-ROUTERS = (auth.router, users.router, clients.router)
+
+
+def routers() -> list[APIRouter]:
+    """Every `router` of the modules in pulse_gateway.api: one module per resource."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(api.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{api.__name__}.{info.name}")
+        if isinstance(router := getattr(module, "router", None), APIRouter):
+            found.append(router)
+    return found
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
@@ -40,7 +51,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             ctx.peers = None
 
     app = runtime.http_app("Pulse gateway", loops=[], resources=peers)
-    for router in ROUTERS:
+    for router in routers():
         app.include_router(router)
 
     @app.get("/api/health", tags=["operations"])

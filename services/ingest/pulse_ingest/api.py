@@ -77,6 +77,24 @@ def internal_reads(pool: Any, service_token: str) -> APIRouter:
         next_cursor = items[-1]["observed_at"].isoformat() if len(items) == limit else None
         return {"items": items, "next_cursor": next_cursor}
 
+    @router.post("/orgs/{org_id}/items")
+    async def import_items(org_id: UUID, request: Request) -> dict[str, Any]:
+        """Samples another service hands over (the gateway's CSV imports): same rules as n8n's."""
+        body = await read_body(request, MAX_BODY_BYTES)
+        try:
+            items = parse_body(body)
+        except BodyError as exc:
+            raise ApiError(exc.status, str(exc)) from exc
+        result = await handlers.ingest_items(
+            pool(),
+            org_id=org_id,
+            items=items,
+            source="import",
+            now=utcnow(),
+            correlation_id=current_correlation_id(),
+        )
+        return result.as_response()
+
     @router.get("/orgs/{org_id}/rejected-items")
     async def rejected(
         org_id: UUID,

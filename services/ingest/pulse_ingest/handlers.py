@@ -70,7 +70,7 @@ async def ingest_items(
     *,
     org_id: UUID,
     items: list[Any],
-    source: Literal["http", "amqp"],
+    source: Literal["http", "amqp", "import"],
     now: datetime,
     correlation_id: str,
 ) -> IngestResult:
@@ -194,7 +194,7 @@ def _facts(matches: list[Match]) -> list[tuple[UUID, datetime | None, str | None
     return [(pid, c.posted_at, c.caption, c.thumb_url) for pid, c in sorted(newest.items())]
 
 
-def _sample(m: Match, source: Literal["http", "amqp"]) -> Sample:
+def _sample(m: Match, source: Literal["http", "amqp", "import"]) -> Sample:
     c = m.candidate.metrics
     return Sample(
         post_id=m.post.id,

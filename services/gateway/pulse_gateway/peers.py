@@ -1,0 +1,157 @@
+"""The gateway holds no numbers: it asks the aggregator, alerter and ingest over internal HTTP.
+
+A peer that is down or slow becomes a clear 503 naming it; a peer's 404 stays a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from pulse_runtime.errors import ApiError
+from pulse_runtime.logging import current_correlation_id
+
+from .context import GatewayContext
+
+
+async def _call(
+    ctx: GatewayContext,
+    peer: str,
+    method: str,
+    path: str,
+    *,
+    params: dict[str, str] | None = None,
+    json: Any = None,
+    missing_ok: bool = False,
+) -> Any:
+    base = {
+        "aggregator": ctx.settings.aggregator_url,
+        "alerter": ctx.settings.alerter_url,
+        "ingest": ctx.settings.ingest_url,
+    }[peer]
+    try:
+        response = await ctx.http.request(
+            method,
+            f"{base}{path}",
+            params=params,
+            json=json,
+            headers={"X-Request-ID": current_correlation_id()},
+        )
+    except httpx.HTTPError as exc:
+        raise ApiError(503, f"the {peer} service is unavailable; try again shortly") from exc
+    if response.status_code == 404:
+        if missing_ok:
+            return None
+        raise ApiError(404, response.json().get("error", {}).get("message", "not found"))
+    if response.status_code == 422:
+        error = response.json().get("error", {})
+        raise ApiError(422, error.get("message", "invalid request"), details=error.get("details"))
+    if response.status_code >= 400:
+        raise ApiError(503, f"the {peer} service answered {response.status_code}")
+    return response.json()
+
+
+def _org(org_id: UUID) -> str:
+    return f"/internal/orgs/{org_id}"
+
+
+async def campaign_numbers(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID
+) -> dict[str, Any] | None:
+    """The campaign's whole number document, or None before its first computation."""
+    result: dict[str, Any] | None = await _call(
+        ctx, "aggregator", "GET", f"{_org(org_id)}/campaigns/{campaign_id}/numbers", missing_ok=True
+    )
+    return result
+
+
+async def campaign_summaries(
+    ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
+) -> dict[UUID, dict[str, Any]]:
+    """KPI summaries by campaign id (campaigns not computed yet are absent)."""
+    if not campaign_ids:
+        return {}
+    body = await _call(
+        ctx,
+        "aggregator",
+        "GET",
+        f"{_org(org_id)}/campaigns",
+        params={"ids": ",".join(str(i) for i in campaign_ids)},
+    )
+    return {UUID(item["campaign_id"]): item for item in body["items"]}
+
+
+async def daily(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID, influencer_id: UUID | None
+) -> list[dict[str, Any]]:
+    params = {"influencer_id": str(influencer_id)} if influencer_id else None
+    body = await _call(
+        ctx,
+        "aggregator",
+        "GET",
+        f"{_org(org_id)}/campaigns/{campaign_id}/daily",
+        params=params,
+        missing_ok=True,
+    )
+    return body["items"] if body else []
+
+
+async def compare(
+    ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
+) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(
+        ctx,
+        "aggregator",
+        "GET",
+        f"{_org(org_id)}/compare",
+        params={"ids": ",".join(str(i) for i in campaign_ids)},
+    )
+    return result
+
+
+async def post_samples(
+    ctx: GatewayContext, org_id: UUID, post_id: UUID, *, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+    result: dict[str, Any] = await _call(
+        ctx, "ingest", "GET", f"{_org(org_id)}/posts/{post_id}/samples", params=params
+    )
+    return result
+
+
+async def alerts(ctx: GatewayContext, org_id: UUID, params: dict[str, str]) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(
+        ctx, "alerter", "GET", f"{_org(org_id)}/alerts", params=params
+    )
+    return result
+
+
+async def alert(ctx: GatewayContext, org_id: UUID, alert_id: UUID) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(ctx, "alerter", "GET", f"{_org(org_id)}/alerts/{alert_id}")
+    return result
+
+
+async def resolve_alert(
+    ctx: GatewayContext, org_id: UUID, alert_id: UUID, *, user_id: UUID | None, note: str | None
+) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(
+        ctx,
+        "alerter",
+        "POST",
+        f"{_org(org_id)}/alerts/{alert_id}/resolve",
+        json={"user_id": str(user_id) if user_id else None, "note": note},
+    )
+    return result
+
+
+async def ingest_items(
+    ctx: GatewayContext, org_id: UUID, items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Hand samples (CSV imports) to ingest, the only writer of samples."""
+    result: dict[str, Any] = await _call(
+        ctx, "ingest", "POST", f"{_org(org_id)}/items", json={"items": items}
+    )
+    return result
