@@ -18,6 +18,7 @@ from . import api
 from .context import GatewayContext
 from .security import JwtKeys
 from .settings import GatewaySettings
+from .stream import StreamHub, bind_more, stream_queue, subscribe_stream
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -39,12 +40,16 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         settings=settings,
         runtime=runtime,
         jwt_keys=JwtKeys.parse(settings.jwt_keys.get_secret_value()),
+        hub=StreamHub(),
     )
+    live = stream_queue()
+    subscribe_stream(runtime.broker, ctx.hub, live)
 
     @contextlib.asynccontextmanager
     async def peers() -> AsyncIterator[None]:
         timeout = httpx.Timeout(settings.peer_timeout_s)
         headers = {"X-Pulse-Service-Token": settings.service_token.get_secret_value()}
+        await bind_more(runtime.broker, live)
         async with httpx.AsyncClient(timeout=timeout, headers=headers) as client:
             ctx.peers = client
             yield

@@ -8,10 +8,12 @@ import json
 import sys
 from collections.abc import Sequence
 
+from pulse_contracts import utcnow
 from pulse_runtime.db import create_pool
 from pulse_runtime.logging import configure_logging
 from pulse_runtime.service import migrate
 
+from . import demo
 from .handlers import accounts
 from .settings import GatewaySettings
 
@@ -24,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "migrate", help="create roles and schemas, apply every service's migrations"
     )
+    seed = commands.add_parser("seed-demo", help="the demo agency, through the running services")
+    seed.add_argument("--gateway-url", default=None, help="default: PULSE_GATEWAY_PUBLIC_URL")
+    seed.add_argument("--ingest-url", default=None, help="default: PULSE_GATEWAY_INGEST_URL")
     admin = commands.add_parser("admin", help="organizations and people")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     org = admin_commands.add_parser("create-org", help="a new agency and its first owner")
@@ -74,11 +79,28 @@ async def _admin(args: argparse.Namespace) -> dict[str, object]:
         await pool.close()
 
 
+async def _seed(args: argparse.Namespace) -> dict[str, object]:
+    settings = GatewaySettings.load()
+    pool = await create_pool(settings.dsn)
+    try:
+        return await demo.seed_demo(
+            pool,
+            gateway_url=args.gateway_url or settings.public_url,
+            ingest_url=args.ingest_url or settings.ingest_url,
+            now=utcnow(),
+        )
+    finally:
+        await pool.close()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     configure_logging("cli", "WARNING")
     if args.command == "migrate":
         asyncio.run(_migrate_all())
+        return
+    if args.command == "seed-demo":
+        print(json.dumps(asyncio.run(_seed(args))))
         return
     try:
         result = asyncio.run(_admin(args))

@@ -11,6 +11,7 @@ from pulse_runtime.service import ServiceRuntime
 
 from .security import JwtKeys
 from .settings import GatewaySettings
+from .stream import StreamHub
 
 
 @dataclass
@@ -18,6 +19,7 @@ class GatewayContext:
     settings: GatewaySettings
     runtime: ServiceRuntime
     jwt_keys: JwtKeys
+    hub: StreamHub
     peers: httpx.AsyncClient | None = None  # created in the lifespan
 
     @property

@@ -1,0 +1,95 @@
+"""Live updates for browsers: kpi.updated and alert.* fanned out to each organization's streams.
+
+Every gateway instance binds its own exclusive, auto-delete queue, so each instance sees every
+event and serves its own connected clients; nothing is shared between instances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from uuid import UUID, uuid4
+
+from faststream import AckPolicy
+from faststream.rabbit import RabbitBroker, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+
+from pulse_contracts import ContractError, parse_event
+from pulse_runtime.logging import get_logger
+from pulse_runtime.topology import EVENTS
+
+log = get_logger(__name__)
+STREAMED = ("kpi.updated", "alert.*")
+CLIENT_BUFFER = 256  # a client this far behind loses its oldest events, never the gateway
+HEARTBEAT_S = 15.0
+
+
+@dataclass
+class StreamHub:
+    _clients: dict[UUID, set[asyncio.Queue[str]]] = field(default_factory=dict)
+
+    def publish(self, org_id: UUID, event_type: str, payload: str) -> None:
+        frame = f"event: {event_type}\ndata: {payload}\n\n"
+        for queue in self._clients.get(org_id, ()):
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(frame)
+
+    @contextlib.contextmanager
+    def subscribe(self, org_id: UUID) -> Iterator[asyncio.Queue[str]]:
+        queue: asyncio.Queue[str] = asyncio.Queue(CLIENT_BUFFER)
+        self._clients.setdefault(org_id, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            clients = self._clients.get(org_id, set())
+            clients.discard(queue)
+            if not clients:
+                self._clients.pop(org_id, None)
+
+    async def frames(self, org_id: UUID) -> AsyncIterator[str]:
+        with self.subscribe(org_id) as queue:
+            yield ": connected\n\n"
+            while True:
+                try:
+                    yield await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
+                except TimeoutError:
+                    yield ": heartbeat\n\n"  # keeps proxies from closing an idle stream
+
+
+def stream_queue() -> RabbitQueue:
+    # Named under "gateway." so the gateway's RabbitMQ user may declare it (deploy/rabbitmq).
+    queue: RabbitQueue = RabbitQueue(
+        f"gateway.stream.{uuid4().hex[:12]}",
+        durable=False,
+        exclusive=True,
+        auto_delete=True,
+        routing_key=STREAMED[0],
+    )
+    return queue
+
+
+def subscribe_stream(broker: RabbitBroker, hub: StreamHub, queue: RabbitQueue) -> None:
+    @broker.subscriber(queue, EVENTS, ack_policy=AckPolicy.ACK, title="gateway.stream:consume")
+    async def relay(msg: RabbitMessage) -> None:
+        try:
+            envelope = parse_event(msg.body)
+        except ContractError as exc:
+            log.warning("stream event dropped: not a valid event", reason=str(exc))
+            return  # a live view only; the durable consumers keep the message
+        payload = json.dumps(
+            {"type": envelope.type, "data": json.loads(envelope.data.model_dump_json())}
+        )
+        hub.publish(envelope.org_id, envelope.type, payload)
+
+
+async def bind_more(broker: RabbitBroker, queue: RabbitQueue) -> None:
+    """FastStream binds one routing key per queue; the others are bound here."""
+    declared = await broker.declare_queue(queue)
+    exchange = await broker.declare_exchange(EVENTS)
+    for key in STREAMED[1:]:
+        await declared.bind(exchange, routing_key=key)
