@@ -73,7 +73,7 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 45.0) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if self._log:
             self._log.close()

@@ -1,0 +1,142 @@
+"""Bookings: /api/campaigns/{id}/bookings to list and create, /api/bookings/{id} to change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pulse_runtime.errors import ApiError
+
+from .. import peers
+from ..db import decode_cursor, org_transaction, page
+from ..deps import ContextDep, Manager, PoolDep, Reader
+from ..handlers import bookings as handlers
+from ..repository import bookings as repo
+from ..repository import campaigns as campaigns_repo
+
+router = APIRouter(tags=["bookings"])
+
+Count = Annotated[int, Field(ge=0, le=10**15)]
+Days = Annotated[int, Field(ge=0, le=36_500)]
+Posts = Annotated[int, Field(ge=0, le=1_000_000)]
+Rate = Annotated[float, Field(ge=0, le=100)]
+Notes = Annotated[str, Field(max_length=5000)]
+
+
+class BookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    influencer_id: UUID
+    fee_cents: Count
+    committed_views: Count | None = None
+    committed_engagement: Count | None = None
+    committed_posts: Posts | None = None
+    min_engagement_rate: Rate | None = None
+    exclusivity_days: Days | None = None
+    usage_rights_days: Days | None = None
+    notes: Notes = ""
+
+
+class BookingPatch(BaseModel):
+    """Every field but the campaign: a booking never moves to another campaign."""
+
+    model_config = ConfigDict(extra="forbid")
+    influencer_id: UUID | None = None
+    fee_cents: Count | None = None
+    committed_views: Count | None = None
+    committed_engagement: Count | None = None
+    committed_posts: Posts | None = None
+    min_engagement_rate: Rate | None = None
+    exclusivity_days: Days | None = None
+    usage_rights_days: Days | None = None
+    notes: Notes | None = None
+
+    @field_validator("influencer_id", "fee_cents", "notes")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be changed but not cleared")
+        return value
+
+
+class BookingOut(BaseModel):
+    id: UUID
+    campaign_id: UUID
+    influencer_id: UUID
+    influencer_name: str | None
+    fee_cents: int
+    committed_views: int | None
+    committed_engagement: int | None
+    committed_posts: int | None
+    min_engagement_rate: float | None
+    exclusivity_days: int | None
+    usage_rights_days: int | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class BookingWithKpis(BookingOut):
+    kpis: dict[str, Any] | None  # the booking's KPI snapshot (kpis.md); null before computed
+
+
+class BookingPage(BaseModel):
+    items: list[BookingWithKpis]
+    next_cursor: str | None
+
+
+def booking_numbers(doc: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The numbers document's booking snapshots by booking id (as text)."""
+    return {str(b["booking_id"]): b for b in (doc or {}).get("bookings", [])}
+
+
+@router.get("/api/campaigns/{campaign_id}/bookings", response_model=BookingPage)
+async def list_bookings(
+    ctx: ContextDep,
+    caller: Reader,
+    campaign_id: UUID,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    async with org_transaction(ctx.pool, caller.org_id) as conn:
+        campaign = await campaigns_repo.get_campaign(
+            conn, org_id=caller.org_id, campaign_id=campaign_id
+        )
+        if campaign is None:
+            raise ApiError(404, f"no campaign {campaign_id}")
+        rows = await repo.list_bookings(
+            conn,
+            org_id=caller.org_id,
+            campaign_id=campaign_id,
+            after=decode_cursor(cursor),
+            limit=limit + 1,
+        )
+    result = page(rows, limit)
+    numbers = booking_numbers(await peers.campaign_numbers(ctx, caller.org_id, campaign_id))
+    result["items"] = [{**row, "kpis": numbers.get(str(row["id"]))} for row in result["items"]]
+    return result
+
+
+@router.post("/api/campaigns/{campaign_id}/bookings", response_model=BookingOut, status_code=201)
+async def create_booking(
+    pool: PoolDep, caller: Manager, campaign_id: UUID, body: BookingIn
+) -> dict[str, Any]:
+    return await handlers.create_booking(pool, caller, campaign_id, body.model_dump())
+
+
+@router.patch("/api/bookings/{booking_id}", response_model=BookingOut)
+async def update_booking(
+    pool: PoolDep, caller: Manager, booking_id: UUID, body: BookingPatch
+) -> dict[str, Any]:
+    return await handlers.update_booking(
+        pool, caller, booking_id, body.model_dump(exclude_unset=True)
+    )
+
+
+@router.delete("/api/bookings/{booking_id}", status_code=204)
+async def delete_booking(pool: PoolDep, caller: Manager, booking_id: UUID) -> Response:
+    await handlers.delete_booking(pool, caller, booking_id)
+    return Response(status_code=204)

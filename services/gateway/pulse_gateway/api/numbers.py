@@ -1,0 +1,122 @@
+"""Numbers the gateway shows but does not hold: daily series, platform split, compare (from the
+aggregator) and a post's sample history (from ingest).
+
+Every route first checks, in the catalog, that the campaign or post belongs to the caller's
+organization, so another agency's id answers 404 before any peer is asked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Query
+
+from pulse_runtime.errors import ApiError
+
+from .. import peers
+from ..db import org_transaction
+from ..deps import ContextDep, PoolDep, Reader
+
+router = APIRouter(tags=["numbers"])
+
+_CAMPAIGNS_OF_ORG = """
+SELECT id FROM catalog.campaigns
+WHERE org_id = $1 AND id = ANY ($2::uuid[]) AND deleted_at IS NULL
+"""
+_POST_OF_ORG = "SELECT id FROM catalog.posts WHERE org_id = $1 AND id = $2"
+
+
+async def require_campaigns(pool: asyncpg.Pool, org_id: UUID, campaign_ids: list[UUID]) -> None:
+    """404 unless every campaign exists in the organization (another org's is missing too)."""
+    async with org_transaction(pool, org_id) as conn:
+        found = {r["id"] for r in await conn.fetch(_CAMPAIGNS_OF_ORG, org_id, campaign_ids)}
+    missing = [cid for cid in campaign_ids if cid not in found]
+    if missing:
+        raise ApiError(404, f"no campaign {missing[0]}")
+
+
+@router.get("/api/campaigns/{campaign_id}/daily")
+async def campaign_daily(
+    ctx: ContextDep, caller: Reader, campaign_id: UUID, influencer_id: UUID | None = None
+) -> dict[str, Any]:
+    """The daily series (kpis.md); with `influencer_id`, over that creator's posts only."""
+    await require_campaigns(ctx.pool, caller.org_id, [campaign_id])
+    items = await peers.daily(ctx, caller.org_id, campaign_id, influencer_id)
+    return {"items": items}
+
+
+@router.get("/api/campaigns/{campaign_id}/platforms")
+async def campaign_platforms(ctx: ContextDep, caller: Reader, campaign_id: UUID) -> dict[str, Any]:
+    """Views and engagement per platform; empty before the first computation."""
+    await require_campaigns(ctx.pool, caller.org_id, [campaign_id])
+    doc = await peers.campaign_numbers(ctx, caller.org_id, campaign_id)
+    return {"items": doc["platforms"] if doc else []}
+
+
+@router.get("/api/compare")
+async def compare(
+    ctx: ContextDep, caller: Reader, ids: Annotated[str, Query(max_length=200)]
+) -> dict[str, Any]:
+    """2–3 campaigns side by side with the winner of each metric (kpis.md Compare)."""
+    wanted = _campaign_ids(ids)
+    await require_campaigns(ctx.pool, caller.org_id, wanted)
+    return await peers.compare(ctx, caller.org_id, wanted)
+
+
+@router.get("/api/posts/{post_id}/metrics")
+async def post_metrics(
+    ctx: ContextDep,
+    pool: PoolDep,
+    caller: Reader,
+    post_id: UUID,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    """The post's samples, oldest first (a removed post keeps its history)."""
+    async with org_transaction(pool, caller.org_id) as conn:
+        known = await conn.fetchval(_POST_OF_ORG, caller.org_id, post_id)
+    if known is None:
+        raise ApiError(404, f"no post {post_id}")
+    body = await peers.post_samples(
+        ctx, caller.org_id, post_id, limit=limit, cursor=_decode(cursor)
+    )
+    following = body.get("next_cursor")
+    return {"items": body["items"], "next_cursor": _encode(following) if following else None}
+
+
+def _campaign_ids(raw: str) -> list[UUID]:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        ids = list(dict.fromkeys(UUID(part) for part in parts))
+    except ValueError as exc:
+        raise ApiError(
+            422, "ids must be comma-separated campaign ids", details=[{"path": "ids"}]
+        ) from exc
+    if not 2 <= len(ids) <= 3:
+        raise ApiError(
+            422, "compare takes 2 or 3 different campaign ids", details=[{"path": "ids"}]
+        )
+    return ids
+
+
+# Ingest pages by the last observed_at seen; the gateway hands it out opaque, like its own.
+def _encode(cursor: str) -> str:
+    return base64.urlsafe_b64encode(cursor.encode()).decode()
+
+
+def _decode(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        decoded = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
+        datetime.fromisoformat(decoded)  # ingest's cursor is the last observed_at it answered
+        return decoded
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(
+            422, "cursor is not one this API returned", details=[{"path": "cursor"}]
+        ) from exc

@@ -1,0 +1,116 @@
+"""Tracked posts: register a URL on a booking, list a campaign's posts, stop tracking one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from pulse_contracts.values import Platform
+from pulse_runtime.errors import ApiError
+
+from .. import peers
+from ..db import decode_cursor, org_transaction, page
+from ..deps import ContextDep, Manager, PoolDep, Reader
+from ..handlers import posts as handlers
+from ..repository import campaigns as campaigns_repo
+from ..repository import posts as repo
+
+router = APIRouter(tags=["posts"])
+
+
+class PostIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=1, max_length=4096)
+
+
+class PostOut(BaseModel):
+    id: UUID
+    booking_id: UUID
+    campaign_id: UUID
+    platform: Platform
+    url: str
+    platform_post_id: str | None
+    registered_at: datetime
+
+
+class PostWithLatest(PostOut):
+    """The post with its facts and latest counters from the campaign's numbers document."""
+
+    posted_at: datetime | None = None
+    caption: str | None = None
+    thumb_url: str | None = None
+    latest: dict[str, Any] | None = None  # null before the first sample
+
+
+class TrackedPostOut(PostWithLatest):
+    influencer_id: UUID
+    influencer_name: str | None
+    # Filled from ingest's pull runs by a later change; null for now.
+    pull_status: str | None = None
+    last_error: str | None = None
+    last_pulled_at: datetime | None = None
+
+
+class TrackedPostPage(BaseModel):
+    items: list[TrackedPostOut]
+    next_cursor: str | None
+
+
+def post_numbers(doc: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The numbers document's posts by post id (as text)."""
+    return {str(p["post_id"]): p for p in (doc or {}).get("posts", [])}
+
+
+def with_latest(row: dict[str, Any], numbers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    found = numbers.get(str(row["id"]), {})
+    return {
+        **row,
+        "posted_at": found.get("posted_at"),
+        "caption": found.get("caption"),
+        "thumb_url": found.get("thumb_url"),
+        "latest": found.get("latest"),
+    }
+
+
+@router.post("/api/bookings/{booking_id}/posts", response_model=PostOut, status_code=201)
+async def register_post(
+    pool: PoolDep, caller: Manager, booking_id: UUID, body: PostIn
+) -> dict[str, Any]:
+    return await handlers.register_post(pool, caller, booking_id, body.url)
+
+
+@router.get("/api/campaigns/{campaign_id}/posts", response_model=TrackedPostPage)
+async def list_campaign_posts(
+    ctx: ContextDep,
+    caller: Reader,
+    campaign_id: UUID,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    async with org_transaction(ctx.pool, caller.org_id) as conn:
+        campaign = await campaigns_repo.get_campaign(
+            conn, org_id=caller.org_id, campaign_id=campaign_id
+        )
+        if campaign is None:
+            raise ApiError(404, f"no campaign {campaign_id}")
+        rows = await repo.posts_of_campaign(
+            conn,
+            org_id=caller.org_id,
+            campaign_id=campaign_id,
+            after=decode_cursor(cursor),
+            limit=limit + 1,
+        )
+    result = page(rows, limit, key="registered_at")
+    numbers = post_numbers(await peers.campaign_numbers(ctx, caller.org_id, campaign_id))
+    result["items"] = [with_latest(row, numbers) for row in result["items"]]
+    return result
+
+
+@router.delete("/api/posts/{post_id}", status_code=204)
+async def remove_post(pool: PoolDep, caller: Manager, post_id: UUID) -> Response:
+    await handlers.remove_post(pool, caller, post_id)
+    return Response(status_code=204)

@@ -1,0 +1,83 @@
+"""/api/tokens: API tokens for machines (scopes `ingest`, `read`); owners only.
+
+The secret is answered once, by the POST that creates it; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pulse_contracts.values import TokenScope
+
+from ..db import decode_cursor, org_transaction, page
+from ..deps import Owner, PoolDep
+from ..handlers import tokens as handlers
+from ..repository import tokens as repo
+
+router = APIRouter(prefix="/api/tokens", tags=["tokens"])
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[TokenScope] = Field(min_length=1, max_length=2)
+
+    @field_validator("scopes")
+    @classmethod
+    def _distinct(cls, scopes: list[TokenScope]) -> list[TokenScope]:
+        if len(set(scopes)) != len(scopes):
+            raise ValueError("scopes must not repeat")
+        return sorted(scopes)
+
+
+class TokenOut(BaseModel):
+    id: UUID
+    name: str
+    scopes: list[TokenScope]
+    created_by: UUID | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(BaseModel):
+    id: UUID
+    name: str
+    scopes: list[TokenScope]
+    token: str = Field(description="the secret: shown this once, never again")
+    created_at: datetime
+
+
+class TokenPage(BaseModel):
+    items: list[TokenOut]
+    next_cursor: str | None
+
+
+@router.get("", response_model=TokenPage)
+async def list_tokens(
+    pool: PoolDep,
+    caller: Owner,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    async with org_transaction(pool, caller.org_id) as conn:
+        rows = await repo.list_tokens(
+            conn, org_id=caller.org_id, after=decode_cursor(cursor), limit=limit + 1
+        )
+    return page(rows, limit)
+
+
+@router.post("", response_model=TokenCreated, status_code=201)
+async def create_token(pool: PoolDep, caller: Owner, body: TokenIn) -> dict[str, Any]:
+    return await handlers.create_token(pool, caller, name=body.name, scopes=list(body.scopes))
+
+
+@router.delete("/{token_id}", status_code=204)
+async def revoke_token(pool: PoolDep, caller: Owner, token_id: UUID) -> Response:
+    await handlers.revoke_token(pool, caller, token_id)
+    return Response(status_code=204)

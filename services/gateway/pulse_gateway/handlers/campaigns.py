@@ -1,0 +1,133 @@
+"""Create, change and remove campaigns."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from pulse_contracts.catalog import CampaignDeleted, CampaignUpserted
+from pulse_runtime.db import Connection
+from pulse_runtime.errors import ApiError
+
+from ..db import org_transaction, record
+from ..deps import Principal
+from ..repository import campaigns as repo
+from ..repository import posts as posts_repo
+from .posts import record_removals
+
+FIELDS = (
+    "client_id",
+    "name",
+    "status",
+    "start_date",
+    "end_date",
+    "budget_cents",
+    "currency",
+    "committed_views",
+    "committed_engagement",
+    "notes",
+)
+
+
+def _event(row: dict[str, Any]) -> CampaignUpserted:
+    return CampaignUpserted(
+        id=row["id"],
+        client_id=row["client_id"],
+        name=row["name"],
+        status=row["status"],
+        start_date=row["start_date"],
+        end_date=row["end_date"],
+        budget_cents=row["budget_cents"],
+        currency=row["currency"],
+        committed_views=row["committed_views"],
+        committed_engagement=row["committed_engagement"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def _check(
+    conn: Connection, caller: Principal, values: dict[str, Any], *, client_changed: bool
+) -> None:
+    if values["end_date"] < values["start_date"]:
+        message = "end_date must be on or after start_date"
+        raise ApiError(422, message, details=[{"path": "body.end_date", "message": message}])
+    if client_changed and not await repo.client_exists(
+        conn, org_id=caller.org_id, client_id=values["client_id"]
+    ):
+        # The same answer for another organization's client as for one that does not exist.
+        message = f"no client {values['client_id']} in your organization"
+        raise ApiError(422, message, details=[{"path": "body.client_id", "message": message}])
+
+
+async def create_campaign(
+    pool: asyncpg.Pool, caller: Principal, values: dict[str, Any]
+) -> dict[str, Any]:
+    async with org_transaction(pool, caller.org_id) as conn:
+        await _check(conn, caller, values, client_changed=True)
+        row = await repo.insert_campaign(conn, org_id=caller.org_id, campaign_id=uuid4(), **values)
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="create",
+            entity="campaign",
+            entity_id=row["id"],
+            before=None,
+            after=row,
+            event=_event(row),
+        )
+    return row
+
+
+async def update_campaign(
+    pool: asyncpg.Pool, caller: Principal, campaign_id: UUID, changes: dict[str, Any]
+) -> dict[str, Any]:
+    async with org_transaction(pool, caller.org_id) as conn:
+        before = await repo.get_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
+        if before is None:
+            raise ApiError(404, f"no campaign {campaign_id}")
+        merged = {field: changes.get(field, before[field]) for field in FIELDS}
+        await _check(
+            conn, caller, merged, client_changed=merged["client_id"] != before["client_id"]
+        )
+        row = await repo.update_campaign(
+            conn, org_id=caller.org_id, campaign_id=campaign_id, **merged
+        )
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="update",
+            entity="campaign",
+            entity_id=campaign_id,
+            before=before,
+            after=row,
+            event=_event(row),
+        )
+    return row
+
+
+async def delete_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UUID) -> None:
+    """Soft-delete the campaign and stop tracking its posts (their history is kept)."""
+    async with org_transaction(pool, caller.org_id) as conn:
+        before = await repo.get_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
+        if before is None:
+            raise ApiError(404, f"no campaign {campaign_id}")
+        removed = await posts_repo.remove_posts_of_campaign(
+            conn, org_id=caller.org_id, campaign_id=campaign_id
+        )
+        await record_removals(conn, caller, removed)
+        deleted_at = await repo.delete_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="delete",
+            entity="campaign",
+            entity_id=campaign_id,
+            before=before,
+            after=None,
+            event=CampaignDeleted(id=campaign_id, deleted_at=deleted_at),
+        )

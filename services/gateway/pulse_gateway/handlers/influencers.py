@@ -1,0 +1,99 @@
+"""Create, change and remove influencers (with their handles)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from pulse_contracts.catalog import Handle, InfluencerUpserted
+from pulse_runtime.errors import ApiError
+
+from ..db import org_transaction, record
+from ..deps import Principal
+from ..repository import influencers as repo
+
+FIELDS = ("display_name", "avatar_url", "tier", "notes", "handles")
+
+
+def _event(row: dict[str, Any]) -> InfluencerUpserted:
+    return InfluencerUpserted(
+        id=row["id"],
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        tier=row["tier"],
+        handles=[
+            Handle(platform=h["platform"], handle=h["handle"], followers=h["followers"])
+            for h in row["handles"]
+        ],
+        updated_at=row["updated_at"],
+    )
+
+
+async def create_influencer(
+    pool: asyncpg.Pool, caller: Principal, values: dict[str, Any]
+) -> dict[str, Any]:
+    async with org_transaction(pool, caller.org_id) as conn:
+        row = await repo.insert_influencer(
+            conn, org_id=caller.org_id, influencer_id=uuid4(), **values
+        )
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="create",
+            entity="influencer",
+            entity_id=row["id"],
+            before=None,
+            after=row,
+            event=_event(row),
+        )
+    return row
+
+
+async def update_influencer(
+    pool: asyncpg.Pool, caller: Principal, influencer_id: UUID, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Change the influencer; `handles`, when given, replaces the whole list."""
+    async with org_transaction(pool, caller.org_id) as conn:
+        before = await repo.get_influencer(conn, org_id=caller.org_id, influencer_id=influencer_id)
+        if before is None:
+            raise ApiError(404, f"no influencer {influencer_id}")
+        merged = {field: changes.get(field, before[field]) for field in FIELDS}
+        row = await repo.update_influencer(
+            conn, org_id=caller.org_id, influencer_id=influencer_id, **merged
+        )
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="update",
+            entity="influencer",
+            entity_id=influencer_id,
+            before=before,
+            after=row,
+            event=_event(row),
+        )
+    return row
+
+
+async def delete_influencer(pool: asyncpg.Pool, caller: Principal, influencer_id: UUID) -> None:
+    async with org_transaction(pool, caller.org_id) as conn:
+        before = await repo.get_influencer(conn, org_id=caller.org_id, influencer_id=influencer_id)
+        if before is None:
+            raise ApiError(404, f"no influencer {influencer_id}")
+        if await repo.influencer_in_use(conn, org_id=caller.org_id, influencer_id=influencer_id):
+            raise ApiError(409, "this influencer still has bookings; delete those first")
+        await repo.delete_influencer(conn, org_id=caller.org_id, influencer_id=influencer_id)
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="delete",
+            entity="influencer",
+            entity_id=influencer_id,
+            before=before,
+            after=None,
+            event=None,  # the contracts have no influencer deletion; bookings are gone already
+        )

@@ -1,0 +1,119 @@
+"""Campaigns: what a client bought, with its dates, budget and campaign-level commitments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pulse_runtime.db import Connection
+
+from . import sql
+from .influencers import like_pattern
+
+
+async def list_campaigns(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    status: str | None,
+    client_id: UUID | None,
+    q: str | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Newest first; `q` matches the name case-insensitively."""
+    at, last = after or (None, None)
+    rows = await conn.fetch(
+        sql.campaigns_list, org_id, status, client_id, like_pattern(q), at, last, limit
+    )
+    return [dict(r) for r in rows]
+
+
+async def get_campaign(
+    conn: Connection, *, org_id: UUID, campaign_id: UUID
+) -> dict[str, Any] | None:
+    """The campaign, locked for the rest of the transaction (reads before a write)."""
+    row = await conn.fetchrow(sql.campaigns_get, org_id, campaign_id)
+    return dict(row) if row else None
+
+
+async def client_exists(conn: Connection, *, org_id: UUID, client_id: UUID) -> bool:
+    """Whether the client is the organization's; it cannot be deleted until the commit."""
+    return await conn.fetchval(sql.campaigns_client_exists, org_id, client_id) is not None
+
+
+async def insert_campaign(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    campaign_id: UUID,
+    client_id: UUID,
+    name: str,
+    status: str,
+    start_date: date,
+    end_date: date,
+    budget_cents: int | None,
+    currency: str,
+    committed_views: int | None,
+    committed_engagement: int | None,
+    notes: str,
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        sql.campaigns_insert,
+        campaign_id,
+        org_id,
+        client_id,
+        name,
+        status,
+        start_date,
+        end_date,
+        budget_cents,
+        currency,
+        committed_views,
+        committed_engagement,
+        notes,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def update_campaign(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    campaign_id: UUID,
+    client_id: UUID,
+    name: str,
+    status: str,
+    start_date: date,
+    end_date: date,
+    budget_cents: int | None,
+    currency: str,
+    committed_views: int | None,
+    committed_engagement: int | None,
+    notes: str,
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        sql.campaigns_update,
+        org_id,
+        campaign_id,
+        client_id,
+        name,
+        status,
+        start_date,
+        end_date,
+        budget_cents,
+        currency,
+        committed_views,
+        committed_engagement,
+        notes,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def delete_campaign(conn: Connection, *, org_id: UUID, campaign_id: UUID) -> datetime:
+    """Soft-delete; returns the deletion time."""
+    deleted_at: datetime = await conn.fetchval(sql.campaigns_delete, org_id, campaign_id)
+    return deleted_at

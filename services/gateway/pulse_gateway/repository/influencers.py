@@ -1,0 +1,128 @@
+"""Influencers (creators) of the agency and their social handles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pulse_runtime.db import Connection
+
+from . import sql
+
+
+def like_pattern(text: str | None) -> str | None:
+    """`%text%` for ILIKE, with the wildcards of the text itself escaped."""
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def list_influencers(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    q: str | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    at, last = after or (None, None)
+    rows = [
+        dict(r)
+        for r in await conn.fetch(sql.influencers_list, org_id, like_pattern(q), at, last, limit)
+    ]
+    handles = await handles_of(conn, org_id=org_id, influencer_ids=[r["id"] for r in rows])
+    for row in rows:
+        row["handles"] = handles.get(row["id"], [])
+    return rows
+
+
+async def get_influencer(
+    conn: Connection, *, org_id: UUID, influencer_id: UUID
+) -> dict[str, Any] | None:
+    """The influencer with its handles, locked for the rest of the transaction."""
+    found = await conn.fetchrow(sql.influencers_get, org_id, influencer_id)
+    if found is None:
+        return None
+    row = dict(found)
+    handles = await handles_of(conn, org_id=org_id, influencer_ids=[influencer_id])
+    row["handles"] = handles.get(influencer_id, [])
+    return row
+
+
+async def handles_of(
+    conn: Connection, *, org_id: UUID, influencer_ids: Sequence[UUID]
+) -> dict[UUID, list[dict[str, Any]]]:
+    if not influencer_ids:
+        return {}
+    found: dict[UUID, list[dict[str, Any]]] = {}
+    for r in await conn.fetch(sql.influencers_handles, org_id, list(influencer_ids)):
+        found.setdefault(r["influencer_id"], []).append(
+            {"platform": r["platform"], "handle": r["handle"], "followers": r["followers"]}
+        )
+    return found
+
+
+async def insert_influencer(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    influencer_id: UUID,
+    display_name: str,
+    avatar_url: str | None,
+    tier: str | None,
+    notes: str,
+    handles: list[dict[str, Any]],
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        sql.influencers_insert, influencer_id, org_id, display_name, avatar_url, tier, notes
+    )
+    assert row is not None
+    return {**dict(row), "handles": await _insert_handles(conn, org_id, influencer_id, handles)}
+
+
+async def update_influencer(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    influencer_id: UUID,
+    display_name: str,
+    avatar_url: str | None,
+    tier: str | None,
+    notes: str,
+    handles: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Update the influencer and replace its handles with `handles`."""
+    row = await conn.fetchrow(
+        sql.influencers_update, org_id, influencer_id, display_name, avatar_url, tier, notes
+    )
+    assert row is not None
+    await conn.execute(sql.influencers_handles_delete, org_id, influencer_id)
+    return {**dict(row), "handles": await _insert_handles(conn, org_id, influencer_id, handles)}
+
+
+async def _insert_handles(
+    conn: Connection, org_id: UUID, influencer_id: UUID, handles: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    if not handles:
+        return []
+    rows = await conn.fetch(
+        sql.influencers_handles_insert,
+        org_id,
+        influencer_id,
+        [h["platform"] for h in handles],
+        [h["handle"] for h in handles],
+        [h.get("followers") for h in handles],
+    )
+    return sorted((dict(r) for r in rows), key=lambda h: (h["platform"], h["handle"]))
+
+
+async def delete_influencer(conn: Connection, *, org_id: UUID, influencer_id: UUID) -> None:
+    await conn.execute(sql.influencers_delete, org_id, influencer_id)
+
+
+async def influencer_in_use(conn: Connection, *, org_id: UUID, influencer_id: UUID) -> bool:
+    """Whether a live booking (of a live campaign) still names the influencer."""
+    return bool(await conn.fetchval(sql.influencers_in_use, org_id, influencer_id))

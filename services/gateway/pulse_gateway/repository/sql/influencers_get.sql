@@ -1,0 +1,4 @@
+SELECT id, display_name, avatar_url, tier, notes, created_at, updated_at
+FROM catalog.influencers
+WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL
+FOR UPDATE
