@@ -1,18 +1,23 @@
-"""Composition root of share: settings, runtime (pool, broker, outbox relay), routes.
-
-The share's own routes arrive with its issue; today it runs the shared skeleton (health,
-readiness, metrics, AsyncAPI) so every deployment can already start and probe it.
-"""
+"""Composition root of share: settings, runtime, consumers, the public and internal routes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
+import asyncpg
 from fastapi import FastAPI
 
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
+from pulse_runtime.topology import QUEUES
+
+from .api import internal_links
+from .consumer import QUEUE_NAMES, register_consumers
+from .domain import unlock_key
+from .public import Limits, PublicConfig, SecurityHeaders, public_routes
+from .ratelimit import Rate, TokenBuckets
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -21,10 +26,42 @@ class ShareSettings(ServiceSettings):
     service: ClassVar[str] = "share"
     default_port: ClassVar[int] = 8002
 
+    # Where clients reach this service: the base of the links handed out.
+    public_url: str = "http://127.0.0.1:8002"
+    # Token buckets (design/security.md: rate-limited per address and per link).
+    rate_address_burst: int = 60
+    rate_address_per_s: float = 1.0
+    rate_link_burst: int = 120
+    rate_link_per_s: float = 2.0
+    # Password tries on one link: argon2 costs the server, and guesses must stay slow.
+    rate_unlock_burst: int = 10
+    rate_unlock_per_s: float = 0.1
+    unlock_ttl_s: int = 3600
+
 
 def create_app(settings: ServiceSettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, queues=[])
+    assert isinstance(settings, ShareSettings)
+    runtime = ServiceRuntime(settings, queues=[QUEUES[name] for name in QUEUE_NAMES])
+    register_consumers(runtime)
     app = runtime.http_app("Pulse share", loops=[])
+    app.add_middleware(SecurityHeaders)
+
+    def pool() -> asyncpg.Pool:
+        return runtime.pool
+
+    secret = settings.service_token.get_secret_value()
+    limits = Limits(
+        per_address=TokenBuckets(Rate(settings.rate_address_burst, settings.rate_address_per_s)),
+        per_link=TokenBuckets(Rate(settings.rate_link_burst, settings.rate_link_per_s)),
+        unlock_per_link=TokenBuckets(Rate(settings.rate_unlock_burst, settings.rate_unlock_per_s)),
+    )
+    config = PublicConfig(
+        unlock_key=unlock_key(secret),
+        unlock_ttl=timedelta(seconds=settings.unlock_ttl_s),
+        secure_cookies=settings.env == "production",
+    )
+    app.include_router(public_routes(pool, limits, config))
+    app.include_router(internal_links(pool, secret, settings.public_url))
     app.state.runtime = runtime
     return app
 

@@ -1,0 +1,150 @@
+"""/api/campaigns/{id}/share-links and /api/share-links/{id}: the client's read-only links.
+
+The share service owns the links; the gateway checks the campaign is the caller's, asks share
+to create, list or revoke, and keeps the audit trail. A link's token is in the create answer
+only: share stores its SHA-256 and nobody can show it again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pulse_runtime.errors import ApiError
+
+from .. import share_peer
+from ..db import org_transaction, record
+from ..deps import ContextDep, Manager, PoolDep, Principal, Reader
+
+router = APIRouter(tags=["share links"])
+
+
+class ShareLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    expires_at: datetime | None = Field(default=None, description="ISO-8601 with a timezone")
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+
+    @field_validator("password")
+    @classmethod
+    def _encodable(cls, value: str | None) -> str | None:
+        """JSON admits lone surrogates; they cannot travel on to the share service."""
+        if value is not None:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError("must be valid Unicode text") from exc
+        return value
+
+
+class ShareLinkOut(BaseModel):
+    id: UUID
+    campaign_id: UUID
+    created_by: UUID | None
+    created_at: datetime
+    expires_at: datetime | None
+    has_password: bool
+    revoked_at: datetime | None
+    view_count: int
+    last_viewed_at: datetime | None
+    state: Literal["active", "expired", "revoked"]
+
+
+class CreatedShareLink(ShareLinkOut):
+    url: str
+    token: str = Field(description="shown once: only its SHA-256 is stored")
+
+
+class ShareLinkPage(BaseModel):
+    items: list[ShareLinkOut]
+    next_cursor: str | None = None
+
+
+async def _own_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UUID) -> None:
+    """Another organization's campaign answers 404, exactly like a missing one."""
+    async with org_transaction(pool, caller.org_id) as conn:
+        found = await conn.fetchval(
+            "SELECT true FROM catalog.campaigns "
+            "WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL",
+            campaign_id,
+            caller.org_id,
+        )
+    if not found:
+        raise ApiError(404, f"no campaign {campaign_id}")
+
+
+def _audited(link: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "campaign_id": link["campaign_id"],
+        "expires_at": link["expires_at"],
+        "has_password": link["has_password"],
+        "revoked_at": link["revoked_at"],
+    }
+
+
+@router.get("/api/campaigns/{campaign_id}/share-links", response_model=ShareLinkPage)
+async def list_share_links(
+    ctx: ContextDep, pool: PoolDep, caller: Reader, campaign_id: UUID
+) -> dict[str, Any]:
+    """The campaign's links with their views, last view, expiry and state (never a token)."""
+    await _own_campaign(pool, caller, campaign_id)
+    items = await share_peer.list_links(ctx, caller.org_id, campaign_id)
+    return {"items": items, "next_cursor": None}
+
+
+@router.post(
+    "/api/campaigns/{campaign_id}/share-links",
+    response_model=CreatedShareLink,
+    status_code=201,
+)
+async def create_share_link(
+    ctx: ContextDep, pool: PoolDep, caller: Manager, campaign_id: UUID, body: ShareLinkIn
+) -> dict[str, Any]:
+    await _own_campaign(pool, caller, campaign_id)
+    link = await share_peer.create_link(
+        ctx,
+        caller.org_id,
+        campaign_id,
+        created_by=caller.user_id,
+        expires_at=body.expires_at,
+        password=body.password,
+    )
+    async with org_transaction(pool, caller.org_id) as conn:
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="create",
+            entity="share_link",
+            entity_id=UUID(str(link["id"])),
+            before=None,
+            after=_audited(link),
+            event=None,
+        )
+    url = ctx.settings.share_public_url.rstrip("/") + link["path"]
+    return {**link, "url": url}
+
+
+@router.delete("/api/share-links/{link_id}", status_code=204)
+async def revoke_share_link(
+    ctx: ContextDep, pool: PoolDep, caller: Manager, link_id: UUID
+) -> Response:
+    """Effective on the link's next request. Only the caller's organization's links."""
+    link = await share_peer.revoke_link(ctx, caller.org_id, link_id)
+    async with org_transaction(pool, caller.org_id) as conn:
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="revoke",
+            entity="share_link",
+            entity_id=link_id,
+            before=None,
+            after=_audited(link),
+            event=None,
+        )
+    return Response(status_code=204)

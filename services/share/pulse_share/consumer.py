@@ -1,0 +1,23 @@
+"""share's subscribers: catalog.* and kpi.updated in, redacted projections rebuilt."""
+
+from __future__ import annotations
+
+from pulse_contracts import Envelope, EventData, utcnow
+from pulse_runtime.messaging import subscribe_events
+from pulse_runtime.service import ServiceRuntime
+from pulse_runtime.topology import QUEUES
+
+from . import handlers
+
+QUEUE_NAMES = ("share.catalog", "share.kpi")
+
+
+def register_consumers(runtime: ServiceRuntime) -> None:
+    async def catalog_event(envelope: Envelope[EventData]) -> None:
+        await handlers.on_catalog_event(runtime.pool, envelope, utcnow())
+
+    async def kpi_updated(envelope: Envelope[EventData]) -> None:
+        await handlers.on_kpi_updated(runtime.pool, envelope, utcnow())
+
+    subscribe_events(runtime.broker, QUEUES["share.catalog"], catalog_event)
+    subscribe_events(runtime.broker, QUEUES["share.kpi"], kpi_updated)

@@ -1,0 +1,297 @@
+"""share use cases: keep the redacted copies and numbers, rebuild projections, manage links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from pulse_contracts import Envelope, EventData
+from pulse_contracts.catalog import (
+    BookingDeleted,
+    BookingUpserted,
+    CampaignDeleted,
+    CampaignUpserted,
+    ClientUpserted,
+    InfluencerUpserted,
+)
+from pulse_contracts.numbers import CampaignNumbers
+from pulse_runtime.db import Connection
+from pulse_runtime.errors import ApiError
+from pulse_runtime.inbox import first_delivery
+from pulse_runtime.logging import get_logger
+
+from . import repository
+from .domain import (
+    SharePayload,
+    as_of_now,
+    booking_ref,
+    build_payload,
+    campaign_ref,
+    client_ref,
+    distinct,
+    expiry_problem,
+    hash_password,
+    influencer_ref,
+    link_state,
+    new_token,
+    redact_numbers,
+    token_digest,
+    truncated_address,
+    unlock_expiry,
+    unlocked,
+    verify_password,
+)
+from .repository import SCHEMA, LinkRecord
+
+log = get_logger(__name__)
+MAX_USER_AGENT = 300
+
+
+# --- consumers' use cases ---------------------------------------------------------------------
+
+
+async def on_catalog_event(
+    pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime
+) -> bool:
+    """Keep the reduced copy (newer wins) and rebuild every projection it shows in."""
+    data = envelope.data
+    org = envelope.org_id
+    async with pool.acquire() as conn, conn.transaction():
+        if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
+            return False
+        affected: list[UUID] = []
+        match data:
+            case ClientUpserted():
+                affected = await repository.upsert_client(
+                    conn, org, client_ref(data), data.updated_at
+                )
+            case CampaignUpserted():
+                if await repository.upsert_campaign(conn, org, campaign_ref(data), data.updated_at):
+                    affected = [data.id]
+            case CampaignDeleted():
+                await repository.lock_campaign(conn, data.id)
+                await repository.delete_campaign(conn, org, data.id, data.deleted_at)
+            case InfluencerUpserted():
+                affected = await repository.upsert_influencer(
+                    conn, org, influencer_ref(data), data.updated_at
+                )
+            case BookingUpserted():
+                affected = await repository.upsert_booking(
+                    conn, org, booking_ref(data), data.updated_at
+                )
+            case BookingDeleted():
+                affected = await repository.delete_booking(
+                    conn, org, data.id, data.campaign_id, data.deleted_at
+                )
+            case _:
+                return False  # organizations, tokens, posts: nothing a client sees
+        await rebuild(conn, org, affected, now)
+    return True
+
+
+async def on_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> bool:
+    """Keep the allow-listed numbers of the newer document and rebuild the projection."""
+    doc = envelope.data
+    assert isinstance(doc, CampaignNumbers)
+    campaign_id = doc.campaign.campaign_id
+    async with pool.acquire() as conn, conn.transaction():
+        if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
+            return False
+        await repository.lock_campaign(conn, campaign_id)
+        if await repository.is_campaign_deleted(conn, campaign_id):
+            return False
+        if not await repository.save_numbers(
+            conn, envelope.org_id, campaign_id, redact_numbers(doc)
+        ):
+            return False  # an older document than the one held
+        await _rebuild_one(conn, envelope.org_id, campaign_id, now)
+    return True
+
+
+async def rebuild(conn: Connection, org_id: UUID, campaigns: Iterable[UUID], now: datetime) -> None:
+    for campaign_id in distinct(campaigns):  # one lock order: concurrent rebuilds never deadlock
+        await repository.lock_campaign(conn, campaign_id)
+        await _rebuild_one(conn, org_id, campaign_id, now)
+
+
+async def _rebuild_one(conn: Connection, org_id: UUID, campaign_id: UUID, now: datetime) -> None:
+    inputs = await repository.load_inputs(conn, org_id, campaign_id)
+    payload = build_payload(inputs.numbers, inputs.refs, now)
+    if payload is None:
+        await repository.forget_projection(conn, org_id, campaign_id)
+        return
+    as_of = inputs.numbers.as_of if inputs.numbers else None
+    await repository.save_projection(conn, org_id, campaign_id, payload, as_of)
+
+
+# --- links for the gateway --------------------------------------------------------------------
+
+
+def link_out(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "campaign_id": row["campaign_id"],
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
+        "expires_at": row["expires_at"],
+        "has_password": row["has_password"],
+        "revoked_at": row["revoked_at"],
+        "view_count": row["view_count"],
+        "last_viewed_at": row["last_viewed_at"],
+        "state": link_state(expires_at=row["expires_at"], revoked_at=row["revoked_at"], now=now),
+    }
+
+
+async def create_link(
+    pool: asyncpg.Pool,
+    *,
+    org_id: UUID,
+    campaign_id: UUID,
+    created_by: UUID | None,
+    expires_at: datetime | None,
+    password: str | None,
+    now: datetime,
+) -> tuple[dict[str, Any], str]:
+    """The link's row and its token: the one time the token exists outside the caller's hands."""
+    if problem := expiry_problem(expires_at, now):
+        raise ApiError(422, problem, details=[{"path": "expires_at", "message": problem}])
+    token, digest = new_token()
+    password_hash = hash_password(password) if password else None
+    async with pool.acquire() as conn, conn.transaction():
+        if await repository.is_campaign_deleted(conn, campaign_id):
+            raise ApiError(404, f"no campaign {campaign_id}")
+        row = await repository.insert_link(
+            conn,
+            link_id=uuid4(),
+            org_id=org_id,
+            campaign_id=campaign_id,
+            token_sha256=digest,
+            created_by=created_by,
+            expires_at=expires_at,
+            password_hash=password_hash,
+        )
+    log.info("share link created", link_id=str(row["id"]), campaign_id=str(campaign_id))
+    return link_out(row, now), token
+
+
+async def list_links(
+    pool: asyncpg.Pool, *, org_id: UUID, campaign_id: UUID, limit: int, now: datetime
+) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        rows = await repository.list_links(
+            conn, org_id=org_id, campaign_id=campaign_id, limit=limit
+        )
+    return [link_out(r, now) for r in rows]
+
+
+async def revoke_link(
+    pool: asyncpg.Pool, *, org_id: UUID, link_id: UUID, now: datetime
+) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await repository.revoke_link(conn, org_id=org_id, link_id=link_id, now=now)
+    if row is None:
+        raise ApiError(404, f"no share link {link_id}")
+    log.info("share link revoked", link_id=str(link_id))
+    return link_out(row, now)
+
+
+# --- the public surface -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visitor:
+    host: str | None
+    user_agent: str
+    unlock_cookie: str | None
+
+    @property
+    def address(self) -> str:
+        return truncated_address(self.host)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What a request for a token found: nothing (the one 404), a locked link, or the payload."""
+
+    link: LinkRecord | None
+    locked: bool = False
+    payload: SharePayload | None = None
+
+
+async def find_active_link(pool: asyncpg.Pool, token: str, now: datetime) -> LinkRecord | None:
+    """The link, when the token names one that may be shown now; else None. Unknown, expired,
+    revoked and deleted-campaign tokens take the same path: one indexed lookup by SHA-256."""
+    digest = token_digest(token)
+    async with pool.acquire() as conn:
+        link = await repository.find_link(conn, digest)
+    if link is None or link.campaign_deleted:
+        return None
+    if link_state(expires_at=link.expires_at, revoked_at=link.revoked_at, now=now) != "active":
+        return None
+    return link
+
+
+async def open_link(
+    pool: asyncpg.Pool,
+    token: str,
+    visitor: Visitor,
+    *,
+    surface: str,
+    key: bytes,
+    now: datetime,
+) -> Opened:
+    """A view: counts it, logs it, and returns the payload brought forward to now."""
+    link = await find_active_link(pool, token, now)
+    if link is None:
+        return Opened(link=None)
+    async with pool.acquire() as conn, conn.transaction():
+        if link.password_hash is not None and not unlocked(
+            key, visitor.unlock_cookie, link.id, link.password_hash, now
+        ):
+            await _log(conn, link, visitor, surface, "locked", now)
+            return Opened(link=link, locked=True)
+        stored = await repository.get_projection(
+            conn, org_id=link.org_id, campaign_id=link.campaign_id
+        )
+        if stored is None:
+            return Opened(link=link)
+        await repository.count_view(conn, link.id, now)
+        await _log(conn, link, visitor, surface, "viewed", now)
+    return Opened(link=link, payload=as_of_now(stored.payload, stored.numbers_as_of, now))
+
+
+async def unlock_link(
+    pool: asyncpg.Pool,
+    link: LinkRecord,
+    password: str,
+    visitor: Visitor,
+    *,
+    ttl: timedelta,
+    now: datetime,
+) -> datetime | None:
+    """Until when the link is unlocked for this visitor, or None for a wrong password."""
+    if link.password_hash is None:
+        return unlock_expiry(now, ttl, link.expires_at)
+    ok = verify_password(link.password_hash, password)
+    async with pool.acquire() as conn, conn.transaction():
+        await _log(conn, link, visitor, "unlock", "unlocked" if ok else "wrong_password", now)
+    return unlock_expiry(now, ttl, link.expires_at) if ok else None
+
+
+async def _log(
+    conn: Connection, link: LinkRecord, visitor: Visitor, surface: str, outcome: str, now: datetime
+) -> None:
+    await repository.log_access(
+        conn,
+        link_id=link.id,
+        at=now,
+        address=visitor.address,
+        user_agent=visitor.user_agent[:MAX_USER_AGENT],
+        surface=surface,
+        outcome=outcome,
+    )

@@ -1,0 +1,273 @@
+"""The only public surface of Pulse: a client opening a share link (no sign-in).
+
+Unknown, expired and revoked tokens get one and the same 404 per route, decided after the
+same single lookup; every response carries the headers of design/security.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+import asyncpg
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pulse_contracts import utcnow
+from pulse_runtime.errors import error_body
+from pulse_runtime.http import read_body
+
+from . import handlers
+from .domain import encodable, sign_unlock, token_digest
+from .handlers import Visitor
+from .ratelimit import TokenBuckets, retry_after
+from .render import (
+    API_CSP,
+    Page,
+    locked_page,
+    not_found_page,
+    not_ready_page,
+    share_page,
+    too_many_page,
+)
+
+PoolGetter = Callable[[], asyncpg.Pool]
+UNLOCK_COOKIE = "pulse_share_unlock"
+NOT_FOUND = "this link does not exist or is no longer available"
+MAX_TOKEN_LENGTH = 100  # tokens are 43 characters; anything far longer is not one
+MAX_UNLOCK_BODY = 4096
+NOT_READY_RETRY_S = "30"
+
+SECURITY_HEADERS: dict[str, str] = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "Cache-Control": "private, no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Every response of the service, errors included, carries the share headers; a route that
+    sets its own Content-Security-Policy (the page, with its stylesheet's hash) keeps it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = API_CSP
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # A crash answers 500 with the same headers; the exception still propagates to
+            # the server's error middleware, which logs it (and sends nothing more).
+            if not started:
+                response = JSONResponse(
+                    error_body("internal_error", "something went wrong; try again shortly"),
+                    status_code=500,
+                )
+                await response(scope, receive, send_with_headers)
+            raise
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-process token buckets: per caller address, per link (keyed by the token's hash, so an
+    unknown token is limited exactly like a real one), and a stricter one for password tries."""
+
+    per_address: TokenBuckets
+    per_link: TokenBuckets
+    unlock_per_link: TokenBuckets
+
+
+@dataclass(frozen=True)
+class PublicConfig:
+    unlock_key: bytes
+    unlock_ttl: timedelta
+    secure_cookies: bool
+
+
+class UnlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(min_length=1, max_length=200)
+
+    @field_validator("password")
+    @classmethod
+    def _encodable(cls, value: str) -> str:
+        return encodable(value)
+
+
+def _visitor(request: Request) -> Visitor:
+    return Visitor(
+        host=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent", ""),
+        unlock_cookie=request.cookies.get(UNLOCK_COOKIE),
+    )
+
+
+def _html(page: Page, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
+    return HTMLResponse(
+        page.html,
+        status_code=status,
+        headers={"Content-Security-Policy": page.csp, **(headers or {})},
+    )
+
+
+def _json_error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers or None)
+
+
+def _not_found_json() -> JSONResponse:
+    return _json_error(404, "not_found", NOT_FOUND)
+
+
+def public_routes(pool: PoolGetter, limits: Limits, config: PublicConfig) -> APIRouter:
+    router = APIRouter(tags=["share"])
+
+    def throttled(request: Request, token: str, *, unlock: bool = False) -> str | None:
+        """Retry-After seconds when the caller or the link is over its rate, else None."""
+        host = request.client.host if request.client else "unknown"
+        if wait := limits.per_address.take(host):
+            return retry_after(wait)
+        link_key = token_digest(token[:MAX_TOKEN_LENGTH])
+        if wait := limits.per_link.take(link_key):
+            return retry_after(wait)
+        if unlock and (wait := limits.unlock_per_link.take(link_key)):
+            return retry_after(wait)
+        return None
+
+    async def opened(request: Request, token: str, surface: str) -> handlers.Opened:
+        if len(token) > MAX_TOKEN_LENGTH:
+            return handlers.Opened(link=None)
+        return await handlers.open_link(
+            pool(), token, _visitor(request), surface=surface, key=config.unlock_key, now=utcnow()
+        )
+
+    @router.get("/api/share/{token}")
+    async def share_json(request: Request, token: str) -> Response:
+        """The redacted payload (design/api.md's allow-list) of the link's campaign."""
+        if wait := throttled(request, token):
+            return _json_error(
+                429, "too_many_requests", "too many requests", **{"Retry-After": wait}
+            )
+        found = await opened(request, token, "json")
+        if found.link is None:
+            return _not_found_json()
+        if found.locked:
+            return _json_error(
+                401, "password_required", "this link needs its password: POST it to /unlock"
+            )
+        if found.payload is None:
+            return _json_error(
+                503,
+                "not_ready",
+                "the campaign's report is being prepared",
+                **{"Retry-After": NOT_READY_RETRY_S},
+            )
+        return Response(found.payload.model_dump_json(), media_type="application/json")
+
+    @router.get("/share/{token}", response_class=HTMLResponse)
+    async def share_view(request: Request, token: str) -> Response:
+        """The client view: one server-rendered page, no script."""
+        if wait := throttled(request, token):
+            return _html(too_many_page(), 429, {"Retry-After": wait})
+        found = await opened(request, token, "page")
+        if found.link is None:
+            return _html(not_found_page(), 404)
+        if found.locked:
+            return _html(locked_page(token, wrong_password=False), 401)
+        if found.payload is None:
+            return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
+        return _html(share_page(found.payload), 200)
+
+    @router.post("/share/{token}/unlock")
+    async def unlock(request: Request, token: str) -> Response:
+        """`{password}` as JSON or a form post from the page: a short-lived cookie for this link."""
+        as_form = "application/x-www-form-urlencoded" in request.headers.get("content-type", "")
+        if wait := throttled(request, token, unlock=True):
+            if as_form:
+                return _html(too_many_page(), 429, {"Retry-After": wait})
+            return _json_error(
+                429, "too_many_requests", "too many requests", **{"Retry-After": wait}
+            )
+        body = await read_body(request, MAX_UNLOCK_BODY)
+        try:
+            password = _password(body, as_form)
+        except ValidationError as exc:
+            details = [{"path": "password", "message": e["msg"]} for e in exc.errors()]
+            return JSONResponse(
+                error_body("validation_error", "invalid fields: password", details),
+                status_code=422,
+            )
+        now = utcnow()
+        link = None
+        if len(token) <= MAX_TOKEN_LENGTH:
+            link = await handlers.find_active_link(pool(), token, now)
+        if link is None:
+            return _html(not_found_page(), 404) if as_form else _not_found_json()
+        until = await handlers.unlock_link(
+            pool(), link, password, _visitor(request), ttl=config.unlock_ttl, now=now
+        )
+        if until is None:
+            if as_form:
+                return _html(locked_page(token, wrong_password=True), 401)
+            return _json_error(401, "wrong_password", "wrong password")
+        response: Response
+        if as_form:
+            response = RedirectResponse(f"/share/{token}", status_code=303)
+        else:
+            response = JSONResponse({"unlocked": True, "until": until.isoformat()})
+        if link.password_hash is not None:
+            cookie = sign_unlock(config.unlock_key, link.id, link.password_hash, until)
+            max_age = max(1, int((until - now).total_seconds()))
+            # Scoped to this link's paths: the page (and what lies under it) and its JSON.
+            for path in (f"/share/{token}", f"/api/share/{token}"):
+                response.set_cookie(
+                    UNLOCK_COOKIE,
+                    cookie,
+                    max_age=max_age,
+                    path=path,
+                    httponly=True,
+                    secure=config.secure_cookies,
+                    samesite="lax",
+                )
+        return response
+
+    return router
+
+
+def _password(body: bytes, as_form: bool) -> str:
+    raw: Any
+    if as_form:
+        values = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=5)
+        raw = {"password": values.get("password", [""])[0]}
+    else:
+        try:
+            raw = json.loads(body or b"{}")
+        except ValueError:
+            raw = None
+    return UnlockIn.model_validate(raw if isinstance(raw, dict) else {}).password

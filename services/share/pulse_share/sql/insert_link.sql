@@ -1,0 +1,5 @@
+INSERT INTO share.links
+    (id, org_id, campaign_id, token_sha256, created_by, expires_at, password_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, campaign_id, created_by, created_at, expires_at,
+          password_hash IS NOT NULL AS has_password, revoked_at, view_count, last_viewed_at

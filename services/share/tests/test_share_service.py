@@ -1,0 +1,790 @@
+"""The share service as a real process on real PostgreSQL and RabbitMQ: catalog events and a
+kpi.updated document in, links created through its internal API, opened anonymously."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import aio_pika
+import asyncpg
+import httpx
+import pytest
+
+from pulse_contracts import EventData, make_event, utcnow
+from pulse_contracts.catalog import (
+    BookingUpserted,
+    CampaignDeleted,
+    CampaignUpserted,
+    ClientUpserted,
+    Handle,
+    InfluencerUpserted,
+)
+from pulse_contracts.numbers import (
+    BookingNumbers,
+    CampaignFigures,
+    CampaignNumbers,
+    DailyPoint,
+    LatestCounters,
+    PlatformSplit,
+    PostNumbers,
+)
+from pulse_share.domain import new_token, timeline_pct
+from tests.support.scenario import Bus
+from tests.support.servers import Servers
+from tests.support.services import ROOT, SERVICE_TOKEN, ServiceProcess, free_port
+
+pytestmark = pytest.mark.integration
+LOGS = ROOT / "test-artifacts" / "logs"
+SHARE_HEADERS = {
+    "referrer-policy": "no-referrer",
+    "x-robots-tag": "noindex",
+    "cache-control": "private, no-store",
+}
+# Headers that legitimately differ between two otherwise identical answers.
+PER_RESPONSE = {"x-request-id", "date"}
+
+# Money no count on the page can reach: any of these in a response is a leak.
+BUDGET = 987_654_321_09
+FEE_MAYA, FEE_LEO = 876_543_210_98, 765_432_109_87
+SPEND = FEE_MAYA + FEE_LEO
+CPM, CPE = 43_219_876.543, 32_198_765.432
+BOOKING_COMMITTED_VIEWS = 654_321_098_76
+
+
+def _money_forms() -> set[str]:
+    forms: set[str] = set()
+    for cents in (BUDGET, FEE_MAYA, FEE_LEO, SPEND, BOOKING_COMMITTED_VIEWS):
+        forms |= {str(cents), f"{cents:,}", f"{cents / 100:.2f}", f"{cents / 100:,.2f}"}
+    for cost in (CPM, CPE):
+        forms |= {repr(cost), f"{cost:.2f}", f"{cost:,.2f}"}
+    return forms
+
+
+@dataclass
+class World:
+    org_id: UUID = field(default_factory=uuid4)
+    client_id: UUID = field(default_factory=uuid4)
+    campaign_id: UUID = field(default_factory=uuid4)
+    maya: UUID = field(default_factory=uuid4)
+    leo: UUID = field(default_factory=uuid4)
+    booking_maya: UUID = field(default_factory=uuid4)
+    booking_leo: UUID = field(default_factory=uuid4)
+    post_ids: list[UUID] = field(default_factory=lambda: [uuid4(), uuid4()])
+    doc: CampaignNumbers | None = None
+
+    @property
+    def ids(self) -> list[UUID]:
+        return [
+            self.org_id,
+            self.client_id,
+            self.campaign_id,
+            self.maya,
+            self.leo,
+            self.booking_maya,
+            self.booking_leo,
+            *self.post_ids,
+        ]
+
+
+STAMP = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def catalog_events(w: World, start: date, end: date) -> list[EventData]:
+    return [
+        ClientUpserted(
+            id=w.client_id,
+            name="Lumière Cosmetics",
+            brand_color="#C2185B",
+            logo_url="https://brand.example/lumiere.png",
+            updated_at=STAMP,
+        ),
+        CampaignUpserted(
+            id=w.campaign_id,
+            client_id=w.client_id,
+            name="Glow Serum Launch",
+            status="live",
+            start_date=start,
+            end_date=end,
+            budget_cents=BUDGET,
+            currency="EUR",
+            committed_views=2_000_000,
+            committed_engagement=150_000,
+            updated_at=STAMP,
+        ),
+        InfluencerUpserted(
+            id=w.maya,
+            display_name="Maya Styles",
+            avatar_url="https://p16.tiktokcdn.com/maya.jpeg",
+            tier="macro",
+            handles=[Handle(platform="tiktok", handle="maya.styles", followers=1_200_000)],
+            updated_at=STAMP,
+        ),
+        InfluencerUpserted(
+            id=w.leo,
+            display_name="Leo Runs",
+            tier="micro",
+            handles=[Handle(platform="instagram", handle="leo.runs", followers=80_000)],
+            updated_at=STAMP,
+        ),
+        BookingUpserted(
+            id=w.booking_maya,
+            campaign_id=w.campaign_id,
+            influencer_id=w.maya,
+            fee_cents=FEE_MAYA,
+            committed_views=BOOKING_COMMITTED_VIEWS,
+            committed_posts=2,
+            min_engagement_rate=3.1415,
+            updated_at=STAMP,
+        ),
+        BookingUpserted(
+            id=w.booking_leo,
+            campaign_id=w.campaign_id,
+            influencer_id=w.leo,
+            fee_cents=FEE_LEO,
+            committed_posts=1,
+            updated_at=STAMP,
+        ),
+    ]
+
+
+def kpi_document(w: World, start: date, end: date, as_of: datetime) -> CampaignNumbers:
+    latest = LatestCounters(
+        views=1_234_567,
+        likes=98_765,
+        comments=4_321,
+        shares=1_234,
+        saves=567,
+        observed_at=as_of,
+        engagement=104_887,
+    )
+    return CampaignNumbers(
+        campaign=CampaignFigures(
+            campaign_id=w.campaign_id,
+            client_id=w.client_id,
+            name="Glow Serum Launch",
+            status="live",
+            start_date=start,
+            end_date=end,
+            currency="EUR",
+            budget_cents=BUDGET,
+            spend_cents=SPEND,
+            committed_views=2_000_000,
+            committed_engagement=150_000,
+            committed_posts=3,
+            actual_views=1_456_789,
+            actual_engagement=118_642,
+            actual_posts=2,
+            views_pct=72.84,
+            engagement_pct=79.09,
+            posts_pct=66.67,
+            kpi_pct=66.67,
+            engagement_rate=8.14,
+            cpm=CPM,
+            cpe=CPE,
+            timeline_pct=50.0,
+        ),
+        bookings=[
+            BookingNumbers(
+                booking_id=w.booking_maya,
+                influencer_id=w.maya,
+                fee_cents=FEE_MAYA,
+                committed_views=BOOKING_COMMITTED_VIEWS,
+                committed_posts=2,
+                actual_views=1_234_567,
+                actual_engagement=104_887,
+                actual_posts=1,
+                engagement_rate=8.5,
+                cpm=CPM,
+                cpe=CPE,
+                min_engagement_rate=3.1415,
+            ),
+            BookingNumbers(
+                booking_id=w.booking_leo,
+                influencer_id=w.leo,
+                fee_cents=FEE_LEO,
+                committed_posts=1,
+                actual_views=222_222,
+                actual_engagement=13_755,
+                actual_posts=1,
+            ),
+        ],
+        posts=[
+            PostNumbers(
+                post_id=w.post_ids[0],
+                booking_id=w.booking_maya,
+                influencer_id=w.maya,
+                platform="tiktok",
+                url="https://www.tiktok.com/@maya.styles/video/7433917265401856302",
+                caption="My glow routine",
+                thumb_url="https://p16-sign.tiktokcdn.com/cover.jpeg",
+                posted_at=as_of - timedelta(days=2),
+                latest=latest,
+            ),
+            PostNumbers(
+                post_id=w.post_ids[1],
+                booking_id=w.booking_leo,
+                influencer_id=w.leo,
+                platform="instagram",
+                url="https://www.instagram.com/p/Cabc/",
+                thumb_url="https://not-a-cdn.example/cover.jpg",
+            ),
+        ],
+        daily=[
+            DailyPoint(
+                date=start + timedelta(days=i),
+                views_cum=v,
+                views_delta=v - p,
+                engagement_cum=e,
+                engagement_delta=e - q,
+                posts_live=1 + (i > 0),
+            )
+            for i, (p, v, q, e) in enumerate(
+                [(0, 400_000, 0, 30_000), (400_000, 1_456_789, 30_000, 118_642)]
+            )
+        ],
+        platforms=[
+            PlatformSplit(platform="tiktok", views=1_234_567, engagement=104_887),
+            PlatformSplit(platform="instagram", views=222_222, engagement=13_755),
+        ],
+        as_of=as_of,
+    )
+
+
+async def publish(bus: Bus, org_id: UUID, data: EventData) -> UUID:
+    """Like Bus.publish_event, but returns the event id to wait for in share's inbox."""
+    envelope = make_event(data, org_id=org_id, producer="test")
+    exchange = await bus.channel.get_exchange("pulse.events")
+    await exchange.publish(
+        aio_pika.Message(
+            envelope.model_dump_json().encode(),
+            message_id=str(envelope.event_id),
+            correlation_id=envelope.correlation_id,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        ),
+        routing_key=envelope.type,
+    )
+    return envelope.event_id
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+def _share(service_env: dict[str, str], **limits: str) -> ServiceProcess:
+    port = free_port()
+    env = {
+        **service_env,
+        "PULSE_SHARE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **{f"PULSE_SHARE_{k.upper()}": v for k, v in limits.items()},
+    }
+    proc = ServiceProcess("share", env, LOGS, port=port)
+    proc.start()
+    return proc
+
+
+@pytest.fixture(scope="module")
+def share(service_env: dict[str, str]) -> Iterator[ServiceProcess]:
+    proc = _share(
+        service_env,
+        rate_address_burst="100000",
+        rate_link_burst="100000",
+        rate_unlock_burst="1000",
+    )
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+async def db(servers: Servers) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(servers.database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="module")
+async def bus(servers: Servers, share: ServiceProcess) -> AsyncIterator[Bus]:
+    async with Bus(servers.amqp_url) as connected:
+        yield connected
+
+
+async def projected(db: asyncpg.Connection, campaign_id: UUID) -> asyncpg.Record | None:
+    return await db.fetchrow("SELECT * FROM share.campaigns WHERE campaign_id = $1", campaign_id)
+
+
+async def handled(db: asyncpg.Connection, event_id: UUID) -> bool:
+    return bool(await db.fetchval("SELECT 1 FROM share.inbox WHERE event_id = $1", event_id))
+
+
+@pytest.fixture(scope="module")
+async def world(bus: Bus, db: asyncpg.Connection) -> World:
+    w = World()
+    today = utcnow().date()
+    start, end = today - timedelta(days=7), today + timedelta(days=7)
+    for event in catalog_events(w, start, end):
+        await bus.publish_event(w.org_id, event)
+    w.doc = kpi_document(w, start, end, utcnow() - timedelta(minutes=1))
+    await bus.publish_event(w.org_id, w.doc)
+    doc = w.doc
+
+    async def ready() -> bool:
+        row = await projected(db, w.campaign_id)
+        return bool(
+            row
+            and row["numbers_as_of"] == doc.as_of
+            and row["client_brand_color"] == "#C2185B"
+            and "Leo Runs" in str(row["influencers"])
+        )
+
+    await eventually(ready)
+    return w
+
+
+@pytest.fixture
+async def internal(share: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"X-Pulse-Service-Token": SERVICE_TOKEN}
+    async with httpx.AsyncClient(base_url=share.url, headers=headers, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous(share: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=share.url, timeout=10) as client:
+        yield client
+
+
+async def create_link(internal: httpx.AsyncClient, w: World, **body: Any) -> dict[str, Any]:
+    r = await internal.post(
+        f"/internal/orgs/{w.org_id}/share-links",
+        json={"campaign_id": str(w.campaign_id), "created_by": str(uuid4()), **body},
+    )
+    assert r.status_code == 201, r.text
+    link: dict[str, Any] = r.json()
+    return link
+
+
+def assert_share_headers(r: httpx.Response) -> None:
+    for name, value in SHARE_HEADERS.items():
+        assert r.headers.get(name) == value, (r.request.url, name, r.headers.get(name))
+    csp = r.headers.get("content-security-policy", "")
+    assert csp.startswith("default-src 'none'"), csp
+    assert "unsafe-eval" not in csp
+    assert "script-src" not in csp
+
+
+def assert_no_leak(text: str, w: World, *extra_ids: UUID) -> None:
+    leaked = [m for m in _money_forms() if m in text]
+    leaked += [str(i) for i in (*w.ids, *extra_ids) if str(i) in text or i.hex in text]
+    assert leaked == [], leaked
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+
+async def test_a_link_shows_the_documents_numbers_to_the_unit_and_no_money(
+    world: World, internal: httpx.AsyncClient, anonymous: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    link = await create_link(internal, world)
+    token = link["token"]
+    assert len(token) == 43
+    assert link["url"].endswith(f"/share/{token}")
+    assert link["state"] == "active"
+    # Only the token's SHA-256 is stored, nowhere the token itself.
+    row = await db.fetchrow("SELECT * FROM share.links WHERE id = $1", UUID(link["id"]))
+    assert row is not None
+    assert row["token_sha256"] == hashlib.sha256(token.encode()).digest()
+    assert token not in str(dict(row))
+
+    before = utcnow()
+    r = await anonymous.get(f"/api/share/{token}")
+    after = utcnow()
+    assert r.status_code == 200, r.text
+    assert_share_headers(r)
+    assert_no_leak(r.text, world, UUID(link["id"]))
+    body = r.json()
+    assert world.doc is not None
+    c = world.doc.campaign
+    kpis = body["kpis"]
+    for name in (
+        "committed_views",
+        "committed_engagement",
+        "committed_posts",
+        "actual_views",
+        "actual_engagement",
+        "actual_posts",
+        "views_pct",
+        "engagement_pct",
+        "posts_pct",
+        "kpi_pct",
+        "engagement_rate",
+    ):
+        assert kpis[name] == getattr(c, name), name
+    assert c.start_date is not None
+    assert c.end_date is not None
+    low, high = (timeline_pct(c.start_date, c.end_date, t) for t in (before, after))
+    assert low is not None
+    assert high is not None
+    assert low <= kpis["timeline_pct"] <= high
+    assert body["campaign"] == {
+        "name": "Glow Serum Launch",
+        "status": "live",
+        "start_date": c.start_date.isoformat(),
+        "end_date": c.end_date.isoformat(),
+    }
+    assert body["client"] == {
+        "name": "Lumière Cosmetics",
+        "brand_color": "#C2185B",
+        "logo_url": "https://brand.example/lumiere.png",
+    }
+    assert body["platforms"] == [p.model_dump(mode="json") for p in world.doc.platforms]
+    assert body["daily"][:2] == [d.model_dump(mode="json") for d in world.doc.daily]
+    maya, leo = body["influencers"]
+    assert (maya["display_name"], maya["actual_views"], maya["engagement_rate"]) == (
+        "Maya Styles",
+        1_234_567,
+        8.5,
+    )
+    assert maya["posts"][0]["thumb_url"] == "https://p16-sign.tiktokcdn.com/cover.jpeg"
+    assert leo["posts"][0]["thumb_url"] is None  # not a platform CDN
+
+    page = await anonymous.get(f"/share/{token}")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert_share_headers(page)
+    html = page.text
+    assert "Glow Serum Launch" in html
+    assert "1,456,789" in html  # actual views
+    assert "2,000,000" in html  # committed views
+    assert "72.84%" in html
+    assert "Maya Styles" in html
+    assert "<script" not in html.lower()
+    assert_no_leak(html, world, UUID(link["id"]))
+    assert "style-src 'sha256-" in page.headers["content-security-policy"]
+
+
+async def test_every_view_is_counted_and_logged(
+    world: World, internal: httpx.AsyncClient, anonymous: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    link = await create_link(internal, world)
+    link_id = UUID(link["id"])
+    assert (
+        await anonymous.get(f"/share/{link['token']}", headers={"User-Agent": "Safari/17"})
+    ).is_success
+    assert (
+        await anonymous.get(f"/api/share/{link['token']}", headers={"User-Agent": "curl/8"})
+    ).is_success
+
+    row = await db.fetchrow(
+        "SELECT view_count, last_viewed_at FROM share.links WHERE id = $1", link_id
+    )
+    assert row is not None
+    assert row["view_count"] == 2
+    assert row["last_viewed_at"] is not None
+    log = await db.fetch(
+        "SELECT address, user_agent, surface, outcome FROM share.access_log "
+        "WHERE link_id = $1 ORDER BY id",
+        link_id,
+    )
+    assert [tuple(r) for r in log] == [
+        ("127.0.0.0/24", "Safari/17", "page", "viewed"),
+        ("127.0.0.0/24", "curl/8", "json", "viewed"),
+    ]
+    listed = await internal.get(
+        f"/internal/orgs/{world.org_id}/campaigns/{world.campaign_id}/share-links"
+    )
+    mine = next(i for i in listed.json()["items"] if i["id"] == link["id"])
+    assert (mine["view_count"], mine["state"]) == (2, "active")
+    assert mine["last_viewed_at"] is not None
+    assert "token" not in mine
+
+
+async def test_unknown_expired_revoked_and_deleted_links_answer_the_same_404(
+    world: World,
+    internal: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    bus: Bus,
+    db: asyncpg.Connection,
+) -> None:
+    revoked = await create_link(internal, world)
+    expiring = await create_link(
+        internal, world, expires_at=(utcnow() + timedelta(seconds=1.5)).isoformat()
+    )
+    for link in (revoked, expiring):
+        assert (await anonymous.get(f"/api/share/{link['token']}")).status_code == 200
+
+    r = await internal.delete(f"/internal/orgs/{world.org_id}/share-links/{revoked['id']}")
+    assert r.status_code == 200
+    assert r.json()["state"] == "revoked"
+    # Revocation takes effect on the very next request.
+    assert (await anonymous.get(f"/api/share/{revoked['token']}")).status_code == 404
+    # Another organization cannot revoke (or even see) it.
+    assert (
+        await internal.delete(f"/internal/orgs/{uuid4()}/share-links/{expiring['id']}")
+    ).status_code == 404
+
+    # A link to a campaign that is then deleted.
+    other = World(org_id=world.org_id)
+    today = utcnow().date()
+    event_id = await publish(
+        bus,
+        other.org_id,
+        CampaignUpserted(
+            id=other.campaign_id,
+            client_id=world.client_id,
+            name="Short Lived",
+            status="live",
+            start_date=today,
+            end_date=today,
+            updated_at=STAMP,
+        ),
+    )
+    await eventually(lambda: handled(db, event_id))
+    deleted = await create_link(internal, other)
+    assert (await anonymous.get(f"/api/share/{deleted['token']}")).status_code == 200
+    event_id = await publish(
+        bus, other.org_id, CampaignDeleted(id=other.campaign_id, deleted_at=utcnow())
+    )
+    await eventually(lambda: handled(db, event_id))
+
+    expires_at = datetime.fromisoformat(expiring["expires_at"])
+    await asyncio.sleep(max(0.0, (expires_at - utcnow()).total_seconds()) + 0.05)
+    tokens = {
+        "unknown": new_token()[0],
+        "expired": expiring["token"],
+        "revoked": revoked["token"],
+        "deleted": deleted["token"],
+    }
+    for route in ("/api/share/{}", "/share/{}"):
+        answers = {kind: await anonymous.get(route.format(t)) for kind, t in tokens.items()}
+        _assert_identical(answers)
+    unlocks = {
+        kind: await anonymous.post(f"/share/{t}/unlock", json={"password": "whatever it is"})
+        for kind, t in tokens.items()
+    }
+    _assert_identical(unlocks)
+
+    listed = await internal.get(
+        f"/internal/orgs/{world.org_id}/campaigns/{world.campaign_id}/share-links"
+    )
+    states = {i["id"]: i["state"] for i in listed.json()["items"]}
+    assert states[revoked["id"]] == "revoked"
+    assert states[expiring["id"]] == "expired"
+
+
+def _assert_identical(answers: dict[str, httpx.Response]) -> None:
+    first = next(iter(answers.values()))
+    assert first.status_code == 404
+    assert_share_headers(first)
+    for kind, r in answers.items():
+        assert r.status_code == first.status_code, kind
+        assert r.content == first.content, kind
+        headers = {k: v for k, v in r.headers.items() if k not in PER_RESPONSE}
+        expected = {k: v for k, v in first.headers.items() if k not in PER_RESPONSE}
+        assert headers == expected, kind
+
+
+async def test_a_password_protects_the_link_until_unlocked(
+    world: World, internal: httpx.AsyncClient, share: ServiceProcess, db: asyncpg.Connection
+) -> None:
+    link = await create_link(internal, world, password="open sesame 42")
+    other = await create_link(internal, world, password="another secret")
+    token = link["token"]
+    assert link["has_password"] is True
+    stored = await db.fetchval(
+        "SELECT password_hash FROM share.links WHERE id = $1", UUID(link["id"])
+    )
+    assert stored.startswith("$argon2id$")
+
+    async with httpx.AsyncClient(base_url=share.url, timeout=10) as browser:
+        locked = await browser.get(f"/api/share/{token}")
+        assert locked.status_code == 401
+        assert locked.json()["error"]["code"] == "password_required"
+        page = await browser.get(f"/share/{token}")
+        assert page.status_code == 401
+        assert f'action="/share/{token}/unlock"' in page.text
+        assert_share_headers(page)
+
+        wrong = await browser.post(f"/share/{token}/unlock", json={"password": "open sesame 43"})
+        assert wrong.status_code == 401
+        assert_share_headers(wrong)
+        assert "set-cookie" not in wrong.headers
+        assert (await browser.get(f"/api/share/{token}")).status_code == 401
+
+        right = await browser.post(f"/share/{token}/unlock", json={"password": "open sesame 42"})
+        assert right.status_code == 200, right.text
+        cookies = right.headers.get_list("set-cookie")
+        assert len(cookies) == 2
+        paths = set()
+        for cookie in cookies:
+            attrs = {a.strip().split("=")[0].lower(): a for a in cookie.split(";")}
+            assert "httponly" in attrs
+            assert "samesite" in attrs
+            assert 0 < int(attrs["max-age"].split("=")[1]) <= 3600
+            paths.add(attrs["path"].split("=")[1])
+        assert paths == {f"/share/{token}", f"/api/share/{token}"}
+        assert (await browser.get(f"/api/share/{token}")).status_code == 200
+        assert (await browser.get(f"/share/{token}")).status_code == 200
+        # The cookie opens this link only.
+        cookie = next(c.value for c in browser.cookies.jar if c.name == "pulse_share_unlock")
+        async with httpx.AsyncClient(base_url=share.url, timeout=10) as thief:
+            stolen = {"Cookie": f"pulse_share_unlock={cookie}"}
+            assert (await thief.get(f"/api/share/{token}", headers=stolen)).status_code == 200
+            assert (
+                await thief.get(f"/api/share/{other['token']}", headers=stolen)
+            ).status_code == 401
+
+    async with httpx.AsyncClient(base_url=share.url, timeout=10) as browser:  # the page's own form
+        form = await browser.post(f"/share/{token}/unlock", data={"password": "nope nope"})
+        assert form.status_code == 401
+        assert "not right" in form.text
+        form = await browser.post(f"/share/{token}/unlock", data={"password": "open sesame 42"})
+        assert form.status_code == 303
+        assert form.headers["location"] == f"/share/{token}"
+        assert "Glow Serum Launch" in (await browser.get(f"/share/{token}")).text
+
+    outcomes = await db.fetch(
+        "SELECT surface, outcome FROM share.access_log WHERE link_id = $1 ORDER BY id",
+        UUID(link["id"]),
+    )
+    assert [tuple(r) for r in outcomes].count(("unlock", "wrong_password")) == 2
+    assert ("page", "locked") in [tuple(r) for r in outcomes]
+    views = await db.fetchval("SELECT view_count FROM share.links WHERE id = $1", UUID(link["id"]))
+    assert views == 4  # two before the form, the copied cookie, the form: locked ones are not views
+
+
+async def test_bad_input_to_the_internal_and_public_routes(
+    world: World, internal: httpx.AsyncClient, anonymous: httpx.AsyncClient, share: ServiceProcess
+) -> None:
+    past = (utcnow() - timedelta(minutes=1)).isoformat()
+    r = await internal.post(
+        f"/internal/orgs/{world.org_id}/share-links",
+        json={"campaign_id": str(world.campaign_id), "expires_at": past},
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["details"][0]["path"] == "expires_at"
+    r = await internal.post(
+        f"/internal/orgs/{world.org_id}/share-links",
+        json={"campaign_id": str(world.campaign_id), "password": "short"},
+    )
+    assert r.status_code == 422
+    # The internal routes need the service token.
+    r = await anonymous.get(
+        f"/internal/orgs/{world.org_id}/campaigns/{world.campaign_id}/share-links"
+    )
+    assert r.status_code == 401
+    assert_share_headers(r)
+    link = await create_link(internal, world, password="open sesame 42")
+    r = await anonymous.post(f"/share/{link['token']}/unlock", content=b"not json")
+    assert r.status_code == 422
+    assert_share_headers(r)
+    for path in ("/health", "/ready", "/metrics", "/openapi.json"):
+        assert_share_headers(await anonymous.get(path))
+
+
+async def test_catalog_and_kpi_copies_keep_the_newer_version(
+    world: World,
+    bus: Bus,
+    db: asyncpg.Connection,
+    internal: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+) -> None:
+    assert world.doc is not None
+    link = await create_link(internal, world)
+
+    def client(color: str, at: datetime) -> ClientUpserted:
+        return ClientUpserted(
+            id=world.client_id, name="Lumière Cosmetics", brand_color=color, updated_at=at
+        )
+
+    # Newer client copy: the projection is rebuilt with it.
+    newer = await publish(bus, world.org_id, client("#00897B", STAMP + timedelta(days=2)))
+    await eventually(lambda: handled(db, newer))
+    assert (await anonymous.get(f"/api/share/{link['token']}")).json()["client"][
+        "brand_color"
+    ] == "#00897B"
+    # An older one arriving late changes nothing.
+    older = await publish(bus, world.org_id, client("#FFEB3B", STAMP + timedelta(days=1)))
+    await eventually(lambda: handled(db, older))
+    assert (await anonymous.get(f"/api/share/{link['token']}")).json()["client"][
+        "brand_color"
+    ] == "#00897B"
+
+    # Numbers: a newer document replaces, an older one is ignored.
+    fresher = world.doc.model_copy(
+        update={
+            "campaign": world.doc.campaign.model_copy(update={"actual_views": 1_500_000}),
+            "as_of": world.doc.as_of + timedelta(seconds=30),
+        }
+    )
+    event_id = await publish(bus, world.org_id, fresher)
+    await eventually(lambda: handled(db, event_id))
+    assert (await anonymous.get(f"/api/share/{link['token']}")).json()["kpis"][
+        "actual_views"
+    ] == 1_500_000
+    event_id = await publish(bus, world.org_id, world.doc)  # the original, older document
+    await eventually(lambda: handled(db, event_id))
+    assert (await anonymous.get(f"/api/share/{link['token']}")).json()["kpis"][
+        "actual_views"
+    ] == 1_500_000
+
+    # A renamed creator shows on the next view.
+    event_id = await publish(
+        bus,
+        world.org_id,
+        InfluencerUpserted(
+            id=world.leo, display_name="Leo Sprints", tier="micro", updated_at=STAMP + timedelta(1)
+        ),
+    )
+    await eventually(lambda: handled(db, event_id))
+    names = [
+        i["display_name"]
+        for i in (await anonymous.get(f"/api/share/{link['token']}")).json()["influencers"]
+    ]
+    assert "Leo Sprints" in names
+
+
+async def test_rate_limits_per_link_and_per_address(
+    world: World, internal: httpx.AsyncClient, service_env: dict[str, str]
+) -> None:
+    limited = _share(
+        service_env,
+        rate_address_burst="6",
+        rate_address_per_s="0.01",
+        rate_link_burst="3",
+        rate_link_per_s="0.01",
+    )
+    try:
+        first, second = await create_link(internal, world), await create_link(internal, world)
+        async with httpx.AsyncClient(base_url=limited.url, timeout=10) as client:
+            codes = [
+                (await client.get(f"/api/share/{first['token']}")).status_code for _ in range(4)
+            ]
+            assert codes == [200, 200, 200, 429]  # the link's burst
+            assert [
+                (await client.get(f"/share/{second['token']}")).status_code for _ in range(2)
+            ] == [
+                200,
+                200,
+            ]
+            # The address has spent its burst of 6: every link, even an unknown one, waits.
+            for path in (f"/share/{second['token']}", f"/api/share/{new_token()[0]}"):
+                r = await client.get(path)
+                assert r.status_code == 429
+                assert int(r.headers["retry-after"]) >= 1
+                assert_share_headers(r)
+    finally:
+        limited.stop()
