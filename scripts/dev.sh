@@ -5,13 +5,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SERVICES="ingest aggregator alerter gateway share"
+FAKE_PROVIDER_PORT=8010
 export PULSE_ENV="${PULSE_ENV:-development}"
+# ScrapeCreators: the real API when a key is given, else the built-in fake server.
+if [ -n "${SCRAPECREATORS_API_KEY:-}" ]; then
+  export PULSE_INGEST_SCRAPECREATORS_API_KEY="$SCRAPECREATORS_API_KEY"
+  USE_FAKE_PROVIDER=0
+else
+  export PULSE_INGEST_SCRAPECREATORS_BASE_URL="http://127.0.0.1:$FAKE_PROVIDER_PORT"
+  export PULSE_INGEST_SCRAPECREATORS_API_KEY="fake-dev-key"
+  USE_FAKE_PROVIDER=1
+fi
 export PULSE_DATABASE_URL="${PULSE_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/pulse}"
 export PULSE_AMQP_URL="${PULSE_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
 mkdir -p var/log var/run
 
 stop() {
-  for svc in $SERVICES; do
+  for svc in $SERVICES fake-scrapecreators; do
     if [ -f "var/run/$svc.pid" ]; then
       kill "$(cat "var/run/$svc.pid")" 2>/dev/null || true
       rm -f "var/run/$svc.pid"
@@ -36,6 +46,10 @@ PY
 for svc in $SERVICES; do ".venv/bin/pulse-$svc" migrate; done
 
 stop
+if [ "$USE_FAKE_PROVIDER" = 1 ]; then
+  nohup .venv/bin/fake-scrapecreators --port "$FAKE_PROVIDER_PORT" >>var/log/fake-scrapecreators.log 2>&1 &
+  echo $! >var/run/fake-scrapecreators.pid
+fi
 for svc in $SERVICES; do
   nohup ".venv/bin/pulse-$svc" serve >>"var/log/$svc.log" 2>&1 &
   echo $! >"var/run/$svc.pid"
@@ -51,12 +65,19 @@ for svc in $SERVICES; do
     || { echo "$svc did not become ready; see var/log/$svc.log" >&2; exit 1; }
 done
 
+# The demo agency, through the running services (a second run changes nothing).
+seeded=$(.venv/bin/pulse seed-demo)
+echo "demo: $seeded"
+provider="the built-in fake ScrapeCreators (http://127.0.0.1:$FAKE_PROVIDER_PORT)"
+[ "$USE_FAKE_PROVIDER" = 1 ] || provider="ScrapeCreators (SCRAPECREATORS_API_KEY)"
+
 cat <<MSG
 
 Pulse is running (logs in var/log/, stop with: make stop)
-  gateway     http://127.0.0.1:8000   (dashboard and demo login arrive with the gateway issue)
+  gateway     http://127.0.0.1:8000   staff API; demo login: demo@northwind.agency / pulse-demo-2026
   ingest      http://127.0.0.1:8001   POST /api/ingest/posts  (n8n webhook)
   share       http://127.0.0.1:8002
   aggregator  http://127.0.0.1:8003   internal reads, X-Pulse-Service-Token: dev-service-token
   alerter     http://127.0.0.1:8004   internal reads, X-Pulse-Service-Token: dev-service-token
+  provider    $provider
 MSG

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
-from typing import Annotated, Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Header, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts import utcnow
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router, read_body
-from pulse_runtime.logging import current_correlation_id
+from pulse_runtime.logging import current_correlation_id, get_logger
 
-from . import handlers, repository
+from . import handlers, repository, signing
 from .domain import MAX_BODY_BYTES, SOURCE_NAMES, BodyError, parse_body
+from .pulling import pull_status
+from .scheduler import Clock
+
+if TYPE_CHECKING:
+    from .pulling import Puller
+
+log = get_logger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def ingest_router(pool: Any) -> APIRouter:
+def ingest_router(pool: Any, sealing_key: bytes = b"") -> APIRouter:
     """`pool` is a callable returning the live pool (the app creates it in its lifespan)."""
     router = APIRouter(tags=["ingest"])
 
@@ -29,8 +38,12 @@ def ingest_router(pool: Any) -> APIRouter:
         request: Request,
         authorization: Annotated[str | None, Header()] = None,
         x_pulse_key: Annotated[str | None, Header()] = None,
+        x_pulse_signature: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
-        """Store samples from n8n: metrics items or raw ScrapeCreators bodies (≤ 1000, ≤ 5 MB)."""
+        """Store samples from n8n: metrics items or raw ScrapeCreators bodies (≤ 1000, ≤ 5 MB).
+
+        When the organization requires signing, `X-Pulse-Signature: t=<unix>,v1=<hex>` must
+        sign the exact raw body (HMAC-SHA256 over "<t>.<body>", at most 300 s old)."""
         token = _bearer(authorization) or x_pulse_key
         org_id = await handlers.authenticate(pool(), token)
         if org_id is None:
@@ -38,6 +51,7 @@ def ingest_router(pool: Any) -> APIRouter:
                 401, "missing or unknown ingest token (Authorization: Bearer or X-Pulse-Key)"
             )
         body = await read_body(request, MAX_BODY_BYTES)
+        await _check_signature(pool, sealing_key, org_id, body, x_pulse_signature)
         try:
             items = parse_body(body)
         except BodyError as exc:
@@ -111,6 +125,239 @@ def internal_reads(pool: Any, service_token: str) -> APIRouter:
             "items": items,
             "next_cursor": str(items[-1]["id"]) if len(items) == limit else None,
         }
+
+    return router
+
+
+async def _check_signature(
+    pool: Any, key: bytes, org_id: UUID, body: bytes, header: str | None
+) -> None:
+    """Required signing: a valid signature or 401. Optional signing: a signature that is sent
+    is still checked (a misconfigured sender learns before signing is switched on)."""
+    conn: Connection
+    async with pool().acquire() as conn:
+        required, sealed = await repository.webhook_signing(conn, org_id)
+    if not required and not (header and sealed):
+        return
+    secrets: list[str] = []
+    for blob in sealed:
+        try:
+            secrets.append(signing.unseal(key, blob))
+        except ValueError:
+            log.error("a signing secret cannot be unsealed with this key", org_id=str(org_id))
+    try:
+        signing.verify(header, body, secrets, now=time.time())
+    except signing.SignatureError as exc:
+        raise ApiError(401, str(exc), details=[{"reason": exc.reason}]) from exc
+
+
+class SigningRequired(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    required: bool
+
+
+class ClockOffset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    offset_s: float = Field(ge=-10 * 365 * 86400, le=10 * 365 * 86400)
+
+
+def pulling_routes(
+    pool: Any, service_token: str, *, puller: Puller | None, clock: Clock, key: bytes
+) -> APIRouter:
+    """Internal routes for the gateway: pull status, manual pulls, the provider pause, and the
+    organization's webhook signing secrets (created here, shown once, never stored elsewhere)."""
+    router = internal_router(service_token, prefix="/internal/orgs/{org_id}", tags=["internal"])
+    enabled = puller is not None
+
+    @router.get("/campaigns/{campaign_id}/pull-status")
+    async def campaign_pull_status(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
+        """Per tracked post: ok | failing | deleted | paused | not_pulled, with the last
+        success, last attempt, consecutive failures and last error."""
+        async with pool().acquire() as conn:
+            rows = await repository.pull_status(conn, org_id, campaign_id)
+            state = await repository.provider_state(conn, org_id)
+        items = [
+            {
+                "post_id": r["post_id"],
+                "booking_id": r["booking_id"],
+                "platform": r["platform"],
+                "url": r["url"],
+                "status": pull_status(r, pulling_enabled=enabled),
+                "last_success_at": r["last_success_at"],
+                "last_attempt_at": r["last_attempt_at"],
+                "consecutive_failures": r["consecutive_failures"],
+                "last_error_code": r["last_error_code"],
+                "last_error": r["last_error"],
+                "queued": r["queued_at"] is not None,
+                "deleted_seen_at": r["deleted_seen_at"],
+                "deleted_at": r["deleted_at"],
+            }
+            for r in rows
+        ]
+        return {
+            "campaign_id": campaign_id,
+            "pulling_enabled": enabled,
+            "paused": bool(state and state["paused_at"]),
+            "paused_at": state["paused_at"] if state else None,
+            "items": items,
+        }
+
+    @router.get("/posts/{post_id}/pull-runs")
+    async def post_pull_runs(
+        org_id: UUID,
+        post_id: UUID,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: int | None = None,
+    ) -> dict[str, Any]:
+        """Every provider call for the post, newest first."""
+        async with pool().acquire() as conn:
+            rows = await repository.pull_runs(
+                conn, org_id=org_id, post_id=post_id, before_id=cursor or 2**62, limit=limit
+            )
+        items = [dict(r) for r in rows]
+        return {
+            "items": items,
+            "next_cursor": str(items[-1]["id"]) if len(items) == limit else None,
+        }
+
+    @router.post("/posts/{post_id}/pull", status_code=202)
+    async def pull_now(org_id: UUID, post_id: UUID) -> dict[str, Any]:
+        """Fetch one tracked post now, through the high-priority queue."""
+        if puller is None:
+            raise ApiError(409, "pulling from the provider is disabled in this deployment")
+        envelope = await puller.request_fetch(org_id, post_id)
+        if envelope is None:
+            raise ApiError(404, f"no tracked post {post_id}")
+        return {"command_id": envelope.event_id, "priority": "high"}
+
+    @router.get("/provider")
+    async def provider_state(org_id: UUID) -> dict[str, Any]:
+        async with pool().acquire() as conn:
+            state = await repository.provider_state(conn, org_id)
+        return {
+            "pulling_enabled": enabled,
+            "paused": bool(state and state["paused_at"]),
+            "paused_at": state["paused_at"] if state else None,
+            "paused_reason": state["paused_reason"] if state else None,
+            "resumed_at": state["resumed_at"] if state else None,
+        }
+
+    @router.post("/provider/resume")
+    async def resume(org_id: UUID) -> dict[str, Any]:
+        """An operator bought credits: the organization's pulls start again."""
+        async with pool().acquire() as conn:
+            resumed = await repository.resume_orgs(conn, [org_id], clock.now())
+        return {"resumed": bool(resumed)}
+
+    @router.post("/signing-secrets", status_code=201)
+    async def create_secret(org_id: UUID) -> dict[str, Any]:
+        """A new signing secret, returned this once. With one already active this is the
+        rotation's first step (both verify until the older one is retired); with two active it
+        is refused."""
+        secret = signing.new_secret()
+        secret_id, now = uuid4(), utcnow()
+        async with pool().acquire() as conn, conn.transaction():
+            await repository.lock_signing(conn, org_id)
+            active = await repository.active_secrets(conn, org_id)
+            if len(active) >= 2:
+                raise ApiError(409, "two secrets are already active: retire the older one first")
+            await repository.insert_secret(
+                conn,
+                secret_id=secret_id,
+                org_id=org_id,
+                sealed=signing.seal(key, secret),
+                hint=secret[-4:],
+                at=now,
+            )
+        return {
+            "id": secret_id,
+            "secret": secret,
+            "hint": secret[-4:],
+            "created_at": now,
+            "active_secrets": len(active) + 1,
+        }
+
+    @router.get("/signing-secrets")
+    async def list_secrets(org_id: UUID) -> dict[str, Any]:
+        async with pool().acquire() as conn:
+            required, _ = await repository.webhook_signing(conn, org_id)
+            rows = await repository.list_secrets(conn, org_id)
+        return {
+            "signing_required": required,
+            "items": [
+                {
+                    "id": r["id"],
+                    "hint": r["hint"],
+                    "created_at": r["created_at"],
+                    "retired_at": r["retired_at"],
+                    "active": r["retired_at"] is None,
+                }
+                for r in rows
+            ],
+        }
+
+    async def _retire(org_id: UUID, pick: Any) -> dict[str, Any]:
+        async with pool().acquire() as conn, conn.transaction():
+            required = await repository.lock_signing(conn, org_id)
+            active = await repository.active_secrets(conn, org_id)
+            target = pick(active)
+            if target is None:
+                raise ApiError(404, "no such active signing secret")
+            if required and len(active) == 1:
+                raise ApiError(
+                    409,
+                    "signing is required: this is the only active secret; create another "
+                    "one first, or switch signing off",
+                )
+            await repository.retire_secret(conn, org_id, target, utcnow())
+        return {"retired": target, "active_secrets": len(active) - 1}
+
+    @router.post("/signing-secrets/retire-older")
+    async def retire_older(org_id: UUID) -> dict[str, Any]:
+        """Rotation's last step: retire the older of the two active secrets."""
+
+        def older(active: list[Any]) -> UUID | None:
+            if len(active) < 2:
+                raise ApiError(409, "only one secret is active: nothing to rotate out")
+            found: UUID = active[0]["id"]
+            return found
+
+        return await _retire(org_id, older)
+
+    @router.delete("/signing-secrets/{secret_id}")
+    async def retire(org_id: UUID, secret_id: UUID) -> dict[str, Any]:
+        return await _retire(
+            org_id, lambda active: secret_id if any(r["id"] == secret_id for r in active) else None
+        )
+
+    @router.put("/signing")
+    async def set_required(org_id: UUID, body: SigningRequired) -> dict[str, Any]:
+        """Switch required signing on (needs an active secret) or off."""
+        async with pool().acquire() as conn, conn.transaction():
+            await repository.lock_signing(conn, org_id)
+            if body.required and not await repository.active_secrets(conn, org_id):
+                raise ApiError(409, "create a signing secret before requiring signatures")
+            await repository.set_signing_required(conn, org_id, body.required)
+        return {"signing_required": body.required}
+
+    return router
+
+
+def test_routes(service_token: str, *, puller: Puller | None, clock: Clock) -> APIRouter:
+    """Only with PULSE_INGEST_TEST_ROUTES (refused in production): tests move ingest's clock
+    and run a scheduler tick now instead of waiting for the loop."""
+    router = internal_router(service_token, prefix="/internal/test", tags=["test"])
+
+    @router.put("/clock")
+    async def set_clock(body: ClockOffset) -> dict[str, Any]:
+        clock.set_offset(body.offset_s)
+        return {"offset_s": body.offset_s, "now": clock.now()}
+
+    @router.post("/scheduler/tick")
+    async def tick() -> dict[str, Any]:
+        if puller is None:
+            raise ApiError(409, "pulling is disabled")
+        return (await puller.tick()).as_response()
 
     return router
 

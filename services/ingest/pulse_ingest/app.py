@@ -2,38 +2,178 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Final, Self
 
 import asyncpg
 from fastapi import FastAPI
+from pydantic import SecretStr, model_validator
 
-from pulse_runtime.service import ServiceRuntime, service_main
+from pulse_runtime.logging import get_logger
+from pulse_runtime.service import Loop, ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
 
-from .api import ingest_router, internal_reads
-from .consumer import QUEUE_NAMES, register_consumers
+from . import signing
+from .api import ingest_router, internal_reads, pulling_routes, test_routes
+from .consumer import FETCH_QUEUE_NAMES, QUEUE_NAMES, register_consumers
+from .provider import ProviderConfig
+from .pulling import HIGH_QUEUE, PriorityGate, Puller, PullSettings, QueueDepth
+from .scheduler import Clock
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+DEFAULT_SCRAPECREATORS_URL: Final = "https://api.scrapecreators.com"
+# Sent to a fake provider when no key is configured (development and tests only).
+FAKE_PROVIDER_KEY: Final = "pulse-dev-fake-key"
+
+log = get_logger(__name__)
 
 
 class IngestSettings(ServiceSettings):
     service: ClassVar[str] = "ingest"
     default_port: ClassVar[int] = 8001
 
+    # ScrapeCreators. With a key: pull from scrapecreators_base_url. Without one, outside
+    # production, an explicit PULSE_INGEST_SCRAPECREATORS_BASE_URL (the fake server) is pulled
+    # with a dummy key. Neither: pulling is disabled (logged once at start-up).
+    scrapecreators_base_url: str = DEFAULT_SCRAPECREATORS_URL
+    scrapecreators_api_key: SecretStr | None = None
+    provider_timeout_s: float = 15.0
+    provider_max_attempts: int = 4
+    provider_backoff_base_s: float = 0.5
+    provider_backoff_max_s: float = 8.0
+    provider_breaker_failures: int = 5
+    provider_breaker_reset_s: float = 60.0
+    concurrency_tiktok: int = 4
+    concurrency_instagram: int = 2
+    concurrency_youtube: int = 4
+    concurrency_facebook: int = 2
+    # The refresh scheduler.
+    scheduler_interval_s: float = 60.0
+    batch_size_tiktok: int = 10
+    batch_size_instagram: int = 5
+    batch_size_youtube: int = 15
+    batch_size_facebook: int = 5
+    fetch_queue_timeout_s: float = 1800.0
+    credit_check_interval_s: float = 300.0
+    # Fetch consumers: unacked commands per replica (low stays small so replicas share batches).
+    fetch_high_prefetch: int = 8
+    fetch_low_prefetch: int = 2
+    low_max_wait_s: float = 60.0
+    # Seals webhook signing secrets at rest; derived from the service token when unset.
+    signing_key: SecretStr | None = None
+    # Tests only (refused in production): /internal/test/* routes and a clock offset.
+    test_routes: bool = False
+    clock_offset_s: float = 0.0
+
+    @model_validator(mode="after")
+    def _refuse_test_controls_in_production(self) -> Self:
+        if self.env == "production" and (self.test_routes or self.clock_offset_s):
+            raise ValueError(
+                "PULSE_INGEST_TEST_ROUTES and PULSE_INGEST_CLOCK_OFFSET_S are for tests only"
+            )
+        return self
+
+    def provider(self) -> ProviderConfig | None:
+        """The provider to pull from, or None when pulling is disabled."""
+        key = self.scrapecreators_api_key.get_secret_value() if self.scrapecreators_api_key else ""
+        base_url = self.scrapecreators_base_url
+        if not key:
+            if base_url.rstrip("/") == DEFAULT_SCRAPECREATORS_URL or self.env == "production":
+                return None
+            key = FAKE_PROVIDER_KEY
+        return ProviderConfig(
+            base_url=base_url,
+            api_key=key,
+            timeout_s=self.provider_timeout_s,
+            max_attempts=self.provider_max_attempts,
+            backoff_base_s=self.provider_backoff_base_s,
+            backoff_max_s=self.provider_backoff_max_s,
+            concurrency={
+                "tiktok": self.concurrency_tiktok,
+                "instagram": self.concurrency_instagram,
+                "youtube": self.concurrency_youtube,
+                "facebook": self.concurrency_facebook,
+            },
+            breaker_failures=self.provider_breaker_failures,
+            breaker_reset_s=self.provider_breaker_reset_s,
+        )
+
+    def pull_settings(self, provider: ProviderConfig) -> PullSettings:
+        return PullSettings(
+            provider=provider,
+            batch_sizes={
+                "tiktok": self.batch_size_tiktok,
+                "instagram": self.batch_size_instagram,
+                "youtube": self.batch_size_youtube,
+                "facebook": self.batch_size_facebook,
+            },
+            scheduler_interval_s=self.scheduler_interval_s,
+            queue_timeout=timedelta(seconds=self.fetch_queue_timeout_s),
+            credit_check_interval=timedelta(seconds=self.credit_check_interval_s),
+            low_max_wait_s=self.low_max_wait_s,
+        )
+
+    def sealing_key(self) -> bytes:
+        configured = self.signing_key.get_secret_value() if self.signing_key else None
+        return signing.master_key(configured, self.service_token.get_secret_value())
+
 
 def create_app(settings: ServiceSettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, queues=[QUEUES[name] for name in QUEUE_NAMES])
-    register_consumers(runtime)
-    app = runtime.http_app("Pulse ingest", loops=[])
+    s = settings if isinstance(settings, IngestSettings) else IngestSettings.load()
+    provider = s.provider()
+    queues = QUEUE_NAMES + (FETCH_QUEUE_NAMES if provider else ())
+    runtime = ServiceRuntime(s, queues=[QUEUES[name] for name in queues])
+    clock = Clock(s.clock_offset_s)
 
     def pool() -> asyncpg.Pool:
         return runtime.pool
 
-    app.include_router(ingest_router(pool))
-    app.include_router(internal_reads(pool, settings.service_token.get_secret_value()))
+    puller: Puller | None = None
+    loops: list[tuple[str, Loop]] = []
+    depth = QueueDepth(s.amqp_url, HIGH_QUEUE)
+    if provider is None:
+        log.warning(
+            "pulling from ScrapeCreators is disabled: set PULSE_INGEST_SCRAPECREATORS_API_KEY "
+            "(or, in development, PULSE_INGEST_SCRAPECREATORS_BASE_URL of the fake server)"
+        )
+    else:
+        gate = PriorityGate(depth, max_wait_s=s.low_max_wait_s)
+        puller = Puller(
+            s.pull_settings(provider),
+            pool=pool,
+            clock=clock,
+            wake_relay=runtime.wake_relay,
+            gate=gate,
+        )
+        loops.append(("refresh-scheduler", puller.scheduler_loop))
+        log.info("pulling from ScrapeCreators", base_url=provider.base_url)
+    register_consumers(runtime, clock=clock, puller=puller, settings=s)
+
+    @contextlib.asynccontextmanager
+    async def resources() -> AsyncIterator[None]:
+        try:
+            if puller is None:
+                yield
+            else:
+                async with puller.running():
+                    yield
+        finally:
+            await depth.close()
+
+    app = runtime.http_app("Pulse ingest", loops=loops, resources=resources)
+    token = s.service_token.get_secret_value()
+    sealing_key = s.sealing_key()
+    app.include_router(ingest_router(pool, sealing_key))
+    app.include_router(internal_reads(pool, token))
+    app.include_router(pulling_routes(pool, token, puller=puller, clock=clock, key=sealing_key))
+    if s.test_routes:
+        app.include_router(test_routes(token, puller=puller, clock=clock))
     app.state.runtime = runtime
+    app.state.puller = puller
     return app
 
 

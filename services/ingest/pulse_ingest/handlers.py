@@ -10,15 +10,19 @@ from uuid import UUID
 
 import asyncpg
 
-from pulse_contracts import Envelope, EventData, make_event
+from pulse_contracts import Envelope, EventData, make_event, utcnow
 from pulse_contracts.catalog import (
     ApiTokenRevoked,
     ApiTokenUpserted,
+    CampaignDeleted,
+    CampaignUpserted,
     OrganizationUpserted,
     PostRegistered,
     PostRemoved,
 )
-from pulse_contracts.posts import PostFacts, PostPulled, Sample
+from pulse_contracts.posts import FetchPosts, FetchTarget, PostFacts, PostPulled, Sample
+from pulse_contracts.values import PULLED_PLATFORMS
+from pulse_runtime.db import Connection
 from pulse_runtime.inbox import first_delivery
 from pulse_runtime.outbox import add_to_outbox
 
@@ -36,6 +40,7 @@ from .domain import (
 
 PRODUCER = "ingest"
 MAX_CAPTION = 5000
+Source = Literal["http", "amqp", "provider", "import"]
 
 
 @dataclass(frozen=True)
@@ -70,51 +75,70 @@ async def ingest_items(
     *,
     org_id: UUID,
     items: list[Any],
-    source: Literal["http", "amqp", "import"],
+    source: Source,
     now: datetime,
     correlation_id: str,
 ) -> IngestResult:
     """Store what is valid, keep what is not with its reason; one post.pulled per batch."""
+    async with pool.acquire() as conn, conn.transaction():
+        return await store_items(
+            conn,
+            org_id=org_id,
+            items=items,
+            source=source,
+            now=now,
+            correlation_id=correlation_id,
+        )
+
+
+async def store_items(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    items: list[Any],
+    source: Source,
+    now: datetime,
+    correlation_id: str,
+) -> IngestResult:
+    """`ingest_items` inside the caller's transaction (the provider path adds its pull runs and
+    pull state to the same commit)."""
     candidates: list[Candidate] = []
     rejections: list[Rejection] = []
     for index, item in enumerate(items):
         prepared = prepare(index, item, now)
         (rejections if isinstance(prepared, Rejection) else candidates).append(prepared)  # type: ignore[arg-type]
     raw_by_index = dict(enumerate(items))
-    async with pool.acquire() as conn, conn.transaction():
-        ids, ppids, urls = lookup_keys(candidates)
-        posts = await repository.load_posts(conn, org_id=org_id, ids=ids, ppids=ppids, urls=urls)
-        matches, unmatched = match(candidates, posts, raw_by_index)
-        rejections.extend(unmatched)
-        stored = (
-            await repository.insert_samples(conn, matches=matches, source=source)
-            if matches
-            else set()
+    ids, ppids, urls = lookup_keys(candidates)
+    posts = await repository.load_posts(conn, org_id=org_id, ids=ids, ppids=ppids, urls=urls)
+    matches, unmatched = match(candidates, posts, raw_by_index)
+    rejections.extend(unmatched)
+    stored = (
+        await repository.insert_samples(conn, matches=matches, source=source) if matches else set()
+    )
+    accepted = _first_per_key(matches, stored)
+    facts = await repository.update_post_facts(conn, _facts(matches))
+    await repository.insert_rejections(
+        conn, org_id=org_id, channel=source, rejections=sorted(rejections, key=_by_index)
+    )
+    if accepted:
+        event = make_event(
+            PostPulled(
+                samples=[_sample(m, source) for m in accepted],
+                posts=[
+                    PostFacts(
+                        post_id=row["id"],
+                        posted_at=row["posted_at"],
+                        caption=(row["caption"] or None) and row["caption"][:MAX_CAPTION],
+                        thumb_url=row["thumb_url"],
+                    )
+                    for row in facts
+                ],
+            ),
+            org_id=org_id,
+            producer=PRODUCER,
+            correlation_id=correlation_id,
         )
-        accepted = _first_per_key(matches, stored)
-        facts = await repository.update_post_facts(conn, _facts(matches))
-        await repository.insert_rejections(
-            conn, org_id=org_id, channel=source, rejections=sorted(rejections, key=_by_index)
-        )
-        if accepted:
-            event = make_event(
-                PostPulled(
-                    samples=[_sample(m, source) for m in accepted],
-                    posts=[
-                        PostFacts(
-                            post_id=row["id"],
-                            posted_at=row["posted_at"],
-                            caption=(row["caption"] or None) and row["caption"][:MAX_CAPTION],
-                            thumb_url=row["thumb_url"],
-                        )
-                        for row in facts
-                    ],
-                ),
-                org_id=org_id,
-                producer=PRODUCER,
-                correlation_id=correlation_id,
-            )
-            await add_to_outbox(conn, repository.SCHEMA, event)
+        await add_to_outbox(conn, repository.SCHEMA, event)
     return IngestResult(
         accepted=len(accepted),
         duplicates=len(matches) - len(accepted),
@@ -194,7 +218,7 @@ def _facts(matches: list[Match]) -> list[tuple[UUID, datetime | None, str | None
     return [(pid, c.posted_at, c.caption, c.thumb_url) for pid, c in sorted(newest.items())]
 
 
-def _sample(m: Match, source: Literal["http", "amqp", "import"]) -> Sample:
+def _sample(m: Match, source: Source) -> Sample:
     c = m.candidate.metrics
     return Sample(
         post_id=m.post.id,
@@ -213,12 +237,26 @@ def _sample(m: Match, source: Literal["http", "amqp", "import"]) -> Sample:
     )
 
 
-async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> None:
-    """Keep ingest's copies of organizations, ingest tokens and tracked posts current."""
+async def on_catalog_event(
+    pool: asyncpg.Pool,
+    envelope: Envelope[EventData],
+    *,
+    start_tracking: bool = False,
+    now: datetime | None = None,
+) -> None:
+    """Keep ingest's copies of organizations, ingest tokens, campaigns and tracked posts
+    current. With `start_tracking` (pulling enabled), a newly registered post gets one
+    high-priority fetch command through the outbox, in the same transaction."""
     data = envelope.data
     if not isinstance(
         data,
-        OrganizationUpserted | ApiTokenUpserted | ApiTokenRevoked | PostRegistered | PostRemoved,
+        OrganizationUpserted
+        | ApiTokenUpserted
+        | ApiTokenRevoked
+        | CampaignUpserted
+        | CampaignDeleted
+        | PostRegistered
+        | PostRemoved,
     ):
         return  # other catalog entities are not ingest's concern
     async with pool.acquire() as conn, conn.transaction():
@@ -231,7 +269,54 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) ->
                 await repository.upsert_token(conn, data)
             case ApiTokenRevoked():
                 await repository.revoke_token(conn, data)
+            case CampaignUpserted():
+                await repository.upsert_campaign(conn, envelope.org_id, data)
+            case CampaignDeleted():
+                await repository.delete_campaign(conn, envelope.org_id, data)
             case PostRegistered():
-                await repository.register_post(conn, envelope.org_id, data)
+                applied = await repository.register_post(conn, envelope.org_id, data)
+                if (
+                    start_tracking
+                    and applied is not None
+                    and not applied["removed"]
+                    and not applied["deleted"]
+                    and data.platform in PULLED_PLATFORMS
+                    and not await repository.org_is_test(conn, envelope.org_id)
+                ):
+                    await enqueue_fetch(
+                        conn,
+                        org_id=envelope.org_id,
+                        targets=[
+                            FetchTarget(post_id=data.id, platform=data.platform, url=data.url)
+                        ],
+                        priority="high",
+                        reason="start_tracking",
+                        now=now or utcnow(),
+                        correlation_id=envelope.correlation_id,
+                    )
             case PostRemoved():
                 await repository.remove_post(conn, envelope.org_id, data)
+
+
+async def enqueue_fetch(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    targets: list[FetchTarget],
+    priority: Literal["high", "low"],
+    reason: Literal["start_tracking", "scheduled", "manual"],
+    now: datetime,
+    correlation_id: str | None = None,
+) -> Envelope[FetchPosts]:
+    """A FetchPosts command through the outbox to ingest.fetch.<priority>; the posts are marked
+    pending so the scheduler does not enqueue them again meanwhile."""
+    envelope = make_event(
+        FetchPosts(priority=priority, reason=reason, posts=targets),
+        org_id=org_id,
+        producer=PRODUCER,
+        correlation_id=correlation_id,
+        occurred_at=now,
+    )
+    await repository.mark_queued(conn, [t.post_id for t in targets], now)
+    await add_to_outbox(conn, repository.SCHEMA, envelope, routing_key=f"ingest.fetch.{priority}")
+    return envelope

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,8 @@ import asyncpg
 from pulse_contracts.catalog import (
     ApiTokenRevoked,
     ApiTokenUpserted,
+    CampaignDeleted,
+    CampaignUpserted,
     OrganizationUpserted,
     PostRegistered,
     PostRemoved,
@@ -124,8 +126,11 @@ async def revoke_token(conn: Connection, token: ApiTokenRevoked) -> None:
     await conn.execute(sql.revoke_token, token.id, token.org_id, token.revoked_at)
 
 
-async def register_post(conn: Connection, org_id: UUID, post: PostRegistered) -> None:
-    await conn.execute(
+async def register_post(
+    conn: Connection, org_id: UUID, post: PostRegistered
+) -> asyncpg.Record | None:
+    """The post's (removed, deleted) flags when this registration was applied, else None."""
+    return await conn.fetchrow(
         sql.register_post,
         post.id,
         org_id,
@@ -154,3 +159,181 @@ async def rejected_items(
     conn: Connection, *, org_id: UUID, before_id: int, limit: int
 ) -> list[asyncpg.Record]:
     return list(await conn.fetch(sql.rejected_items, org_id, before_id, limit))
+
+
+# --- campaigns, organizations ------------------------------------------------------------
+
+
+async def upsert_campaign(conn: Connection, org_id: UUID, campaign: CampaignUpserted) -> None:
+    await conn.execute(
+        sql.upsert_campaign,
+        campaign.id,
+        org_id,
+        campaign.status,
+        campaign.end_date,
+        campaign.updated_at,
+    )
+
+
+async def delete_campaign(conn: Connection, org_id: UUID, campaign: CampaignDeleted) -> None:
+    await conn.execute(sql.delete_campaign, campaign.id, org_id, campaign.deleted_at)
+
+
+async def org_is_test(conn: Connection, org_id: UUID) -> bool:
+    return bool(await conn.fetchval(sql.org_is_test, org_id))
+
+
+# --- pulling ---------------------------------------------------------------------------------
+
+
+async def mark_queued(conn: Connection, post_ids: Sequence[UUID], at: datetime) -> None:
+    await conn.execute(sql.mark_queued, list(post_ids), at)
+
+
+async def fetch_targets(
+    conn: Connection, org_id: UUID, post_ids: Sequence[UUID]
+) -> dict[UUID, asyncpg.Record]:
+    rows = await conn.fetch(sql.fetch_targets, org_id, list(post_ids))
+    return {row["id"]: row for row in rows}
+
+
+async def org_paused(conn: Connection, org_id: UUID) -> bool:
+    return bool(await conn.fetchval(sql.org_paused, org_id))
+
+
+async def insert_pull_runs(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    command_id: UUID,
+    priority: str,
+    reason: str,
+    runs: Sequence[tuple[UUID, Any]],
+) -> None:
+    """`runs`: (post_id, provider PullRun) pairs."""
+    if not runs:
+        return
+    await conn.execute(
+        sql.insert_pull_runs,
+        org_id,
+        command_id,
+        priority,
+        reason,
+        [post_id for post_id, _ in runs],
+        [r.platform for _, r in runs],
+        [r.status for _, r in runs],
+        [r.http_status for _, r in runs],
+        [r.latency_ms for _, r in runs],
+        [r.credits for _, r in runs],
+        [r.attempts for _, r in runs],
+        [r.error_code for _, r in runs],
+        [r.error for _, r in runs],
+        [r.started_at for _, r in runs],
+    )
+
+
+async def record_success(conn: Connection, post_id: UUID, at: datetime) -> None:
+    await conn.execute(sql.record_success, post_id, at)
+
+
+async def record_failure(
+    conn: Connection,
+    post_id: UUID,
+    *,
+    at: datetime,
+    error_code: str,
+    error: str,
+    not_found: bool,
+    give_up_after: timedelta,
+) -> asyncpg.Record | None:
+    """(consecutive_failures, deleted_seen_at, deleted_at) after this failure."""
+    return await conn.fetchrow(
+        sql.record_failure, post_id, at, error_code, not_found, give_up_after, error
+    )
+
+
+async def record_skip(
+    conn: Connection, post_ids: Sequence[UUID], error_code: str, error: str
+) -> None:
+    if post_ids:
+        await conn.execute(sql.record_skip, list(post_ids), error_code, error)
+
+
+async def clear_queued(conn: Connection, post_ids: Sequence[UUID]) -> None:
+    if post_ids:
+        await conn.execute(sql.clear_queued, list(post_ids))
+
+
+async def pause_org(conn: Connection, org_id: UUID, at: datetime, reason: str) -> None:
+    await conn.execute(sql.pause_org, org_id, at, reason)
+
+
+async def resume_orgs(conn: Connection, org_ids: Sequence[UUID] | None, at: datetime) -> list[UUID]:
+    rows = await conn.fetch(sql.resume_orgs, None if org_ids is None else list(org_ids), at)
+    return [row["org_id"] for row in rows]
+
+
+async def provider_state(conn: Connection, org_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(sql.provider_state, org_id)
+
+
+async def any_paused(conn: Connection) -> bool:
+    return bool(await conn.fetchval(sql.any_paused))
+
+
+async def scheduler_candidates(
+    conn: Connection, *, now: datetime, min_interval: timedelta, queue_timeout: timedelta
+) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql.scheduler_candidates, now, min_interval, queue_timeout))
+
+
+async def pull_status(conn: Connection, org_id: UUID, campaign_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql.pull_status, org_id, campaign_id))
+
+
+async def pull_runs(
+    conn: Connection, *, org_id: UUID, post_id: UUID, before_id: int, limit: int
+) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql.pull_runs, org_id, post_id, before_id, limit))
+
+
+async def manual_target(conn: Connection, org_id: UUID, post_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(sql.manual_target, org_id, post_id)
+
+
+# --- webhook signing -------------------------------------------------------------------------
+
+
+async def lock_signing(conn: Connection, org_id: UUID) -> bool:
+    """Lock the organization's signing row (created when missing); returns signing_required."""
+    await conn.execute(sql.lock_signing, org_id)
+    return bool(await conn.fetchval(sql.signing_settings, org_id))
+
+
+async def active_secrets(conn: Connection, org_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql.active_secrets, org_id))
+
+
+async def list_secrets(conn: Connection, org_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql.list_secrets, org_id))
+
+
+async def insert_secret(
+    conn: Connection, *, secret_id: UUID, org_id: UUID, sealed: bytes, hint: str, at: datetime
+) -> None:
+    await conn.execute(sql.insert_secret, secret_id, org_id, sealed, hint, at)
+
+
+async def retire_secret(conn: Connection, org_id: UUID, secret_id: UUID, at: datetime) -> bool:
+    return await conn.fetchval(sql.retire_secret, org_id, secret_id, at) is not None
+
+
+async def set_signing_required(conn: Connection, org_id: UUID, required: bool) -> None:
+    await conn.execute(sql.set_signing_required, org_id, required)
+
+
+async def webhook_signing(conn: Connection, org_id: UUID) -> tuple[bool, list[bytes]]:
+    row = await conn.fetchrow(sql.webhook_signing, org_id)
+    if row is None:
+        return False, []
+    return bool(row["required"]), [bytes(b) for b in row["sealed"]]

@@ -1,0 +1,3 @@
+UPDATE ingest.tracked_posts
+SET queued_at = NULL
+WHERE id = ANY ($1::uuid[])
