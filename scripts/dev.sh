@@ -66,7 +66,9 @@ for svc in $SERVICES; do
 done
 
 # The demo agency, through the running services (a second run changes nothing).
-seeded=$(.venv/bin/pulse seed-demo)
+fake_arg=()
+[ "$USE_FAKE_PROVIDER" = 1 ] && fake_arg=(--fake-provider-url "http://127.0.0.1:$FAKE_PROVIDER_PORT")
+seeded=$(.venv/bin/pulse seed-demo "${fake_arg[@]}")
 echo "demo: $seeded"
 provider="the built-in fake ScrapeCreators (http://127.0.0.1:$FAKE_PROVIDER_PORT)"
 [ "$USE_FAKE_PROVIDER" = 1 ] || provider="ScrapeCreators (SCRAPECREATORS_API_KEY)"

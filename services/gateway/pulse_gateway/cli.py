@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", help="the demo agency, through the running services")
     seed.add_argument("--gateway-url", default=None, help="default: PULSE_GATEWAY_PUBLIC_URL")
     seed.add_argument("--ingest-url", default=None, help="default: PULSE_GATEWAY_INGEST_URL")
+    seed.add_argument(
+        "--fake-provider-url", default=None, help="the fake ScrapeCreators server, when used"
+    )
     admin = commands.add_parser("admin", help="organizations and people")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     org = admin_commands.add_parser("create-org", help="a new agency and its first owner")
@@ -88,6 +91,7 @@ async def _seed(args: argparse.Namespace) -> dict[str, object]:
             gateway_url=args.gateway_url or settings.public_url,
             ingest_url=args.ingest_url or settings.ingest_url,
             now=utcnow(),
+            fake_provider_url=args.fake_provider_url,
         )
     finally:
         await pool.close()

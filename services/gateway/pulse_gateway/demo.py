@@ -143,7 +143,7 @@ def demo_campaigns(today: date, seed: int = 2026) -> list[DemoCampaign]:
                             ),
                             "tau_h": rng.uniform(18, 96),
                             "eng": rng.uniform(0.035, 0.09),
-                            "offset_h": rng.uniform(0, 0.6),
+                            "offset": rng.uniform(0, 0.3),
                         }
                         for _ in range(n_posts)
                     ],
@@ -152,32 +152,53 @@ def demo_campaigns(today: date, seed: int = 2026) -> list[DemoCampaign]:
     return campaigns
 
 
+# Counters each platform does not expose publicly stay "n/a", as the provider reports them.
+NOT_EXPOSED = {
+    "instagram": ("shares", "saves"),
+    "youtube": ("shares", "saves"),
+    "facebook": ("saves",),
+}
+SHARE_OF_ENGAGEMENT = {"likes": 0.85, "comments": 0.08, "shares": 0.05, "saves": 0.02}
+
+
+def platform_of(url: str) -> str:
+    return next(p for p in ("tiktok", "instagram", "youtube", "facebook") if p in url)
+
+
+def posted_moment(campaign: DemoCampaign, post: dict[str, Any], now: datetime) -> datetime:
+    start = datetime.combine(campaign.start, datetime.min.time(), UTC)
+    end = datetime.combine(campaign.end + timedelta(days=1), datetime.min.time(), UTC)
+    moment: datetime = start + (min(end, now) - start) * float(post["offset"])
+    return moment
+
+
+def ratios(post: dict[str, Any]) -> dict[str, float]:
+    """Each counter as a share of views, for the counters the post's platform exposes."""
+    hidden = NOT_EXPOSED.get(platform_of(post["url"]), ())
+    return {k: post["eng"] * v for k, v in SHARE_OF_ENGAGEMENT.items() if k not in hidden}
+
+
 def post_samples(
     campaign: DemoCampaign, post: dict[str, Any], now: datetime
 ) -> list[dict[str, Any]]:
     """A growth curve: fast at first, then flattening, sampled every six hours."""
-    start = datetime.combine(campaign.start, datetime.min.time(), UTC)
-    end = datetime.combine(campaign.end + timedelta(days=1), datetime.min.time(), UTC)
-    posted = start + (end - start) * post["offset_h"]
+    posted = posted_moment(campaign, post, now)
     if posted >= now:
         return []
+    end = datetime.combine(campaign.end + timedelta(days=1), datetime.min.time(), UTC)
+    shares = ratios(post)
     samples, t = [], posted + timedelta(hours=1)
     stop = min(now - timedelta(minutes=20), end + timedelta(days=7))
     while t <= stop:
         hours = (t - posted).total_seconds() / 3600
         views = int(post["total"] * (1 - math.exp(-hours / post["tau_h"])))
-        likes = int(views * post["eng"] * 0.85)
+        metrics: dict[str, int | None] = dict.fromkeys(SHARE_OF_ENGAGEMENT)
+        metrics.update({k: int(views * ratio) for k, ratio in shares.items()})
         samples.append(
             {
                 "url": post["url"],
                 "observed_at": t.isoformat().replace("+00:00", "Z"),
-                "metrics": {
-                    "views": views,
-                    "likes": likes,
-                    "comments": int(views * post["eng"] * 0.08),
-                    "shares": int(views * post["eng"] * 0.05),
-                    "saves": int(views * post["eng"] * 0.02),
-                },
+                "metrics": {"views": views, **metrics},
             }
         )
         t += SAMPLE_EVERY
@@ -185,9 +206,17 @@ def post_samples(
 
 
 async def seed_demo(
-    pool: asyncpg.Pool, *, gateway_url: str, ingest_url: str, now: datetime
+    pool: asyncpg.Pool,
+    *,
+    gateway_url: str,
+    ingest_url: str,
+    now: datetime,
+    fake_provider_url: str | None = None,
 ) -> dict[str, Any]:
-    """Seed once: a second run finds the demo login working and changes nothing."""
+    """Seed once: a second run finds the demo login working and changes nothing.
+
+    With the fake ScrapeCreators server, each post's curve is given to it first, so the
+    scheduler's refreshes continue the seeded history instead of starting another one."""
     async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as api:
         login = await api.post(
             "/api/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
@@ -202,6 +231,8 @@ async def seed_demo(
         )
         login.raise_for_status()
         api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        if fake_provider_url:
+            await _curves(fake_provider_url, now)
         items = await _catalog(api, now)
         token = (
             await _ok(api.post("/api/tokens", json={"name": "demo seed", "scopes": ["ingest"]}))
@@ -215,6 +246,25 @@ async def _ok(request: Any) -> Any:
     if response.status_code >= 400:
         raise RuntimeError(f"{response.request.method} {response.request.url}: {response.text}")
     return response.json()
+
+
+async def _curves(fake_provider_url: str, now: datetime) -> None:
+    async with httpx.AsyncClient(base_url=fake_provider_url, timeout=10) as fake:
+        for campaign in demo_campaigns(now.date()):
+            for booking in campaign.bookings:
+                for post in booking["posts"]:
+                    await _ok(
+                        fake.post(
+                            "/_control/curves",
+                            json={
+                                "url": post["url"],
+                                "posted_at": posted_moment(campaign, post, now).timestamp(),
+                                "total": post["total"],
+                                "tau_h": post["tau_h"],
+                                "ratios": ratios(post),
+                            },
+                        )
+                    )
 
 
 async def _catalog(api: httpx.AsyncClient, now: datetime) -> list[dict[str, Any]]:

@@ -147,6 +147,14 @@ async def resolve_alert(
     return result
 
 
+async def pull_status(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID
+) -> dict[UUID, dict[str, Any]]:
+    """Ingest's view of each tracked post's pulls: status, last success, last error."""
+    body = await _call(ctx, "ingest", "GET", f"{_org(org_id)}/campaigns/{campaign_id}/pull-status")
+    return {UUID(item["post_id"]): item for item in body["items"]}
+
+
 async def ingest_items(
     ctx: GatewayContext, org_id: UUID, items: list[dict[str, Any]]
 ) -> dict[str, Any]:

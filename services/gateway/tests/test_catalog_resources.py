@@ -38,9 +38,25 @@ def aggregator(service_env: dict[str, str]) -> Iterator[ServiceProcess]:
 
 
 @pytest.fixture(scope="module")
-def gateway(service_env: dict[str, str], aggregator: ServiceProcess) -> Iterator[ServiceProcess]:
+def ingest(service_env: dict[str, str]) -> Iterator[ServiceProcess]:
+    proc = ServiceProcess("ingest", service_env, LOGS)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    service_env: dict[str, str], aggregator: ServiceProcess, ingest: ServiceProcess
+) -> Iterator[ServiceProcess]:
     proc = ServiceProcess(
-        "gateway", {**service_env, "PULSE_GATEWAY_AGGREGATOR_URL": aggregator.url}, LOGS
+        "gateway",
+        {
+            **service_env,
+            "PULSE_GATEWAY_AGGREGATOR_URL": aggregator.url,
+            "PULSE_GATEWAY_INGEST_URL": ingest.url,
+        },
+        LOGS,
     )
     proc.start()
     yield proc
@@ -316,7 +332,16 @@ async def test_the_catalog_travels_the_bus_whole_and_comes_back_with_kpis(
     tracked = posts["items"][0]
     assert tracked["latest"] is None
     assert tracked["influencer_name"] == "Ana Rivera flow"
-    assert tracked["pull_status"] is tracked["last_error"] is tracked["last_pulled_at"] is None
+
+    # Ingest's view of the post's pulls shows through (no provider is configured here).
+    async def post_list() -> dict[str, Any]:
+        result: dict[str, Any] = (await owner.get(f"/api/campaigns/{campaign['id']}/posts")).json()
+        return result
+
+    pulled = await _eventually(post_list, lambda b: b["items"][0]["pull_status"] is not None)
+    assert pulled["items"][0]["pull_status"] == "not_pulled"
+    assert pulled["items"][0]["last_error"] is None
+    assert pulled["items"][0]["last_pulled_at"] is None
 
     listed = (await owner.get("/api/campaigns", params={"q": "launch flow"})).json()
     assert [c["id"] for c in listed["items"]] == [campaign["id"]]

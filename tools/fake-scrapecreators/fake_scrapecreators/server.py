@@ -118,6 +118,17 @@ class DeletedBody(BaseModel):
     url: str
 
 
+class CurveBody(BaseModel):
+    """A post's growth given by the caller (the demo seed), so refreshes continue its history:
+    views = total x (1 - e^(-hours/tau)), every other counter = views x its ratio."""
+
+    url: str
+    posted_at: float  # unix seconds
+    total: float = Field(ge=0)
+    tau_h: float = Field(gt=0)
+    ratios: dict[str, float] = Field(default_factory=dict)  # likes, comments, shares, saves
+
+
 class AdvanceBody(BaseModel):
     seconds: float = Field(ge=0)
 
@@ -137,6 +148,7 @@ class _State:
     rules: dict[PlatformName | None, _Rule] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     deleted: set[tuple[PlatformName, str]] = field(default_factory=set)
+    curves: dict[str, CurveBody] = field(default_factory=dict)  # by "platform:post id"
     in_flight: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PLATFORMS, 0))
     max_in_flight: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PLATFORMS, 0))
     offset_s: float = 0.0
@@ -146,6 +158,7 @@ class _State:
         self.rules.clear()
         self.calls.clear()
         self.deleted.clear()
+        self.curves.clear()
         self.offset_s = 0.0
         # Calls still sleeping in "slow" mode keep their slot until they answer.
         self.max_in_flight = dict(self.in_flight)
@@ -265,6 +278,22 @@ def counters_at(key: str, hours: float) -> Counters:
     )
 
 
+def counters_on_curve(curve: CurveBody, hours: float) -> Counters:
+    views = curve.total * (1.0 - math.exp(-max(0.0, hours) / curve.tau_h))
+
+    def ratio(name: str) -> int:
+        return math.floor(views * curve.ratios.get(name, 0.0))
+
+    return Counters(
+        views=math.floor(views),
+        views_alt=math.floor(views * 0.3),
+        likes=ratio("likes"),
+        comments=ratio("comments"),
+        shares=ratio("shares"),
+        saves=ratio("saves"),
+    )
+
+
 # --- bodies --------------------------------------------------------------------------------
 
 
@@ -291,10 +320,15 @@ def _render(
     now: float,
     anchor: float,
     credits: int,
+    curve: CurveBody | None = None,
 ) -> dict[str, Any]:
     key = f"{platform}:{post_id}"
-    posted = math.floor(posted_at(key, anchor))
-    c = counters_at(key, (now - posted) / 3600)
+    if curve is None:
+        posted = math.floor(posted_at(key, anchor))
+        c = counters_at(key, (now - posted) / 3600)
+    else:
+        posted = math.floor(curve.posted_at)
+        c = counters_on_curve(curve, (now - curve.posted_at) / 3600)
     body = copy.deepcopy(template)
     if platform == "tiktok":
         a = body["aweme_detail"]
@@ -451,6 +485,7 @@ def create_app(
             now=now(),
             anchor=start_anchor,
             credits=state.credits - 1,
+            curve=state.curves.get(f"{platform}:{post_id}"),
         )
         if mode == "malformed":
             body = _malformed(body, platform)
@@ -506,6 +541,17 @@ def create_app(
                 state.deleted.add((platform, post_id_from_url(platform, body.url)))
             except BadUrl:
                 continue
+            return JSONResponse({"ok": True, "platform": platform})
+        return JSONResponse({"ok": False, "message": "not a post url"}, status_code=400)
+
+    @app.post("/_control/curves")
+    async def set_curve(body: CurveBody) -> Response:
+        for platform in PLATFORMS:
+            try:
+                key = f"{platform}:{post_id_from_url(platform, body.url)}"
+            except BadUrl:
+                continue
+            state.curves[key] = body
             return JSONResponse({"ok": True, "platform": platform})
         return JSONResponse({"ok": False, "message": "not a post url"}, status_code=400)
 

@@ -106,8 +106,22 @@ async def list_campaign_posts(
         )
     result = page(rows, limit, key="registered_at")
     numbers = post_numbers(await peers.campaign_numbers(ctx, caller.org_id, campaign_id))
-    result["items"] = [with_latest(row, numbers) for row in result["items"]]
+    pulls = await peers.pull_status(ctx, caller.org_id, campaign_id)
+    result["items"] = [with_pulls(with_latest(row, numbers), pulls) for row in result["items"]]
     return result
+
+
+def with_pulls(row: dict[str, Any], pulls: dict[UUID, dict[str, Any]]) -> dict[str, Any]:
+    """Pull status, last error and last successful pull, as ingest knows them."""
+    pull = pulls.get(row["id"])
+    if pull is None:
+        return row
+    return {
+        **row,
+        "pull_status": pull["status"],
+        "last_error": pull["last_error"],
+        "last_pulled_at": pull["last_success_at"],
+    }
 
 
 @router.delete("/api/posts/{post_id}", status_code=204)
