@@ -21,12 +21,21 @@ export PULSE_AMQP_URL="${PULSE_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
 mkdir -p var/log var/run
 
 stop() {
+  local pids=()
   for svc in $SERVICES fake-scrapecreators; do
     if [ -f "var/run/$svc.pid" ]; then
-      kill "$(cat "var/run/$svc.pid")" 2>/dev/null || true
+      pids+=("$(cat "var/run/$svc.pid")")
       rm -f "var/run/$svc.pid"
     fi
   done
+  [ ${#pids[@]} -eq 0 ] && return 0
+  kill "${pids[@]}" 2>/dev/null || true
+  # Wait for them to let go of their ports, so a restart right after never collides.
+  for _ in $(seq 1 100); do
+    kill -0 "${pids[@]}" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "${pids[@]}" 2>/dev/null || true
 }
 
 if [ "${1:-start}" = "stop" ]; then stop; echo "Pulse stopped"; exit 0; fi

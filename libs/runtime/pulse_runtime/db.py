@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 
@@ -47,6 +47,17 @@ class SqlFiles:
         if not path.exists():
             raise AttributeError(f"no SQL file {path}")
         return _read(path)
+
+
+def without_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold NUL: keep what was sent, with U+FFFD in its place."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
 
 
 async def ping(pool: asyncpg.Pool) -> None:

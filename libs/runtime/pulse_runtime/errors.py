@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -55,6 +56,15 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _CODES.get(exc.status_code, "error")
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    # PostgreSQL text cannot hold NUL (\u0000): such input is the client's mistake, not a 500.
+    @app.exception_handler(asyncpg.exceptions.CharacterNotInRepertoireError)
+    @app.exception_handler(asyncpg.exceptions.UntranslatableCharacterError)
+    async def _nul_in_text(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            error_body("validation_error", "text fields may not contain NUL (\\u0000) characters"),
+            status_code=422,
         )
 
     @app.exception_handler(RequestValidationError)

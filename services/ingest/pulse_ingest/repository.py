@@ -20,7 +20,7 @@ from pulse_contracts.catalog import (
     PostRegistered,
     PostRemoved,
 )
-from pulse_runtime.db import Connection, SqlFiles
+from pulse_runtime.db import Connection, SqlFiles, without_nul
 
 from .domain import SOURCE_CODES, Match, Rejection, TrackedPost
 
@@ -76,6 +76,7 @@ async def update_post_facts(
     if not facts:
         return []
     ids, posted, captions, thumbs = (list(col) for col in zip(*facts, strict=True))
+    captions, thumbs = without_nul(captions), without_nul(thumbs)
     return list(await conn.fetch(sql.update_post_facts, ids, posted, captions, thumbs))
 
 
@@ -90,7 +91,7 @@ async def insert_rejections(
         channel,
         [r.index for r in rejections],
         [r.code for r in rejections],
-        [r.message for r in rejections],
+        [without_nul(r.message) for r in rejections],
         [_as_json(r.raw) for r in rejections],
     )
 
@@ -100,8 +101,8 @@ def _as_json(raw: Any) -> Any:
     try:
         json.dumps(raw)
     except (TypeError, ValueError):
-        return {"unparsed": repr(raw)[:100_000]}
-    return raw
+        return {"unparsed": without_nul(repr(raw)[:100_000])}
+    return without_nul(raw)
 
 
 async def upsert_organization(conn: Connection, org: OrganizationUpserted) -> None:

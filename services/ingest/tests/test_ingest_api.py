@@ -440,6 +440,23 @@ async def test_non_json_body_is_400_and_kept_as_invalid_body(
     assert kept[0]["raw"] == {"unparsed": text}
 
 
+async def test_an_item_with_nul_characters_is_kept_not_lost(
+    http: httpx.AsyncClient, tenant: Tenant, admin_db: asyncpg.Connection
+) -> None:
+    """PostgreSQL cannot store NUL; the item is still kept, with U+FFFD in its place."""
+    item = {
+        "url": "https://www.tiktok.com/@x/video/1\u0000",
+        "metrics": {"views": 1},
+        "note": "\u0000",
+    }
+    response = await _post(http, tenant, [item])
+    assert response.status_code == 200, response.text
+    assert [r["code"] for r in response.json()["rejected"]] == ["invalid_item"]
+    kept = await _rejections(admin_db, tenant.org_id)
+    assert kept[0]["raw"]["note"] == "\ufffd"
+    assert kept[0]["raw"]["url"].endswith("1\ufffd")
+
+
 async def test_more_than_1000_items_is_413(
     http: httpx.AsyncClient, tenant: Tenant, admin_db: asyncpg.Connection
 ) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from pulse_runtime.db import Connection
+from pulse_runtime.db import Connection, without_nul
 
 _COLUMNS = (
     "id, created_by, filename, status, rows_total, rows_accepted, rows_duplicate, "
@@ -74,8 +74,8 @@ async def save_progress(
         progress.rows_accepted,
         progress.rows_duplicate,
         progress.rows_rejected,
-        progress.errors or [],
-        progress.message,
+        without_nul(progress.errors or []),  # row errors quote the file, which may hold NUL
+        without_nul(progress.message),
     )
 
 
