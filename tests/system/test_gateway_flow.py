@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,11 +17,11 @@ import pytest
 
 from pulse_contracts import utcnow
 from tests.oracle.kpi_oracle import oracle_numbers
+from tests.support.agency import PASSWORD, create_org
 from tests.support.services import ROOT, ServiceProcess
 
 pytestmark = pytest.mark.system
 LOGS = ROOT / "test-artifacts" / "logs"
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
@@ -45,31 +43,6 @@ def system(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]:
     finally:
         for proc in procs.values():
             proc.stop()
-
-
-def _cli_create_org(service_env: dict[str, str], email: str) -> dict[str, str]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pulse_gateway.cli",
-            "admin",
-            "create-org",
-            "Brightside Media",
-            "--owner-email",
-            email,
-            "--owner-password",
-            PASSWORD,
-        ],
-        env=service_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, str] = json.loads(done.stdout)
-    return result
 
 
 async def _ok(response: Any) -> Any:
@@ -102,7 +75,7 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
     system: dict[str, ServiceProcess], service_env: dict[str, str]
 ) -> None:
     email = f"owner-{uuid4().hex[:8]}@brightside.agency"
-    ids = await asyncio.to_thread(_cli_create_org, service_env, email)
+    ids = await asyncio.to_thread(create_org, service_env, "Brightside Media", email)
     gw = httpx.AsyncClient(base_url=system["gateway"].url, timeout=15)
     login = await _ok(gw.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
     gw.headers["Authorization"] = f"Bearer {login['access_token']}"

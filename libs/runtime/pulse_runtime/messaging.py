@@ -36,8 +36,22 @@ def create_broker(amqp_url: str, *, prefetch: int = 32) -> RabbitBroker:
     )
 
 
-def subscribe_events(broker: RabbitBroker, spec: QueueSpec, handle: EventHandler) -> None:
-    """Consume envelopes from `spec`'s queue into `handle` (one call per delivered message)."""
+def subscribe_events(
+    broker: RabbitBroker,
+    spec: QueueSpec,
+    handle: EventHandler,
+    *,
+    prefetch: int | None = None,
+    accepts: tuple[type[EventData], ...] = (),
+) -> None:
+    """Consume envelopes from `spec`'s queue into `handle` (one call per delivered message).
+
+    `prefetch` gives the queue a channel of its own (e.g. long-running commands, where a large
+    prefetch would let one replica hoard work); `accepts` rejects any other message type.
+    """
+    extra: dict[str, Any] = {}
+    if prefetch is not None:
+        extra["channel"] = Channel(prefetch_count=max(1, prefetch))
 
     @broker.subscriber(
         spec.queue(),
@@ -45,10 +59,13 @@ def subscribe_events(broker: RabbitBroker, spec: QueueSpec, handle: EventHandler
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{spec.name}:consume",
         description=f"Events bound by '{spec.binding}' on {spec.exchange.name}",
+        **extra,
     )
     async def consume(msg: RabbitMessage) -> None:
         try:
             envelope = parse_event(msg.body)
+            if accepts and not isinstance(envelope.data, accepts):
+                raise ContractError(f"{spec.name} does not take {envelope.type} messages")
         except ContractError as exc:
             log.error(
                 "message rejected to DLQ",

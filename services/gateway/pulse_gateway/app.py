@@ -16,6 +16,7 @@ from pulse_runtime.settings import ServiceSettings
 
 from . import api
 from .context import GatewayContext
+from .media_proxy import MediaProxy
 from .security import JwtKeys
 from .settings import GatewaySettings
 from .stream import StreamHub, bind_more, stream_queue, subscribe_stream
@@ -50,10 +51,16 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         timeout = httpx.Timeout(settings.peer_timeout_s)
         headers = {"X-Pulse-Service-Token": settings.service_token.get_secret_value()}
         await bind_more(runtime.broker, live)
-        async with httpx.AsyncClient(timeout=timeout, headers=headers) as client:
+        extra = [h.strip() for h in settings.media_extra_suffixes.split(",") if h.strip()]
+        async with (
+            httpx.AsyncClient(timeout=timeout, headers=headers) as client,
+            # Never the peers' client: its default headers carry the service token.
+            httpx.AsyncClient(trust_env=False) as media_client,
+        ):
             ctx.peers = client
+            ctx.media = MediaProxy(http=media_client, extra_suffixes=extra)
             yield
-            ctx.peers = None
+            ctx.peers = ctx.media = None
 
     app = runtime.http_app("Pulse gateway", loops=[], resources=peers)
     for router in routers():

@@ -9,6 +9,7 @@ import httpx
 
 from pulse_runtime.service import ServiceRuntime
 
+from .media_proxy import MediaProxy
 from .security import JwtKeys
 from .settings import GatewaySettings
 from .stream import StreamHub
@@ -21,6 +22,7 @@ class GatewayContext:
     jwt_keys: JwtKeys
     hub: StreamHub
     peers: httpx.AsyncClient | None = None  # created in the lifespan
+    media: MediaProxy | None = None  # created in the lifespan, with a client of its own
 
     @property
     def pool(self) -> asyncpg.Pool:

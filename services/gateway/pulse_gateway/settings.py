@@ -29,6 +29,8 @@ class GatewaySettings(ServiceSettings):
     smtp_url: str | None = None
     mail_from: str = "Pulse <pulse@localhost>"
     mail_dir: Path = Path("var/mail")
+    # Extra CDN host suffixes the media proxy may fetch from, comma-separated (security.md).
+    media_extra_suffixes: str = ""
     session_days: int = 14
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20

@@ -7,8 +7,6 @@ import email
 import email.message
 import email.policy
 import json
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +18,11 @@ import httpx
 import pytest
 
 from pulse_runtime.settings import with_user
+from tests.support.agency import PASSWORD, create_org
 from tests.support.servers import Servers
 from tests.support.services import ROOT, ServiceProcess
 
 pytestmark = pytest.mark.integration
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
@@ -42,31 +40,6 @@ def gateway(service_env: dict[str, str], mail_dir: Path) -> Iterator[ServiceProc
     proc.start()
     yield proc
     proc.stop()
-
-
-def create_org(service_env: dict[str, str], name: str, email: str) -> dict[str, str]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pulse_gateway.cli",
-            "admin",
-            "create-org",
-            name,
-            "--owner-email",
-            email,
-            "--owner-password",
-            PASSWORD,
-        ],
-        env=service_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, str] = json.loads(done.stdout)
-    return result
 
 
 class Agency:

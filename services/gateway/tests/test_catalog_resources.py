@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -20,11 +18,11 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.support.agency import PASSWORD, create_org
 from tests.support.servers import Servers
 from tests.support.services import ROOT, ServiceProcess
 
 pytestmark = pytest.mark.integration
-PASSWORD = "correct horse battery staple"
 LOGS = ROOT / "test-artifacts" / "logs"
 TIKTOK = "https://www.tiktok.com/@ana.rivera/video/7433917265401856302"
 
@@ -61,31 +59,6 @@ def gateway(
     proc.start()
     yield proc
     proc.stop()
-
-
-def create_org(service_env: dict[str, str], name: str, email: str) -> dict[str, str]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pulse_gateway.cli",
-            "admin",
-            "create-org",
-            name,
-            "--owner-email",
-            email,
-            "--owner-password",
-            PASSWORD,
-        ],
-        env=service_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, str] = json.loads(done.stdout)
-    return result
 
 
 class Agency:

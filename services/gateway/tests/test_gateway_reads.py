@@ -8,9 +8,6 @@ import asyncio
 import csv
 import hashlib
 import io
-import json
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,12 +23,13 @@ import pytest
 from pulse_contracts import EventData, utcnow
 from pulse_contracts.catalog import BookingUpserted, CampaignUpserted, PostRegistered
 from tests.oracle.kpi_oracle import oracle_numbers
+from tests.support.agency import PASSWORD
+from tests.support.agency import create_org as _create_org
 from tests.support.scenario import Bus, Scenario, build_scenario
 from tests.support.servers import Servers
 from tests.support.services import ROOT, ServiceProcess
 
 pytestmark = pytest.mark.integration
-PASSWORD = "correct horse battery staple"
 LOGS = ROOT / "test-artifacts" / "logs"
 T = TypeVar("T")
 
@@ -66,29 +64,8 @@ def procs(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]:
 
 
 def create_org(service_env: dict[str, str], name: str, email: str) -> dict[str, str]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pulse_gateway.cli",
-            "admin",
-            "create-org",
-            name,
-            "--owner-email",
-            email,
-            "--owner-password",
-            PASSWORD,
-            "--test",  # never pulled from the provider: the numbers are the test's alone
-        ],
-        env=service_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, str] = json.loads(done.stdout)
-    return result
+    # Never pulled from the provider: the numbers are the test's alone.
+    return _create_org(service_env, name, email, test=True)
 
 
 async def login(base_url: str, email: str, password: str = PASSWORD) -> httpx.AsyncClient:

@@ -7,10 +7,7 @@ gateway serves, so a new route cannot ship without a decision here.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -21,10 +18,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.support.agency import PASSWORD, create_org
 from tests.support.services import ROOT, ServiceProcess
 
 pytestmark = pytest.mark.integration
-PASSWORD = "correct horse battery staple"
 LOGS = ROOT / "test-artifacts" / "logs"
 
 PUBLIC, READER, PERSON, MANAGER, OWNER = "public", "reader", "person", "manager", "owner"
@@ -113,28 +110,7 @@ def services(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]
 
 
 def _create_org(env: dict[str, str], email: str) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pulse_gateway.cli",
-            "admin",
-            "create-org",
-            "Walk Agency",
-            "--test",
-            "--owner-email",
-            email,
-            "--owner-password",
-            PASSWORD,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    json.loads(done.stdout)
+    create_org(env, "Walk Agency", email, test=True)
 
 
 async def _login(url: str, email: str) -> httpx.AsyncClient:
