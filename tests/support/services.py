@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -132,3 +133,36 @@ class ServiceProcess:
         return httpx.Client(
             base_url=self.url, headers={"X-Pulse-Service-Token": SERVICE_TOKEN}, timeout=10
         )
+
+
+@contextmanager
+def fake_provider_process(log_dir: Path) -> Iterator[tuple[str, httpx.Client]]:
+    """The fake ScrapeCreators server as a real process: its URL and a client for /_control."""
+    port = free_port()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"fake-scrapecreators-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fake_scrapecreators", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        control = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"fake server exited: {log_path.read_text()}")
+                try:
+                    if control.get("/_control/stats").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"fake server not ready: {log_path.read_text()}")
+                time.sleep(0.05)
+            yield f"http://127.0.0.1:{port}", control
+        finally:
+            control.close()
+            process.kill()
+            process.wait(10)

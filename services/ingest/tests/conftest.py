@@ -3,18 +3,14 @@ and ingest started against it with pulling enabled and the test-only routes."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.services import free_port
+from tests.support.services import fake_provider_process
 
 DUMMY_KEY = "test-dummy-key"
 
@@ -49,33 +45,8 @@ class FakeProvider:
 
 @pytest.fixture(scope="session")
 def fake_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeProvider]:
-    port = free_port()
-    log_path: Path = tmp_path_factory.mktemp("fake-provider") / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fake_scrapecreators", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        control = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"fake server exited: {log_path.read_text()}")
-                try:
-                    if control.get("/_control/stats").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"fake server not ready: {log_path.read_text()}")
-                time.sleep(0.05)
-            yield FakeProvider(url=f"http://127.0.0.1:{port}", control=control)
-        finally:
-            control.close()
-            process.kill()
-            process.wait(10)
+    with fake_provider_process(tmp_path_factory.mktemp("fake-scrapecreators")) as (url, control):
+        yield FakeProvider(url=url, control=control)
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +18,7 @@ from pulse_ingest.provider import (
     PullResult,
     ScrapeCreatorsClient,
 )
-from tests.support.services import free_port
+from tests.support.services import fake_provider_process, free_port
 
 KEY = "test-key"
 POSTS: dict[Platform, tuple[str, str]] = {
@@ -57,33 +54,8 @@ class Fake:
 
 @pytest.fixture(scope="module")
 def fake_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fake]:
-    port = free_port()
-    log_path: Path = tmp_path_factory.mktemp("fake-scrapecreators") / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fake_scrapecreators", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        control = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"fake server exited: {log_path.read_text()}")
-                try:
-                    if control.get("/_control/stats").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"fake server not ready: {log_path.read_text()}")
-                time.sleep(0.05)
-            yield Fake(url=f"http://127.0.0.1:{port}", control=control)
-        finally:
-            control.close()
-            process.kill()
-            process.wait(10)
+    with fake_provider_process(tmp_path_factory.mktemp("fake-scrapecreators")) as (url, control):
+        yield Fake(url=url, control=control)
 
 
 @pytest.fixture
