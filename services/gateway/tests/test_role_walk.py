@@ -64,6 +64,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/campaigns/{campaign_id}/share-links"): READER,
     ("POST", "/api/campaigns/{campaign_id}/share-links"): MANAGER,
     ("DELETE", "/api/share-links/{link_id}"): MANAGER,
+    ("POST", "/api/client-invites"): MANAGER,
     ("PATCH", "/api/bookings/{booking_id}"): MANAGER,
     ("DELETE", "/api/bookings/{booking_id}"): MANAGER,
     ("POST", "/api/bookings/{booking_id}/posts"): MANAGER,
@@ -233,6 +234,10 @@ def _body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
             "url": f"https://www.youtube.com/watch?v={uuid4().hex[:11]}"
         },
         ("POST", "/api/campaigns/{campaign_id}/share-links"): {},
+        ("POST", "/api/client-invites"): {
+            "campaign_id": ids["campaign_id"],
+            "email": "client@lumiere.example.com",
+        },
         ("POST", "/api/alerts/{alert_id}/resolve"): {"note": "walk"},
         ("POST", "/api/tokens"): {"name": "walk", "scopes": ["read"]},
         ("POST", "/api/users"): {"email": f"walk-{uuid4().hex[:8]}@walk.agency", "role": "analyst"},

@@ -4,12 +4,16 @@ signing in. Gateway and share run as processes; the gateway's own catalog events
 from __future__ import annotations
 
 import asyncio
+import email
+import email.message
+import email.policy
 import json
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -30,7 +34,12 @@ BUDGET, SPEND, CPM = 918_273_645_50, 827_364_591_20, 71_625_348.917
 
 
 @pytest.fixture(scope="module")
-def services(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]:
+def mail_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mail")
+
+
+@pytest.fixture(scope="module")
+def services(service_env: dict[str, str], mail_dir: Path) -> Iterator[dict[str, ServiceProcess]]:
     procs: dict[str, ServiceProcess] = {}
     try:
         procs["share"] = ServiceProcess("share", service_env, LOGS)
@@ -39,6 +48,7 @@ def services(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]
             **service_env,
             "PULSE_GATEWAY_SHARE_URL": procs["share"].url,
             "PULSE_GATEWAY_SHARE_PUBLIC_URL": procs["share"].url,
+            "PULSE_GATEWAY_MAIL_DIR": str(mail_dir),
         }
         procs["gateway"] = ServiceProcess("gateway", env, LOGS)
         procs["gateway"].start()
@@ -249,4 +259,58 @@ async def test_staff_share_a_campaign_and_the_client_opens_it_anonymously(
     assert [i["state"] for i in listed["items"]] == ["revoked"]
 
     for c in (staff, rival, analyst):
+        await c.aclose()
+
+
+async def test_a_client_invite_mails_a_working_link(
+    services: dict[str, ServiceProcess], service_env: dict[str, str], mail_dir: Path
+) -> None:
+    gateway = services["gateway"]
+    staff, _ = await _agency(gateway, service_env)
+    client = await _ok(staff.post("/api/clients", json={"name": "Peak Outdoor"}))
+    today = utcnow().date()
+    campaign = await _ok(
+        staff.post(
+            "/api/campaigns",
+            json={
+                "client_id": client["id"],
+                "name": "Winter Trail",
+                "start_date": today.isoformat(),
+                "end_date": (today + timedelta(days=9)).isoformat(),
+            },
+        )
+    )
+    before = set(mail_dir.glob("*.eml"))
+    invite = await _ok(
+        staff.post(
+            "/api/client-invites",
+            json={"campaign_id": campaign["id"], "email": "anna@peak-outdoor.com"},
+        )
+    )
+    assert "token" not in invite, "the link travels in the mail only"
+    (sent,) = set(mail_dir.glob("*.eml")) - before
+    message = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    assert message["To"] == "anna@peak-outdoor.com"
+    assert "Winter Trail" in message["Subject"]
+    assert invite["url"] in message.get_content()
+    deadline = time.monotonic() + 15
+    async with httpx.AsyncClient(timeout=10) as visitor:  # the client, with no account
+        while (page := await visitor.get(invite["url"])).status_code != 200:
+            assert time.monotonic() < deadline, page.text
+            await asyncio.sleep(0.1)
+        assert "Winter Trail" in page.text
+
+    analyst_email = f"analyst-{uuid4().hex[:8]}@northwind.agency"
+    await _ok(
+        staff.post(
+            "/api/users", json={"email": analyst_email, "role": "analyst", "password": PASSWORD}
+        )
+    )
+    analyst = await _login(gateway, analyst_email)
+    body = {"campaign_id": campaign["id"], "email": "anna@peak-outdoor.com"}
+    assert (await analyst.post("/api/client-invites", json=body)).status_code == 403
+    other, _ = await _agency(gateway, service_env)
+    assert (await other.post("/api/client-invites", json=body)).status_code == 404
+    for c in (staff, analyst, other):
         await c.aclose()

@@ -1,4 +1,5 @@
-"""/api/campaigns/{id}/share-links and /api/share-links/{id}: the client's read-only links.
+"""/api/campaigns/{id}/share-links, /api/share-links/{id} and /api/client-invites: the client's
+read-only links, created, listed, revoked, or mailed to the client.
 
 The share service owns the links; the gateway checks the campaign is the caller's, asks share
 to create, list or revoke, and keeps the audit trail. A link's token is in the create answer
@@ -13,11 +14,11 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from pulse_runtime.errors import ApiError
 
-from .. import share_peer
+from .. import mail, share_peer
 from ..db import org_transaction, record
 from ..deps import ContextDep, Manager, PoolDep, Principal, Reader
 
@@ -64,17 +65,18 @@ class ShareLinkPage(BaseModel):
     next_cursor: str | None = None
 
 
-async def _own_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UUID) -> None:
-    """Another organization's campaign answers 404, exactly like a missing one."""
+async def _own_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UUID) -> str:
+    """The campaign's name; another organization's campaign answers 404 like a missing one."""
     async with org_transaction(pool, caller.org_id) as conn:
-        found = await conn.fetchval(
-            "SELECT true FROM catalog.campaigns "
+        name: str | None = await conn.fetchval(
+            "SELECT name FROM catalog.campaigns "
             "WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL",
             campaign_id,
             caller.org_id,
         )
-    if not found:
+    if name is None:
         raise ApiError(404, f"no campaign {campaign_id}")
+    return name
 
 
 def _audited(link: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +107,19 @@ async def create_share_link(
     ctx: ContextDep, pool: PoolDep, caller: Manager, campaign_id: UUID, body: ShareLinkIn
 ) -> dict[str, Any]:
     await _own_campaign(pool, caller, campaign_id)
+    return await _new_link(ctx, pool, caller, campaign_id, body, action="create")
+
+
+async def _new_link(
+    ctx: ContextDep,
+    pool: asyncpg.Pool,
+    caller: Principal,
+    campaign_id: UUID,
+    body: ShareLinkIn,
+    *,
+    action: str,
+    note: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     link = await share_peer.create_link(
         ctx,
         caller.org_id,
@@ -118,15 +133,53 @@ async def create_share_link(
             conn,
             org_id=caller.org_id,
             actor=caller.actor,
-            action="create",
+            action=action,
             entity="share_link",
             entity_id=UUID(str(link["id"])),
             before=None,
-            after=_audited(link),
+            after={**_audited(link), **(note or {})},
             event=None,
         )
     url = ctx.settings.share_public_url.rstrip("/") + link["path"]
     return {**link, "url": url}
+
+
+class ClientInviteIn(ShareLinkIn):
+    campaign_id: UUID
+    email: EmailStr
+
+
+class ClientInviteOut(BaseModel):
+    id: UUID
+    campaign_id: UUID
+    email: str
+    url: str
+    expires_at: datetime | None
+    has_password: bool
+
+
+@router.post("/api/client-invites", response_model=ClientInviteOut, status_code=201)
+async def invite_client(
+    ctx: ContextDep, pool: PoolDep, caller: Manager, body: ClientInviteIn
+) -> dict[str, Any]:
+    """A new share link for the campaign, mailed to the client (the link is in the mail only)."""
+    campaign = await _own_campaign(pool, caller, body.campaign_id)
+    link = await _new_link(
+        ctx, pool, caller, body.campaign_id, body, action="invite", note={"email": body.email}
+    )
+    expiry = (
+        f"It works until {body.expires_at:%d %B %Y}." if body.expires_at else "It does not expire."
+    )
+    password = " You will need the password we share with you separately." if body.password else ""
+    message = mail.compose(
+        ctx.settings,
+        to=body.email,
+        subject=f"Your campaign results: {campaign}",
+        text=f"Follow the results of {campaign} live, at any time:\n\n{link['url']}\n\n"
+        f"{expiry}{password}\n",
+    )
+    await mail.send(ctx.settings, message)
+    return {**link, "email": body.email}
 
 
 @router.delete("/api/share-links/{link_id}", status_code=204)
