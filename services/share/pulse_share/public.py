@@ -6,6 +6,7 @@ same single lookup; every response carries the headers of design/security.md.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from pulse_runtime.errors import error_body
 from pulse_runtime.http import read_body
 
 from . import handlers
-from .domain import encodable, sign_unlock, token_digest
+from .domain import SharePayload, encodable, sign_unlock, token_digest
 from .handlers import Visitor
 from .ratelimit import TokenBuckets, retry_after
 from .render import (
@@ -34,6 +35,8 @@ from .render import (
     locked_page,
     not_found_page,
     not_ready_page,
+    report_filename,
+    report_pdf,
     share_page,
     too_many_page,
 )
@@ -44,6 +47,9 @@ NOT_FOUND = "this link does not exist or is no longer available"
 MAX_TOKEN_LENGTH = 100  # tokens are 43 characters; anything far longer is not one
 MAX_UNLOCK_BODY = 4096
 NOT_READY_RETRY_S = "30"
+# PDF renders at once per process: each is ~100 ms of CPU in a worker thread, and more would
+# only make every one of them slower while starving the threads the rest of the service uses.
+PDF_RENDER_SLOTS = 2
 
 SECURITY_HEADERS: dict[str, str] = {
     "Referrer-Policy": "no-referrer",
@@ -104,6 +110,30 @@ class Limits:
     unlock_per_link: TokenBuckets
 
 
+class RenderSlots:
+    """At most `slots` renders run at once; the others wait their turn. A slot is given back
+    when the render's thread finishes, not when its request goes away: a client that hangs up
+    cannot free a slot while its thread still burns CPU."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = asyncio.Semaphore(slots)
+
+    async def run(self, render: Callable[[SharePayload], bytes], payload: SharePayload) -> bytes:
+        await self._free.acquire()
+        try:
+            task = asyncio.ensure_future(asyncio.to_thread(render, payload))
+        except BaseException:
+            self._free.release()
+            raise
+        task.add_done_callback(self._done)
+        return await asyncio.shield(task)
+
+    def _done(self, task: asyncio.Future[bytes]) -> None:
+        self._free.release()
+        if not task.cancelled():
+            task.exception()  # retrieved here, so an abandoned render's error is not reported twice
+
+
 @dataclass(frozen=True)
 class PublicConfig:
     unlock_key: bytes
@@ -147,6 +177,7 @@ def _not_found_json() -> JSONResponse:
 
 def public_routes(pool: PoolGetter, limits: Limits, config: PublicConfig) -> APIRouter:
     router = APIRouter(tags=["share"])
+    renders = RenderSlots(PDF_RENDER_SLOTS)
 
     def throttled(request: Request, token: str, *, unlock: bool = False) -> str | None:
         """Retry-After seconds when the caller or the link is over its rate, else None."""
@@ -202,7 +233,27 @@ def public_routes(pool: PoolGetter, limits: Limits, config: PublicConfig) -> API
             return _html(locked_page(token, wrong_password=False), 401)
         if found.payload is None:
             return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
-        return _html(share_page(found.payload), 200)
+        return _html(share_page(found.payload, pdf_href=f"/share/{token}/report.pdf"), 200)
+
+    @router.get("/share/{token}/report.pdf", response_class=Response)
+    async def share_report(request: Request, token: str) -> Response:
+        """The client view as an A4 PDF: the page's rules, answers and payload, printed."""
+        if wait := throttled(request, token):
+            return _html(too_many_page(), 429, {"Retry-After": wait})
+        found = await opened(request, token, "pdf")
+        if found.link is None:
+            return _html(not_found_page(), 404)
+        if found.locked:
+            return _html(locked_page(token, wrong_password=False), 401)
+        if found.payload is None:
+            return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
+        pdf = await renders.run(report_pdf, found.payload)
+        filename = report_filename(found.payload.campaign.name)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        )
 
     @router.post("/share/{token}/unlock")
     async def unlock(request: Request, token: str) -> Response:

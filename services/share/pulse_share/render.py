@@ -1,11 +1,15 @@
-"""The client view as HTML: Jinja2 templates, number formats, the server-drawn SVG chart, and
-the Content-Security-Policy that admits exactly the page's own stylesheet and nothing else."""
+"""The client view as HTML and as a printable PDF: Jinja2 templates, number formats, the
+server-drawn SVG chart, and the Content-Security-Policy that admits exactly the page's own
+stylesheet and nothing else."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import math
+import re
+import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,6 +21,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from .domain import ShareDay, SharePayload, safe_color
+
+with warnings.catch_warnings():
+    # Without the system's HarfBuzz-Subset library WeasyPrint subsets fonts with fontTools and
+    # says so at import, as a DeprecationWarning; the PDFs are the same.
+    warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+    import weasyprint  # type: ignore[import-untyped]
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_BRAND = "#3949ab"
@@ -34,6 +44,7 @@ _CSP = (
     "base-uri 'none'; frame-ancestors 'none'"
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+MAX_SLUG = 60
 
 
 @dataclass(frozen=True)
@@ -234,7 +245,10 @@ def _page(template: str, brand: str | None, **context: Any) -> Page:
     return Page(html=html, csp=_CSP.format(style=_style_hash(css)))
 
 
-def share_page(payload: SharePayload) -> Page:
+def share_page(
+    payload: SharePayload, *, pdf_href: str | None = None, for_print: bool = False
+) -> Page:
+    """The client view; `for_print` is the same layout as the PDF renders it (see share.html)."""
     brand = payload.client.brand_color if payload.client else None
     max_platform_views = max((p.views for p in payload.platforms), default=0)
     return _page(
@@ -243,7 +257,50 @@ def share_page(payload: SharePayload) -> Page:
         p=payload,
         chart=growth_chart(payload.daily),
         max_platform_views=max(max_platform_views, 1),
+        pdf_href=pdf_href,
+        for_print=for_print,
     )
+
+
+# --- the PDF ----------------------------------------------------------------------------------
+
+
+class _DataOnlyFetcher(weasyprint.URLFetcher):  # type: ignore[misc]
+    """Refuses every URL but inline data: URIs.
+
+    The report is rendered on the server, so anything the renderer fetched would be fetched
+    from inside our network on behalf of whoever can edit a client's logo or a post's thumbnail
+    (SSRF: internal addresses, metadata endpoints, file: URLs), and each fetch would hold a
+    render slot for up to its timeout (a slow or dead CDN would stall every report). The print
+    layout already swaps remote images for placeholders; this is the guarantee behind it."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=1, allowed_protocols=("data",), allow_redirects=False)
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if not url[:5].lower() == "data:":
+            raise ValueError("remote resources are not fetched while rendering a report")
+        return super().fetch(url, headers)
+
+
+def render_pdf(html: str) -> bytes:
+    """HTML to an A4 PDF (the page size and margins are the stylesheet's @page). CPU-bound:
+    call it off the event loop."""
+    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_DataOnlyFetcher())
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
+def report_pdf(payload: SharePayload) -> bytes:
+    """The client view, printable: the same redacted payload through the same template."""
+    return render_pdf(share_page(payload, for_print=True).html)
+
+
+def report_filename(campaign_name: str) -> str:
+    """`<slug>-report.pdf`, ASCII letters, digits and hyphens only, safe in a header."""
+    ascii_name = unicodedata.normalize("NFKD", campaign_name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:MAX_SLUG].strip("-")
+    return f"{slug or 'campaign'}-report.pdf"
 
 
 def locked_page(token: str, *, wrong_password: bool) -> Page:

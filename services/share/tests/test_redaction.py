@@ -1,16 +1,18 @@
 """Property: whatever fees, budgets, spends, costs, per-booking commitments and ids the catalog
-and the kpi.updated documents carry, no share output (JSON, HTML, or what share stores) holds
-any of them. Money values are drawn from ranges no shown count can reach (≥ 10^11 cents, costs
-≥ 10^6 with decimals), so a match can only be a leak."""
+and the kpi.updated documents carry, no share output (JSON, HTML, the PDF report, or what share
+stores) holds any of them. Money values are drawn from ranges no shown count can reach
+(≥ 10^11 cents, costs ≥ 10^6 with decimals), so a match can only be a leak."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from pulse_contracts.catalog import (
     BookingUpserted,
@@ -38,7 +40,7 @@ from pulse_share.domain import (
     redact,
     redact_numbers,
 )
-from pulse_share.render import share_page
+from pulse_share.render import report_pdf, share_page
 
 PLATFORMS = ("tiktok", "instagram", "youtube", "facebook", "other")
 STAMP = datetime(2026, 11, 1, tzinfo=UTC)
@@ -287,7 +289,7 @@ def test_no_money_and_no_internal_id_reaches_any_share_output(
     doc: CampaignNumbers = world["doc"]
     payload = redact(doc, world["refs"], generated_at=doc.as_of)
     seen = as_of_now(payload, doc.as_of, doc.as_of + timedelta(days=viewed_after, hours=5))
-    page = share_page(seen)
+    page = share_page(seen, pdf_href="/share/a-token/report.pdf")
 
     assert _leaks(seen.model_dump_json(), world) == []
     assert _leaks(payload.model_dump_json(), world) == []
@@ -296,6 +298,27 @@ def test_no_money_and_no_internal_id_reaches_any_share_output(
     # What share stores of a document holds no money either (ids for joins are allowed there).
     stored = redact_numbers(doc).model_dump_json()
     assert [s for s in world["secrets"] if s in stored] == []
+
+
+# Rendering a PDF costs ~100 ms, so this half of the property runs fewer examples.
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds(), viewed_after=st.integers(min_value=0, max_value=30))
+def test_no_money_and_no_internal_id_reaches_the_pdf_report(
+    world: dict[str, Any], viewed_after: int
+) -> None:
+    doc: CampaignNumbers = world["doc"]
+    payload = redact(doc, world["refs"], generated_at=doc.as_of)
+    seen = as_of_now(payload, doc.as_of, doc.as_of + timedelta(days=viewed_after, hours=5))
+    pdf = report_pdf(seen)
+    assert pdf.startswith(b"%PDF-")
+
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert seen.campaign.name in text
+    assert _leaks(text, world) == []
+    # Nor anywhere in the file: metadata, link annotations, anything not drawn as text.
+    assert _leaks(pdf.decode("latin-1"), world) == []
+    assert _leaks(str(reader.metadata or {}), world) == []
 
 
 @settings(max_examples=60, deadline=None)

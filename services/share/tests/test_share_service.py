@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import aio_pika
 import asyncpg
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from pulse_contracts import EventData, make_event, utcnow
 from pulse_contracts.catalog import (
@@ -510,6 +512,93 @@ async def test_every_view_is_counted_and_logged(
     assert (mine["view_count"], mine["state"]) == (2, "active")
     assert mine["last_viewed_at"] is not None
     assert "token" not in mine
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+async def test_the_report_pdf_is_the_page_printed_under_the_same_rules(
+    world: World, internal: httpx.AsyncClient, share: ServiceProcess, db: asyncpg.Connection
+) -> None:
+    link = await create_link(internal, world)
+    token, link_id = link["token"], UUID(link["id"])
+    async with httpx.AsyncClient(base_url=share.url, timeout=60) as anonymous:
+        page = await anonymous.get(f"/share/{token}", headers={"User-Agent": "Safari/17"})
+        assert page.status_code == 200
+        assert f'href="/share/{token}/report.pdf"' in page.text  # the download link
+
+        r = await anonymous.get(f"/share/{token}/report.pdf", headers={"User-Agent": "Preview/1"})
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "application/pdf"
+        assert r.headers["content-disposition"] == 'inline; filename="glow-serum-launch-report.pdf"'
+        assert_share_headers(r)
+        assert r.content.startswith(b"%PDF-")
+        text = _pdf_text(r.content)
+        assert "Glow Serum Launch" in text
+        assert "Lumière Cosmetics" in text
+        assert "1,456,789" in text  # actual views, formatted as on the page
+        assert "2,000,000" in text  # committed views
+        assert "72.84%" in text
+        assert "Maya Styles" in text
+        assert "Password" not in text
+        assert_no_leak(text, world, link_id)
+        assert_no_leak(r.content.decode("latin-1"), world, link_id)
+
+        # The PDF is a view: counted, and logged as its own surface.
+        row = await db.fetchrow("SELECT view_count FROM share.links WHERE id = $1", link_id)
+        assert row is not None
+        assert row["view_count"] == 2
+        log = await db.fetch(
+            "SELECT user_agent, surface, outcome FROM share.access_log "
+            "WHERE link_id = $1 ORDER BY id",
+            link_id,
+        )
+        assert [tuple(r) for r in log] == [
+            ("Safari/17", "page", "viewed"),
+            ("Preview/1", "pdf", "viewed"),
+        ]
+
+        # Unknown and revoked tokens: the page's very own 404.
+        revoked = await create_link(internal, world)
+        deleted = await internal.delete(
+            f"/internal/orgs/{world.org_id}/share-links/{revoked['id']}"
+        )
+        assert deleted.status_code == 200
+        unknown = new_token()[0]
+        _assert_identical(
+            {
+                "page": await anonymous.get(f"/share/{unknown}"),
+                "unknown": await anonymous.get(f"/share/{unknown}/report.pdf"),
+                "revoked": await anonymous.get(f"/share/{revoked['token']}/report.pdf"),
+            }
+        )
+
+    locked = await create_link(internal, world, password="print it please")
+    locked_id = UUID(locked["id"])
+    async with httpx.AsyncClient(base_url=share.url, timeout=60) as browser:
+        r = await browser.get(f"/share/{locked['token']}/report.pdf")
+        assert r.status_code == 401
+        assert_share_headers(r)
+        assert f'action="/share/{locked["token"]}/unlock"' in r.text
+        assert not r.content.startswith(b"%PDF")
+        right = await browser.post(
+            f"/share/{locked['token']}/unlock", json={"password": "print it please"}
+        )
+        assert right.status_code == 200
+        r = await browser.get(f"/share/{locked['token']}/report.pdf")  # the cookie covers it
+        assert r.status_code == 200
+        assert r.content.startswith(b"%PDF-")
+        assert "Glow Serum Launch" in _pdf_text(r.content)
+    outcomes = await db.fetch(
+        "SELECT surface, outcome FROM share.access_log WHERE link_id = $1 ORDER BY id", locked_id
+    )
+    assert [tuple(r) for r in outcomes] == [
+        ("pdf", "locked"),
+        ("unlock", "unlocked"),
+        ("pdf", "viewed"),
+    ]
+    assert await db.fetchval("SELECT view_count FROM share.links WHERE id = $1", locked_id) == 1
 
 
 async def test_unknown_expired_revoked_and_deleted_links_answer_the_same_404(
