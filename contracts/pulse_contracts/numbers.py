@@ -1,9 +1,14 @@
 """A campaign's whole number state (design/kpis.md): what `kpi.updated` carries and reads return.
 
 Percentages and rates are rounded to 2 decimals; money is integer cents plus the currency.
+The few rules every reader of the document needs to read it at a later moment (rounding,
+timeline_pct, the daily series' tail) live here once, beside the document they apply to.
 """
 
-from datetime import date, datetime
+import math
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
 from uuid import UUID
 
 from pydantic import Field
@@ -95,3 +100,75 @@ class CampaignNumbers(EventData):
     daily: list[DailyPoint] = Field(default_factory=list)
     platforms: list[PlatformSplit] = Field(default_factory=list)
     as_of: datetime
+
+
+SERIES_TAIL = timedelta(days=7)  # the daily series runs to end_date + 7 days
+_ONE_DAY = timedelta(days=1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def round_half_up(value: Fraction) -> float:
+    """2 decimals, half up (away from zero) on the exact rational: 12.345 becomes 12.35."""
+    units = math.floor(abs(value) * 100 + Fraction(1, 2))
+    return float(Fraction(units if value >= 0 else -units, 100))
+
+
+def _midnight(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=UTC)
+
+
+def timeline_pct(start_date: date, end_date: date, now: datetime) -> float | None:
+    """100 × clamp((now − start) / (end − start), 0, 1), 2 decimals half up.
+
+    start is start_date 00:00 UTC and end is the day after end_date 00:00 UTC (the end date is
+    included). None when end_date is before start_date: there is no timeline to measure.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    start = _midnight(start_date)
+    total_us = (_midnight(end_date + _ONE_DAY) - start) // _MICROSECOND
+    if total_us <= 0:
+        return None
+    # Integer microseconds keep the ratio exact, so the .xx5 cases round half up as written.
+    elapsed_us = min(max((now - start) // _MICROSECOND, 0), total_us)
+    return round_half_up(Fraction(elapsed_us * 100, total_us))
+
+
+def series_tail(
+    daily: Sequence[DailyPoint],
+    *,
+    start_date: date,
+    end_date: date,
+    as_of: datetime,
+    now: datetime,
+    views: int,
+    engagement: int,
+    posts: int,
+) -> list[DailyPoint]:
+    """The days after a document's as_of up to min(today, end_date + 7), without new samples.
+
+    Samples more than 5 minutes ahead are refused, so every later day holds each post's latest:
+    the campaign totals (`views`, `engagement`, `posts`).
+    """
+    first = max(start_date, as_of.astimezone(UTC).date() + _ONE_DAY)
+    if daily:
+        first = max(first, daily[-1].date + _ONE_DAY)
+    last = min(now.astimezone(UTC).date(), end_date + SERIES_TAIL)
+    views_cum = daily[-1].views_cum if daily else 0
+    engagement_cum = daily[-1].engagement_cum if daily else 0
+    tail: list[DailyPoint] = []
+    day = first
+    while day <= last:
+        tail.append(
+            DailyPoint(
+                date=day,
+                views_cum=views,
+                views_delta=views - views_cum,
+                engagement_cum=engagement,
+                engagement_delta=engagement - engagement_cum,
+                posts_live=posts,
+            )
+        )
+        views_cum, engagement_cum = views, engagement
+        day += _ONE_DAY
+    return tail

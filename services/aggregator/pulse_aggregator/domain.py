@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from uuid import UUID
 
 from pulse_contracts.envelope import ContractModel
 from pulse_contracts.numbers import (
+    SERIES_TAIL,
     BookingNumbers,
     CampaignFigures,
     CampaignNumbers,
@@ -18,13 +18,13 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PlatformSplit,
     PostNumbers,
+    round_half_up,
+    series_tail,
+    timeline_pct,
 )
 from pulse_contracts.values import CampaignStatus, Platform
 
-# The series runs on for a week after the end date: posts keep collecting views after a campaign.
-SERIES_TAIL = timedelta(days=7)
 _ONE_DAY = timedelta(days=1)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -123,18 +123,11 @@ def day_of(ts: datetime) -> date:
 # --- rounding and ratios ----------------------------------------------------------------------
 
 
-def _round2(value: Fraction) -> float:
-    # Half up (away from zero, like Decimal's ROUND_HALF_UP) on the exact rational, so 12.345
-    # becomes 12.35; float() of n/100 is then the same double as float(Decimal("n.nn")).
-    units = math.floor(abs(value) * 100 + Fraction(1, 2))
-    return float(Fraction(units if value >= 0 else -units, 100))
-
-
 def _ratio(numerator: int, denominator: int | None, scale: int = 1) -> float | None:
     """scale × numerator / denominator rounded to 2 decimals; None on a null or zero denominator."""
     if not denominator:
         return None
-    return _round2(Fraction(numerator * scale, denominator))
+    return round_half_up(Fraction(numerator * scale, denominator))
 
 
 def pct(actual: int, committed: int | None) -> float | None:
@@ -161,27 +154,6 @@ def kpi_pct(*pcts: float | None) -> float | None:
     """The weakest commitment: the smallest non-null pct, None when there is none."""
     present = [p for p in pcts if p is not None]
     return min(present) if present else None
-
-
-def _midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=UTC)
-
-
-def timeline_pct(start_date: date, end_date: date, now: datetime) -> float | None:
-    """100 × clamp((now − start) / (end − start), 0, 1), 2 decimals half up.
-
-    start is start_date 00:00 UTC and end is the day after end_date 00:00 UTC (the end date is
-    included). None when end_date is before start_date: there is no timeline to measure.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    start = _midnight(start_date)
-    total_us = (_midnight(end_date + _ONE_DAY) - start) // _MICROSECOND
-    if total_us <= 0:
-        return None
-    # Integer microseconds keep the ratio exact, so the .xx5 cases round half up as written.
-    elapsed_us = min(max((now - start) // _MICROSECOND, 0), total_us)
-    return _round2(Fraction(elapsed_us * 100, total_us))
 
 
 # --- daily series -----------------------------------------------------------------------------
@@ -540,27 +512,16 @@ def extend_to(doc: CampaignNumbers, now: datetime) -> CampaignNumbers:
     figures = doc.campaign
     if figures.start_date is None or figures.end_date is None:
         return doc.model_copy(update={"as_of": now})
-    daily = list(doc.daily)
-    first = max(figures.start_date, day_of(doc.as_of) + _ONE_DAY)
-    if daily:
-        first = max(first, daily[-1].date + _ONE_DAY)
-    last = min(day_of(now), figures.end_date + SERIES_TAIL)
-    views_cum = daily[-1].views_cum if daily else 0
-    engagement_cum = daily[-1].engagement_cum if daily else 0
-    day = first
-    while day <= last:
-        daily.append(
-            DailyPoint(
-                date=day,
-                views_cum=figures.actual_views,
-                views_delta=figures.actual_views - views_cum,
-                engagement_cum=figures.actual_engagement,
-                engagement_delta=figures.actual_engagement - engagement_cum,
-                posts_live=figures.actual_posts,
-            )
-        )
-        views_cum, engagement_cum = figures.actual_views, figures.actual_engagement
-        day += _ONE_DAY
+    daily = list(doc.daily) + series_tail(
+        doc.daily,
+        start_date=figures.start_date,
+        end_date=figures.end_date,
+        as_of=doc.as_of,
+        now=now,
+        views=figures.actual_views,
+        engagement=figures.actual_engagement,
+        posts=figures.actual_posts,
+    )
     timeline = timeline_pct(figures.start_date, figures.end_date, now)
     return doc.model_copy(
         update={

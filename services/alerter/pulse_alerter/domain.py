@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Literal
 from uuid import UUID
 
-from pulse_contracts.numbers import CampaignNumbers, KpiFigures
+from pulse_contracts.numbers import CampaignNumbers, KpiFigures, timeline_pct
 from pulse_contracts.values import SEVERITY_RANK, AlertScope, AlertType, CampaignStatus, Severity
 
 # Highest first, so the first milestone the timeline has reached is the current one.
@@ -20,8 +19,6 @@ ALERTABLE_STATUS: CampaignStatus = "live"
 
 # After a resolution the same key stays quiet this long, unless it comes back more severe.
 RESOLVE_AFTER_RESOLUTION_WINDOW = timedelta(hours=24)
-
-_TWO_DECIMALS = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -74,21 +71,7 @@ def campaign_timeline_pct(doc: CampaignNumbers, now: datetime) -> float | None:
     start_date, end_date = doc.campaign.start_date, doc.campaign.end_date
     if start_date is None or end_date is None:
         return None
-    start = _utc_midnight(start_date)
-    # The end date is included, so the campaign runs until the following midnight.
-    end = _utc_midnight(end_date + timedelta(days=1))
-    total_us = _microseconds(end - start)
-    if total_us <= 0:
-        # An end before the start has no timeline to measure; None rather than a crash in the sweep.
-        return None
-    elapsed_us = min(max(_microseconds(now - start), 0), total_us)
-    # Integer microseconds and Decimal keep the .xx5 cases exact, so half up means half up.
-    with localcontext() as ctx:
-        ctx.prec = 50
-        pct = (Decimal(elapsed_us) * 100 / Decimal(total_us)).quantize(
-            _TWO_DECIMALS, rounding=ROUND_HALF_UP
-        )
-    return float(pct)
+    return timeline_pct(start_date, end_date, now)
 
 
 def current_milestone(timeline_pct: float | None) -> tuple[int, Severity] | None:
@@ -199,11 +182,3 @@ def _pct(value: float | None) -> str:
         return "n/a"
     text = f"{value:.2f}".rstrip("0")
     return f"{text}0%" if text.endswith(".") else f"{text}%"
-
-
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def _microseconds(delta: timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import math
 import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
@@ -31,7 +30,14 @@ from pulse_contracts.catalog import (
     InfluencerUpserted,
 )
 from pulse_contracts.envelope import ContractModel
-from pulse_contracts.numbers import CampaignNumbers, LatestCounters
+from pulse_contracts.numbers import (
+    CampaignNumbers,
+    DailyPoint,
+    LatestCounters,
+    round_half_up,
+    series_tail,
+    timeline_pct,
+)
 from pulse_contracts.values import CampaignStatus, Platform
 
 # Platform CDNs whose thumbnails the client view may show (design/security.md, "Media proxy").
@@ -43,10 +49,6 @@ CDN_SUFFIXES: tuple[str, ...] = (
     "ytimg.com",
     "ggpht.com",
 )
-# The daily series runs on for a week after the end date (design/kpis.md).
-SERIES_TAIL = timedelta(days=7)
-_ONE_DAY = timedelta(days=1)
-_MICROSECOND = timedelta(microseconds=1)
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 UNNAMED_CREATOR = "Creator"
 T = TypeVar("T")
@@ -515,53 +517,19 @@ def _extend_daily(
     as_of: datetime,
     now: datetime,
 ) -> list[ShareDay]:
-    # Samples more than 5 minutes ahead are refused upstream, so each day after as_of's date
-    # sums every post's latest: the campaign totals.
-    first = max(start, _day(as_of) + _ONE_DAY)
-    if daily:
-        first = max(first, daily[-1].date + _ONE_DAY)
-    last = min(_day(now), end + SERIES_TAIL)
-    views_cum = daily[-1].views_cum if daily else 0
-    engagement_cum = daily[-1].engagement_cum if daily else 0
-    day = first
-    while day <= last:
-        daily.append(
-            ShareDay(
-                date=day,
-                views_cum=kpis.actual_views,
-                views_delta=kpis.actual_views - views_cum,
-                engagement_cum=kpis.actual_engagement,
-                engagement_delta=kpis.actual_engagement - engagement_cum,
-                posts_live=kpis.actual_posts,
-            )
-        )
-        views_cum, engagement_cum = kpis.actual_views, kpis.actual_engagement
-        day += _ONE_DAY
-    return daily
-
-
-def _day(ts: datetime) -> date:
-    return ts.astimezone(UTC).date() if ts.tzinfo else ts.date()
-
-
-def _midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=UTC)
-
-
-def timeline_pct(start_date: date, end_date: date, now: datetime) -> float | None:
-    """design/kpis.md: 100 × clamp((now − start) / (end − start), 0, 1), the end date included."""
-    start = _midnight(start_date)
-    total_us = (_midnight(end_date + _ONE_DAY) - start) // _MICROSECOND
-    if total_us <= 0:
-        return None
-    elapsed_us = min(max((now - start) // _MICROSECOND, 0), total_us)
-    return round_half_up(Fraction(elapsed_us * 100, total_us))
-
-
-def round_half_up(value: Fraction) -> float:
-    """2 decimals, half up on the exact rational (the rounding of design/kpis.md)."""
-    units = math.floor(abs(value) * 100 + Fraction(1, 2))
-    return float(Fraction(units if value >= 0 else -units, 100))
+    # The same tail the aggregator's reads add, so the client sees what the staff see.
+    points = [DailyPoint(**d.model_dump()) for d in daily]
+    tail = series_tail(
+        points,
+        start_date=start,
+        end_date=end,
+        as_of=as_of,
+        now=now,
+        views=kpis.actual_views,
+        engagement=kpis.actual_engagement,
+        posts=kpis.actual_posts,
+    )
+    return daily + [ShareDay(**p.model_dump()) for p in tail]
 
 
 def ratio(numerator: int, denominator: int | None, scale: int = 1) -> float | None:
