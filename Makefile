@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY := .venv/bin/python
 export PULSE_ENV ?= development
 
-.PHONY: install servers migrate dev stop test lint format schemas up down
+.PHONY: install servers browser migrate dev stop test lint format schemas up down
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -12,6 +12,9 @@ install:
 
 servers:
 	@bash scripts/ensure-servers.sh
+
+browser:
+	@bash scripts/ensure-browser.sh
 
 migrate: install servers
 	@bash -c 'for svc in ingest aggregator alerter gateway share; do .venv/bin/pulse-$$svc migrate; done'
@@ -22,13 +25,13 @@ dev: install servers
 stop:
 	@bash scripts/dev.sh stop
 
-test: install servers
+test: install servers browser
 	PULSE_ENV=test .venv/bin/pytest
 
 lint: install
 	.venv/bin/ruff format --check .
 	.venv/bin/ruff check .
-	.venv/bin/mypy contracts/pulse_contracts libs/runtime/pulse_runtime services/*/pulse_* tools/fake-scrapecreators/fake_scrapecreators
+	.venv/bin/mypy contracts/pulse_contracts libs/runtime/pulse_runtime libs/report/pulse_report services/*/pulse_* tools/fake-scrapecreators/fake_scrapecreators
 
 format: install
 	.venv/bin/ruff format .

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
+from playwright.async_api import Browser
 
+from tests.support.browser import chromium
 from tests.support.servers import Servers, isolated_servers
 from tests.support.services import SERVICES, migrate_all, settings_for
 
@@ -42,3 +44,10 @@ async def admin_db(servers: Servers) -> AsyncIterator[asyncpg.Connection]:
 
 
 __all__ = ["SERVICES", "settings_for"]
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One headless system Chromium for the run's browser tests."""
+    async with chromium() as found:
+        yield found
