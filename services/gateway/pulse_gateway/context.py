@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 
+from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.service import ServiceRuntime
 
-from .media_proxy import MediaProxy
 from .security import JwtKeys
 from .settings import GatewaySettings
 from .stream import StreamHub

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from pulse_runtime.errors import ApiError
+from pulse_runtime.media_proxy import MAX_URL_LENGTH, MediaProxyError
 
 from ..deps import ContextDep, Reader
-from ..media_proxy import MAX_URL_LENGTH, MediaProxyError
 
 router = APIRouter(tags=["media"])
 

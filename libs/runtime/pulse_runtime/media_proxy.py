@@ -1,4 +1,5 @@
-"""SSRF-hardened proxy that fetches platform-CDN thumbnails (design/security.md, "Media proxy")."""
+"""SSRF-hardened proxy for platform-CDN images (design/security.md, "Media proxy"): the
+gateway's /api/media-proxy and each share link's own media route use it."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pulse_gateway.media_proxy import (
+from pulse_runtime.media_proxy import (
     MediaProxy,
     MediaProxyError,
     ProxiedImage,
