@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
 import asyncpg
+import httpx
 from fastapi import FastAPI
 
+from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
@@ -37,13 +41,28 @@ class ShareSettings(ServiceSettings):
     rate_unlock_burst: int = 10
     rate_unlock_per_s: float = 0.1
     unlock_ttl_s: int = 3600
+    # CDN suffixes the media proxy admits beyond the platform defaults (comma-separated).
+    media_extra_suffixes: str = ""
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
     assert isinstance(settings, ShareSettings)
     runtime = ServiceRuntime(settings, queues=[QUEUES[name] for name in QUEUE_NAMES])
     register_consumers(runtime)
-    app = runtime.http_app("Pulse share", loops=[])
+    proxy: list[MediaProxy] = []  # the one proxy, while the app runs
+
+    @contextlib.asynccontextmanager
+    async def media_proxy() -> AsyncIterator[None]:
+        extra = [h.strip() for h in settings.media_extra_suffixes.split(",") if h.strip()]
+        # A client of its own: no base URL, no default headers, no cookies from anywhere.
+        async with httpx.AsyncClient(trust_env=False) as client:
+            proxy.append(MediaProxy(http=client, extra_suffixes=extra))
+            try:
+                yield
+            finally:
+                proxy.clear()
+
+    app = runtime.http_app("Pulse share", loops=[], resources=media_proxy)
     app.add_middleware(SecurityHeaders)
 
     def pool() -> asyncpg.Pool:
@@ -60,7 +79,11 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         unlock_ttl=timedelta(seconds=settings.unlock_ttl_s),
         secure_cookies=settings.env == "production",
     )
-    app.include_router(public_routes(pool, limits, config))
+
+    def media() -> MediaProxy | None:
+        return proxy[0] if proxy else None
+
+    app.include_router(public_routes(pool, limits, config, media))
     app.include_router(internal_links(pool, secret, settings.public_url))
     app.state.runtime = runtime
     return app

@@ -492,6 +492,15 @@ def _post_order(p: PostFigures) -> tuple[bool, datetime, str, str]:
     return (p.posted_at is None, p.posted_at or never, p.platform, p.url or "")
 
 
+def media_urls(payload: SharePayload) -> frozenset[str]:
+    """The images a link shows (logo, avatars, thumbnails): all its media route may fetch."""
+    urls = {payload.client.logo_url if payload.client else None}
+    for i in payload.influencers:
+        urls.add(i.avatar_url)
+        urls.update(p.thumb_url for p in i.posts)
+    return frozenset(u for u in urls if u is not None)
+
+
 # --- bringing a stored projection forward to now ----------------------------------------------
 
 

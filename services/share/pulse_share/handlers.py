@@ -265,6 +265,26 @@ async def open_link(
     return Opened(link=link, payload=as_of_now(stored.payload, stored.numbers_as_of, now))
 
 
+async def link_media(
+    pool: asyncpg.Pool, token: str, visitor: Visitor, *, key: bytes, now: datetime
+) -> Opened:
+    """What a link's images may be fetched against: the same checks as a view (one lookup,
+    expiry, revocation, password), but an image is part of a view, so it is neither counted
+    nor logged (a page of thumbnails would otherwise count as dozens of views)."""
+    link = await find_active_link(pool, token, now)
+    if link is None:
+        return Opened(link=None)
+    if link.password_hash is not None and not unlocked(
+        key, visitor.unlock_cookie, link.id, link.password_hash, now
+    ):
+        return Opened(link=link, locked=True)
+    async with pool.acquire() as conn:
+        stored = await repository.get_projection(
+            conn, org_id=link.org_id, campaign_id=link.campaign_id
+        )
+    return Opened(link=link, payload=stored.payload if stored else None)
+
+
 async def unlock_link(
     pool: asyncpg.Pool,
     link: LinkRecord,

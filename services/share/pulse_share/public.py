@@ -6,33 +6,36 @@ same single lookup; every response carries the headers of design/security.md.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import asyncpg
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulse_contracts import utcnow
+from pulse_report import RenderSlots
 from pulse_runtime.errors import error_body
 from pulse_runtime.http import read_body
+from pulse_runtime.media_proxy import MAX_URL_LENGTH, MediaProxy, MediaProxyError, check_url
 
 from . import handlers
-from .domain import SharePayload, encodable, sign_unlock, token_digest
+from .domain import encodable, media_urls, sign_unlock, token_digest
 from .handlers import Visitor
 from .ratelimit import TokenBuckets, retry_after
 from .render import (
     API_CSP,
     Page,
     locked_page,
+    media_src,
     not_found_page,
     not_ready_page,
     report_filename,
@@ -42,6 +45,7 @@ from .render import (
 )
 
 PoolGetter = Callable[[], asyncpg.Pool]
+MediaGetter = Callable[[], MediaProxy | None]
 UNLOCK_COOKIE = "pulse_share_unlock"
 NOT_FOUND = "this link does not exist or is no longer available"
 MAX_TOKEN_LENGTH = 100  # tokens are 43 characters; anything far longer is not one
@@ -110,30 +114,6 @@ class Limits:
     unlock_per_link: TokenBuckets
 
 
-class RenderSlots:
-    """At most `slots` renders run at once; the others wait their turn. A slot is given back
-    when the render's thread finishes, not when its request goes away: a client that hangs up
-    cannot free a slot while its thread still burns CPU."""
-
-    def __init__(self, slots: int) -> None:
-        self._free = asyncio.Semaphore(slots)
-
-    async def run(self, render: Callable[[SharePayload], bytes], payload: SharePayload) -> bytes:
-        await self._free.acquire()
-        try:
-            task = asyncio.ensure_future(asyncio.to_thread(render, payload))
-        except BaseException:
-            self._free.release()
-            raise
-        task.add_done_callback(self._done)
-        return await asyncio.shield(task)
-
-    def _done(self, task: asyncio.Future[bytes]) -> None:
-        self._free.release()
-        if not task.cancelled():
-            task.exception()  # retrieved here, so an abandoned render's error is not reported twice
-
-
 @dataclass(frozen=True)
 class PublicConfig:
     unlock_key: bytes
@@ -175,9 +155,22 @@ def _not_found_json() -> JSONResponse:
     return _json_error(404, "not_found", NOT_FOUND)
 
 
-def public_routes(pool: PoolGetter, limits: Limits, config: PublicConfig) -> APIRouter:
+def public_routes(
+    pool: PoolGetter, limits: Limits, config: PublicConfig, media: MediaGetter
+) -> APIRouter:
     router = APIRouter(tags=["share"])
     renders = RenderSlots(PDF_RENDER_SLOTS)
+
+    def proxiable(url: str) -> bool:
+        """Whether this service's media proxy would fetch `url` at all (host allow-list)."""
+        proxy = media()
+        if proxy is None:
+            return False
+        try:
+            check_url(url, proxy.suffixes)
+        except MediaProxyError:
+            return False
+        return True
 
     def throttled(request: Request, token: str, *, unlock: bool = False) -> str | None:
         """Retry-After seconds when the caller or the link is over its rate, else None."""
@@ -233,7 +226,12 @@ def public_routes(pool: PoolGetter, limits: Limits, config: PublicConfig) -> API
             return _html(locked_page(token, wrong_password=False), 401)
         if found.payload is None:
             return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
-        return _html(share_page(found.payload, pdf_href=f"/share/{token}/report.pdf"), 200)
+        page = share_page(
+            found.payload,
+            pdf_href=f"/share/{token}/report.pdf",
+            media=media_src(token, proxiable),
+        )
+        return _html(page, 200)
 
     @router.get("/share/{token}/report.pdf", response_class=Response)
     async def share_report(request: Request, token: str) -> Response:
@@ -247,13 +245,47 @@ def public_routes(pool: PoolGetter, limits: Limits, config: PublicConfig) -> API
             return _html(locked_page(token, wrong_password=False), 401)
         if found.payload is None:
             return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
-        pdf = await renders.run(report_pdf, found.payload)
+        pdf = await renders.run(partial(report_pdf, found.payload))
         filename = report_filename(found.payload.campaign.name)
         return Response(
             pdf,
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{filename}"'},
         )
+
+    @router.get("/share/{token}/media", response_class=Response)
+    async def share_media(
+        request: Request,
+        token: str,
+        url: Annotated[str, Query(min_length=1, max_length=MAX_URL_LENGTH)],
+    ) -> Response:
+        """An image the link's view shows (logo, avatar, thumbnail), through the media proxy.
+        Any other URL answers the link's 404: a link is not an open proxy."""
+        if wait := throttled(request, token):
+            return _json_error(
+                429, "too_many_requests", "too many requests", **{"Retry-After": wait}
+            )
+        found = handlers.Opened(link=None)
+        if len(token) <= MAX_TOKEN_LENGTH:
+            found = await handlers.link_media(
+                pool(), token, _visitor(request), key=config.unlock_key, now=utcnow()
+            )
+        if found.link is None:
+            return _not_found_json()
+        if found.locked:
+            return _json_error(
+                401, "password_required", "this link needs its password: POST it to /unlock"
+            )
+        if found.payload is None or url not in media_urls(found.payload):
+            return _not_found_json()
+        proxy = media()
+        if proxy is None:
+            return _json_error(503, "unavailable", "the media proxy is not running")
+        try:
+            image = await proxy.fetch(url)
+        except MediaProxyError as exc:
+            return _json_error(exc.status, exc.code, exc.message)
+        return Response(image.body, headers=image.headers)
 
     @router.post("/share/{token}/unlock")
     async def unlock(request: Request, token: str) -> Response:

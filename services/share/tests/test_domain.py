@@ -23,6 +23,8 @@ from pulse_contracts.numbers import (
     PlatformSplit,
     PostNumbers,
 )
+from pulse_report.chart import growth_chart, nice_ceiling
+from pulse_report.formats import on_color
 from pulse_runtime.errors import install_error_handlers
 from pulse_share.domain import (
     BookingRef,
@@ -51,14 +53,7 @@ from pulse_share.domain import (
 )
 from pulse_share.public import SECURITY_HEADERS, SecurityHeaders
 from pulse_share.ratelimit import Rate, TokenBuckets, retry_after
-from pulse_share.render import (
-    API_CSP,
-    growth_chart,
-    nice_ceiling,
-    not_found_page,
-    on_color,
-    share_page,
-)
+from pulse_share.render import API_CSP, media_src, not_found_page, share_page
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CAMPAIGN, CLIENT = UUID(int=0x100), UUID(int=0xC)
@@ -364,7 +359,9 @@ def test_seen_later_the_timeline_moves_and_the_series_runs_on_like_the_staff_vie
 
 
 def test_the_page_shows_the_campaign_with_its_numbers_and_no_script() -> None:
-    page = share_page(as_of_now(redact(_doc(), _refs(), NOW), NOW, NOW))
+    page = share_page(
+        as_of_now(redact(_doc(), _refs(), NOW), NOW, NOW), media=media_src("tok", lambda _: True)
+    )
     html = page.html
     assert "Glow Serum Launch" in html
     assert "Lumière" in html
@@ -378,6 +375,15 @@ def test_the_page_shows_the_campaign_with_its_numbers_and_no_script() -> None:
     assert '<svg class="chart"' in html
     assert '<title id="chart-title">' in html
     assert "estimated" in html
+    # Images come through the link's own media route, never straight from a CDN.
+    srcs = re.findall(r'<img[^>]* src="([^"]*)"', html)
+    assert srcs
+    assert all(src.startswith("/share/tok/media?url=https%3A%2F%2F") for src in srcs)
+
+
+def test_without_a_media_route_the_page_shows_placeholders_not_images() -> None:
+    html = share_page(as_of_now(redact(_doc(), _refs(), NOW), NOW, NOW)).html
+    assert "<img" not in html
 
 
 def test_the_csp_admits_exactly_the_pages_stylesheet() -> None:
@@ -386,7 +392,7 @@ def test_the_csp_admits_exactly_the_pages_stylesheet() -> None:
     assert css is not None
     digest = base64.b64encode(hashlib.sha256(css.group(1).encode()).digest()).decode()
     assert f"style-src 'sha256-{digest}'" in page.csp
-    assert page.csp.startswith("default-src 'none'; img-src https: data:;")
+    assert page.csp.startswith("default-src 'none'; img-src 'self';")
     assert "script-src" not in page.csp
     assert "unsafe" not in page.csp
     assert "--brand:#C2185B" in css.group(1)

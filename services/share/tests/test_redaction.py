@@ -5,8 +5,12 @@ stores) holds any of them. Money values are drawn from ranges no shown count can
 
 from __future__ import annotations
 
+import ast
 import io
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -40,7 +44,7 @@ from pulse_share.domain import (
     redact,
     redact_numbers,
 )
-from pulse_share.render import report_pdf, share_page
+from pulse_share.render import media_src, report_pdf, share_page
 
 PLATFORMS = ("tiktok", "instagram", "youtube", "facebook", "other")
 STAMP = datetime(2026, 11, 1, tzinfo=UTC)
@@ -289,7 +293,9 @@ def test_no_money_and_no_internal_id_reaches_any_share_output(
     doc: CampaignNumbers = world["doc"]
     payload = redact(doc, world["refs"], generated_at=doc.as_of)
     seen = as_of_now(payload, doc.as_of, doc.as_of + timedelta(days=viewed_after, hours=5))
-    page = share_page(seen, pdf_href="/share/a-token/report.pdf")
+    page = share_page(
+        seen, pdf_href="/share/a-token/report.pdf", media=media_src("a-token", lambda _: True)
+    )
 
     assert _leaks(seen.model_dump_json(), world) == []
     assert _leaks(payload.model_dump_json(), world) == []
@@ -432,3 +438,26 @@ def test_the_payload_has_exactly_the_allow_listed_fields() -> None:
         "posts_live",
     }
     assert set(SharePlatform.model_fields) == {"platform", "views", "engagement"}
+
+
+def test_share_has_no_way_to_hand_money_to_the_renderer() -> None:
+    """The report's internal figures live in pulse_report.staff; share never imports it, so
+    no code path in share can construct them, and the running service never loads them."""
+    package = Path(__file__).resolve().parents[1] / "pulse_share"
+    for source in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = {node.module or ""} | {a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                names = {a.name for a in node.names}
+            else:
+                continue
+            assert not any("staff" in n.lower() for n in names), (source.name, names)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, pulse_share.app; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "pulse_report.html" in loaded
+    assert "pulse_report.staff" not in loaded

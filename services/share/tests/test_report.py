@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 from pypdf import PdfReader
 
-from pulse_share.render import _DataOnlyFetcher, render_pdf, report_filename
+from pulse_report.pdf import DataOnlyFetcher as _DataOnlyFetcher
+from pulse_report.pdf import render_pdf, report_filename
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import aio_pika
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from pypdf import PdfReader
 
 from pulse_contracts import EventData, make_event, utcnow
@@ -37,7 +38,11 @@ from pulse_contracts.numbers import (
     PlatformSplit,
     PostNumbers,
 )
-from pulse_share.domain import new_token, timeline_pct
+from pulse_runtime.db import create_pool
+from pulse_runtime.media_proxy import MediaProxy
+from pulse_share.domain import new_token, timeline_pct, unlock_key
+from pulse_share.public import Limits, PublicConfig, SecurityHeaders, public_routes
+from pulse_share.ratelimit import Rate, TokenBuckets
 from tests.support.scenario import Bus
 from tests.support.servers import Servers
 from tests.support.services import ROOT, SERVICE_TOKEN, ServiceProcess, free_port
@@ -877,3 +882,91 @@ async def test_rate_limits_per_link_and_per_address(
                 assert_share_headers(r)
     finally:
         limited.stop()
+
+
+# --- the link's own media route, with the CDN played by a mock transport ----------------------
+
+PIXEL = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_the_media_route_serves_only_the_links_images_and_counts_no_view(
+    world: World, internal: httpx.AsyncClient, servers: Servers, db: asyncpg.Connection
+) -> None:
+    asked: list[httpx.Request] = []
+
+    async def cdn(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        if request.url.path == "/maya.jpeg":
+            return httpx.Response(404)
+        return httpx.Response(200, content=PIXEL, headers={"Content-Type": "image/png"})
+
+    async def public_dns(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]
+
+    pool = await create_pool(servers.database_url, min_size=1, max_size=2)
+    upstream = httpx.AsyncClient(transport=httpx.MockTransport(cdn))
+    proxy = MediaProxy(http=upstream, resolver=public_dns)
+    buckets = TokenBuckets(Rate(10_000, 100.0))
+    app = FastAPI()
+    app.add_middleware(SecurityHeaders)
+    app.include_router(
+        public_routes(
+            lambda: pool,
+            Limits(per_address=buckets, per_link=buckets, unlock_per_link=buckets),
+            PublicConfig(unlock_key(SERVICE_TOKEN), timedelta(hours=1), secure_cookies=False),
+            lambda: proxy,
+        )
+    )
+    link = await create_link(internal, world)
+    locked = await create_link(internal, world, password="only for the client")
+    revoked = await create_link(internal, world)
+    await internal.delete(f"/internal/orgs/{world.org_id}/share-links/{revoked['id']}")
+    thumb, avatar = (
+        "https://p16-sign.tiktokcdn.com/cover.jpeg",
+        "https://p16.tiktokcdn.com/maya.jpeg",
+    )
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://share.test") as client:
+
+            async def media(token: str, url: str) -> httpx.Response:
+                return await client.get(f"/share/{token}/media", params={"url": url})
+
+            r = await media(link["token"], thumb)
+            assert r.status_code == 200, r.text
+            assert r.content == PIXEL
+            assert r.headers["content-type"] == "image/png"
+            assert r.headers["content-security-policy"] == "default-src 'none'; sandbox"
+            assert r.headers["x-content-type-options"] == "nosniff"
+            assert_share_headers_but_csp(r)
+            assert [q.headers["host"] for q in asked] == ["p16-sign.tiktokcdn.com"]
+            assert "cookie" not in asked[0].headers
+            # A failure upstream answers with the proxy's own status and code.
+            gone = await media(link["token"], avatar)
+            assert gone.status_code == 502
+            assert gone.json()["error"]["code"] == "upstream_status"
+
+            asked.clear()
+            not_shown = await media(link["token"], "https://p16.tiktokcdn.com/other.jpeg")
+            assert not_shown.status_code == 404
+            assert (await media(revoked["token"], thumb)).content == not_shown.content
+            assert (await media(new_token()[0], thumb)).content == not_shown.content
+            locked_answer = await media(locked["token"], thumb)
+            assert locked_answer.status_code == 401
+            assert asked == []  # none of these reached the CDN
+
+    finally:
+        await upstream.aclose()
+        await pool.close()
+    # Images are part of a view: neither counted nor logged on their own.
+    row = await db.fetchrow("SELECT view_count FROM share.links WHERE id = $1", UUID(link["id"]))
+    assert row is not None
+    assert row["view_count"] == 0
+    assert not await db.fetchval(
+        "SELECT count(*) FROM share.access_log WHERE link_id = $1", UUID(link["id"])
+    )
+
+
+def assert_share_headers_but_csp(r: httpx.Response) -> None:
+    for name, value in SHARE_HEADERS.items():
+        assert r.headers.get(name) == value, (name, r.headers.get(name))

@@ -1,0 +1,38 @@
+"""The campaign report, drawn once for every audience: HTML page, SVG chart and A4 PDF.
+
+The client's report is this package's neutral view model (model.py) and nothing more; the
+agency's internal figures live in pulse_report.staff, which this package does not import.
+"""
+
+from .html import Page, render_page, report_page
+from .model import (
+    CampaignReport,
+    ReportCampaign,
+    ReportClient,
+    ReportCounters,
+    ReportCreator,
+    ReportDay,
+    ReportKpis,
+    ReportPlatform,
+    ReportPost,
+)
+from .pdf import RenderSlots, render_pdf, report_filename, report_pdf
+
+__all__ = [
+    "CampaignReport",
+    "Page",
+    "RenderSlots",
+    "ReportCampaign",
+    "ReportClient",
+    "ReportCounters",
+    "ReportCreator",
+    "ReportDay",
+    "ReportKpis",
+    "ReportPlatform",
+    "ReportPost",
+    "render_page",
+    "render_pdf",
+    "report_filename",
+    "report_page",
+    "report_pdf",
+]

@@ -1,0 +1,108 @@
+"""What a campaign report shows, in neutral terms: no money anywhere (see staff.py for that).
+
+Every audience builds this view model from its own data: share from its redacted projection,
+the gateway from the aggregator's numbers and the catalog. Image sources are URLs the reader's
+browser may load (the audience's own media proxy), or None for a placeholder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCampaign:
+    name: str
+    status: str | None
+    start_date: date | None
+    end_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportClient:
+    name: str
+    brand_color: str | None
+    logo_src: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportKpis:
+    """Campaign-level commitments and KPIs (design/kpis.md), as computed upstream."""
+
+    committed_views: int | None
+    committed_engagement: int | None
+    committed_posts: int | None
+    actual_views: int
+    actual_engagement: int
+    actual_posts: int
+    views_pct: float | None
+    engagement_pct: float | None
+    posts_pct: float | None
+    kpi_pct: float | None
+    engagement_rate: float | None
+    timeline_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDay:
+    date: date
+    views_cum: int
+    views_delta: int
+    engagement_cum: int
+    engagement_delta: int
+    posts_live: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPlatform:
+    platform: str
+    views: int
+    engagement: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCounters:
+    """A post's latest public counters; None where the platform does not expose one."""
+
+    views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    saves: int | None
+    estimated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPost:
+    platform: str
+    url: str | None
+    thumb_src: str | None
+    posted_at: datetime | None
+    caption: str | None
+    counters: ReportCounters | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCreator:
+    display_name: str
+    avatar_src: str | None
+    tier: str | None
+    platforms: tuple[str, ...]
+    actual_views: int
+    actual_engagement: int
+    engagement_rate: float | None
+    posts: tuple[ReportPost, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignReport:
+    """The campaign header, KPI cards, daily series, platform split and creator grid."""
+
+    campaign: ReportCampaign
+    client: ReportClient | None
+    kpis: ReportKpis
+    daily: tuple[ReportDay, ...]
+    platforms: tuple[ReportPlatform, ...]
+    creators: tuple[ReportCreator, ...]
+    generated_at: datetime

@@ -1,0 +1,83 @@
+"""Reports as A4 PDFs: WeasyPrint with a fetcher that admits data: URIs only, bounded renders."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from .html import report_page
+from .model import CampaignReport
+
+with warnings.catch_warnings():
+    # Without the system's HarfBuzz-Subset library WeasyPrint subsets fonts with fontTools and
+    # says so at import, as a DeprecationWarning; the PDFs are the same.
+    warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+    import weasyprint  # type: ignore[import-untyped]
+
+MAX_SLUG = 60
+
+
+class DataOnlyFetcher(weasyprint.URLFetcher):  # type: ignore[misc]
+    """Refuses every URL but inline data: URIs.
+
+    The report is rendered on the server, so anything the renderer fetched would be fetched
+    from inside our network on behalf of whoever can edit a client's logo or a post's thumbnail
+    (SSRF: internal addresses, metadata endpoints, file: URLs), and each fetch would hold a
+    render slot for up to its timeout (a slow or dead CDN would stall every report). The print
+    layout already swaps remote images for placeholders; this is the guarantee behind it."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=1, allowed_protocols=("data",), allow_redirects=False)
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if not url[:5].lower() == "data:":
+            raise ValueError("remote resources are not fetched while rendering a report")
+        return super().fetch(url, headers)
+
+
+def render_pdf(html: str) -> bytes:
+    """HTML to an A4 PDF (the page size and margins are the stylesheet's @page). CPU-bound:
+    call it off the event loop."""
+    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=DataOnlyFetcher())
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
+def report_pdf(report: CampaignReport) -> bytes:
+    """The client report, printable: the same view model through the same template."""
+    return render_pdf(report_page(report, for_print=True).html)
+
+
+def report_filename(campaign_name: str) -> str:
+    """`<slug>-report.pdf`, ASCII letters, digits and hyphens only, safe in a header."""
+    ascii_name = unicodedata.normalize("NFKD", campaign_name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:MAX_SLUG].strip("-")
+    return f"{slug or 'campaign'}-report.pdf"
+
+
+class RenderSlots:
+    """At most `slots` renders run at once; the others wait their turn. A slot is given back
+    when the render's thread finishes, not when its request goes away: a client that hangs up
+    cannot free a slot while its thread still burns CPU."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = asyncio.Semaphore(slots)
+
+    async def run(self, render: Callable[[], bytes]) -> bytes:
+        await self._free.acquire()
+        try:
+            task = asyncio.ensure_future(asyncio.to_thread(render))
+        except BaseException:
+            self._free.release()
+            raise
+        task.add_done_callback(self._done)
+        return await asyncio.shield(task)
+
+    def _done(self, task: asyncio.Future[bytes]) -> None:
+        self._free.release()
+        if not task.cancelled():
+            task.exception()  # retrieved here, so an abandoned render's error is not reported twice

@@ -1,0 +1,117 @@
+"""The staff PDF report: the client report's layout with the internal figures (budget, spend,
+fees, CPM, CPE) exactly as the gateway's JSON shows them, which the client's PDF never has."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Iterator
+from uuid import uuid4
+
+import httpx
+import pytest
+from pypdf import PdfReader
+
+from pulse_report.formats import fmt_cost, fmt_money, fmt_number, fmt_pct
+from tests.support.reported_campaign import (
+    BUDGET,
+    FEE_LEO,
+    FEE_MAYA,
+    ReportedCampaign,
+    reported_campaign,
+    reporting_services,
+)
+from tests.support.services import ServiceProcess
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def procs(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]:
+    with reporting_services(service_env) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+async def world(
+    procs: dict[str, ServiceProcess], service_env: dict[str, str]
+) -> AsyncIterator[ReportedCampaign]:
+    found = await reported_campaign(procs, service_env)
+    yield found
+    await found.staff.aclose()
+    await found.stranger.aclose()
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def money_shown(kpis: dict[str, object]) -> list[str]:
+    """The internal figures as the report prints them, from the gateway's own JSON."""
+    currency = kpis["currency"]
+    assert isinstance(currency, str)
+    spend, budget, cpm, cpe = kpis["spend_cents"], kpis["budget_cents"], kpis["cpm"], kpis["cpe"]
+    assert isinstance(spend, int)
+    assert isinstance(budget, int)
+    assert isinstance(cpm, float)
+    assert isinstance(cpe, float)
+    return [
+        fmt_money(spend, None),
+        fmt_money(budget, None),
+        fmt_money(FEE_MAYA, None),
+        fmt_money(FEE_LEO, None),
+        fmt_cost(cpm, None),
+        fmt_cost(cpe, None),
+    ]
+
+
+async def test_the_staff_report_shows_fees_spend_and_cpm_as_the_api_does(
+    world: ReportedCampaign,
+) -> None:
+    cid = world.campaign_id
+    kpis = (await world.staff.get(f"/api/campaigns/{cid}")).json()["kpis"]
+    assert kpis["spend_cents"] == FEE_MAYA + FEE_LEO
+    assert kpis["budget_cents"] == BUDGET
+    assert kpis["cpm"] is not None
+
+    r = await world.staff.get(f"/api/campaigns/{cid}/report.pdf")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"] == (
+        'attachment; filename="glow-serum-launch-report.pdf"'
+    )
+    assert r.headers["cache-control"] == "private, no-store"
+    assert r.content.startswith(b"%PDF-")
+    text = pdf_text(r.content)
+    assert "Glow Serum Launch" in text
+    assert "Lumière Cosmetics" in text
+    assert "Maya Styles" in text
+    assert "Leo Runs" in text
+    assert "Internal figures" in text
+    for shown in money_shown(kpis):
+        assert shown in text, shown
+    assert fmt_money(kpis["spend_cents"], "EUR") in text
+    # And the same campaign figures as the dashboard.
+    assert fmt_number(kpis["actual_views"]) in text
+    assert fmt_pct(kpis["engagement_rate"]) in text
+
+    # The client's PDF of the very same campaign has none of them.
+    async with httpx.AsyncClient(base_url=world.share_url, timeout=60) as anonymous:
+        client_pdf = await anonymous.get(f"/share/{world.share_token}/report.pdf")
+    assert client_pdf.status_code == 200
+    client_text = pdf_text(client_pdf.content)
+    assert "Glow Serum Launch" in client_text
+    assert fmt_number(kpis["actual_views"]) in client_text
+    assert "Internal figures" not in client_text
+    leaked = [s for s in money_shown(kpis) if s in client_text]
+    leaked += [s for s in money_shown(kpis) if s in client_pdf.content.decode("latin-1")]
+    assert leaked == []
+
+
+async def test_another_organizations_campaign_has_no_report(world: ReportedCampaign) -> None:
+    theirs = await world.stranger.get(f"/api/campaigns/{world.campaign_id}/report.pdf")
+    missing = await world.staff.get(f"/api/campaigns/{uuid4()}/report.pdf")
+    assert theirs.status_code == missing.status_code == 404
+    assert not theirs.content.startswith(b"%PDF")
+    async with httpx.AsyncClient(base_url=world.gateway_url) as anonymous:
+        r = await anonymous.get(f"/api/campaigns/{world.campaign_id}/report.pdf")
+    assert r.status_code == 401
