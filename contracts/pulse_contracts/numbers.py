@@ -54,11 +54,23 @@ class KpiFigures(ContractModel):
     cpe: float | None = None
 
 
+class DailyClose(ContractModel):
+    """Cumulative sums at the end of one UTC day, as the daily series defines them."""
+
+    date: date
+    views_cum: int
+    engagement_cum: int
+
+
 class BookingNumbers(KpiFigures):
     booking_id: UUID
     influencer_id: UUID | None = None
     fee_cents: int = 0
     min_engagement_rate: float | None = None
+    # The booking's own close of the day before as_of's UTC date (the daily series over the
+    # booking's tracked posts), so a reader can compare today against yesterday without the
+    # samples; None when that day is outside the campaign's series (or the dates are unknown).
+    previous_close: DailyClose | None = None
 
 
 class CampaignFigures(KpiFigures):

@@ -79,3 +79,23 @@ class FetchPosts(EventData):
     priority: Literal["high", "low"]
     reason: Literal["start_tracking", "scheduled", "manual"]
     posts: list[FetchTarget] = Field(min_length=1, max_length=100)
+
+
+@register
+class PostCommentsScored(EventData):
+    """Sentiment of a post's analysed comments: counts only, the text stays in ingest.
+
+    Counts cover every distinct comment ingest has analysed for the post so far, so a newer
+    event supersedes an older one (keep the greater `scored_at`).
+    """
+
+    event_type = "post.comments_scored"
+    post_id: UUID
+    booking_id: UUID
+    campaign_id: UUID
+    platform: Platform
+    analysed: int = Field(ge=0)
+    positive: int = Field(ge=0)
+    neutral: int = Field(ge=0)
+    negative: int = Field(ge=0)
+    scored_at: datetime

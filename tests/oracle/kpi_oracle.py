@@ -35,6 +35,9 @@ Rules beyond kpis.md that the aggregator also follows:
 - Summed commitments are null when no booking has one ("n/a" is not a commitment of 0).
 - Bookings sorted by id, posts by id, platforms by name; ``today`` is now's UTC date.
 - timeline_pct is null when end_date is before start_date.
+- Each booking's ``previous_close`` is its own daily-series close (views_cum, engagement_cum
+  over the booking's tracked posts) of the day before now's UTC date, null when the campaign
+  is unknown or that day is outside start_date … end_date + 7 days.
 """
 
 from __future__ import annotations
@@ -277,11 +280,22 @@ def oracle_numbers(
 
     latest_of = {pid: _latest(samples_of[pid]) for pid in tracked_posts}
 
+    # Each booking's close of the day before now's date, when the daily series has that day.
+    close_day: date | None = None
+    if campaign is not None:
+        yesterday = _utc_date(now) - timedelta(days=1)
+        if (
+            _date(campaign["start_date"])
+            <= yesterday
+            <= _date(campaign["end_date"]) + timedelta(days=7)
+        ):
+            close_day = yesterday
+
     # Bookings.
     booking_docs: list[dict[str, Any]] = []
     for bid in sorted(listed_bookings, key=str):
         b = listed_bookings[bid]
-        views = engagement = posted = 0
+        views = engagement = posted = close_views = close_engagement = 0
         for pid, p in tracked_posts.items():
             if _uuid(p["booking_id"]) != bid:
                 continue
@@ -290,6 +304,11 @@ def oracle_numbers(
                 views += _views(latest)
                 engagement += _engagement(latest)
                 posted += 1
+            if close_day is not None:
+                held = _latest(samples_of[pid], before=_midnight_utc(close_day + timedelta(days=1)))
+                if held is not None:
+                    close_views += _views(held)
+                    close_engagement += _engagement(held)
         doc = _kpis(
             committed_views=b.get("committed_views"),
             committed_engagement=b.get("committed_engagement"),
@@ -306,6 +325,13 @@ def oracle_numbers(
                 "influencer_id": _id_str(b.get("influencer_id")),
                 "fee_cents": b["fee_cents"],
                 "min_engagement_rate": b.get("min_engagement_rate"),
+                "previous_close": None
+                if close_day is None
+                else {
+                    "date": close_day.isoformat(),
+                    "views_cum": close_views,
+                    "engagement_cum": close_engagement,
+                },
             }
         )
 

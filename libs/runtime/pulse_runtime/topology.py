@@ -76,6 +76,8 @@ QUEUES: dict[str, QueueSpec] = {
         QueueSpec("alerter.catalog", "catalog.#"),
         QueueSpec("alerter.kpi", "kpi.updated"),
         QueueSpec("alerter.posts", "post.*"),
+        # Notifications follow the alerts themselves, so a slow channel never holds up a rule.
+        QueueSpec("alerter.notify", "alert.*"),
         QueueSpec("share.catalog", "catalog.#"),
         QueueSpec("share.kpi", "kpi.updated"),
     )

@@ -14,6 +14,7 @@ from pulse_contracts.numbers import (
     BookingNumbers,
     CampaignFigures,
     CampaignNumbers,
+    DailyClose,
     DailyPoint,
     LatestCounters,
     PlatformSplit,
@@ -306,7 +307,36 @@ def _actuals(points: Iterable[Point | None]) -> _Actuals:
     return _Actuals(views, eng, posts)
 
 
-def _booking_numbers(booking: BookingRef, actual: _Actuals) -> BookingNumbers:
+def previous_close_day(
+    start_date: date | None, end_date: date | None, now: datetime
+) -> date | None:
+    """The day before now's UTC date, when the campaign's daily series has that day."""
+    if start_date is None or end_date is None:
+        return None
+    day = day_of(now) - _ONE_DAY
+    return day if start_date <= day <= end_date + SERIES_TAIL else None
+
+
+def _close_before(day: date, points: Iterable[Point]) -> Point | None:
+    """The latest point observed before the end of `day` (that post's close of the day)."""
+    cutoff = datetime.combine(day + _ONE_DAY, datetime.min.time(), UTC)
+    return _latest_of(p for p in points if _aware(p.observed_at) < cutoff)
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+def _booking_close(day: date | None, points: Iterable[Sequence[Point]]) -> DailyClose | None:
+    if day is None:
+        return None
+    closes = _actuals(_close_before(day, post_points) for post_points in points)
+    return DailyClose(date=day, views_cum=closes.views, engagement_cum=closes.engagement)
+
+
+def _booking_numbers(
+    booking: BookingRef, actual: _Actuals, previous_close: DailyClose | None = None
+) -> BookingNumbers:
     views_pct = pct(actual.views, booking.committed_views)
     engagement_pct = pct(actual.engagement, booking.committed_engagement)
     posts_pct = pct(actual.posts, booking.committed_posts)
@@ -328,6 +358,7 @@ def _booking_numbers(booking: BookingRef, actual: _Actuals) -> BookingNumbers:
         engagement_rate=engagement_rate(actual.engagement, actual.views),
         cpm=cpm(booking.fee_cents, actual.views),
         cpe=cpe(booking.fee_cents, actual.engagement),
+        previous_close=previous_close,
     )
 
 
@@ -430,10 +461,18 @@ def compute_campaign_numbers(
     posts_by_booking: dict[UUID, list[UUID]] = {booking_id: [] for booking_id in live_bookings}
     for post in tracked.values():
         posts_by_booking[post.booking_id].append(post.id)
+    close_day = (
+        previous_close_day(campaign.start_date, campaign.end_date, now)
+        if campaign is not None
+        else None
+    )
     booking_numbers = [
         _booking_numbers(
             live_bookings[booking_id],
             _actuals(latest_by_post[post_id] for post_id in posts_by_booking[booking_id]),
+            _booking_close(
+                close_day, (points[post_id] for post_id in posts_by_booking[booking_id])
+            ),
         )
         for booking_id in sorted(live_bookings)
     ]
@@ -523,9 +562,30 @@ def extend_to(doc: CampaignNumbers, now: datetime) -> CampaignNumbers:
         posts=figures.actual_posts,
     )
     timeline = timeline_pct(figures.start_date, figures.end_date, now)
+    close_day = previous_close_day(figures.start_date, figures.end_date, now)
+    bookings = doc.bookings
+    held = doc.bookings[0].previous_close if doc.bookings else None
+    if close_day != (held.date if held is not None else None):
+        # A later day's close: the booking's current actuals (no sample is newer than as_of's
+        # day), or nothing outside the series.
+        bookings = [
+            b.model_copy(
+                update={
+                    "previous_close": None
+                    if close_day is None
+                    else DailyClose(
+                        date=close_day,
+                        views_cum=b.actual_views,
+                        engagement_cum=b.actual_engagement,
+                    )
+                }
+            )
+            for b in doc.bookings
+        ]
     return doc.model_copy(
         update={
             "campaign": figures.model_copy(update={"timeline_pct": timeline}),
+            "bookings": bookings,
             "daily": daily,
             "as_of": now,
         }

@@ -32,7 +32,7 @@ from pulse_aggregator.domain import (
     pct,
     timeline_pct,
 )
-from pulse_contracts.numbers import CampaignFigures, CampaignNumbers, DailyPoint
+from pulse_contracts.numbers import CampaignFigures, CampaignNumbers, DailyClose, DailyPoint
 
 # The oracle lives in the repository's top-level tests package, shared with integration and
 # system tests; pytest puts only this directory on sys.path, so add the repository root.
@@ -571,6 +571,55 @@ def test_extend_to_picks_up_a_sample_a_few_minutes_past_midnight() -> None:
     extended = extend_to(numbers(*args, as_of), at("2024-03-07"))
     assert extended == numbers(*args, at("2024-03-07"))
     assert [(p.date.day, p.views_delta) for p in extended.daily[-3:]] == [(5, 0), (6, 70), (7, 0)]
+
+
+def test_each_booking_carries_its_close_of_the_day_before() -> None:
+    # Two posts of B1 and one of B2; the close of 3 March is the latest sample before 4 March.
+    samples = [
+        Point(P1, at("2024-03-02", 9), views=100, likes=10),
+        Point(P1, at("2024-03-03", 23, 59), views=300, likes=20, comments=1),
+        Point(P1, at("2024-03-04", 0, 1), views=900, likes=90),  # today: not in the close
+        Point(P2, at("2024-03-01", 8), views=50, shares=5),
+        Point(P3, at("2024-03-04", 8), views=70, likes=7),  # no sample before today
+    ]
+    args = (
+        make_campaign(),
+        [make_booking(B1), make_booking(B2)],
+        [make_post(P1, B1), make_post(P2, B1), make_post(P3, B2)],
+        samples,
+    )
+    doc = numbers(*args, at("2024-03-04", 12))
+    closes = {b.booking_id: b.previous_close for b in doc.bookings}
+    assert closes[B1] == DailyClose(date=date(2024, 3, 3), views_cum=350, engagement_cum=26)
+    assert closes[B2] == DailyClose(date=date(2024, 3, 3), views_cum=0, engagement_cum=0)
+    # The series' own cum of that day is the sum over the bookings' closes.
+    day = next(p for p in doc.daily if p.date == date(2024, 3, 3))
+    assert (day.views_cum, day.engagement_cum) == (350, 26)
+    # A day later the close is today's actuals, and extend_to agrees with a recomputation.
+    later = numbers(*args, at("2024-03-05", 1))
+    assert {b.booking_id: b.previous_close for b in later.bookings}[B1] == DailyClose(
+        date=date(2024, 3, 4), views_cum=950, engagement_cum=95
+    )
+    assert extend_to(doc, at("2024-03-05", 1)) == later
+
+
+@pytest.mark.parametrize(
+    ("now", "close_day"),
+    [
+        (at("2024-03-01", 23), None),  # the day before start has no series point
+        (at("2024-03-02", 0), date(2024, 3, 1)),
+        (at("2024-03-17", 23), date(2024, 3, 16)),
+        (at("2024-03-18", 0), date(2024, 3, 17)),  # end_date + 7: the series' last day
+        (at("2024-03-19", 0), None),
+    ],
+)
+def test_the_previous_close_exists_only_within_the_daily_series(
+    now: datetime, close_day: date | None
+) -> None:
+    args = (make_campaign(), [make_booking(B1)], [make_post(P1, B1)], [])
+    (booking,) = numbers(*args, now).bookings
+    assert (booking.previous_close.date if booking.previous_close else None) == close_day
+    assert numbers(None, *args[1:], now).bookings[0].previous_close is None
 
 
 # --- compare ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""alerter's subscribers (kpi.updated, catalog.*) and the 5-minute sweep."""
+"""alerter's subscribers (kpi.updated, catalog.*, post.*) and the 5-minute sweep."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pulse_runtime.topology import QUEUES
 
 from . import handlers
 
-QUEUE_NAMES = ("alerter.kpi", "alerter.catalog")
+QUEUE_NAMES = ("alerter.kpi", "alerter.catalog", "alerter.posts")
 
 
 def register_consumers(runtime: ServiceRuntime) -> None:
@@ -23,8 +23,13 @@ def register_consumers(runtime: ServiceRuntime) -> None:
         if await handlers.on_catalog_event(runtime.pool, envelope, utcnow()):
             runtime.wake_relay()
 
+    async def post_event(envelope: Envelope[EventData]) -> None:
+        if await handlers.on_post_event(runtime.pool, envelope, utcnow()):
+            runtime.wake_relay()
+
     subscribe_events(runtime.broker, QUEUES["alerter.kpi"], kpi_updated)
     subscribe_events(runtime.broker, QUEUES["alerter.catalog"], catalog_event)
+    subscribe_events(runtime.broker, QUEUES["alerter.posts"], post_event)
 
 
 def sweep_loop(interval_seconds: float):  # type: ignore[no-untyped-def]

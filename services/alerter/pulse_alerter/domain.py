@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Literal
 from uuid import UUID
 
+from pulse_contracts.alerts import AlertThresholds
 from pulse_contracts.numbers import CampaignNumbers, KpiFigures, timeline_pct
 from pulse_contracts.values import SEVERITY_RANK, AlertScope, AlertType, CampaignStatus, Severity
 
+Milestones = tuple[tuple[float, Severity], ...]
 # Highest first, so the first milestone the timeline has reached is the current one.
-MILESTONES: tuple[tuple[int, Severity], ...] = ((95, "critical"), (80, "warning"), (50, "info"))
+MILESTONES: Milestones = ((95, "critical"), (80, "warning"), (50, "info"))
+DEFAULT_THRESHOLDS = AlertThresholds()
 
 # Alerts exist to act while there is still time: a draft, paused or ended campaign has none.
 ALERTABLE_STATUS: CampaignStatus = "live"
@@ -74,27 +78,58 @@ def campaign_timeline_pct(doc: CampaignNumbers, now: datetime) -> float | None:
     return timeline_pct(start_date, end_date, now)
 
 
-def current_milestone(timeline_pct: float | None) -> tuple[int, Severity] | None:
+def milestones_of(thresholds: AlertThresholds) -> Milestones:
+    """An organization's three milestones, highest first, with info/warning/critical."""
+    low, mid, high = thresholds.under_kpi_milestones
+    return ((high, "critical"), (mid, "warning"), (low, "info"))
+
+
+def current_milestone(
+    timeline_pct: float | None, milestones: Milestones = MILESTONES
+) -> tuple[float, Severity] | None:
     """The highest milestone the timeline has reached, with its severity; None before 50."""
     if timeline_pct is None:
         return None
-    for milestone, severity in MILESTONES:
+    for milestone, severity in milestones:
         if timeline_pct >= milestone:
             return milestone, severity
     return None
 
 
-def under_kpi_key(scope: AlertScope, scope_id: UUID, milestone: int) -> str:
-    return f"under_kpi:{scope}:{scope_id}:{milestone}"
+def under_kpi_key(scope: AlertScope, scope_id: UUID, milestone: float) -> str:
+    # 50.0 keys as "50", the documented `under_kpi:{scope}:{id}:{m}`; 62.5 stays "62.5".
+    m = int(milestone) if float(milestone).is_integer() else milestone
+    return f"under_kpi:{scope}:{scope_id}:{m}"
 
 
-def evaluate_under_kpi(doc: CampaignNumbers, now: datetime) -> list[Condition]:
-    """Every under_kpi key of the campaign and its bookings; at most one per scope holds."""
-    timeline_pct = campaign_timeline_pct(doc, now)
-    # Past milestones are returned too (holds=False) so the caller resolves their open alerts.
-    reached = current_milestone(timeline_pct) if doc.campaign.status == ALERTABLE_STATUS else None
+def campaign_label(doc: CampaignNumbers) -> str:
+    """The campaign as the agency names it: "Summer launch" in quotes, its id when unnamed."""
     campaign = doc.campaign
-    name = f'"{campaign.name}"' if campaign.name else str(campaign.campaign_id)
+    return f'"{campaign.name}"' if campaign.name else str(campaign.campaign_id)
+
+
+def evaluate_under_kpi(
+    doc: CampaignNumbers,
+    now: datetime,
+    *,
+    thresholds: AlertThresholds = DEFAULT_THRESHOLDS,
+    influencers: Mapping[UUID, str] | None = None,
+) -> list[Condition]:
+    """Every under_kpi key of the campaign and its bookings; at most one per scope holds.
+
+    `influencers` maps influencer ids to display names, so messages name the creator.
+    """
+    timeline_pct = campaign_timeline_pct(doc, now)
+    milestones = milestones_of(thresholds)
+    # Past milestones are returned too (holds=False) so the caller resolves their open alerts.
+    reached = (
+        current_milestone(timeline_pct, milestones)
+        if doc.campaign.status == ALERTABLE_STATUS
+        else None
+    )
+    campaign = doc.campaign
+    name = campaign_label(doc)
+    names = influencers or {}
     conditions = _under_kpi_conditions(
         scope="campaign",
         scope_id=campaign.campaign_id,
@@ -104,13 +139,16 @@ def evaluate_under_kpi(doc: CampaignNumbers, now: datetime) -> list[Condition]:
         reached=reached,
         subject=f"Campaign {name}",
         timeline_pct=timeline_pct,
+        milestones=milestones,
     )
     for booking in doc.bookings:
-        subject = (
-            f"Booking for influencer {booking.influencer_id}"
-            if booking.influencer_id is not None
-            else f"Booking {booking.booking_id}"
-        )
+        known = names.get(booking.influencer_id) if booking.influencer_id else None
+        if known is not None:
+            subject = f"{known}'s booking in {name}"
+        elif booking.influencer_id is not None:
+            subject = f"Booking for influencer {booking.influencer_id}"
+        else:
+            subject = f"Booking {booking.booking_id}"
         conditions += _under_kpi_conditions(
             scope="booking",
             scope_id=booking.booking_id,
@@ -120,6 +158,7 @@ def evaluate_under_kpi(doc: CampaignNumbers, now: datetime) -> list[Condition]:
             reached=reached,
             subject=subject,
             timeline_pct=timeline_pct,
+            milestones=milestones,
         )
     return conditions
 
@@ -150,15 +189,17 @@ def _under_kpi_conditions(
     campaign_id: UUID,
     booking_id: UUID | None,
     figures: KpiFigures,
-    reached: tuple[int, Severity] | None,
+    reached: tuple[float, Severity] | None,
     subject: str,
     timeline_pct: float | None,
+    milestones: Milestones,
 ) -> list[Condition]:
     kpi_pct = figures.kpi_pct
     # Null kpi_pct means nothing was committed: there is no shortfall to warn about.
     holding = reached if reached and kpi_pct is not None and kpi_pct < reached[0] else None
     message = (
-        f"{subject} is at {_pct(kpi_pct)} of its KPI with {_pct(timeline_pct)} of the timeline gone"
+        f"{subject} is at {pct_text(kpi_pct)} of its KPI"
+        f" with {pct_text(timeline_pct)} of the timeline gone"
     )
     return [
         Condition(
@@ -172,11 +213,11 @@ def _under_kpi_conditions(
             severity=severity if holding == (milestone, severity) else None,
             message=message,
         )
-        for milestone, severity in MILESTONES
+        for milestone, severity in milestones
     ]
 
 
-def _pct(value: float | None) -> str:
+def pct_text(value: float | None) -> str:
     # Shown as the agency reads it: "38.2%", "81.0%", "49.99%"; never a made-up 0 for null.
     if value is None:
         return "n/a"

@@ -1,29 +1,58 @@
-"""alerter use cases: evaluate a campaign's rules, apply the debounce life cycle, resolve."""
+"""alerter use cases: keep reference copies, evaluate a campaign's rules, apply the debounce
+life cycle, resolve."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import ValidationError
 
 from pulse_contracts import Envelope, EventData, make_event
-from pulse_contracts.alerts import AlertRaised, AlertResolved
-from pulse_contracts.catalog import CampaignDeleted
-from pulse_contracts.numbers import CampaignNumbers
+from pulse_contracts.alerts import AlertRaised, AlertResolved, AlertThresholds
+from pulse_contracts.catalog import (
+    BookingDeleted,
+    BookingUpserted,
+    CampaignDeleted,
+    CampaignUpserted,
+    InfluencerUpserted,
+    OrganizationUpserted,
+    PostRegistered,
+    PostRemoved,
+)
+from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
+from pulse_contracts.posts import PostCommentsScored, PostPulled, PostPullFailed
+from pulse_contracts.values import AlertType
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
 from pulse_runtime.inbox import first_delivery
+from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
 
 from . import repository
-from .domain import Action, Condition, decide, evaluate_under_kpi
+from .domain import Action, Condition, decide
 from .repository import SCHEMA
+from .rules import CampaignContext, evaluate_all
 
 PRODUCER = "alerter"
-CAMPAIGN_RULES = ("under_kpi",)
+# Every rule is evaluated per campaign, so every type's leftovers resolve with the campaign.
+CAMPAIGN_RULES: tuple[AlertType, ...] = get_args(AlertType)
 SWEEP_LOCK = 0x5055_4C53  # "PULS": one sweeper across replicas
+
+CATALOG_TYPES = (
+    OrganizationUpserted,
+    InfluencerUpserted,
+    CampaignUpserted,
+    CampaignDeleted,
+    BookingUpserted,
+    BookingDeleted,
+    PostRegistered,
+    PostRemoved,
+)
+
+log = get_logger(__name__)
 
 
 async def on_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> int:
@@ -36,25 +65,161 @@ async def on_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData], now:
             return 0
         await repository.lock_campaign(conn, campaign_id)
         await repository.save_numbers(conn, envelope.org_id, doc)
-        stored = await repository.load_numbers(conn, campaign_id)
-        assert stored is not None
         return await evaluate_campaign(
-            conn, org_id=stored[0], doc=stored[1], now=now, correlation_id=envelope.correlation_id
+            conn, campaign_id, now=now, correlation_id=envelope.correlation_id
         )
 
 
 async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> int:
+    """Keep the copies the rules read; a change to a campaign's subjects re-evaluates it."""
     data = envelope.data
-    if not isinstance(data, CampaignDeleted):
+    if not isinstance(data, CATALOG_TYPES):
+        return 0
+    org_id = envelope.org_id
+    campaign_id: UUID | None = None
+    async with pool.acquire() as conn, conn.transaction():
+        if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
+            return 0
+        if isinstance(data, OrganizationUpserted):
+            # New thresholds take effect at the next event or sweep (within 5 minutes).
+            await repository.upsert_organization(
+                conn,
+                data.id,
+                is_test=data.is_test,
+                settings=data.settings,
+                updated_at=data.updated_at,
+            )
+        elif isinstance(data, InfluencerUpserted):
+            await repository.upsert_influencer(
+                conn,
+                data.id,
+                org_id=org_id,
+                display_name=data.display_name,
+                handles=[h.model_dump(mode="json") for h in data.handles],
+                updated_at=data.updated_at,
+            )
+        elif isinstance(data, CampaignUpserted):
+            campaign_id = data.id
+            await repository.lock_campaign(conn, campaign_id)
+            await repository.upsert_campaign(
+                conn,
+                campaign_id=data.id,
+                org_id=org_id,
+                name=data.name,
+                status=data.status,
+                start_date=data.start_date,
+                end_date=data.end_date,
+                updated_at=data.updated_at,
+            )
+        elif isinstance(data, CampaignDeleted):
+            campaign_id = data.id
+            await repository.lock_campaign(conn, campaign_id)
+            await repository.delete_numbers(conn, campaign_id)
+            await repository.delete_campaign(
+                conn, campaign_id, org_id=org_id, deleted_at=data.deleted_at
+            )
+        elif isinstance(data, BookingUpserted):
+            await repository.upsert_booking(
+                conn,
+                data.id,
+                campaign_id=data.campaign_id,
+                influencer_id=data.influencer_id,
+                updated_at=data.updated_at,
+            )
+        elif isinstance(data, BookingDeleted):
+            campaign_id = data.campaign_id
+            await repository.lock_campaign(conn, campaign_id)
+            await repository.delete_booking(
+                conn, data.id, campaign_id=campaign_id, deleted_at=data.deleted_at
+            )
+        elif isinstance(data, PostRegistered):
+            campaign_id = data.campaign_id
+            await repository.lock_campaign(conn, campaign_id)
+            await repository.register_post(
+                conn,
+                data.id,
+                org_id=org_id,
+                campaign_id=campaign_id,
+                booking_id=data.booking_id,
+                platform=data.platform,
+                registered_at=data.registered_at,
+            )
+        elif isinstance(data, PostRemoved):
+            campaign_id = data.campaign_id
+            await repository.lock_campaign(conn, campaign_id)
+            await repository.remove_post(
+                conn,
+                data.id,
+                org_id=org_id,
+                campaign_id=campaign_id,
+                booking_id=data.booking_id,
+                removed_at=data.removed_at,
+            )
+        if campaign_id is None:
+            return 0
+        return await evaluate_campaign(
+            conn, campaign_id, now=now, correlation_id=envelope.correlation_id
+        )
+
+
+async def on_post_event(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> int:
+    """post.pulled / post.pull_failed / post.comments_scored: note them, evaluate the campaigns."""
+    data = envelope.data
+    org_id = envelope.org_id
+    if isinstance(data, PostPulled):
+        campaign_ids = sorted({s.campaign_id for s in data.samples})
+    elif isinstance(data, PostPullFailed | PostCommentsScored):
+        campaign_ids = [data.campaign_id]
+    else:
         return 0
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
             return 0
-        await repository.lock_campaign(conn, data.id)
-        await repository.delete_numbers(conn, data.id)
-        return await _resolve_all_open(
-            conn, data.id, now=now, correlation_id=envelope.correlation_id
-        )
+        # Sorted, so two handlers locking several campaigns never wait on each other in a cycle.
+        for campaign_id in campaign_ids:
+            await repository.lock_campaign(conn, campaign_id)
+        if isinstance(data, PostPulled):
+            for sample in data.samples:
+                await repository.post_data(
+                    conn,
+                    sample.post_id,
+                    org_id=org_id,
+                    campaign_id=sample.campaign_id,
+                    booking_id=sample.booking_id,
+                    platform=sample.platform,
+                    observed_at=sample.observed_at,
+                )
+            for facts in data.posts:
+                if facts.posted_at is not None:
+                    await repository.post_facts(conn, facts.post_id, posted_at=facts.posted_at)
+        elif isinstance(data, PostPullFailed):
+            await repository.post_failures(
+                conn,
+                data.post_id,
+                org_id=org_id,
+                campaign_id=data.campaign_id,
+                booking_id=data.booking_id,
+                failures=data.consecutive_failures,
+                at=envelope.occurred_at,
+            )
+        else:
+            await repository.post_comments(
+                conn,
+                data.post_id,
+                org_id=org_id,
+                campaign_id=data.campaign_id,
+                booking_id=data.booking_id,
+                platform=data.platform,
+                analysed=data.analysed,
+                negative=data.negative,
+                scored_at=data.scored_at,
+            )
+        published = 0
+        for campaign_id in campaign_ids:
+            published += await evaluate_campaign(
+                conn, campaign_id, now=now, correlation_id=envelope.correlation_id
+            )
+        return published
 
 
 async def sweep(pool: asyncpg.Pool, now: datetime) -> int:
@@ -64,7 +229,7 @@ async def sweep(pool: asyncpg.Pool, now: datetime) -> int:
         if not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", SWEEP_LOCK):
             return 0
         try:
-            campaign_ids = await repository.sweep_campaigns(lock_conn)
+            campaign_ids = await repository.sweep_campaigns(lock_conn, now)
             for campaign_id in campaign_ids:
                 published += await _sweep_one(pool, campaign_id, now)
         finally:
@@ -76,25 +241,83 @@ async def _sweep_one(pool: asyncpg.Pool, campaign_id: UUID, now: datetime) -> in
     correlation_id = str(uuid4())
     async with pool.acquire() as conn, conn.transaction():
         await repository.lock_campaign(conn, campaign_id)
-        stored = await repository.load_numbers(conn, campaign_id)
-        if stored is None:  # the campaign is gone: nothing left to act on
-            return await _resolve_all_open(
-                conn, campaign_id, now=now, correlation_id=correlation_id
-            )
-        return await evaluate_campaign(
-            conn, org_id=stored[0], doc=stored[1], now=now, correlation_id=correlation_id
+        return await evaluate_campaign(conn, campaign_id, now=now, correlation_id=correlation_id)
+
+
+async def _context(
+    conn: Connection, campaign_id: UUID, now: datetime
+) -> tuple[UUID, CampaignContext] | None:
+    """The campaign's organization and everything its rules read; None when it is gone."""
+    stored = await repository.load_numbers(conn, campaign_id)
+    copy = await repository.load_campaign(conn, campaign_id)
+    if copy is not None and copy["deleted_at"] is not None:
+        return None
+    if stored is None and copy is None:
+        return None
+    if stored is not None:
+        org_id, doc = stored
+    else:
+        assert copy is not None
+        # Registered posts but no numbers yet: the post rules still watch them.
+        org_id = copy["org_id"]
+        doc = CampaignNumbers(campaign=CampaignFigures(campaign_id=campaign_id), as_of=now)
+    if copy is not None:
+        # The alerter's own catalog copy may be newer than the aggregator's last document.
+        figures = doc.campaign.model_copy(
+            update={
+                "name": copy["name"],
+                "status": copy["status"],
+                "start_date": copy["start_date"],
+                "end_date": copy["end_date"],
+            }
         )
+        doc = doc.model_copy(update={"campaign": figures})
+    deleted = await repository.deleted_bookings(conn, campaign_id)
+    if deleted:
+        # The document can still list a booking deleted since: its subjects are gone.
+        doc = doc.model_copy(
+            update={
+                "bookings": [b for b in doc.bookings if b.booking_id not in deleted],
+                "posts": [p for p in doc.posts if p.booking_id not in deleted],
+            }
+        )
+    org = await repository.load_organization(conn, org_id)
+    thresholds = AlertThresholds()
+    if org is not None:
+        try:
+            thresholds = AlertThresholds.of_settings(org[1])
+        except ValidationError:
+            # The gateway validates what it stores; a bad copy must not stop every alert.
+            log.warning(
+                "organization alert thresholds unreadable; defaults used", org_id=str(org_id)
+            )
+    posts = await repository.load_posts(conn, campaign_id)
+    booking_influencers = await repository.booking_influencers(conn, campaign_id)
+    influencer_ids = {b.influencer_id for b in doc.bookings if b.influencer_id is not None}
+    influencer_ids |= set(booking_influencers.values())
+    return org_id, CampaignContext(
+        doc=doc,
+        thresholds=thresholds,
+        org_is_test=org[0] if org is not None else False,
+        influencers=await repository.load_influencers(conn, sorted(influencer_ids)),
+        posts=posts,
+        booking_influencers=booking_influencers,
+    )
 
 
 async def evaluate_campaign(
     conn: Connection,
+    campaign_id: UUID,
     *,
-    org_id: UUID,
-    doc: CampaignNumbers,
     now: datetime,
     correlation_id: str,
 ) -> int:
-    conditions = evaluate_under_kpi(doc, now)
+    """Every rule of the campaign at `now`; call with the campaign's lock held. Returns events."""
+    context = await _context(conn, campaign_id, now)
+    if context is None:  # the campaign is gone: nothing left to act on
+        return await _resolve_all_open(conn, campaign_id, now=now, correlation_id=correlation_id)
+    org_id, ctx = context
+    conditions = evaluate_all(ctx, now)
     keys = {c.debounce_key for c in conditions}
     newest = await repository.newest_by_key(conn, sorted(keys))
     events: list[Envelope[Any]] = []
@@ -106,8 +329,8 @@ async def evaluate_campaign(
             events.append(
                 make_event(event, org_id=org_id, producer=PRODUCER, correlation_id=correlation_id)
             )
-    # Alerts whose subject left the document (a deleted booking) can no longer hold.
-    for row in await repository.open_for_campaign(conn, doc.campaign.campaign_id, CAMPAIGN_RULES):
+    # Alerts whose subject left (a deleted booking, a removed post) can no longer hold.
+    for row in await repository.open_for_campaign(conn, campaign_id, CAMPAIGN_RULES):
         if row["debounce_key"] not in keys:
             resolved = await _resolve(conn, row["id"], now=now, by="system")
             if resolved is not None:

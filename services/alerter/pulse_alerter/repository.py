@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,7 @@ from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.db import Connection, SqlFiles
 
 from .domain import AlertState, Condition
+from .rules import CommentScores, Influencer, PostState
 
 SCHEMA = "alerter"
 sql = SqlFiles(Path(__file__).parent / "sql")
@@ -48,8 +49,8 @@ async def delete_numbers(conn: Connection, campaign_id: UUID) -> None:
     await conn.execute(sql.delete_numbers, campaign_id)
 
 
-async def sweep_campaigns(conn: Connection) -> list[UUID]:
-    return [r["campaign_id"] for r in await conn.fetch(sql.sweep_campaigns)]
+async def sweep_campaigns(conn: Connection, now: datetime) -> list[UUID]:
+    return [r["campaign_id"] for r in await conn.fetch(sql.sweep_campaigns, now)]
 
 
 async def newest_by_key(conn: Connection, keys: Sequence[str]) -> dict[str, AlertState]:
@@ -157,3 +158,209 @@ async def get_alert(conn: Connection, *, org_id: UUID, alert_id: UUID) -> dict[s
         return None
     history = await conn.fetch(sql.alert_history, alert_id)
     return {**dict(row), "history": [dict(h) for h in history]}
+
+
+# --- reference copies (catalog.* and post.*) ------------------------------------------------
+
+
+async def upsert_organization(
+    conn: Connection, org_id: UUID, *, is_test: bool, settings: dict[str, Any], updated_at: datetime
+) -> None:
+    await conn.execute(sql.upsert_organization, org_id, is_test, settings, updated_at)
+
+
+async def load_organization(conn: Connection, org_id: UUID) -> tuple[bool, dict[str, Any]] | None:
+    row = await conn.fetchrow(sql.load_organization, org_id)
+    return None if row is None else (row["is_test"], row["settings"])
+
+
+async def upsert_campaign(
+    conn: Connection,
+    *,
+    campaign_id: UUID,
+    org_id: UUID,
+    name: str,
+    status: str,
+    start_date: date,
+    end_date: date,
+    updated_at: datetime,
+) -> None:
+    await conn.execute(
+        sql.upsert_campaign, campaign_id, org_id, name, status, start_date, end_date, updated_at
+    )
+
+
+async def delete_campaign(
+    conn: Connection, campaign_id: UUID, *, org_id: UUID, deleted_at: datetime
+) -> None:
+    await conn.execute(sql.delete_campaign, campaign_id, org_id, deleted_at)
+    await conn.execute(sql.delete_campaign_posts, campaign_id)
+
+
+async def load_campaign(conn: Connection, campaign_id: UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(sql.load_campaign, campaign_id)
+    return row
+
+
+async def upsert_influencer(
+    conn: Connection,
+    influencer_id: UUID,
+    *,
+    org_id: UUID,
+    display_name: str,
+    handles: list[dict[str, Any]],
+    updated_at: datetime,
+) -> None:
+    await conn.execute(
+        sql.upsert_influencer, influencer_id, org_id, display_name, handles, updated_at
+    )
+
+
+async def load_influencers(conn: Connection, ids: Sequence[UUID]) -> dict[UUID, Influencer]:
+    found: dict[UUID, Influencer] = {}
+    for row in await conn.fetch(sql.load_influencers, list(ids)):
+        followers: dict[str, int] = {}
+        for handle in row["handles"]:
+            count = handle.get("followers")
+            # Several handles on one platform: the largest audience is the creator's reach.
+            if count is not None:
+                followers[handle["platform"]] = max(count, followers.get(handle["platform"], 0))
+        found[row["id"]] = Influencer(
+            display_name=row["display_name"],
+            followers=followers,  # type: ignore[arg-type]
+        )
+    return found
+
+
+async def register_post(
+    conn: Connection,
+    post_id: UUID,
+    *,
+    org_id: UUID,
+    campaign_id: UUID,
+    booking_id: UUID,
+    platform: str,
+    registered_at: datetime,
+) -> None:
+    await conn.execute(
+        sql.register_post, post_id, org_id, campaign_id, booking_id, platform, registered_at
+    )
+
+
+async def remove_post(
+    conn: Connection,
+    post_id: UUID,
+    *,
+    org_id: UUID,
+    campaign_id: UUID,
+    booking_id: UUID,
+    removed_at: datetime,
+) -> None:
+    await conn.execute(sql.remove_post, post_id, org_id, campaign_id, booking_id, removed_at)
+
+
+async def delete_booking(
+    conn: Connection, booking_id: UUID, *, campaign_id: UUID, deleted_at: datetime
+) -> None:
+    await conn.execute(sql.delete_booking, booking_id, campaign_id, deleted_at)
+
+
+async def upsert_booking(
+    conn: Connection,
+    booking_id: UUID,
+    *,
+    campaign_id: UUID,
+    influencer_id: UUID,
+    updated_at: datetime,
+) -> None:
+    await conn.execute(sql.upsert_booking, booking_id, campaign_id, influencer_id, updated_at)
+
+
+async def booking_influencers(conn: Connection, campaign_id: UUID) -> dict[UUID, UUID]:
+    return {
+        r["id"]: r["influencer_id"] for r in await conn.fetch(sql.booking_influencers, campaign_id)
+    }
+
+
+async def deleted_bookings(conn: Connection, campaign_id: UUID) -> set[UUID]:
+    return {r["id"] for r in await conn.fetch(sql.deleted_bookings, campaign_id)}
+
+
+async def post_data(
+    conn: Connection,
+    post_id: UUID,
+    *,
+    org_id: UUID,
+    campaign_id: UUID,
+    booking_id: UUID,
+    platform: str,
+    observed_at: datetime,
+) -> None:
+    await conn.execute(
+        sql.post_data, post_id, org_id, campaign_id, booking_id, platform, observed_at
+    )
+
+
+async def post_facts(conn: Connection, post_id: UUID, *, posted_at: datetime) -> None:
+    await conn.execute(sql.post_facts, post_id, posted_at)
+
+
+async def post_failures(
+    conn: Connection,
+    post_id: UUID,
+    *,
+    org_id: UUID,
+    campaign_id: UUID,
+    booking_id: UUID,
+    failures: int,
+    at: datetime,
+) -> None:
+    await conn.execute(sql.post_failures, post_id, org_id, campaign_id, booking_id, failures, at)
+
+
+async def post_comments(
+    conn: Connection,
+    post_id: UUID,
+    *,
+    org_id: UUID,
+    campaign_id: UUID,
+    booking_id: UUID,
+    platform: str,
+    analysed: int,
+    negative: int,
+    scored_at: datetime,
+) -> None:
+    await conn.execute(
+        sql.post_comments,
+        post_id,
+        org_id,
+        campaign_id,
+        booking_id,
+        platform,
+        analysed,
+        negative,
+        scored_at,
+    )
+
+
+async def load_posts(conn: Connection, campaign_id: UUID) -> dict[UUID, PostState]:
+    return {
+        r["id"]: PostState(
+            post_id=r["id"],
+            booking_id=r["booking_id"],
+            campaign_id=r["campaign_id"],
+            platform=r["platform"],
+            registered_at=r["registered_at"],
+            posted_at=r["posted_at"],
+            removed=r["removed_at"] is not None,
+            last_data_at=r["last_data_at"],
+            failures=r["failures"],
+            failures_at=r["failures_at"],
+            comments=(
+                CommentScores(analysed=r["comments_analysed"], negative=r["comments_negative"])
+                if r["comments_analysed"] is not None
+                else None
+            ),
+        )
+        for r in await conn.fetch(sql.load_posts, campaign_id)
+    }

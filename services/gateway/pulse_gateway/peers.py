@@ -45,12 +45,15 @@ async def _call(
     if response.status_code == 404:
         if missing_ok:
             return None
-        raise ApiError(404, response.json().get("error", {}).get("message", "not found"))
+        error = response.json().get("error", {})
+        raise ApiError(404, error.get("message", "not found"), details=error.get("details"))
     if response.status_code == 422:
         error = response.json().get("error", {})
         raise ApiError(422, error.get("message", "invalid request"), details=error.get("details"))
     if response.status_code >= 400:
         raise ApiError(503, f"the {peer} service answered {response.status_code}")
+    if response.status_code == 204:
+        return None
     return response.json()
 
 
@@ -145,6 +148,49 @@ async def resolve_alert(
         json={"user_id": str(user_id) if user_id else None, "note": note},
     )
     return result
+
+
+async def resolve_alerts(
+    ctx: GatewayContext,
+    org_id: UUID,
+    alert_ids: Sequence[UUID],
+    *,
+    user_id: UUID | None,
+    note: str | None,
+) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(
+        ctx,
+        "alerter",
+        "POST",
+        f"{_org(org_id)}/alerts/resolve",
+        json={
+            "ids": [str(i) for i in alert_ids],
+            "user_id": str(user_id) if user_id else None,
+            "note": note,
+        },
+    )
+    return result
+
+
+async def notification_channels(
+    ctx: GatewayContext,
+    org_id: UUID,
+    method: str,
+    path: str = "",
+    *,
+    params: dict[str, str] | None = None,
+    json: Any = None,
+) -> Any:
+    """The alerter owns notification channels and their delivery log; `path` is below
+    /notification-channels."""
+    return await _call(
+        ctx,
+        "alerter",
+        method,
+        f"{_org(org_id)}/notification-channels{path}",
+        params=params,
+        json=json,
+    )
 
 
 async def pull_status(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -90,6 +91,33 @@ def internal_reads(pool: Any, service_token: str) -> APIRouter:
         items = [{**dict(r), "source": SOURCE_NAMES.get(r["source"], "unknown")} for r in rows]
         next_cursor = items[-1]["observed_at"].isoformat() if len(items) == limit else None
         return {"items": items, "next_cursor": next_cursor}
+
+    @router.get("/orgs/{org_id}/posts/{post_id}/comments")
+    async def post_comments(
+        org_id: UUID,
+        post_id: UUID,
+        limit: Annotated[int, Query(ge=0, le=200)] = 20,
+    ) -> dict[str, Any]:
+        """The post's sentiment counts over every analysed comment, its last comments fetch
+        and its latest `limit` comments with their scores (staff only: comment text never
+        leaves ingest in events)."""
+        async with pool().acquire() as conn:
+            summary = await repository.comment_summary(conn, org_id, post_id)
+            if summary is None:
+                raise ApiError(404, f"no tracked post {post_id}")
+            rows = await repository.post_comments(conn, post_id, limit) if limit else []
+        last_pull = summary["last_pull"]
+        return {
+            "post_id": summary["post_id"],
+            "platform": summary["platform"],
+            "analysed": summary["analysed"],
+            "positive": summary["positive"],
+            "neutral": summary["neutral"],
+            "negative": summary["negative"],
+            "checked_at": summary["comments_checked_at"],
+            "last_pull": json.loads(last_pull) if isinstance(last_pull, str) else last_pull,
+            "items": [dict(r) for r in rows],
+        }
 
     @router.post("/orgs/{org_id}/items")
     async def import_items(org_id: UUID, request: Request) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import ClassVar, Final, Self
 
 import asyncpg
 from fastapi import FastAPI
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from pulse_runtime.logging import get_logger
 from pulse_runtime.service import Loop, ServiceRuntime, service_main
@@ -21,7 +21,14 @@ from . import signing
 from .api import ingest_router, internal_reads, pulling_routes, test_routes
 from .consumer import FETCH_QUEUE_NAMES, QUEUE_NAMES, register_consumers
 from .provider import ProviderConfig
-from .pulling import HIGH_QUEUE, PriorityGate, Puller, PullSettings, QueueDepth
+from .pulling import (
+    HIGH_QUEUE,
+    CommentSettings,
+    PriorityGate,
+    Puller,
+    PullSettings,
+    QueueDepth,
+)
 from .scheduler import Clock
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -63,6 +70,12 @@ class IngestSettings(ServiceSettings):
     fetch_high_prefetch: int = 8
     fetch_low_prefetch: int = 2
     low_max_wait_s: float = 60.0
+    # Comments after successful pulls (pulling.py explains the cadence): at most this many
+    # per post per fetch, over at most this many pages, at most once per interval.
+    comments_enabled: bool = True
+    comments_per_pull: int = Field(default=50, ge=0, le=500)
+    comments_max_pages: int = Field(default=3, ge=1, le=20)
+    comments_interval_s: float = Field(default=6 * 3600.0, ge=0)
     # Seals webhook signing secrets at rest; derived from the service token when unset.
     signing_key: SecretStr | None = None
     # Tests only (refused in production): /internal/test/* routes and a clock offset.
@@ -115,6 +128,12 @@ class IngestSettings(ServiceSettings):
             queue_timeout=timedelta(seconds=self.fetch_queue_timeout_s),
             credit_check_interval=timedelta(seconds=self.credit_check_interval_s),
             low_max_wait_s=self.low_max_wait_s,
+            comments=CommentSettings(
+                enabled=self.comments_enabled,
+                per_pull=self.comments_per_pull,
+                max_pages=self.comments_max_pages,
+                every=timedelta(seconds=self.comments_interval_s),
+            ),
         )
 
     def sealing_key(self) -> bytes:

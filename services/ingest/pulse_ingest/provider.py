@@ -1,4 +1,4 @@
-"""The ScrapeCreators client: one post per call, every call recorded as a pull run.
+"""The ScrapeCreators client: one post (or one post's comments) per call, each a pull run.
 
 Why it is shaped like this (design/events.md, "Refresh policy"; the vendor facts are in
 shared/fixtures/scrapecreators/README.md):
@@ -32,6 +32,8 @@ shared/fixtures/scrapecreators/README.md):
   errors count 0 — we cannot know, and under-counting is the safer error for a report.
 - Latency is wall time from the moment the call got its concurrency slot to its end,
   including retries and backoff, i.e. how long the provider made us wait for this post.
+- Comments (`fetch_comments`) go through the same attempt loop, credits and concurrency
+  slots, page after page up to a bound, behind a breaker of their own (see its docstring).
 """
 
 from __future__ import annotations
@@ -45,16 +47,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import httpx
 
 from pulse_contracts.values import Platform
 
+from .comments import COMMENT_ENDPOINTS, ProviderComment, parse_comments_page
 from .normalizer import OUT_OF_CREDITS, NormalizedPost, ProviderBodyError, normalize
 
 __all__ = [
     "ENDPOINTS",
+    "CommentsResult",
     "CreditBalanceError",
     "ProviderConfig",
     "PullResult",
@@ -98,6 +102,7 @@ _API_KEY_RE: Final = re.compile(r"api ?key", re.IGNORECASE)
 _MAX_ERROR: Final = 300
 
 RunStatus = Literal["ok", "failed", "skipped"]
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,22 @@ class _Exchange:
     response: httpx.Response | None = None
     error_code: str | None = None
     error: str | None = None
+
+    def absorb(self, other: _Exchange) -> None:
+        """Add one more exchange of the same logical call (a further page)."""
+        self.attempts += other.attempts
+        self.credits += other.credits
+        if other.http_status is not None:
+            self.http_status = other.http_status
+        self.response = other.response
+        self.error_code, self.error = other.error_code, other.error
+
+
+@dataclass(frozen=True)
+class CommentsResult:
+    run: PullRun
+    comments: list[ProviderComment]
+    pages: int  # pages read successfully
 
 
 class _Breaker:
@@ -233,7 +254,7 @@ class ScrapeCreatorsClient:
         self._now = now
         self._base_url = config.base_url.rstrip("/")
         self._semaphores: dict[Platform, asyncio.Semaphore] = {}
-        self._breakers: dict[Platform, _Breaker] = {}
+        self._breakers: dict[str, _Breaker] = {}  # by platform, and platform:comments
 
     # --- public --------------------------------------------------------------------------
 
@@ -250,26 +271,95 @@ class ScrapeCreatorsClient:
                 error_code=UNSUPPORTED_PLATFORM,
                 error=f"no provider endpoint for {platform!r}",
             )
-        breaker = self._breaker(platform)
-        admitted = breaker.admit(self._clock())
-        if admitted is None:
-            return self._skipped(platform, url, breaker)
-        try:
-            async with self._semaphore(platform):
-                if admitted == "pass" and breaker.is_open():
-                    # The breaker opened while this call waited for a slot.
-                    admitted = None
-                    return self._skipped(platform, url, breaker)
-                started_at, t0 = self._now(), time.perf_counter()
-                exchange = await self._exchange(ENDPOINTS[platform], {"url": url})
-                result = self._interpret(platform, url, exchange, started_at, t0)
-        finally:
-            # Cancellation of a trial call must not leave the breaker half-open forever.
-            if admitted == "trial" and breaker.trial_in_flight:
-                breaker.trial_in_flight = False
-        if admitted is not None:
-            breaker.record(admitted, result.run.error_code, self._clock())
-        return result
+
+        async def call(started_at: datetime, t0: float) -> PullResult:
+            exchange = await self._exchange(ENDPOINTS[platform], {"url": url})
+            return self._interpret(platform, url, exchange, started_at, t0)
+
+        return await self._guarded(
+            platform,
+            platform,
+            call,
+            skipped=lambda breaker: self._skipped(platform, url, breaker),
+            health=lambda result: result.run.error_code,
+        )
+
+    async def fetch_comments(
+        self, platform: Platform, url: str, *, limit: int, max_pages: int
+    ) -> CommentsResult:
+        """Up to `limit` top-level comments of one post, over at most `max_pages` pages; like
+        fetch_post it never raises for provider trouble. All pages are one run (attempts and
+        credits summed). A failure after the first page keeps what was read: the run is `ok`
+        with the later page's error noted, since the comments in hand are still worth scoring.
+
+        Comments have their own breaker per platform, apart from the post endpoints': a
+        comments endpoint that is down (Instagram's is documented at ~90 % success) must not
+        open the circuit for the metrics pulls. They share the platform's concurrency slots,
+        which are about how hard we press the provider, whatever the endpoint."""
+        endpoint = COMMENT_ENDPOINTS.get(platform)
+        if endpoint is None:
+            run = self._result(
+                platform,
+                url,
+                "failed",
+                _Exchange(),
+                self._now(),
+                time.perf_counter(),
+                error_code=UNSUPPORTED_PLATFORM,
+                error=f"no comments endpoint for {platform!r}",
+            ).run
+            return CommentsResult(run=run, comments=[], pages=0)
+
+        async def call(started_at: datetime, t0: float) -> CommentsResult:
+            total = _Exchange()
+            comments: list[ProviderComment] = []
+            seen: set[str] = set()
+            pages = 0
+            cursor: str | None = None
+            while len(comments) < limit and pages < max(1, max_pages):
+                params = {"url": url, **endpoint.extra}
+                if cursor is not None:
+                    params[endpoint.cursor_param] = cursor
+                ex = await self._exchange(endpoint.path, params)
+                total.absorb(ex)
+                if ex.error_code is not None:
+                    break
+                raw = _json_object(ex.response)
+                if raw is None:
+                    total.error_code = "malformed_body"
+                    total.error = f"200 answer is not a JSON object: {_snippet(ex.response)}"
+                    break
+                try:
+                    page = parse_comments_page(raw, platform)
+                except ProviderBodyError as exc:
+                    total.error_code, total.error = exc.code, _clip(exc.message)
+                    break
+                pages += 1
+                for comment in page.comments:
+                    if comment.comment_id not in seen and len(comments) < limit:
+                        seen.add(comment.comment_id)
+                        comments.append(comment)
+                # A cursor that does not move would loop until max_pages for nothing.
+                if page.next_cursor is None or page.next_cursor == cursor:
+                    break
+                cursor = page.next_cursor
+            status: RunStatus = "ok" if pages else "failed"
+            if pages and total.error is not None:
+                total.error = _clip(f"after {pages} page(s): {total.error}")
+            run = self._result(platform, url, status, total, started_at, t0).run
+            return CommentsResult(run=run, comments=comments, pages=pages)
+
+        return await self._guarded(
+            platform,
+            f"{platform}:comments",
+            call,
+            skipped=lambda breaker: CommentsResult(
+                run=self._skipped(platform, url, breaker, what="comments of ").run,
+                comments=[],
+                pages=0,
+            ),
+            health=lambda result: None if result.run.status == "ok" else result.run.error_code,
+        )
 
     async def credit_balance(self) -> int:
         """Remaining credits (free call); raises CreditBalanceError when it cannot be read."""
@@ -291,11 +381,41 @@ class ScrapeCreatorsClient:
 
     # --- internals -----------------------------------------------------------------------
 
-    def _breaker(self, platform: Platform) -> _Breaker:
-        breaker = self._breakers.get(platform)
+    async def _guarded(
+        self,
+        platform: Platform,
+        breaker_key: str,
+        call: Callable[[datetime, float], Awaitable[_R]],
+        *,
+        skipped: Callable[[_Breaker], _R],
+        health: Callable[[_R], str | None],
+    ) -> _R:
+        """Run `call` behind the breaker `breaker_key` and the platform's concurrency slot;
+        `health` reads the error code the breaker should count (None: a success)."""
+        breaker = self._breaker(breaker_key)
+        admitted = breaker.admit(self._clock())
+        if admitted is None:
+            return skipped(breaker)
+        try:
+            async with self._semaphore(platform):
+                if admitted == "pass" and breaker.is_open():
+                    # The breaker opened while this call waited for a slot.
+                    admitted = None
+                    return skipped(breaker)
+                result = await call(self._now(), time.perf_counter())
+        finally:
+            # Cancellation of a trial call must not leave the breaker half-open forever.
+            if admitted == "trial" and breaker.trial_in_flight:
+                breaker.trial_in_flight = False
+        if admitted is not None:
+            breaker.record(admitted, health(result), self._clock())
+        return result
+
+    def _breaker(self, key: str) -> _Breaker:
+        breaker = self._breakers.get(key)
         if breaker is None:
             breaker = _Breaker(self.config.breaker_failures, self.config.breaker_reset_s)
-            self._breakers[platform] = breaker
+            self._breakers[key] = breaker
         return breaker
 
     def _semaphore(self, platform: Platform) -> asyncio.Semaphore:
@@ -415,7 +535,9 @@ class ScrapeCreatorsClient:
         )
         return PullResult(run=run, post=post, raw=raw)
 
-    def _skipped(self, platform: Platform, url: str, breaker: _Breaker) -> PullResult:
+    def _skipped(
+        self, platform: Platform, url: str, breaker: _Breaker, *, what: str = ""
+    ) -> PullResult:
         retry_in = breaker.retry_in(self._clock())
         run = PullRun(
             platform=platform,
@@ -427,7 +549,7 @@ class ScrapeCreatorsClient:
             attempts=0,
             error_code=CIRCUIT_OPEN,
             error=(
-                f"circuit open for {platform} after {breaker.failures} consecutive failures"
+                f"circuit open for {what}{platform} after {breaker.failures} consecutive failures"
                 + (f"; next trial in {retry_in:.0f} s" if breaker.state == "open" else "")
             ),
             started_at=self._now(),

@@ -26,6 +26,25 @@ together with the command's inbox row. Calls within a batch run one after the ot
 client's per-platform semaphore bounds concurrency across batches), so an out_of_credits
 answer stops the rest of its batch before any further call; later batches of that
 organization check the paused flag before each call.
+
+Comments follow the metrics, never in their way. After a batch's transaction has committed
+(samples, post.pulled and post.pull_failed are already in the outbox), each post whose pull
+succeeded and whose comments are due gets one bounded comments fetch (`CommentSettings`:
+at most `per_pull` comments over `max_pages` pages), each in its own transaction with its
+comment pull, the new comments and one post.comments_scored. They wait their turn behind
+high-priority work like low fetches do, also when they follow a high command, because nobody
+is waiting on them. A failed comments fetch is a failed comment pull (its own table) and a
+log line: it does not touch the post's pull state, its failure streak or post.pull_failed,
+and an out-of-credits answer only stops this batch's comment calls (the next metrics call
+meets the same 402 and pauses the organization the usual way).
+
+Cadence: a post's comments are asked for at most every `every` (6 h by default), measured from
+the last attempt, so a failing comments endpoint is not asked on every metrics pull either.
+Sentiment moves slowly next to the counters, each page costs a credit like a metrics call, and
+the per-pull bound samples a busy post rather than reading it in full. For a post in its first
+day (metrics every hour) that is at most 4 fetches of up to 3 pages, 12 credits a day next to
+24 for its metrics, and less afterwards (3 h, 12 h, 24 h intervals: a comments fetch then
+follows at most every other metrics pull, or each one).
 """
 
 from __future__ import annotations
@@ -45,13 +64,14 @@ import asyncpg
 import httpx
 
 from pulse_contracts import Envelope, EventData, make_event
-from pulse_contracts.posts import FetchPosts, FetchTarget, PostPullFailed
+from pulse_contracts.posts import FetchPosts, FetchTarget, PostCommentsScored, PostPullFailed
 from pulse_runtime.db import Connection
 from pulse_runtime.inbox import first_delivery
 from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
 
 from . import handlers, repository, scheduler
+from .comments import scored
 from .normalizer import OUT_OF_CREDITS
 from .provider import (
     CIRCUIT_OPEN,
@@ -171,6 +191,14 @@ class PriorityGate:
 
 
 @dataclass(frozen=True)
+class CommentSettings:
+    enabled: bool = True
+    per_pull: int = 50  # comments per post per fetch, at most
+    max_pages: int = 3  # provider pages per post per fetch (a credit each)
+    every: timedelta = timedelta(hours=6)  # at most one comments fetch per post per this
+
+
+@dataclass(frozen=True)
 class PullSettings:
     provider: ProviderConfig
     batch_sizes: dict[str, int]
@@ -179,6 +207,7 @@ class PullSettings:
     credit_check_interval: timedelta = timedelta(minutes=5)
     max_per_tick: int = 5000
     low_max_wait_s: float = 60.0
+    comments: CommentSettings = field(default_factory=CommentSettings)
 
 
 @dataclass(frozen=True)
@@ -265,19 +294,21 @@ class Puller:
             return
         if command.priority == "high":
             async with self.gate.high():
-                await self._fetch(envelope, command)
+                pulled = await self._fetch(envelope, command)
         else:
-            await self._fetch(envelope, command)
+            pulled = await self._fetch(envelope, command)
         self._wake_relay()
+        await self._pull_comments(envelope, pulled)
 
-    async def _fetch(self, envelope: Envelope[EventData], command: FetchPosts) -> None:
+    async def _fetch(self, envelope: Envelope[EventData], command: FetchPosts) -> list[UUID]:
+        """Pull the command's posts; returns those pulled successfully (none on a redelivery)."""
         client = await self._client()
         org_id = envelope.org_id
         async with self._pool().acquire() as conn:
             if await conn.fetchval(
                 f"SELECT 1 FROM {repository.SCHEMA}.inbox WHERE event_id = $1", envelope.event_id
             ):
-                return  # a redelivery of a command already handled
+                return []  # a redelivery of a command already handled
             targets = await repository.fetch_targets(
                 conn, org_id, [t.post_id for t in command.posts]
             )
@@ -304,15 +335,97 @@ class Puller:
                 paused = True  # no further call in this batch
         async with self._pool().acquire() as conn, conn.transaction():
             if not await first_delivery(conn, repository.SCHEMA, envelope.event_id, envelope.type):
-                return
+                return []
             await self._persist(conn, envelope, command, outcomes)
+        pulled = [o.post_id for o in outcomes if o.result and o.result.run.status == "ok"]
         log.info(
             "fetch handled",
             priority=command.priority,
             reason=command.reason,
             posts=len(outcomes),
-            ok=sum(1 for o in outcomes if o.result and o.result.run.status == "ok"),
+            ok=len(pulled),
         )
+        return pulled
+
+    async def _pull_comments(self, envelope: Envelope[EventData], post_ids: list[UUID]) -> None:
+        """Comments of the posts just pulled whose comments are due (see the module doc)."""
+        settings = self.settings.comments
+        if not settings.enabled or settings.per_pull <= 0 or not post_ids:
+            return
+        client = await self._client()
+        org_id = envelope.org_id
+        for post_id in post_ids:
+            await self.gate.wait_turn()
+            # Claimed one post at a time, right before its call, so posts this batch does not
+            # reach (paused, out of credits) stay due.
+            async with self._pool().acquire() as conn:
+                if await repository.org_paused(conn, org_id):
+                    return
+                claimed_at = self.clock.now()
+                claimed = await repository.claim_comment_pulls(
+                    conn, org_id, [post_id], now=claimed_at, every=settings.every
+                )
+            if not claimed:
+                continue
+            target = claimed[0]
+            result = await client.fetch_comments(
+                target["platform"],
+                target["url"],
+                limit=settings.per_pull,
+                max_pages=settings.max_pages,
+            )
+            fetched_at = self.clock.now()
+            async with self._pool().acquire() as conn, conn.transaction():
+                new = await repository.insert_comments(
+                    conn, post_id, fetched_at, scored(result.comments)
+                )
+                await repository.insert_comment_pull(
+                    conn,
+                    org_id=org_id,
+                    post_id=post_id,
+                    command_id=envelope.event_id,
+                    run=result.run,
+                    pages=result.pages,
+                    received=len(result.comments),
+                    new_comments=new,
+                )
+                if result.run.status == "skipped":
+                    await repository.release_comment_claim(conn, post_id, claimed_at)
+                if new:
+                    counts = await repository.comment_counts(conn, post_id)
+                    event = make_event(
+                        PostCommentsScored(
+                            post_id=post_id,
+                            booking_id=target["booking_id"],
+                            campaign_id=target["campaign_id"],
+                            platform=target["platform"],
+                            analysed=counts["analysed"],
+                            positive=counts["positive"],
+                            neutral=counts["neutral"],
+                            negative=counts["negative"],
+                            scored_at=fetched_at,
+                        ),
+                        org_id=org_id,
+                        producer=handlers.PRODUCER,
+                        correlation_id=envelope.correlation_id,
+                        occurred_at=fetched_at,
+                    )
+                    await add_to_outbox(conn, repository.SCHEMA, event)
+            if new:
+                self._wake_relay()
+            run = result.run
+            if run.status != "ok" or run.error_code is not None:
+                log.warning(
+                    "comments fetch failed" if run.status != "ok" else "comments fetch partial",
+                    post_id=str(post_id),
+                    platform=run.platform,
+                    status=run.status,
+                    error_code=run.error_code,
+                    error=run.error,
+                    received=len(result.comments),
+                )
+            if run.error_code == OUT_OF_CREDITS:
+                return  # no further comment call in this batch
 
     async def _persist(
         self,

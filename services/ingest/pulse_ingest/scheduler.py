@@ -23,23 +23,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Final, Literal
 from uuid import UUID
 
+# The interval rule itself lives in pulse_contracts.refresh: the alerter judges stale data by
+# it. Re-exported here (`x as x`) for the scheduler's existing readers.
+from pulse_contracts.refresh import AFTER_END as AFTER_END
+from pulse_contracts.refresh import DAY as DAY
+from pulse_contracts.refresh import HOUR as HOUR
+from pulse_contracts.refresh import INTERVALS as INTERVALS
+from pulse_contracts.refresh import OLDEST_INTERVAL as OLDEST_INTERVAL
+from pulse_contracts.refresh import post_age as _post_age
+from pulse_contracts.refresh import pull_until as pull_until
+from pulse_contracts.refresh import refresh_interval as refresh_interval
 from pulse_contracts.values import PULLED_PLATFORMS, Platform
 
-HOUR: Final = timedelta(hours=1)
-DAY: Final = timedelta(days=1)
-# (age below which, interval): the first row whose bound the age is under wins.
-INTERVALS: Final[tuple[tuple[timedelta, timedelta], ...]] = (
-    (DAY, HOUR),
-    (7 * DAY, 3 * HOUR),
-    (30 * DAY, 12 * HOUR),
-)
-OLDEST_INTERVAL: Final = 24 * HOUR
 MIN_INTERVAL: Final = HOUR
-AFTER_END: Final = timedelta(days=7)
 DELETED_RECHECK: Final = DAY
 DELETED_GIVE_UP: Final = timedelta(days=7)
 FAILURE_RETRY: Final = timedelta(minutes=15)
@@ -107,20 +107,8 @@ class Batch:
     posts: tuple[PostSchedule, ...]
 
 
-def refresh_interval(age: timedelta) -> timedelta:
-    for bound, interval in INTERVALS:
-        if age < bound:
-            return interval
-    return OLDEST_INTERVAL
-
-
 def post_age(post: PostSchedule, now: datetime) -> timedelta:
-    return now - (post.posted_at or post.registered_at)
-
-
-def pull_until(end_date: date) -> datetime:
-    """The first moment a campaign's posts are no longer pulled."""
-    return datetime.combine(end_date, time(0), UTC) + DAY + AFTER_END
+    return _post_age(now, posted_at=post.posted_at, registered_at=post.registered_at)
 
 
 def decide(

@@ -16,8 +16,22 @@ Why the numbers look the way they do:
 
 Failures are injected through `/_control/*` (no API key needed there): provider outages
 (429, 500, slow), out-of-credits, malformed and success:false bodies, and deleted posts.
-Credits are charged like the ingest client counts them: one per post call that reached the
-provider and was not answered 401/402/5xx.
+Credits are charged like the ingest client counts them: one per post or comments call that
+reached the provider and was not answered 401/402/5xx.
+
+Comments (the vendor's four comment endpoints, shapes in
+shared/fixtures/scrapecreators/README.md and pulse_ingest/comments.py): every post has a
+deterministic set of top-level comments, newest first, paged with each platform's cursor.
+Comment i of a post is written `spacing` seconds after the post went live and is visible once
+the clock has passed that moment, so later pulls see more comments with the same ids. By
+default a post has 5..60 comments, 90 s apart, a "mixed" mood (about 55 % clearly positive,
+30 % neutral, 15 % negative texts). `POST /_control/comments {url, count, mood, spacing_s}`
+sets a post's set, e.g. `mood: "negative"` (about 70 % negative) to demo a sentiment alert.
+Shapes the vendor does not document and this fake chose: Instagram's `created_at` is unix
+seconds, TikTok pages hold 20 comments, Instagram 15, YouTube 20, Facebook 10.
+Behaviour rules apply to the post endpoints unless they say `endpoint: "comments"`, and
+comment calls are listed by `/_control/comment-calls`, apart from `/_control/calls`, so tests
+about post pulls are not disturbed by the comment fetches that follow them.
 """
 
 from __future__ import annotations
@@ -45,6 +59,8 @@ __all__ = ["PLATFORMS", "Behaviour", "create_app", "main", "post_id_from_url"]
 
 PlatformName = Literal["tiktok", "instagram", "youtube", "facebook"]
 Mode = Literal["ok", "slow", "429", "500", "402", "malformed", "success_false"]
+Endpoint = Literal["post", "comments"]
+Mood = Literal["mixed", "positive", "negative"]
 
 PLATFORMS: Final[tuple[PlatformName, ...]] = ("tiktok", "instagram", "youtube", "facebook")
 PATHS: Final[dict[str, PlatformName]] = {
@@ -53,6 +69,78 @@ PATHS: Final[dict[str, PlatformName]] = {
     "/v1/youtube/video": "youtube",
     "/v1/facebook/post": "facebook",
 }
+COMMENT_PATHS: Final[dict[str, PlatformName]] = {
+    "/v1/tiktok/video/comments": "tiktok",
+    "/v2/instagram/post/comments": "instagram",
+    "/v1/youtube/video/comments": "youtube",
+    "/v1/facebook/post/comments": "facebook",
+}
+PAGE_SIZES: Final[dict[PlatformName, int]] = {
+    "tiktok": 20,
+    "instagram": 15,
+    "youtube": 20,
+    "facebook": 10,
+}
+DEFAULT_COMMENT_SPACING_S: Final = 90.0
+# Share of (positive, neutral) per mood; the rest is negative.
+MOODS: Final[dict[Mood, tuple[float, float]]] = {
+    "mixed": (0.55, 0.30),
+    "positive": (0.80, 0.15),
+    "negative": (0.15, 0.15),
+}
+# Texts whose sentiment is clear to any reader (and to VADER: the fake's tests check each).
+POSITIVE_TEXTS: Final = (
+    "Love this look, you are glowing! 😍",
+    "This is amazing, just ordered one 🔥",
+    "Best video you have made so far, great job",
+    "So beautiful, thank you for sharing ❤️",
+    "Obsessed with this, it looks perfect on you",
+    "Wow, the quality is awesome. Happy with mine too!",
+    "Great tips, super helpful 👏",
+    "Yes!! Love the colours, so fun",
+    "Honestly the best brand collab I have seen, well done",
+    "Gorgeous! Need this in my life 💯",
+    "Such a cute outfit, you nailed it",
+    "I bought it after your last video and I love it",
+)
+NEUTRAL_TEXTS: Final = (
+    "Where did you get the jacket?",
+    "What size are you wearing?",
+    "Is there a discount code?",
+    "Which shade is this",
+    "Link in bio?",
+    "Does it ship to Canada",
+    "Watching this at 3am",
+    "First time seeing this brand",
+    "Part 2?",
+    "How long does the battery last?",
+    "Is this available in black",
+    "Tag the brand",
+)
+NEGATIVE_TEXTS: Final = (
+    "This is a scam, do not buy it",
+    "Terrible quality, mine broke after two days 😡",
+    "So fake. Unfollowing",
+    "Worst ad ever, this is embarrassing",
+    "Hate how every video is an ad now 👎",
+    "Overpriced garbage, really disappointed",
+    "Awful customer service, still waiting for a refund",
+    "This looks cheap and ugly",
+    "Stop promoting this brand, they are horrible",
+    "Sad to see you sell out like this",
+    "Ugh, boring and annoying",
+    "Waste of money, total rip off 🤮",
+)
+COMMENTER_HANDLES: Final = (
+    "lena.m",
+    "jayden_k",
+    "sofia.styles",
+    "mike_reviews",
+    "ana.b",
+    "tom.eats",
+    "priya_daily",
+    "noah.fit",
+)
 TEMPLATE_FILES: Final[dict[PlatformName, str]] = {
     "tiktok": "tiktok_video.json",
     "instagram": "instagram_post.json",
@@ -103,6 +191,8 @@ class Behaviour(BaseModel):
     """Body of POST /_control/behaviour."""
 
     platform: PlatformName | None = None
+    # Which endpoints the rule applies to; post endpoints unless told otherwise.
+    endpoint: Endpoint = "post"
     mode: Mode = "ok"
     times: int | None = Field(default=None, ge=1)
     delay_ms: int = Field(default=0, ge=0)
@@ -129,6 +219,15 @@ class CurveBody(BaseModel):
     ratios: dict[str, float] = Field(default_factory=dict)  # likes, comments, shares, saves
 
 
+class CommentsBody(BaseModel):
+    """A post's comment set: `count` comments `spacing_s` apart from the moment it went live."""
+
+    url: str
+    count: int = Field(ge=0, le=5000)
+    mood: Mood = "mixed"
+    spacing_s: float = Field(default=1.0, gt=0)
+
+
 class AdvanceBody(BaseModel):
     seconds: float = Field(ge=0)
 
@@ -145,8 +244,10 @@ class _Rule:
 class _State:
     initial_credits: int
     credits: int
-    rules: dict[PlatformName | None, _Rule] = field(default_factory=dict)
+    rules: dict[tuple[Endpoint, PlatformName | None], _Rule] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    comment_calls: list[dict[str, Any]] = field(default_factory=list)
+    comment_sets: dict[str, CommentsBody] = field(default_factory=dict)  # by "platform:post id"
     deleted: set[tuple[PlatformName, str]] = field(default_factory=set)
     curves: dict[str, CurveBody] = field(default_factory=dict)  # by "platform:post id"
     in_flight: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PLATFORMS, 0))
@@ -157,15 +258,19 @@ class _State:
         self.credits = self.initial_credits
         self.rules.clear()
         self.calls.clear()
+        self.comment_calls.clear()
+        self.comment_sets.clear()
         self.deleted.clear()
         self.curves.clear()
         self.offset_s = 0.0
         # Calls still sleeping in "slow" mode keep their slot until they answer.
         self.max_in_flight = dict(self.in_flight)
 
-    def take_rule(self, platform: PlatformName | None) -> _Rule | None:
+    def take_rule(self, platform: PlatformName | None, endpoint: Endpoint = "post") -> _Rule | None:
         """The rule for this call (platform rule before the global one), consuming one use."""
-        key: PlatformName | None = platform if platform in self.rules else None
+        key: tuple[Endpoint, PlatformName | None] = (
+            (endpoint, platform) if (endpoint, platform) in self.rules else (endpoint, None)
+        )
         rule = self.rules.get(key)
         if rule is None:
             return None
@@ -404,6 +509,173 @@ def _malformed(body: dict[str, Any], platform: PlatformName) -> dict[str, Any]:
     return body
 
 
+# --- comments ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FakeComment:
+    index: int  # 0 = the oldest
+    comment_id: str
+    text: str
+    label: Literal["positive", "neutral", "negative"]
+    handle: str
+    at: float  # unix seconds
+    likes: int
+
+
+def comment_set(key: str, posted: float, chosen: CommentsBody | None) -> list[FakeComment]:
+    """Every comment the post will ever have, oldest first (visibility is up to the caller)."""
+    if chosen is None:
+        count = 5 + math.floor(56 * _unit(key, "comment-count"))
+        mood: Mood = "mixed"
+        spacing = DEFAULT_COMMENT_SPACING_S
+    else:
+        count, mood, spacing = chosen.count, chosen.mood, chosen.spacing_s
+    positive, neutral = MOODS[mood]
+    platform = key.split(":", 1)[0]
+    comments = []
+    for i in range(count):
+        ckey = f"{key}:{i}"
+        u = _unit(ckey, "mood")
+        label: Literal["positive", "neutral", "negative"]
+        if u < positive:
+            label, pool = "positive", POSITIVE_TEXTS
+        elif u < positive + neutral:
+            label, pool = "neutral", NEUTRAL_TEXTS
+        else:
+            label, pool = "negative", NEGATIVE_TEXTS
+        comments.append(
+            FakeComment(
+                index=i,
+                comment_id=_comment_id(platform, ckey),
+                text=pool[_hash_int(ckey, "text") % len(pool)],
+                label=label,
+                handle=f"{COMMENTER_HANDLES[_hash_int(ckey, 'who') % len(COMMENTER_HANDLES)]}{i}",
+                at=posted + (i + 1) * spacing,
+                likes=_hash_int(ckey, "likes") % 500,
+            )
+        )
+    return comments
+
+
+def _comment_id(platform: str, ckey: str) -> str:
+    h = _hash_int(ckey, "comment-id")
+    if platform == "tiktok":
+        return str(7_400_000_000_000_000_000 + h % 10**17)
+    if platform == "instagram":
+        return str(17_900_000_000_000_000 + h % 10**15)
+    if platform == "youtube":
+        return f"Ugw{h:016x}AaABAg"
+    return f"Y29tbWVudDo{h:016x}"
+
+
+def _comments_page(
+    platform: PlatformName, post_id: str, visible: list[FakeComment], offset: int, credits: int
+) -> dict[str, Any]:
+    """One page of the newest-first list, shaped like the platform's comments endpoint."""
+    newest_first = sorted(visible, key=lambda c: c.index, reverse=True)
+    size = PAGE_SIZES[platform]
+    page = newest_first[offset : offset + size]
+    end = offset + len(page)
+    more = end < len(newest_first)
+    if platform == "tiktok":
+        return {
+            "status_code": 0,
+            "comments": [
+                {
+                    "cid": c.comment_id,
+                    "aweme_id": post_id,
+                    "text": c.text,
+                    "create_time": math.floor(c.at),
+                    "digg_count": c.likes,
+                    "reply_comment_total": 0,
+                    "user": {
+                        "uid": str(_hash_int(c.handle, "uid") % 10**18),
+                        "unique_id": c.handle,
+                        "nickname": c.handle.title(),
+                    },
+                }
+                for c in page
+            ],
+            "cursor": end,
+            "has_more": 1 if more else 0,
+            "total": len(newest_first),
+        }
+    cursor = f"c{end}" if more else None
+    if platform == "instagram":
+        return {
+            "success": True,
+            "credits_remaining": credits,
+            "comments": [
+                {
+                    "id": c.comment_id,
+                    "text": c.text,
+                    "created_at": math.floor(c.at),
+                    "comment_like_count": c.likes,
+                    "user": {
+                        "id": str(_hash_int(c.handle, "uid") % 10**11),
+                        "username": c.handle,
+                        "is_verified": False,
+                    },
+                }
+                for c in page
+            ],
+            "cursor": cursor,
+        }
+    if platform == "youtube":
+        return {
+            "success": True,
+            "comments": [
+                {
+                    "id": c.comment_id,
+                    "content": c.text,
+                    "publishedTimeText": "1 hour ago",
+                    "publishedTime": _iso_z(c.at),
+                    "replyLevel": 0,
+                    "author": {
+                        "name": f"@{c.handle}",
+                        "channelId": f"UC{_hash_int(c.handle, 'channel'):022x}"[:24],
+                        "isVerified": False,
+                        "isCreator": False,
+                        "channelUrl": f"https://youtube.com/@{c.handle}",
+                    },
+                    "engagement": {"likes": c.likes, "replies": 0},
+                }
+                for c in page
+            ],
+            "continuationToken": cursor,
+        }
+    return {
+        "success": True,
+        "credits_remaining": credits,
+        "comments": [
+            {
+                "id": c.comment_id,
+                "text": c.text,
+                "created_at": _iso_z(c.at),
+                "reply_count": 0,
+                "reaction_count": c.likes,
+                "author": {
+                    "id": str(_hash_int(c.handle, "uid") % 10**15),
+                    "name": c.handle.replace(".", " ").replace("_", " ").title(),
+                },
+                "feedback_id": f"feedback:{post_id}:{c.index}",
+            }
+            for c in page
+        ],
+        "cursor": cursor,
+        "has_next_page": more,
+    }
+
+
+def _cursor_offset(value: str | None) -> int | None:
+    """The offset a cursor stands for; None when it is not one of ours."""
+    if value is None or value == "":
+        return 0
+    digits = value[1:] if value.startswith("c") else value
+    return int(digits) if digits.isdigit() else None
+
+
 # --- app -----------------------------------------------------------------------------------
 
 
@@ -427,7 +699,9 @@ def create_app(
             {"path": path, "url": url, "api_key": api_key, "at": now(), "status": status}
         )
 
-    async def post_call(request: Request, platform: PlatformName) -> Response:
+    async def post_call(
+        request: Request, platform: PlatformName, endpoint: Endpoint = "post"
+    ) -> Response:
         path = request.url.path
         url = request.query_params.get("url")
         api_key = request.headers.get("x-api-key") or None
@@ -436,21 +710,37 @@ def create_app(
             state.max_in_flight[platform], state.in_flight[platform]
         )
         try:
-            response, charged = await answer(platform, url, api_key)
+            response, charged = await answer(platform, url, api_key, endpoint, request)
         finally:
             state.in_flight[platform] -= 1
         if charged:
             state.credits = max(0, state.credits - 1)
-        log(path, url, api_key, response.status_code)
+        if endpoint == "comments":
+            state.comment_calls.append(
+                {
+                    "path": path,
+                    "url": url,
+                    "api_key": api_key,
+                    "at": now(),
+                    "status": response.status_code,
+                    "params": dict(request.query_params),
+                }
+            )
+        else:
+            log(path, url, api_key, response.status_code)
         return response
 
     async def answer(
-        platform: PlatformName, url: str | None, api_key: str | None
+        platform: PlatformName,
+        url: str | None,
+        api_key: str | None,
+        endpoint: Endpoint,
+        request: Request,
     ) -> tuple[Response, bool]:
         """The response and whether the call costs a credit."""
         if api_key is None:
             return JSONResponse(MISSING_KEY_BODY, status_code=401), False
-        rule = state.take_rule(platform)
+        rule = state.take_rule(platform, endpoint)
         mode: Mode = rule.mode if rule else "ok"
         if rule is not None:
             delay_ms = rule.delay_ms or (DEFAULT_SLOW_MS if mode == "slow" else 0)
@@ -477,6 +767,8 @@ def create_app(
             return JSONResponse(body, status_code=400), True
         if (platform, post_id) in state.deleted:
             return JSONResponse(DELETED_BODY, status_code=404), True
+        if endpoint == "comments":
+            return comments_answer(platform, post_id, request, mode)
         body = _render(
             templates[platform],
             platform,
@@ -491,15 +783,37 @@ def create_app(
             body = _malformed(body, platform)
         return JSONResponse(body), True
 
-    def route(platform: PlatformName) -> Callable[[Request], Any]:
-        async def handler(request: Request) -> Response:
-            return await post_call(request, platform)
+    def comments_answer(
+        platform: PlatformName, post_id: str, request: Request, mode: Mode
+    ) -> tuple[Response, bool]:
+        key = f"{platform}:{post_id}"
+        curve = state.curves.get(key)
+        posted = curve.posted_at if curve is not None else posted_at(key, start_anchor)
+        moment = now()
+        visible = [
+            c for c in comment_set(key, posted, state.comment_sets.get(key)) if c.at <= moment
+        ]
+        cursor_param = "continuationToken" if platform == "youtube" else "cursor"
+        offset = _cursor_offset(request.query_params.get(cursor_param))
+        if offset is None:
+            body = {"success": False, "error": "bad_request", "message": "invalid cursor"}
+            return JSONResponse(body, status_code=400), True
+        page = _comments_page(platform, post_id, visible, offset, state.credits - 1)
+        if mode == "malformed":
+            page.pop("comments", None)
+        return JSONResponse(page), True
 
-        handler.__name__ = f"{platform}_post"
+    def route(platform: PlatformName, endpoint: Endpoint) -> Callable[[Request], Any]:
+        async def handler(request: Request) -> Response:
+            return await post_call(request, platform, endpoint)
+
+        handler.__name__ = f"{platform}_{endpoint}"
         return handler
 
     for path, platform in PATHS.items():
-        app.add_api_route(path, route(platform), methods=["GET"])
+        app.add_api_route(path, route(platform, "post"), methods=["GET"])
+    for path, platform in COMMENT_PATHS.items():
+        app.add_api_route(path, route(platform, "comments"), methods=["GET"])
 
     @app.get("/v1/account/credit-balance")
     async def credit_balance(request: Request) -> Response:
@@ -512,10 +826,11 @@ def create_app(
 
     @app.post("/_control/behaviour")
     async def set_behaviour(behaviour: Behaviour) -> dict[str, Any]:
+        key = (behaviour.endpoint, behaviour.platform)
         if behaviour.mode == "ok" and behaviour.delay_ms == 0:
-            state.rules.pop(behaviour.platform, None)
+            state.rules.pop(key, None)
         else:
-            state.rules[behaviour.platform] = _Rule(
+            state.rules[key] = _Rule(
                 behaviour.mode, behaviour.times, behaviour.delay_ms, behaviour.retry_after_s
             )
         return {"ok": True}
@@ -528,6 +843,21 @@ def create_app(
     @app.get("/_control/calls")
     async def calls() -> list[dict[str, Any]]:
         return state.calls
+
+    @app.get("/_control/comment-calls")
+    async def comment_calls() -> list[dict[str, Any]]:
+        return state.comment_calls
+
+    @app.post("/_control/comments")
+    async def set_comments(body: CommentsBody) -> Response:
+        for platform in PLATFORMS:
+            try:
+                key = f"{platform}:{post_id_from_url(platform, body.url)}"
+            except BadUrl:
+                continue
+            state.comment_sets[key] = body
+            return JSONResponse({"ok": True, "platform": platform})
+        return JSONResponse({"ok": False, "message": "not a post url"}, status_code=400)
 
     @app.post("/_control/credits")
     async def set_credits(body: CreditsBody) -> dict[str, Any]:
@@ -566,6 +896,7 @@ def create_app(
         return {
             "credits": state.credits,
             "calls": len(state.calls),
+            "comment_calls": len(state.comment_calls),
             "in_flight": dict(state.in_flight),
             "max_in_flight": dict(state.max_in_flight),
             "now": now(),

@@ -21,6 +21,12 @@ class ResolveIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class BulkResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[UUID] = Field(min_length=1, max_length=200)
+    note: str | None = Field(default=None, max_length=2000)
+
+
 @router.get("")
 async def list_alerts(
     ctx: ContextDep,
@@ -42,6 +48,17 @@ async def list_alerts(
     }
     params = {"limit": str(limit), **{k: v for k, v in filters.items() if v is not None}}
     return await peers.alerts(ctx, caller.org_id, params)
+
+
+@router.post("/resolve")
+async def resolve_alerts(ctx: ContextDep, caller: Analyst, body: BulkResolveIn) -> dict[str, Any]:
+    """Resolve up to 200 alerts with one note. All or nothing: when an id is not one of the
+    organization's alerts (another organization's answer as missing), the 404 lists each such
+    id under `details` and nothing is resolved. Otherwise `items` holds, per id, `resolved` or
+    `already_resolved` and the alert as it now is."""
+    return await peers.resolve_alerts(
+        ctx, caller.org_id, body.ids, user_id=caller.user_id, note=body.note
+    )
 
 
 @router.get("/{alert_id}")

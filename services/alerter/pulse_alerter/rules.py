@@ -1,0 +1,472 @@
+"""The booking and post alert rules of design/kpis.md beyond under_kpi, pure functions of data.
+
+"Tracking" (stale_data) is decided here: a post is tracked while it is registered and not
+removed (nor its booking deleted), its platform is one Pulse pulls (not `other`), its
+organization is not flagged `is_test` (ingest never pulls either: their numbers come only from
+pushes and imports, so silence there is expected, not stale), and the campaign is within its
+pull window (until end_date + 8 days 00:00 UTC, pulse_contracts.refresh.pull_until). Unlike the
+other rules, stale_data also holds for an `ended` campaign inside that window: the last pulls
+after the end are the final numbers of the client report, and a broken pull then still needs
+hands. Draft and paused campaigns raise nothing, as for every rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from uuid import UUID
+
+from pulse_contracts.alerts import AlertThresholds
+from pulse_contracts.numbers import (
+    SERIES_TAIL,
+    BookingNumbers,
+    CampaignNumbers,
+    PostNumbers,
+    round_half_up,
+)
+from pulse_contracts.refresh import post_age, pull_until, refresh_interval
+from pulse_contracts.values import PULLED_PLATFORMS, AlertType, CampaignStatus, Platform, Severity
+
+from .domain import (
+    ALERTABLE_STATUS,
+    DEFAULT_THRESHOLDS,
+    Condition,
+    campaign_label,
+    evaluate_under_kpi,
+    pct_text,
+)
+
+# stale_data keeps watching through the pull window after the end (see the module docstring).
+STALE_DATA_STATUSES: tuple[CampaignStatus, ...] = (ALERTABLE_STATUS, "ended")
+_ONE_DAY = timedelta(days=1)
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Influencer:
+    """The alerter's copy of an influencer: the name messages use, followers per platform."""
+
+    display_name: str
+    followers: Mapping[Platform, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommentScores:
+    analysed: int
+    negative: int
+
+
+@dataclass(frozen=True)
+class PostState:
+    """What the alerter learned about one post from catalog and post.* events."""
+
+    post_id: UUID
+    booking_id: UUID
+    campaign_id: UUID
+    platform: Platform | None = None
+    registered_at: datetime | None = None  # None until catalog.post.registered arrives
+    posted_at: datetime | None = None
+    removed: bool = False
+    last_data_at: datetime | None = None  # newest observed_at of its samples
+    failures: int = 0  # consecutive failed pulls, as ingest counted them at `failures_at`
+    failures_at: datetime | None = None
+    comments: CommentScores | None = None
+
+    def failing_pulls(self) -> int:
+        """Consecutive failures still current: a sample after the last failure ends the run."""
+        if self.failures_at is None:
+            return 0
+        if self.last_data_at is not None and self.last_data_at >= self.failures_at:
+            return 0
+        return self.failures
+
+
+@dataclass(frozen=True)
+class CampaignContext:
+    """Everything the rules of one campaign read, besides `now`."""
+
+    doc: CampaignNumbers
+    thresholds: AlertThresholds = DEFAULT_THRESHOLDS
+    org_is_test: bool = False
+    influencers: Mapping[UUID, Influencer] = field(default_factory=dict)
+    posts: Mapping[UUID, PostState] = field(default_factory=dict)
+    # booking → influencer from catalog, for posts the document does not list yet.
+    booking_influencers: Mapping[UUID, UUID] = field(default_factory=dict)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _exact(value: float) -> Fraction:
+    # Rates arrive rounded to 2 decimals; their decimal text is the value the agency reads.
+    return Fraction(Decimal(repr(value)))
+
+
+def _rate(engagement: int, views: int) -> float | None:
+    return None if views == 0 else round_half_up(Fraction(100 * engagement, views))
+
+
+def campaign_end(end_date: date) -> datetime:
+    """end = (end_date + 1 day) 00:00 UTC: the end date is included."""
+    return datetime.combine(end_date + _ONE_DAY, time(0), UTC)
+
+
+def _who(influencer_id: UUID | None, ctx: CampaignContext) -> str:
+    if influencer_id is None:
+        return "An unassigned creator"
+    known = ctx.influencers.get(influencer_id)
+    return known.display_name if known is not None else f"Influencer {influencer_id}"
+
+
+def _duration(span: timedelta) -> str:
+    """Whole hours under two days ("7 h"), else days and hours ("2 days 4 h")."""
+    hours = max(int(span.total_seconds() // 3600), 0)
+    if hours < 48:
+        return f"{hours} h"
+    days, rest = divmod(hours, 24)
+    return f"{days} days {rest} h" if rest else f"{days} days"
+
+
+def _condition(
+    *,
+    key: str,
+    type: AlertType,
+    ctx: CampaignContext,
+    booking_id: UUID | None,
+    post_id: UUID | None,
+    severity: Severity | None,
+    message: str,
+) -> Condition:
+    return Condition(
+        debounce_key=key,
+        type=type,
+        scope="post" if post_id is not None else "booking",
+        campaign_id=ctx.doc.campaign.campaign_id,
+        booking_id=booking_id,
+        post_id=post_id,
+        holds=severity is not None,
+        severity=severity,
+        message=message,
+    )
+
+
+def _alertable(ctx: CampaignContext) -> bool:
+    return ctx.doc.campaign.status == ALERTABLE_STATUS
+
+
+# --- engagement_drop ------------------------------------------------------------------------
+
+
+def yesterday_close_rate(
+    booking: BookingNumbers, doc: CampaignNumbers, now: datetime
+) -> float | None:
+    """The booking's engagement rate at yesterday's close in the daily series; None if none.
+
+    Yesterday Y = now's UTC date − 1. On or after as_of's date nothing newer than the document
+    exists, so Y's close is the booking's current actuals; the day before as_of's date is the
+    close the document carries. The series only has start_date … end_date + 7 days.
+    """
+    start_date, end_date = doc.campaign.start_date, doc.campaign.end_date
+    if start_date is None or end_date is None:
+        return None
+    yesterday = now.astimezone(UTC).date() - _ONE_DAY
+    if not start_date <= yesterday <= end_date + SERIES_TAIL:
+        return None
+    if yesterday >= doc.as_of.astimezone(UTC).date():
+        return _rate(booking.actual_engagement, booking.actual_views)
+    close = booking.previous_close
+    if close is None or close.date != yesterday:
+        return None
+    return _rate(close.engagement_cum, close.views_cum)
+
+
+def engagement_drop_key(booking_id: UUID) -> str:
+    return f"engagement_drop:booking:{booking_id}"
+
+
+def evaluate_engagement_drop(
+    booking: BookingNumbers, ctx: CampaignContext, now: datetime
+) -> Condition:
+    t = ctx.thresholds
+    rate = booking.engagement_rate
+    minimum = booking.min_engagement_rate
+    yesterday = yesterday_close_rate(booking, ctx.doc, now)
+    severity: Severity | None = None
+    if _alertable(ctx) and booking.actual_views >= t.engagement_drop_min_views and rate is not None:
+        exact = _exact(rate)
+        below_minimum = minimum is not None and exact < _exact(minimum)
+        dropped = yesterday is not None and exact < _exact(t.engagement_drop_factor) * _exact(
+            yesterday
+        )
+        if below_minimum or dropped:
+            half = minimum is not None and exact < _exact(minimum) / 2
+            severity = "critical" if half else "warning"
+    reasons = []
+    if minimum is not None:
+        reasons.append(f"minimum {pct_text(minimum)}")
+    if yesterday is not None:
+        reasons.append(f"{pct_text(yesterday)} at yesterday's close")
+    detail = f" ({'; '.join(reasons)})" if reasons else ""
+    return _condition(
+        key=engagement_drop_key(booking.booking_id),
+        type="engagement_drop",
+        ctx=ctx,
+        booking_id=booking.booking_id,
+        post_id=None,
+        severity=severity,
+        message=(
+            f"{_who(booking.influencer_id, ctx)}'s engagement rate in "
+            f"{campaign_label(ctx.doc)} is {pct_text(rate)}{detail}"
+        ),
+    )
+
+
+# --- deadline -------------------------------------------------------------------------------
+
+
+def deadline_key(booking_id: UUID) -> str:
+    return f"deadline:booking:{booking_id}"
+
+
+def evaluate_deadline(booking: BookingNumbers, ctx: CampaignContext, now: datetime) -> Condition:
+    t = ctx.thresholds
+    end_date = ctx.doc.campaign.end_date
+    committed = booking.committed_posts
+    severity: Severity | None = None
+    left = timedelta(0)
+    if _alertable(ctx) and end_date is not None and committed is not None:
+        left = campaign_end(end_date) - now
+        if booking.actual_posts < committed:
+            if left <= timedelta(days=t.deadline_critical_days):  # includes now ≥ end
+                severity = "critical"
+            elif left <= timedelta(days=t.deadline_warning_days):
+                severity = "warning"
+    when = (
+        f"the campaign ended {_duration(-left)} ago"
+        if left <= timedelta(0)
+        else f"{_duration(left)} left"
+    )
+    return _condition(
+        key=deadline_key(booking.booking_id),
+        type="deadline",
+        ctx=ctx,
+        booking_id=booking.booking_id,
+        post_id=None,
+        severity=severity,
+        message=(
+            f"{_who(booking.influencer_id, ctx)} has {booking.actual_posts} of "
+            f"{committed if committed is not None else 'n/a'} posts live in "
+            f"{campaign_label(ctx.doc)} with {when}"
+        ),
+    )
+
+
+# --- stale_data -----------------------------------------------------------------------------
+
+
+def stale_data_key(post_id: UUID) -> str:
+    return f"stale_data:post:{post_id}"
+
+
+def is_tracking(post: PostState, ctx: CampaignContext, now: datetime) -> bool:
+    """Whether Pulse is pulling this post now (the module docstring says why each part)."""
+    end_date = ctx.doc.campaign.end_date
+    return (
+        post.registered_at is not None
+        and not post.removed
+        and post.platform in PULLED_PLATFORMS
+        and not ctx.org_is_test
+        and ctx.doc.campaign.status in STALE_DATA_STATUSES
+        and end_date is not None
+        and now < pull_until(end_date)
+    )
+
+
+def evaluate_stale_data(
+    post: PostState, influencer_id: UUID | None, ctx: CampaignContext, now: datetime
+) -> Condition:
+    t = ctx.thresholds
+    severity: Severity | None = None
+    since = timedelta(0)
+    failures = post.failing_pulls()
+    if is_tracking(post, ctx, now):
+        assert post.registered_at is not None  # is_tracking checked it
+        # A post never pulled has been waiting for data since it was registered.
+        since = now - (post.last_data_at or post.registered_at)
+        interval = refresh_interval(
+            post_age(now, posted_at=post.posted_at, registered_at=post.registered_at)
+        )
+        stale = since > interval * t.stale_interval_multiple
+        if stale or failures >= t.stale_consecutive_failures:
+            critical = since >= timedelta(hours=t.stale_critical_hours)
+            severity = "critical" if critical else "warning"
+    failed = f" ({failures} failed pulls in a row)" if failures else ""
+    return _condition(
+        key=stale_data_key(post.post_id),
+        type="stale_data",
+        ctx=ctx,
+        booking_id=post.booking_id,
+        post_id=post.post_id,
+        severity=severity,
+        message=(
+            f"No new data for {_who(influencer_id, ctx)}'s {post.platform or 'unknown'} post "
+            f"in {campaign_label(ctx.doc)} for {_duration(since)}{failed}"
+        ),
+    )
+
+
+# --- viral ----------------------------------------------------------------------------------
+
+
+def viral_key(post_id: UUID) -> str:
+    return f"viral:post:{post_id}"
+
+
+def _median(values: Sequence[int]) -> Fraction:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return Fraction(ordered[middle])
+    return Fraction(ordered[middle - 1] + ordered[middle], 2)
+
+
+def _views(post: PostNumbers) -> int | None:
+    # A post whose platform hides views (null) has no views sample: it is not a measured 0.
+    return post.latest.views if post.latest is not None else None
+
+
+def evaluate_viral(post: PostNumbers, ctx: CampaignContext) -> Condition:
+    t = ctx.thresholds
+    views = _views(post)
+    others = [
+        v for p in ctx.doc.posts if p.post_id != post.post_id and (v := _views(p)) is not None
+    ]
+    known = ctx.influencers.get(post.influencer_id) if post.influencer_id else None
+    followers = known.followers.get(post.platform) if known is not None else None
+    reasons: list[str] = []
+    if _alertable(ctx) and views is not None and views >= t.viral_min_views:
+        if len(others) >= t.viral_median_min_posts:
+            median = _median(others)
+            if views >= _exact(t.viral_median_factor) * median:
+                reasons.append(f"the campaign's median post has {round(median):,}")
+        if followers is not None and views >= _exact(t.viral_followers_factor) * followers:
+            reasons.append(f"the creator has {followers:,} followers")
+    return _condition(
+        key=viral_key(post.post_id),
+        type="viral",
+        ctx=ctx,
+        booking_id=post.booking_id,
+        post_id=post.post_id,
+        severity="info" if reasons else None,
+        message=(
+            f"{_who(post.influencer_id, ctx)}'s {post.platform} post in "
+            f"{campaign_label(ctx.doc)} is going viral with "
+            f"{views if views is None else f'{views:,}'} views"
+            + (f" ({'; '.join(reasons)})" if reasons else "")
+        ),
+    )
+
+
+# --- sentiment ------------------------------------------------------------------------------
+
+
+def sentiment_key(post_id: UUID) -> str:
+    return f"sentiment:post:{post_id}"
+
+
+def negative_share(scores: CommentScores | None) -> float | None:
+    """100 × negative / analysed, 2 decimals half up; None before any comment is analysed."""
+    if scores is None or scores.analysed == 0:
+        return None
+    return round_half_up(Fraction(100 * scores.negative, scores.analysed))
+
+
+def evaluate_sentiment(
+    post: PostState, influencer_id: UUID | None, ctx: CampaignContext
+) -> Condition:
+    t = ctx.thresholds
+    scores = post.comments
+    share = negative_share(scores)
+    severity: Severity | None = None
+    if (
+        _alertable(ctx)
+        and not post.removed
+        and scores is not None
+        and share is not None
+        and scores.analysed >= t.sentiment_min_comments
+    ):
+        if _exact(share) >= _exact(t.sentiment_critical_share):
+            severity = "critical"
+        elif _exact(share) >= _exact(t.sentiment_warning_share):
+            severity = "warning"
+    return _condition(
+        key=sentiment_key(post.post_id),
+        type="sentiment",
+        ctx=ctx,
+        booking_id=post.booking_id,
+        post_id=post.post_id,
+        severity=severity,
+        message=(
+            f"{_who(influencer_id, ctx)}'s {post.platform or 'unknown'} post in "
+            f"{campaign_label(ctx.doc)}: {pct_text(share)} of "
+            f"{scores.analysed if scores else 0} analysed comments are negative"
+        ),
+    )
+
+
+# --- every rule of a campaign ---------------------------------------------------------------
+
+
+def _post_states(ctx: CampaignContext) -> Iterable[tuple[PostState, UUID | None]]:
+    """Every post the campaign's rules look at, with its influencer when the document knows it.
+
+    The document lists the tracked posts the aggregator knows; the alerter's own copy adds the
+    ones registered since (stale_data must not wait for the first sample to notice silence).
+    """
+    in_doc = {p.post_id: p for p in ctx.doc.posts}
+    booking_influencer: dict[UUID, UUID | None] = {**ctx.booking_influencers}
+    booking_influencer.update({b.booking_id: b.influencer_id for b in ctx.doc.bookings})
+    for post_id in sorted(set(in_doc) | set(ctx.posts)):
+        state = ctx.posts.get(post_id)
+        listed = in_doc.get(post_id)
+        if state is None:
+            assert listed is not None
+            state = PostState(
+                post_id=post_id,
+                booking_id=listed.booking_id,
+                campaign_id=ctx.doc.campaign.campaign_id,
+                platform=listed.platform,
+                posted_at=listed.posted_at,
+            )
+        elif state.removed:
+            continue  # its key is left out, so an open alert for it resolves
+        influencer = (
+            listed.influencer_id if listed is not None else booking_influencer.get(state.booking_id)
+        )
+        yield state, influencer
+
+
+def evaluate_all(ctx: CampaignContext, now: datetime) -> list[Condition]:
+    """Every debounce key of the campaign's bookings and posts, holding or not.
+
+    A key missing from the result (a deleted booking, a removed post) has no subject any more;
+    the caller resolves its open alert.
+    """
+    names = {i: inf.display_name for i, inf in ctx.influencers.items()}
+    conditions = evaluate_under_kpi(ctx.doc, now, thresholds=ctx.thresholds, influencers=names)
+    for booking in ctx.doc.bookings:
+        conditions.append(evaluate_engagement_drop(booking, ctx, now))
+        conditions.append(evaluate_deadline(booking, ctx, now))
+    in_doc = {p.post_id: p for p in ctx.doc.posts}
+    for state, influencer_id in _post_states(ctx):
+        listed = in_doc.get(state.post_id)
+        if listed is not None:
+            conditions.append(evaluate_viral(listed, ctx))
+        conditions.append(evaluate_stale_data(state, influencer_id, ctx, now))
+        conditions.append(evaluate_sentiment(state, influencer_id, ctx))
+    return conditions

@@ -1,0 +1,1 @@
+SELECT id, influencer_id FROM alerter.bookings WHERE campaign_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM alerter.posts WHERE campaign_id = $1

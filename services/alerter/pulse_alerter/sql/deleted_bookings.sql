@@ -1,0 +1,1 @@
+SELECT id FROM alerter.deleted_bookings WHERE campaign_id = $1

@@ -1,0 +1,1 @@
+SELECT min(next_attempt_at) FROM alerter.notification_deliveries WHERE status = 'pending'

@@ -1,0 +1,1 @@
+SELECT is_test, settings FROM alerter.organizations WHERE id = $1

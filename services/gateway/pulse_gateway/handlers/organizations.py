@@ -1,0 +1,88 @@
+"""An organization's settings: alert thresholds, read with their defaults and changed in part."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from pulse_contracts.alerts import ALERT_THRESHOLDS_KEY, AlertThresholds
+from pulse_contracts.catalog import OrganizationUpserted
+from pulse_runtime.errors import ApiError
+
+from ..db import org_transaction, record
+from ..deps import Principal
+from ..repository import organizations as repo
+
+
+async def alert_thresholds(pool: asyncpg.Pool, caller: Principal) -> AlertThresholds:
+    async with org_transaction(pool, caller.org_id) as conn:
+        org = await repo.get_organization(conn, org_id=caller.org_id)
+    if org is None:
+        raise ApiError(404, "no such organization")
+    return AlertThresholds.of_settings(org["settings"])
+
+
+async def change_alert_thresholds(
+    pool: asyncpg.Pool, caller: Principal, changes: dict[str, Any]
+) -> AlertThresholds:
+    """Merge `changes` into the stored thresholds and validate the whole; a key set to null
+    goes back to its default. Only overrides are stored, so a default changed in a later
+    release reaches every organization that never chose its own value."""
+    async with org_transaction(pool, caller.org_id) as conn:
+        before = await repo.get_organization(conn, org_id=caller.org_id)
+        if before is None:
+            raise ApiError(404, "no such organization")
+        stored = dict(before["settings"].get(ALERT_THRESHOLDS_KEY) or {})
+        for key, value in changes.items():
+            if value is None:
+                stored.pop(key, None)
+            else:
+                stored[key] = value
+        thresholds = _validated(stored)
+        settings = {
+            **before["settings"],
+            ALERT_THRESHOLDS_KEY: thresholds.model_dump(mode="json", exclude_unset=True),
+        }
+        after = await repo.update_settings(conn, org_id=caller.org_id, settings=settings)
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="update",
+            entity="organization",
+            entity_id=caller.org_id,
+            before=before,
+            after=after,
+            event=OrganizationUpserted(
+                id=after["id"],
+                name=after["name"],
+                is_test=after["is_test"],
+                settings=after["settings"],
+                updated_at=after["updated_at"],
+            ),
+        )
+    return thresholds
+
+
+def _validated(values: dict[str, Any]) -> AlertThresholds:
+    try:
+        return AlertThresholds.model_validate(values)
+    except ValidationError as exc:
+        details = [
+            {"path": "body." + _field(err), "message": err["msg"], "type": err["type"]}
+            for err in exc.errors()
+        ]
+        names = ", ".join(dict.fromkeys(d["path"] for d in details))
+        raise ApiError(422, f"invalid fields: {names}", details=details) from exc
+
+
+def _field(err: Any) -> str:
+    """The field an error is about; a rule across fields names the field its message starts
+    with (e.g. "deadline_critical_days must not exceed deadline_warning_days")."""
+    if err["loc"]:
+        return ".".join(str(p) for p in err["loc"])
+    words = str(err["msg"]).removeprefix("Value error, ").split()
+    first = words[0] if words else ""
+    return first if first in AlertThresholds.model_fields else "alert_thresholds"
