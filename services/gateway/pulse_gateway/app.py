@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 from fastapi import APIRouter, FastAPI
 
+from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 
-from . import api
+from . import api, pages
 from .context import GatewayContext
-from .media_proxy import MediaProxy
 from .security import JwtKeys
 from .settings import GatewaySettings
 from .stream import StreamHub, bind_more, stream_queue, subscribe_stream
@@ -65,6 +65,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app = runtime.http_app("Pulse gateway", loops=[], resources=peers)
     for router in routers():
         app.include_router(router)
+    pages.install(app)  # the staff dashboard and its static files
 
     @app.get("/api/health", tags=["operations"])
     async def api_health() -> dict[str, str]:

@@ -1,0 +1,223 @@
+"""/campaigns (every campaign at a glance) and /campaigns/{id} (the hero screen, live)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Annotated, Any, get_args
+from uuid import UUID
+
+from fastapi import Query, Request, Response
+
+from pulse_contracts import utcnow
+from pulse_contracts.numbers import timeline_pct
+from pulse_contracts.values import CampaignStatus
+from pulse_runtime.errors import ApiError
+
+from .. import peers
+from ..api.bookings import booking_numbers
+from ..api.posts import post_numbers, with_latest, with_pulls
+from ..db import org_transaction
+from ..deps import ContextDep
+from ..repository import bookings as bookings_repo
+from ..repository import campaigns as campaigns_repo
+from ..repository import clients as clients_repo
+from ..repository import posts as posts_repo
+from .common import ViewerDep, is_fragment_request, optional, page_router, render
+
+router = page_router()
+
+STATUSES: tuple[str, ...] = get_args(CampaignStatus)
+SEVERITY_RANK = {"info": 1, "warning": 2, "critical": 3}
+LIST_LIMIT = 200  # an agency's campaigns on one screen; the API pages beyond
+OPEN_ALERTS_LIMIT = "500"
+BOOKINGS_LIMIT = 500
+POSTS_LIMIT = 1000
+
+
+def _uuid(raw: str | None) -> UUID | None:
+    try:
+        return UUID(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@router.get("/campaigns")
+async def campaigns_page(
+    request: Request,
+    ctx: ContextDep,
+    viewer: ViewerDep,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    client_id: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Filters live in the URL; an htmx request gets the list alone, without the page."""
+    org_id = viewer.principal.org_id
+    chosen_status = status if status in STATUSES else None
+    chosen_client = _uuid(client_id)
+    search = (q or "").strip() or None
+    async with org_transaction(ctx.pool, org_id) as conn:
+        rows = await campaigns_repo.list_campaigns(
+            conn,
+            org_id=org_id,
+            status=chosen_status,
+            client_id=chosen_client,
+            q=search,
+            after=None,
+            limit=LIST_LIMIT,
+        )
+        clients = await clients_repo.list_clients(conn, org_id=org_id, after=None, limit=500)
+    notices: list[str] = []
+    summaries, open_alerts = await asyncio.gather(
+        optional(peers.campaign_summaries(ctx, org_id, [r["id"] for r in rows]), {}, notices),
+        optional(
+            peers.alerts(ctx, org_id, {"status": "open", "limit": OPEN_ALERTS_LIMIT}),
+            {"items": []},
+            notices,
+        ),
+    )
+    alerts_by_campaign: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for alert in open_alerts["items"]:
+        if alert.get("campaign_id"):
+            alerts_by_campaign[str(alert["campaign_id"])].append(alert)
+    now = utcnow()
+    campaigns = []
+    for row in rows:
+        kpis = summaries.get(row["id"])
+        alerts = alerts_by_campaign.get(str(row["id"]), [])
+        campaigns.append(
+            {
+                **row,
+                "kpis": kpis,
+                # Before the first computation the shared rule gives the timeline all the same.
+                "timeline_pct": (kpis or {}).get("timeline_pct")
+                if kpis
+                else timeline_pct(row["start_date"], row["end_date"], now),
+                "open_alerts": len(alerts),
+                "worst_severity": max(
+                    (a["severity"] for a in alerts), key=SEVERITY_RANK.__getitem__, default=None
+                ),
+            }
+        )
+    context: dict[str, Any] = {
+        "campaigns": campaigns,
+        "clients": clients,
+        "statuses": STATUSES,
+        "filters": {
+            "status": chosen_status or "",
+            "client_id": str(chosen_client) if chosen_client else "",
+            "q": search or "",
+        },
+        "filtered": bool(chosen_status or chosen_client or search),
+        "notices": notices,
+    }
+    if is_fragment_request(request) and request.headers.get("hx-target") == "campaign-list":
+        return render(request, "campaigns_list.html", headers={"Vary": "HX-Request"}, **context)
+    return render(request, "campaigns.html", headers={"Vary": "HX-Request"}, **context)
+
+
+async def _campaign_view(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) -> dict[str, Any]:
+    """Everything the hero screen shows, from the catalog and the peers (never from samples)."""
+    org_id = viewer.principal.org_id
+    async with org_transaction(ctx.pool, org_id) as conn:
+        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
+        if campaign is None:
+            raise ApiError(404, f"no campaign {campaign_id}")
+        bookings = await bookings_repo.list_bookings(
+            conn, org_id=org_id, campaign_id=campaign_id, after=None, limit=BOOKINGS_LIMIT
+        )
+        posts = await posts_repo.posts_of_campaign(
+            conn, org_id=org_id, campaign_id=campaign_id, after=None, limit=POSTS_LIMIT
+        )
+    notices: list[str] = []
+    doc, pulls, alerts = await asyncio.gather(
+        optional(peers.campaign_numbers(ctx, org_id, campaign_id), None, notices),
+        optional(peers.pull_status(ctx, org_id, campaign_id), {}, notices),
+        optional(
+            peers.alerts(
+                ctx,
+                org_id,
+                {"status": "open", "campaign_id": str(campaign_id), "limit": OPEN_ALERTS_LIMIT},
+            ),
+            {"items": []},
+            notices,
+        ),
+    )
+    by_post = post_numbers(doc)
+    tracked = [with_pulls(with_latest(p, by_post), pulls) for p in reversed(posts)]
+    posts_of: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
+    for post in tracked:
+        posts_of[post["booking_id"]].append(post)
+    by_booking = booking_numbers(doc)
+    grid = []
+    for booking in sorted(bookings, key=lambda b: (b["influencer_name"] or "").lower()):
+        mine = posts_of.get(booking["id"], [])
+        grid.append(
+            {
+                **booking,
+                "kpis": by_booking.get(str(booking["id"])),
+                "posts": mine,
+                "estimated": any((p.get("latest") or {}).get("estimated") for p in mine),
+                "failing": [p for p in mine if p.get("pull_status") == "failing"],
+            }
+        )
+    kpis = doc["campaign"] if doc else None
+    daily = doc["daily"] if doc else []
+    timeline = (
+        kpis["timeline_pct"]
+        if kpis
+        else timeline_pct(campaign["start_date"], campaign["end_date"], utcnow())
+    )
+    return {
+        "campaign": campaign,
+        "kpis": kpis,
+        "timeline_pct": timeline,
+        "bookings": grid,
+        "platforms": doc["platforms"] if doc else [],
+        "chart": {
+            "dates": [d["date"] for d in daily],
+            "views_cum": [d["views_cum"] for d in daily],
+            "engagement_cum": [d["engagement_cum"] for d in daily],
+            "views_delta": [d["views_delta"] for d in daily],
+            "engagement_delta": [d["engagement_delta"] for d in daily],
+        },
+        "as_of": doc["as_of"] if doc else None,
+        "alerts": alerts["items"],
+        "notices": notices,
+        "estimated": any(b["estimated"] for b in grid),
+    }
+
+
+@router.get("/campaigns/{campaign_id}")
+async def campaign_page(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
+) -> Response:
+    view = await _campaign_view(ctx, viewer, campaign_id)
+    return render(request, "campaign.html", **view)
+
+
+@router.get("/campaigns/{campaign_id}/fragments/numbers")
+async def campaign_numbers_fragment(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
+) -> Response:
+    """KPI cards, chart, platform split and influencer grid: what a kpi.updated refreshes."""
+    view = await _campaign_view(ctx, viewer, campaign_id)
+    return render(request, "campaign_numbers.html", **view)
+
+
+@router.get("/campaigns/{campaign_id}/fragments/alerts")
+async def campaign_alerts_fragment(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
+) -> Response:
+    """The open alerts panel: what an alert.raised or alert.resolved refreshes."""
+    org_id = viewer.principal.org_id
+    async with org_transaction(ctx.pool, org_id) as conn:
+        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
+    if campaign is None:
+        raise ApiError(404, f"no campaign {campaign_id}")
+    alerts = await peers.alerts(
+        ctx,
+        org_id,
+        {"status": "open", "campaign_id": str(campaign_id), "limit": OPEN_ALERTS_LIMIT},
+    )
+    return render(request, "campaign_alerts.html", campaign=campaign, alerts=alerts["items"])

@@ -1,0 +1,196 @@
+"""/influencers (every creator, searchable) and /influencers/{id} (the per-creator deep dive)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Query, Request, Response
+
+from pulse_runtime.errors import ApiError
+
+from .. import peers
+from ..api.bookings import booking_numbers
+from ..api.posts import post_numbers, with_latest
+from ..db import org_transaction
+from ..deps import ContextDep
+from ..repository import bookings as bookings_repo
+from ..repository import influencers as influencers_repo
+from ..repository import posts as posts_repo
+from .common import ViewerDep, is_fragment_request, optional, page_router, render
+
+router = page_router()
+
+LIST_LIMIT = 200
+HISTORY_SAMPLES = 2000  # one post's own samples: a few a day over a campaign's weeks
+
+
+@router.get("/influencers")
+async def influencers_page(
+    request: Request,
+    ctx: ContextDep,
+    viewer: ViewerDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Search by name; an htmx request gets the list alone."""
+    org_id = viewer.principal.org_id
+    search = (q or "").strip() or None
+    async with org_transaction(ctx.pool, org_id) as conn:
+        rows = await influencers_repo.list_influencers(
+            conn, org_id=org_id, q=search, after=None, limit=LIST_LIMIT
+        )
+    influencers = [
+        {
+            **row,
+            "reach": sum(h["followers"] or 0 for h in row["handles"])
+            if any(h["followers"] is not None for h in row["handles"])
+            else None,
+        }
+        for row in sorted(rows, key=lambda r: r["display_name"].lower())
+    ]
+    context: dict[str, Any] = {
+        "influencers": influencers,
+        "q": search or "",
+        "filtered": bool(search),
+    }
+    if is_fragment_request(request) and request.headers.get("hx-target") == "influencer-list":
+        return render(request, "influencers_list.html", headers={"Vary": "HX-Request"}, **context)
+    return render(request, "influencers.html", headers={"Vary": "HX-Request"}, **context)
+
+
+@router.get("/influencers/{influencer_id}")
+async def influencer_page(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, influencer_id: UUID
+) -> Response:
+    """Handles, each booking's KPIs and contract terms, and the posts with their latest numbers
+    (all from the catalog and the aggregator's documents; never from raw samples)."""
+    org_id = viewer.principal.org_id
+    async with org_transaction(ctx.pool, org_id) as conn:
+        influencer = await influencers_repo.get_influencer(
+            conn, org_id=org_id, influencer_id=influencer_id
+        )
+        if influencer is None:
+            raise ApiError(404, f"no influencer {influencer_id}")
+        bookings = await bookings_repo.bookings_of_influencer(
+            conn, org_id=org_id, influencer_id=influencer_id
+        )
+        posts = await posts_repo.posts_of_bookings(
+            conn, org_id=org_id, booking_ids=[b["id"] for b in bookings]
+        )
+    notices: list[str] = []
+    campaign_ids = list(dict.fromkeys(b["campaign_id"] for b in bookings))
+    docs = await asyncio.gather(
+        *(optional(peers.campaign_numbers(ctx, org_id, c), None, notices) for c in campaign_ids)
+    )
+    by_campaign = dict(zip(campaign_ids, docs, strict=True))
+    posts_of: dict[UUID, list[dict[str, Any]]] = {}
+    for post in posts:
+        posts_of.setdefault(post["booking_id"], []).append(post)
+    detail = []
+    for booking in sorted(bookings, key=lambda b: b["start_date"], reverse=True):
+        doc = by_campaign.get(booking["campaign_id"])
+        latest = post_numbers(doc)
+        mine = [with_latest(p, latest) for p in posts_of.get(booking["id"], [])]
+        detail.append(
+            {
+                **booking,
+                "kpis": booking_numbers(doc).get(str(booking["id"])),
+                "timeline_pct": doc["campaign"].get("timeline_pct") if doc else None,
+                "posts": mine,
+                "estimated": any((p.get("latest") or {}).get("estimated") for p in mine),
+            }
+        )
+    totals = _totals(detail)
+    return render(
+        request,
+        "influencer.html",
+        influencer=influencer,
+        bookings=detail,
+        totals=totals,
+        notices=sorted(set(notices)),
+    )
+
+
+def _totals(bookings: list[dict[str, Any]]) -> dict[str, Any]:
+    """Across campaigns: views and engagement add up; fees only within one currency."""
+    computed = [b["kpis"] for b in bookings if b["kpis"]]
+    views = sum(k.get("actual_views") or 0 for k in computed) if computed else None
+    engagement = sum(k.get("actual_engagement") or 0 for k in computed) if computed else None
+    currencies = {b["currency"] for b in bookings}
+    return {
+        "views": views,
+        "engagement": engagement,
+        "engagement_rate": round(100.0 * engagement / views, 2)
+        if views and engagement is not None
+        else None,
+        "posts": sum(len(b["posts"]) for b in bookings),
+        "fees_cents": sum(b["fee_cents"] for b in bookings) if len(currencies) == 1 else None,
+        "currency": next(iter(currencies)) if len(currencies) == 1 else None,
+    }
+
+
+@router.get("/influencers/{influencer_id}/posts/{post_id}/history")
+async def post_history_fragment(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, influencer_id: UUID, post_id: UUID
+) -> Response:
+    """One post's metric history as a small chart, loaded when the card scrolls into view.
+
+    These are the post's own samples (bounded), reduced to each day's last reading."""
+    org_id = viewer.principal.org_id
+    async with org_transaction(ctx.pool, org_id) as conn:
+        post = await posts_repo.get_post(conn, org_id=org_id, post_id=post_id)
+        if post is None:
+            raise ApiError(404, f"no post {post_id}")
+        booking = await bookings_repo.get_booking(
+            conn, org_id=org_id, booking_id=post["booking_id"]
+        )
+    if booking is None or booking["influencer_id"] != influencer_id:
+        raise ApiError(404, f"no post {post_id}")
+    notices: list[str] = []
+    body = await optional(
+        peers.post_samples(ctx, org_id, post_id, limit=HISTORY_SAMPLES, cursor=None),
+        {"items": []},
+        notices,
+    )
+    return render(
+        request,
+        "influencer_post_history.html",
+        post=post,
+        chart=daily_closes(body["items"]),
+        unavailable=bool(notices),
+    )
+
+
+def daily_closes(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each day's last sample (cumulative) and the change from the day before."""
+    closes: dict[str, dict[str, Any]] = {}
+    for sample in samples:  # oldest first
+        closes[str(sample["observed_at"])[:10]] = sample
+    dates = sorted(closes)
+    views = [closes[d].get("views") for d in dates]
+    engagement = [_engagement(closes[d]) for d in dates]
+    return {
+        "dates": dates,
+        "views_cum": views,
+        "engagement_cum": engagement,
+        "views_delta": _deltas(views),
+        "engagement_delta": _deltas(engagement),
+        "estimated": any(s.get("estimated") for s in closes.values()),
+    }
+
+
+def _engagement(sample: dict[str, Any]) -> int | None:
+    parts = [sample.get(k) for k in ("likes", "comments", "shares", "saves")]
+    if all(p is None for p in parts):
+        return None
+    return sum(p or 0 for p in parts)
+
+
+def _deltas(values: list[int | None]) -> list[int | None]:
+    out: list[int | None] = []
+    previous: int | None = None
+    for value in values:
+        out.append(None if value is None or previous is None else value - previous)
+        previous = value if value is not None else previous
+    return out

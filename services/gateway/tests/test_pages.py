@@ -1,0 +1,200 @@
+"""Dashboard pages without a browser: sign-in, tenancy, headers, and the number formatting."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from pulse_gateway.pages.common import (
+    estimated_badge,
+    fmt_compact,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    fmt_rate,
+    safe_next,
+)
+from tests.support.agency import PASSWORD, create_org
+from tests.support.services import ROOT, ServiceProcess
+
+pytestmark = pytest.mark.integration
+
+
+def test_numbers_read_the_way_an_account_manager_expects() -> None:
+    assert fmt_number(1_843_211) == "1,843,211"
+    assert fmt_number(0) == "0"  # a measured zero stays a zero
+    assert "n/a" in fmt_number(None)  # and a missing figure never becomes one
+    assert fmt_pct(12.5) == "12.50%"
+    assert fmt_pct(0.0) == "0.00%"
+    assert "n/a" in fmt_pct(None)
+    assert fmt_money(123_456, "EUR") == "€1,234.56"
+    assert fmt_money(16_688_000, "EUR", whole=True) == "€166,880"
+    assert fmt_money(-5, "SEK") == "-SEK 0.05"
+    assert fmt_money(99, "NOK") == "0.99 NOK"
+    assert "n/a" in fmt_money(None, "EUR")
+    assert fmt_rate(117.3, "USD") == "$117.30"
+    assert "n/a" in fmt_rate(None, "USD")
+    assert fmt_compact(1_250_000) == "1.3M"
+    assert fmt_compact(845_000) == "845K"
+    assert fmt_compact(999) == "999"
+    assert "est." in estimated_badge(True)
+    assert estimated_badge(False) == ""
+
+
+def test_sign_in_only_returns_to_a_page_of_this_site() -> None:
+    assert safe_next("/campaigns/1?x=2") == "/campaigns/1?x=2"
+    for hostile in ("https://evil.example/", "//evil.example", "/\\evil.example", None, ""):
+        assert safe_next(hostile) == "/campaigns"
+
+
+@pytest.fixture(scope="module")
+def gateway(service_env: dict[str, str]) -> Iterator[ServiceProcess]:
+    # No peers run: pages must still answer, with a notice where numbers are missing.
+    proc = ServiceProcess("gateway", service_env, ROOT / "test-artifacts" / "logs")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+async def _agency(gateway: ServiceProcess, service_env: dict[str, str]) -> dict[str, Any]:
+    email = f"owner-{uuid4().hex[:8]}@northwind.agency"
+    await asyncio.to_thread(create_org, service_env, "Northwind Talent", email)
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as api:
+        login = await api.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        client = (await api.post("/api/clients", json={"name": "Lumière Skincare"})).json()
+        today = date.today()
+        campaign = (
+            await api.post(
+                "/api/campaigns",
+                json={
+                    "client_id": client["id"],
+                    "name": f"Holiday Gift Sets {uuid4().hex[:4]}",
+                    "status": "live",
+                    "start_date": (today - timedelta(days=5)).isoformat(),
+                    "end_date": (today + timedelta(days=5)).isoformat(),
+                    "currency": "EUR",
+                },
+            )
+        ).json()
+    return {"email": email, "campaign": campaign}
+
+
+async def _browser_session(gateway: ServiceProcess, email: str) -> httpx.AsyncClient:
+    """Signed in through the login form, holding the cookies a browser would."""
+    client = httpx.AsyncClient(base_url=gateway.url, timeout=10)
+    response = await client.post(
+        "/login", data={"email": email, "password": PASSWORD, "next": "/campaigns"}
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/campaigns"
+    return client
+
+
+async def test_pages_send_strangers_to_sign_in_and_back(
+    gateway: ServiceProcess, service_env: dict[str, str]
+) -> None:
+    agency = await _agency(gateway, service_env)
+    campaign_id = agency["campaign"]["id"]
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as anonymous:
+        for path in ("/campaigns?status=live", f"/campaigns/{campaign_id}", "/compare"):
+            response = await anonymous.get(path)
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/login?next=/"), path
+        assert (await anonymous.get("/campaigns?status=live")).headers["location"] == (
+            "/login?next=/campaigns%3Fstatus%3Dlive"
+        )
+        # An htmx fragment request is sent to the login page as a whole, not swapped in.
+        fragment = await anonymous.get(
+            f"/campaigns/{campaign_id}/fragments/numbers",
+            headers={"HX-Request": "true", "HX-Current-URL": f"/campaigns/{campaign_id}"},
+        )
+        assert fragment.status_code == 204
+        assert fragment.headers["HX-Redirect"] == f"/login?next=/campaigns/{campaign_id}"
+        login_page = await anonymous.get("/login?next=/campaigns")
+        assert login_page.status_code == 200
+        assert 'name="password"' in login_page.text
+        wrong = await anonymous.post(
+            "/login", data={"email": agency["email"], "password": "not it", "next": "/campaigns"}
+        )
+        assert wrong.status_code == 401
+        assert "do not match an account" in wrong.text
+        assert "pulse_session" not in wrong.cookies
+        hostile = await anonymous.post(
+            "/login",
+            data={"email": agency["email"], "password": PASSWORD, "next": "//evil.example/"},
+        )
+        assert hostile.headers["location"] == "/campaigns"
+
+
+async def test_a_signed_in_person_sees_their_campaigns_and_nobody_elses(
+    gateway: ServiceProcess, service_env: dict[str, str]
+) -> None:
+    mine, theirs = await _agency(gateway, service_env), await _agency(gateway, service_env)
+    browser = await _browser_session(gateway, mine["email"])
+    try:
+        listing = await browser.get("/campaigns")
+        assert listing.status_code == 200
+        assert mine["campaign"]["name"] in listing.text
+        assert theirs["campaign"]["name"] not in listing.text
+        assert "aggregator service is unavailable" in listing.text  # peers are down here
+        assert listing.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert "'unsafe-inline'" not in listing.headers["Content-Security-Policy"]
+        assert re.fullmatch(r"render;dur=\d+(\.\d+)?", listing.headers["Server-Timing"])
+        csrf = browser.cookies["pulse_csrf"]
+        assert f'<meta name="csrf-token" content="{csrf}">' in listing.text
+        assert f'hx-headers=\'{{"X-CSRF-Token": "{csrf}"}}\'' in listing.text
+        assert "<script>" not in listing.text
+        assert " style=" not in listing.text
+
+        searched = await browser.get(
+            "/campaigns",
+            params={"q": "no such campaign"},
+            headers={"HX-Request": "true", "HX-Target": "campaign-list"},
+        )
+        assert searched.text.lstrip().startswith('<div id="campaign-list"')
+        assert "No campaign matches these filters" in searched.text
+
+        other = await browser.get(f"/campaigns/{theirs['campaign']['id']}")
+        missing = await browser.get(f"/campaigns/{uuid4()}")
+        assert other.status_code == missing.status_code == 404
+        assert "belongs to another organization" in other.text
+        assert theirs["campaign"]["name"] not in other.text
+        assert other.text == missing.text  # nothing tells the two apart
+        malformed = await browser.get("/campaigns/not-a-campaign")
+        assert malformed.status_code == 404
+        assert "text/html" in malformed.headers["content-type"]
+        compare = await browser.get(
+            "/compare", params={"ids": f"{mine['campaign']['id']},{theirs['campaign']['id']}"}
+        )
+        assert compare.status_code == 404
+
+        # Pages are for browsers: a bearer token does not open them, and they are not API.
+        spec = (await browser.get("/openapi.json")).json()
+        assert not [p for p in spec["paths"] if p.startswith(("/campaigns", "/login"))]
+    finally:
+        await browser.aclose()
+
+
+async def test_signing_out_needs_the_pages_csrf_token(
+    gateway: ServiceProcess, service_env: dict[str, str]
+) -> None:
+    agency = await _agency(gateway, service_env)
+    browser = await _browser_session(gateway, agency["email"])
+    try:
+        forged = await browser.post("/logout", data={"csrf_token": "forged"})
+        assert forged.status_code == 403
+        assert (await browser.get("/campaigns")).status_code == 200
+        done = await browser.post("/logout", data={"csrf_token": browser.cookies["pulse_csrf"]})
+        assert done.status_code == 303
+        assert done.headers["location"] == "/login"
+        assert (await browser.get("/campaigns")).status_code == 303
+    finally:
+        await browser.aclose()

@@ -1,0 +1,240 @@
+"""The staff dashboard in a real browser (system Chromium) against the whole running system
+with the demo agency: the screens load without console errors, search, compare and live
+updates work as a person uses them, and each screen is captured for docs/screenshots/."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, Route, expect
+
+from pulse_contracts import utcnow
+from tests.support.browser import WatchedPage, watched_page
+from tests.support.demo import DemoSystem, running_demo, sign_in
+from tests.support.services import ROOT
+
+pytestmark = pytest.mark.system
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# A 1×1 PNG: platform CDNs are not reachable from test machines, so the browser gets this
+# instead of each thumbnail the gateway's media proxy would fetch from them.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082"
+)
+
+
+@pytest.fixture(scope="module")
+def demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
+    with running_demo(service_env) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def campaigns(demo: DemoSystem) -> dict[str, dict[str, Any]]:
+    """The demo's campaigns by name, once their numbers are computed."""
+    with demo.api() as api:
+        deadline = time.monotonic() + 30
+        while True:
+            items = api.get("/api/campaigns").json()["items"]
+            computed = [c for c in items if c["kpis"] and c["status"] != "draft"]
+            if len(computed) == 3 and all(c["kpis"]["actual_views"] for c in computed):
+                return {c["name"]: c for c in items}
+            assert time.monotonic() < deadline, "the demo's numbers were never computed"
+            time.sleep(0.5)
+
+
+def _is_thumbnail(url: str) -> bool:
+    return "/api/media-proxy?" in url
+
+
+async def _stand_in_thumbnail(route: Route) -> None:
+    await route.fulfill(status=200, content_type="image/png", body=PIXEL)
+
+
+@asynccontextmanager
+async def staff_page(browser: Browser, demo: DemoSystem) -> AsyncIterator[WatchedPage]:
+    async with watched_page(browser, base_url=demo.gateway_url) as watched:
+        await watched.page.route(_is_thumbnail, _stand_in_thumbnail)
+        await sign_in(watched.page, demo)
+        yield watched
+
+
+async def _capture(page: Page, screen: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.wait_for_load_state("networkidle")
+    await page.screenshot(path=SCREENSHOTS / f"{screen}.png")
+
+
+async def _mark(page: Page) -> None:
+    """A flag on the window: it survives htmx swaps and disappears on any full reload."""
+    await page.evaluate("window.__pulseNoReload = true")
+
+
+async def _not_reloaded(page: Page) -> bool:
+    return bool(await page.evaluate("window.__pulseNoReload === true"))
+
+
+async def test_every_screen_loads_without_console_errors(
+    browser: Browser, demo: DemoSystem, campaigns: dict[str, dict[str, Any]]
+) -> None:
+    async with watched_page(browser, base_url=demo.gateway_url) as anonymous:
+        await anonymous.page.goto("/campaigns")
+        await expect(anonymous.page).to_have_url(f"{demo.gateway_url}/login?next=/campaigns")
+        await expect(anonymous.page.get_by_label("Email")).to_be_visible()
+        await _capture(anonymous.page, "login")
+        assert anonymous.errors == []
+
+    async with staff_page(browser, demo) as watched:
+        page = watched.page
+        rows = page.locator("#campaign-list tbody tr")
+        await expect(rows).to_have_count(len(campaigns))
+        for name in campaigns:
+            await expect(page.get_by_role("link", name=name)).to_be_visible()
+        await expect(page.locator(".timeline-today").first).to_be_visible()
+        await _capture(page, "campaigns")
+
+        holiday = campaigns["Holiday Gift Sets"]
+        await page.get_by_role("link", name="Holiday Gift Sets").click()
+        await expect(page).to_have_url(f"{demo.gateway_url}/campaigns/{holiday['id']}")
+        views = f"{holiday['kpis']['actual_views']:,}"
+        await expect(page.locator("#kpi-views .kpi-value")).to_have_text(views)
+        for card in ("#kpi-engagement", "#kpi-posts", "#kpi-er", "#kpi-cpm", "#kpi-spend"):
+            await expect(page.locator(card)).to_be_visible()
+        await expect(page.locator("#growth-chart canvas")).to_have_count(1)
+        await expect(page.locator(".booking-grid tbody tr")).to_have_count(4)
+        await expect(page.locator(".split-row")).to_have_count(4)  # four platforms
+        await expect(page.locator("#campaign-alerts .alert-row").first).to_be_visible()
+        await _capture(page, "campaign")
+        await page.get_by_role("button", name="Daily").click()
+        await expect(page.locator("#growth-chart")).to_have_attribute("data-mode", "daily")
+        await expect(page.locator("#growth-chart canvas")).to_have_count(1)
+
+        ids = f"{holiday['id']},{campaigns['Autumn Glow Serum']['id']}"
+        await page.goto(f"/compare?ids={ids}")
+        await expect(page.locator(".compare-table")).to_be_visible()
+        await _capture(page, "compare")
+
+        # Every screen renders well inside 300 ms of server time on the demo data.
+        for path in (
+            "/campaigns",
+            f"/campaigns/{holiday['id']}",
+            f"/campaigns/{holiday['id']}/fragments/numbers",
+            f"/compare?ids={ids}",
+        ):
+            response = await page.request.get(path)
+            assert response.ok, path
+            timing = response.headers["server-timing"]
+            assert float(timing.split("dur=")[1]) < 300, (path, timing)
+
+        await page.goto("/campaigns/00000000-0000-4000-8000-000000000000")
+        await expect(page.get_by_text("belongs to another organization")).to_be_visible()
+        # The 404 itself is the one expected console line (a failed document load).
+        assert [e for e in watched.errors if "404" not in e] == []
+
+
+async def test_search_and_filters_update_the_list_without_a_reload(
+    browser: Browser, demo: DemoSystem, campaigns: dict[str, dict[str, Any]]
+) -> None:
+    async with staff_page(browser, demo) as watched:
+        page = watched.page
+        await _mark(page)
+        await page.get_by_label("Search campaigns").fill("trail")
+        await expect(page.locator("#campaign-list tbody tr")).to_have_count(1)
+        await expect(page.get_by_role("link", name="Winter Trail Collection")).to_be_visible()
+        await expect(page).to_have_url(f"{demo.gateway_url}/campaigns?q=trail")
+        await page.get_by_label("Search campaigns").fill("")
+        await page.get_by_label("Status").select_option("live")
+        await expect(page.locator("#campaign-list tbody tr")).to_have_count(2)
+        assert await _not_reloaded(page)
+        assert watched.errors == []
+
+
+async def test_compare_two_campaigns_picked_in_the_list(
+    browser: Browser, demo: DemoSystem, campaigns: dict[str, dict[str, Any]]
+) -> None:
+    async with staff_page(browser, demo) as watched:
+        page = watched.page
+        compare = page.get_by_role("button", name="Compare")
+        await expect(compare).to_be_disabled()
+        await page.get_by_label("Compare Holiday Gift Sets").check()
+        await expect(compare).to_be_disabled()  # one is not a comparison
+        await page.get_by_label("Compare Winter Trail Collection").check()
+        await expect(compare).to_be_enabled()
+        await compare.click()
+        await expect(page).to_have_url(
+            f"{demo.gateway_url}/compare?ids={campaigns['Holiday Gift Sets']['id']}"
+            f"&ids={campaigns['Winter Trail Collection']['id']}"
+        )
+        table = page.locator(".compare-table")
+        await expect(table.get_by_role("link", name="Holiday Gift Sets")).to_be_visible()
+        await expect(table.get_by_role("link", name="Winter Trail Collection")).to_be_visible()
+        with demo.api() as api:
+            result = api.get(
+                "/api/compare",
+                params={
+                    "ids": f"{campaigns['Holiday Gift Sets']['id']},"
+                    f"{campaigns['Winter Trail Collection']['id']}"
+                },
+            ).json()
+        winners = sum(len(ids) for ids in result["winners"].values())
+        await expect(page.locator("td.winner")).to_have_count(winners)
+        views_row = page.locator("tr", has=page.get_by_role("rowheader", name="Views"))
+        best = max(result["campaigns"], key=lambda c: c["actual_views"])
+        await expect(views_row.locator("td.winner")).to_contain_text(f"{best['actual_views']:,}")
+        assert watched.errors == []
+
+
+async def test_a_new_sample_reaches_the_open_campaign_page_live(
+    browser: Browser, demo: DemoSystem, campaigns: dict[str, dict[str, Any]]
+) -> None:
+    campaign = campaigns["Winter Trail Collection"]
+    with demo.api() as api:
+        token = api.post("/api/tokens", json={"name": "live test", "scopes": ["ingest"]}).json()
+        posts = api.get(f"/api/campaigns/{campaign['id']}/posts").json()["items"]
+    post = next(p for p in posts if p["latest"])
+    async with staff_page(browser, demo) as watched:
+        page = watched.page
+        await page.goto(f"/campaigns/{campaign['id']}")
+        await expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
+        before = await page.locator("#kpi-views .kpi-value").inner_text()
+        await _mark(page)
+
+        latest = post["latest"]
+        sample = {
+            "post_id": post["id"],
+            "observed_at": (utcnow() - timedelta(seconds=1)).isoformat().replace("+00:00", "Z"),
+            "metrics": {
+                "views": latest["views"] + 1_000_000,
+                "likes": latest["likes"],
+                "comments": latest["comments"],
+            },
+        }
+        async with httpx.AsyncClient(
+            base_url=demo.ingest_url, headers={"Authorization": f"Bearer {token['token']}"}
+        ) as ingest:
+            answer = await ingest.post("/api/ingest/posts", json=sample)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["accepted"] == 1
+
+        # The page shows what the API now says, without being reloaded.
+        deadline = time.monotonic() + 15
+        while True:
+            with demo.api() as api:
+                now_views = api.get(f"/api/campaigns/{campaign['id']}").json()["kpis"][
+                    "actual_views"
+                ]
+            shown = await page.locator("#kpi-views .kpi-value").inner_text()
+            if shown == f"{now_views:,}" and shown != before:
+                break
+            assert time.monotonic() < deadline, f"page still shows {shown}, API {now_views}"
+            await asyncio.sleep(0.3)
+        await expect(page.locator("#growth-chart canvas")).to_have_count(1)
+        assert await _not_reloaded(page)
+        assert watched.errors == []
