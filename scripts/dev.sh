@@ -85,7 +85,8 @@ provider="the built-in fake ScrapeCreators (http://127.0.0.1:$FAKE_PROVIDER_PORT
 cat <<MSG
 
 Pulse is running (logs in var/log/, stop with: make stop)
-  gateway     http://127.0.0.1:8000   staff API; demo login: demo@northwind.agency / pulse-demo-2026
+  dashboard   http://127.0.0.1:8000/login   demo login: demo@northwind.agency / pulse-demo-2026
+  gateway     http://127.0.0.1:8000   staff API (OpenAPI at /docs)
   ingest      http://127.0.0.1:8001   POST /api/ingest/posts  (n8n webhook)
   share       http://127.0.0.1:8002
   aggregator  http://127.0.0.1:8003   internal reads, X-Pulse-Service-Token: dev-service-token

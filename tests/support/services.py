@@ -52,6 +52,23 @@ async def migrate_all(servers: Servers) -> None:
         await migrate(settings_for(service, servers), migrations_dir(service))
 
 
+# Port 1 (tcpmux) is privileged and never served here: a peer pointed at it is down for sure,
+# even while `make dev` runs the real peers on their default ports.
+NOBODY_LISTENS = "http://127.0.0.1:1"
+
+
+def peers_down(env: Mapping[str, str]) -> dict[str, str]:
+    """A gateway environment whose peers (aggregator, alerter, ingest, share) all refuse."""
+    return {
+        **env,
+        **{
+            f"PULSE_GATEWAY_{peer.upper()}_URL": NOBODY_LISTENS
+            for peer in SERVICES
+            if peer != "gateway"
+        },
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -22,7 +22,7 @@ from pulse_gateway.pages.common import (
     safe_next,
 )
 from tests.support.agency import PASSWORD, create_org
-from tests.support.services import ROOT, ServiceProcess
+from tests.support.services import ROOT, ServiceProcess, peers_down
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def test_sign_in_only_returns_to_a_page_of_this_site() -> None:
 @pytest.fixture(scope="module")
 def gateway(service_env: dict[str, str]) -> Iterator[ServiceProcess]:
     # No peers run: pages must still answer, with a notice where numbers are missing.
-    proc = ServiceProcess("gateway", service_env, ROOT / "test-artifacts" / "logs")
+    proc = ServiceProcess("gateway", peers_down(service_env), ROOT / "test-artifacts" / "logs")
     proc.start()
     yield proc
     proc.stop()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.agency import PASSWORD, create_org
-from tests.support.services import ROOT, ServiceProcess
+from tests.support.services import ROOT, ServiceProcess, peers_down
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def gateway(service_env: dict[str, str]) -> Iterator[ServiceProcess]:
     # No peers run: forms write the catalog, which the gateway owns.
-    proc = ServiceProcess("gateway", service_env, ROOT / "test-artifacts" / "logs")
+    proc = ServiceProcess("gateway", peers_down(service_env), ROOT / "test-artifacts" / "logs")
     proc.start()
     yield proc
     proc.stop()
