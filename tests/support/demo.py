@@ -13,20 +13,30 @@ ScrapeCreators server, and `pulse seed-demo` seeds the demo agency through the p
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page, Route
 
+from .browser import WatchedPage, watched_page
 from .services import ROOT, ServiceProcess, fake_provider_process
 
 DEMO_EMAIL = "demo@northwind.agency"
 DEMO_PASSWORD = "pulse-demo-2026"
 LOGS = ROOT / "test-artifacts" / "logs"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# A 1×1 PNG standing in for platform CDN images, which test machines cannot reach.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082"
+)
 
 
 @dataclass
@@ -128,3 +138,37 @@ async def sign_in(page: Page, demo: DemoSystem, *, next_path: str = "/campaigns"
     await page.fill("#f-password", demo.password)
     await page.click("button[type=submit]")
     await page.wait_for_url(f"{demo.gateway_url}{next_path}*")
+
+
+def computed_campaigns(demo: DemoSystem) -> dict[str, dict[str, Any]]:
+    """The demo's campaigns by name, once their numbers are computed."""
+    with demo.api() as api:
+        deadline = time.monotonic() + 30
+        while True:
+            items = api.get("/api/campaigns").json()["items"]
+            computed = [c for c in items if c["kpis"] and c["status"] != "draft"]
+            if len(computed) == 3 and all(c["kpis"]["actual_views"] for c in computed):
+                return {c["name"]: c for c in items}
+            assert time.monotonic() < deadline, "the demo's numbers were never computed"
+            time.sleep(0.5)
+
+
+async def stand_in_image(route: Route) -> None:
+    await route.fulfill(status=200, content_type="image/png", body=PIXEL)
+
+
+@asynccontextmanager
+async def staff_page(browser: Browser, demo: DemoSystem) -> AsyncIterator[WatchedPage]:
+    """A signed-in staff page whose proxied thumbnails are answered with PIXEL."""
+    async with watched_page(browser, base_url=demo.gateway_url) as watched:
+        # Jinja's urlencode keeps "/" in the proxied URL, which a "*" glob would not cross.
+        await watched.page.route(re.compile(r"/api/media-proxy\?"), stand_in_image)
+        await sign_in(watched.page, demo)
+        yield watched
+
+
+async def capture(page: Page, screen: str) -> None:
+    """A screenshot for README, once the page has settled."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.wait_for_load_state("networkidle")
+    await page.screenshot(path=SCREENSHOTS / f"{screen}.png")

@@ -6,28 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, Route, expect
+from playwright.async_api import Browser, Page, expect
 
 from pulse_contracts import utcnow
-from tests.support.browser import WatchedPage, watched_page
-from tests.support.demo import DemoSystem, running_demo, sign_in
-from tests.support.services import ROOT
+from tests.support.browser import watched_page
+from tests.support.demo import (
+    DemoSystem,
+    capture,
+    computed_campaigns,
+    running_demo,
+    staff_page,
+)
 
 pytestmark = pytest.mark.system
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-# A 1×1 PNG: platform CDNs are not reachable from test machines, so the browser gets this
-# instead of each thumbnail the gateway's media proxy would fetch from them.
-PIXEL = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082"
-)
 
 
 @pytest.fixture(scope="module")
@@ -38,38 +35,7 @@ def demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
 
 @pytest.fixture(scope="module")
 def campaigns(demo: DemoSystem) -> dict[str, dict[str, Any]]:
-    """The demo's campaigns by name, once their numbers are computed."""
-    with demo.api() as api:
-        deadline = time.monotonic() + 30
-        while True:
-            items = api.get("/api/campaigns").json()["items"]
-            computed = [c for c in items if c["kpis"] and c["status"] != "draft"]
-            if len(computed) == 3 and all(c["kpis"]["actual_views"] for c in computed):
-                return {c["name"]: c for c in items}
-            assert time.monotonic() < deadline, "the demo's numbers were never computed"
-            time.sleep(0.5)
-
-
-def _is_thumbnail(url: str) -> bool:
-    return "/api/media-proxy?" in url
-
-
-async def _stand_in_thumbnail(route: Route) -> None:
-    await route.fulfill(status=200, content_type="image/png", body=PIXEL)
-
-
-@asynccontextmanager
-async def staff_page(browser: Browser, demo: DemoSystem) -> AsyncIterator[WatchedPage]:
-    async with watched_page(browser, base_url=demo.gateway_url) as watched:
-        await watched.page.route(_is_thumbnail, _stand_in_thumbnail)
-        await sign_in(watched.page, demo)
-        yield watched
-
-
-async def _capture(page: Page, screen: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.wait_for_load_state("networkidle")
-    await page.screenshot(path=SCREENSHOTS / f"{screen}.png")
+    return computed_campaigns(demo)
 
 
 async def _mark(page: Page) -> None:
@@ -88,7 +54,7 @@ async def test_every_screen_loads_without_console_errors(
         await anonymous.page.goto("/campaigns")
         await expect(anonymous.page).to_have_url(f"{demo.gateway_url}/login?next=/campaigns")
         await expect(anonymous.page.get_by_label("Email")).to_be_visible()
-        await _capture(anonymous.page, "login")
+        await capture(anonymous.page, "login")
         assert anonymous.errors == []
 
     async with staff_page(browser, demo) as watched:
@@ -98,7 +64,7 @@ async def test_every_screen_loads_without_console_errors(
         for name in campaigns:
             await expect(page.get_by_role("link", name=name)).to_be_visible()
         await expect(page.locator(".timeline-today").first).to_be_visible()
-        await _capture(page, "campaigns")
+        await capture(page, "campaigns")
 
         holiday = campaigns["Holiday Gift Sets"]
         await page.get_by_role("link", name="Holiday Gift Sets").click()
@@ -111,7 +77,7 @@ async def test_every_screen_loads_without_console_errors(
         await expect(page.locator(".booking-grid tbody tr")).to_have_count(4)
         await expect(page.locator(".split-row")).to_have_count(4)  # four platforms
         await expect(page.locator("#campaign-alerts .alert-row").first).to_be_visible()
-        await _capture(page, "campaign")
+        await capture(page, "campaign")
         await page.get_by_role("button", name="Daily").click()
         await expect(page.locator("#growth-chart")).to_have_attribute("data-mode", "daily")
         await expect(page.locator("#growth-chart canvas")).to_have_count(1)
@@ -119,7 +85,7 @@ async def test_every_screen_loads_without_console_errors(
         ids = f"{holiday['id']},{campaigns['Autumn Glow Serum']['id']}"
         await page.goto(f"/compare?ids={ids}")
         await expect(page.locator(".compare-table")).to_be_visible()
-        await _capture(page, "compare")
+        await capture(page, "compare")
 
         # Every screen renders well inside 300 ms of server time on the demo data.
         for path in (

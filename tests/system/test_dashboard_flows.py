@@ -9,25 +9,24 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, Route, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.support.browser import WatchedPage, watched_page
-from tests.support.demo import DemoSystem, running_demo, sign_in
-from tests.support.services import ROOT
+from tests.support.browser import watched_page
+from tests.support.demo import (
+    DemoSystem,
+    capture,
+    computed_campaigns,
+    running_demo,
+    staff_page,
+    stand_in_image,
+)
 
 pytestmark = pytest.mark.system
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-# A 1×1 PNG standing in for platform CDN images, which test machines cannot reach.
-PIXEL = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e221bc330000000049454e44ae426082"
-)
 
 
 @pytest.fixture(scope="module")
@@ -38,35 +37,7 @@ def demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
 
 @pytest.fixture(scope="module")
 def campaigns(demo: DemoSystem) -> dict[str, dict[str, Any]]:
-    """The demo's campaigns by name, once their numbers are computed."""
-    with demo.api() as api:
-        deadline = time.monotonic() + 30
-        while True:
-            items = api.get("/api/campaigns").json()["items"]
-            computed = [c for c in items if c["kpis"] and c["status"] != "draft"]
-            if len(computed) == 3 and all(c["kpis"]["actual_views"] for c in computed):
-                return {c["name"]: c for c in items}
-            assert time.monotonic() < deadline, "the demo's numbers were never computed"
-            time.sleep(0.5)
-
-
-async def _stand_in_image(route: Route) -> None:
-    await route.fulfill(status=200, content_type="image/png", body=PIXEL)
-
-
-@asynccontextmanager
-async def staff_page(browser: Browser, demo: DemoSystem) -> AsyncIterator[WatchedPage]:
-    async with watched_page(browser, base_url=demo.gateway_url) as watched:
-        # Jinja's urlencode keeps "/" in the proxied URL, which a "*" glob would not cross.
-        await watched.page.route(re.compile(r"/api/media-proxy\?"), _stand_in_image)
-        await sign_in(watched.page, demo)
-        yield watched
-
-
-async def _capture(page: Page, screen: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.wait_for_load_state("networkidle")
-    await page.screenshot(path=SCREENSHOTS / f"{screen}.png")
+    return computed_campaigns(demo)
 
 
 async def _open(page: Page, path: str) -> None:
@@ -95,7 +66,7 @@ async def test_every_screen_and_form_loads_without_console_errors(
         await _open(page, "/influencers")
         rows = page.locator("#influencer-list tbody tr")
         await expect(rows).to_have_count(len(influencers))
-        await _capture(page, "influencers")
+        await capture(page, "influencers")
         await page.get_by_label("Search influencers").fill(booked["influencer_name"][:4])
         await expect(
             page.get_by_role("link", name=booked["influencer_name"], exact=True)
@@ -112,14 +83,14 @@ async def test_every_screen_and_form_loads_without_console_errors(
         await cards.first.scroll_into_view_if_needed()
         await expect(cards.first.locator(".post-history canvas")).to_have_count(1, timeout=10_000)
         await page.evaluate("window.scrollTo(0, 0)")
-        await _capture(page, "influencer")
+        await capture(page, "influencer")
 
         await _open(page, "/alerts")
         await expect(page.locator(".alerts-table tbody tr")).to_have_count(len(open_alerts))
         first = page.locator(".alert-details").first
         await first.locator("summary").click()
         await expect(first.locator(".history-item").first).to_contain_text("Raised")
-        await _capture(page, "alerts")
+        await capture(page, "alerts")
 
         await _open(page, "/docs/architecture")
         health = page.locator(".health-item")
@@ -129,7 +100,7 @@ async def test_every_screen_and_form_loads_without_console_errors(
             page.locator('tr[data-queue="aggregator.posts"] td[data-depth]')
         ).not_to_have_attribute("data-depth", "")
         await expect(page.locator('tr[data-event="kpi.updated"]')).to_contain_text("aggregator")
-        await _capture(page, "architecture")
+        await capture(page, "architecture")
 
         screens = [
             ("/clients", "clients"),
@@ -149,7 +120,7 @@ async def test_every_screen_and_form_loads_without_console_errors(
         for path, screen in screens:
             await _open(page, path)
             if screen:
-                await _capture(page, screen)
+                await capture(page, screen)
 
         await page.goto("/settings/notifications")
         await page.get_by_label("Name").fill("Campaign ops on Slack")
@@ -183,7 +154,7 @@ async def test_a_new_campaign_with_a_booking_and_a_post_gets_its_first_sample_li
             "The end date must be on or after the start date."
         )
         await expect(page.get_by_label("End date")).to_have_attribute("aria-invalid", "true")
-        await _capture(page, "campaign-form-error")
+        await capture(page, "campaign-form-error")
 
         await page.get_by_label("Start date").fill((today - timedelta(days=2)).isoformat())
         await page.get_by_label("End date").fill((today + timedelta(days=28)).isoformat())
@@ -283,12 +254,12 @@ async def test_a_share_link_is_created_from_the_campaign_and_opens(
         url = (await created.inner_text()).strip()
         assert url.startswith(demo.procs["share"].url)
         await expect(page.locator(".share-table tbody tr")).to_have_count(before + 1)
-        await _capture(page, "share-link-created")
+        await capture(page, "share-link-created")
 
         async with watched_page(browser) as client:
             # The share page's own images come through its media route from platform CDNs.
-            await client.page.route(re.compile(r"/share/[^/]+/media"), _stand_in_image)
-            await client.page.route(re.compile(r"/favicon\.ico$"), _stand_in_image)
+            await client.page.route(re.compile(r"/share/[^/]+/media"), stand_in_image)
+            await client.page.route(re.compile(r"/favicon\.ico$"), stand_in_image)
             answer = await client.page.goto(url)
             assert answer is not None
             assert answer.status == 200

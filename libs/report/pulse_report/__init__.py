@@ -15,6 +15,7 @@ from .model import (
     ReportKpis,
     ReportPlatform,
     ReportPost,
+    from_fields,
 )
 from .pdf import RenderSlots, render_pdf, report_filename, report_pdf
 
@@ -30,6 +31,7 @@ __all__ = [
     "ReportKpis",
     "ReportPlatform",
     "ReportPost",
+    "from_fields",
     "render_page",
     "render_pdf",
     "report_filename",

@@ -7,8 +7,20 @@ browser may load (the audience's own media proxy), or None for a placeholder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def from_fields(cls: type[T], source: Any) -> T:
+    """A report part from the same-named attributes of an upstream object.
+
+    The KPI, daily and platform parts name their fields exactly as the numbers document does
+    (and so as share's redacted projection does), so every audience copies them the same way.
+    """
+    return cls(**{f.name: getattr(source, f.name) for f in fields(cls)})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from uuid import UUID
 
 from pulse_contracts.alerts import AlertRaised, AlertResolved
 from pulse_contracts.values import SEVERITY_RANK
+from pulse_runtime import media_proxy
 
 ChannelKind = Literal["webhook", "email"]
 WebhookFormat = Literal["json", "slack"]
@@ -251,47 +251,11 @@ def after_attempt(
 
 # --- where webhooks may go ------------------------------------------------------------------
 
-# IPv4 addresses embedded in IPv6 forms that route to that IPv4 address (the same rule as the
-# gateway's media proxy, design/security.md).
-_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def _is_public_v4(addr: ipaddress.IPv4Address) -> bool:
-    return addr.is_global and not (
-        addr.is_multicast
-        or addr.is_reserved
-        or addr.is_loopback
-        or addr.is_link_local
-        or addr.is_unspecified
-        or addr.is_private
-    )
-
 
 def is_public_address(ip: str) -> bool:
-    """True only for a publicly routable unicast address; unparsable input is not public."""
-    try:
-        addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(addr, ipaddress.IPv4Address):
-        return _is_public_v4(addr)
-    if addr.ipv4_mapped is not None:
-        return _is_public_v4(addr.ipv4_mapped)
-    if addr in _NAT64_WELL_KNOWN:
-        return _is_public_v4(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
-    if addr.sixtofour is not None and not _is_public_v4(addr.sixtofour):
-        return False
-    if addr.teredo is not None:
-        return False
-    return addr.is_global and not (
-        addr.is_multicast
-        or addr.is_reserved
-        or addr.is_loopback
-        or addr.is_link_local
-        or addr.is_site_local
-        or addr.is_unspecified
-        or addr.is_private
-    )
+    """The media proxy's rule (design/security.md), after dropping an IPv6 scope id
+    ("fe80::1%eth0"), which a resolver may attach to a webhook host's address."""
+    return media_proxy.is_public_address(ip.split("%", 1)[0])
 
 
 def mask_target(kind: str, target: str) -> str:

@@ -20,6 +20,7 @@ from pulse_report import (
     ReportKpis,
     ReportPlatform,
     ReportPost,
+    from_fields,
 )
 from pulse_report.staff import StaffBooking, StaffFigures
 
@@ -61,35 +62,9 @@ def staff_report(
             name=c.name or "", status=c.status, start_date=c.start_date, end_date=c.end_date
         ),
         client=ReportClient(name=client.name, brand_color=client.brand_color) if client else None,
-        kpis=ReportKpis(
-            committed_views=c.committed_views,
-            committed_engagement=c.committed_engagement,
-            committed_posts=c.committed_posts,
-            actual_views=c.actual_views,
-            actual_engagement=c.actual_engagement,
-            actual_posts=c.actual_posts,
-            views_pct=c.views_pct,
-            engagement_pct=c.engagement_pct,
-            posts_pct=c.posts_pct,
-            kpi_pct=c.kpi_pct,
-            engagement_rate=c.engagement_rate,
-            timeline_pct=c.timeline_pct,
-        ),
-        daily=tuple(
-            ReportDay(
-                date=d.date,
-                views_cum=d.views_cum,
-                views_delta=d.views_delta,
-                engagement_cum=d.engagement_cum,
-                engagement_delta=d.engagement_delta,
-                posts_live=d.posts_live,
-            )
-            for d in doc.daily
-        ),
-        platforms=tuple(
-            ReportPlatform(platform=p.platform, views=p.views, engagement=p.engagement)
-            for p in doc.platforms
-        ),
+        kpis=from_fields(ReportKpis, c),
+        daily=tuple(from_fields(ReportDay, d) for d in doc.daily),
+        platforms=tuple(from_fields(ReportPlatform, p) for p in doc.platforms),
         creators=_creators(doc, creators),
         generated_at=generated_at,
     )

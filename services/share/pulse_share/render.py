@@ -18,6 +18,7 @@ from pulse_report import (
     ReportKpis,
     ReportPlatform,
     ReportPost,
+    from_fields,
     render_page,
     render_pdf,
     report_filename,
@@ -83,35 +84,9 @@ def client_report(payload: SharePayload, media: MediaSrc = no_images) -> Campaig
             if payload.client
             else None
         ),
-        kpis=ReportKpis(
-            committed_views=k.committed_views,
-            committed_engagement=k.committed_engagement,
-            committed_posts=k.committed_posts,
-            actual_views=k.actual_views,
-            actual_engagement=k.actual_engagement,
-            actual_posts=k.actual_posts,
-            views_pct=k.views_pct,
-            engagement_pct=k.engagement_pct,
-            posts_pct=k.posts_pct,
-            kpi_pct=k.kpi_pct,
-            engagement_rate=k.engagement_rate,
-            timeline_pct=k.timeline_pct,
-        ),
-        daily=tuple(
-            ReportDay(
-                date=d.date,
-                views_cum=d.views_cum,
-                views_delta=d.views_delta,
-                engagement_cum=d.engagement_cum,
-                engagement_delta=d.engagement_delta,
-                posts_live=d.posts_live,
-            )
-            for d in payload.daily
-        ),
-        platforms=tuple(
-            ReportPlatform(platform=p.platform, views=p.views, engagement=p.engagement)
-            for p in payload.platforms
-        ),
+        kpis=from_fields(ReportKpis, k),
+        daily=tuple(from_fields(ReportDay, d) for d in payload.daily),
+        platforms=tuple(from_fields(ReportPlatform, p) for p in payload.platforms),
         creators=tuple(
             ReportCreator(
                 display_name=i.display_name,
