@@ -184,3 +184,66 @@ def series_tail(
         views_cum, engagement_cum = views, engagement
         day += _ONE_DAY
     return tail
+
+
+def previous_close_day(
+    start_date: date | None, end_date: date | None, now: datetime
+) -> date | None:
+    """The day before now's UTC date, when the campaign's daily series has that day."""
+    if start_date is None or end_date is None:
+        return None
+    day = now.astimezone(UTC).date() - _ONE_DAY
+    return day if start_date <= day <= end_date + SERIES_TAIL else None
+
+
+def extend_to(doc: CampaignNumbers, now: datetime) -> CampaignNumbers:
+    """A document computed at `doc.as_of` brought forward to a later `now` without new samples.
+
+    Samples more than 5 minutes ahead of the clock are refused, so every stored sample lies
+    before the end of the day after as_of: every day after as_of's date sums each post's
+    latest, which the campaign totals already are. A `now` not after as_of changes nothing.
+    """
+    if now <= doc.as_of:
+        return doc
+    figures = doc.campaign
+    if figures.start_date is None or figures.end_date is None:
+        return doc.model_copy(update={"as_of": now})
+    daily = list(doc.daily) + series_tail(
+        doc.daily,
+        start_date=figures.start_date,
+        end_date=figures.end_date,
+        as_of=doc.as_of,
+        now=now,
+        views=figures.actual_views,
+        engagement=figures.actual_engagement,
+        posts=figures.actual_posts,
+    )
+    timeline = timeline_pct(figures.start_date, figures.end_date, now)
+    close_day = previous_close_day(figures.start_date, figures.end_date, now)
+    bookings = doc.bookings
+    held = doc.bookings[0].previous_close if doc.bookings else None
+    if close_day != (held.date if held is not None else None):
+        # A later day's close: the booking's current actuals (no sample is newer than as_of's
+        # day), or nothing outside the series.
+        bookings = [
+            b.model_copy(
+                update={
+                    "previous_close": None
+                    if close_day is None
+                    else DailyClose(
+                        date=close_day,
+                        views_cum=b.actual_views,
+                        engagement_cum=b.actual_engagement,
+                    )
+                }
+            )
+            for b in doc.bookings
+        ]
+    return doc.model_copy(
+        update={
+            "campaign": figures.model_copy(update={"timeline_pct": timeline}),
+            "bookings": bookings,
+            "daily": daily,
+            "as_of": now,
+        }
+    )

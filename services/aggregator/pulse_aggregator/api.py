@@ -10,12 +10,13 @@ import asyncpg
 from fastapi import APIRouter, Query
 
 from pulse_contracts import utcnow
-from pulse_contracts.numbers import CampaignNumbers
+from pulse_contracts.compare import compare_campaigns
+from pulse_contracts.numbers import CampaignNumbers, extend_to
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
 
 from . import repository
-from .domain import compare_campaigns, extend_to, influencer_series
+from .domain import influencer_series
 
 PoolGetter = Callable[[], asyncpg.Pool]
 

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from uuid import UUID
 
-from pulse_contracts.envelope import ContractModel
 from pulse_contracts.numbers import (
     SERIES_TAIL,
     BookingNumbers,
@@ -19,8 +18,8 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PlatformSplit,
     PostNumbers,
+    previous_close_day,
     round_half_up,
-    series_tail,
     timeline_pct,
 )
 from pulse_contracts.values import CampaignStatus, Platform
@@ -307,16 +306,6 @@ def _actuals(points: Iterable[Point | None]) -> _Actuals:
     return _Actuals(views, eng, posts)
 
 
-def previous_close_day(
-    start_date: date | None, end_date: date | None, now: datetime
-) -> date | None:
-    """The day before now's UTC date, when the campaign's daily series has that day."""
-    if start_date is None or end_date is None:
-        return None
-    day = day_of(now) - _ONE_DAY
-    return day if start_date <= day <= end_date + SERIES_TAIL else None
-
-
 def _close_before(day: date, points: Iterable[Point]) -> Point | None:
     """The latest point observed before the end of `day` (that post's close of the day)."""
     cutoff = datetime.combine(day + _ONE_DAY, datetime.min.time(), UTC)
@@ -537,135 +526,3 @@ def influencer_series(
         if live_bookings[post.booking_id].influencer_id == influencer_id
     }
     return daily_series(campaign.start_date, campaign.end_date, day_of(now), points)
-
-
-def extend_to(doc: CampaignNumbers, now: datetime) -> CampaignNumbers:
-    """A document computed at `doc.as_of` brought forward to a later `now` without new samples.
-
-    Samples more than 5 minutes ahead of the clock are refused, so every stored sample lies
-    before the end of the day after as_of: every day after as_of's date sums each post's
-    latest, which the campaign totals already are. A `now` not after as_of changes nothing.
-    """
-    if now <= doc.as_of:
-        return doc
-    figures = doc.campaign
-    if figures.start_date is None or figures.end_date is None:
-        return doc.model_copy(update={"as_of": now})
-    daily = list(doc.daily) + series_tail(
-        doc.daily,
-        start_date=figures.start_date,
-        end_date=figures.end_date,
-        as_of=doc.as_of,
-        now=now,
-        views=figures.actual_views,
-        engagement=figures.actual_engagement,
-        posts=figures.actual_posts,
-    )
-    timeline = timeline_pct(figures.start_date, figures.end_date, now)
-    close_day = previous_close_day(figures.start_date, figures.end_date, now)
-    bookings = doc.bookings
-    held = doc.bookings[0].previous_close if doc.bookings else None
-    if close_day != (held.date if held is not None else None):
-        # A later day's close: the booking's current actuals (no sample is newer than as_of's
-        # day), or nothing outside the series.
-        bookings = [
-            b.model_copy(
-                update={
-                    "previous_close": None
-                    if close_day is None
-                    else DailyClose(
-                        date=close_day,
-                        views_cum=b.actual_views,
-                        engagement_cum=b.actual_engagement,
-                    )
-                }
-            )
-            for b in doc.bookings
-        ]
-    return doc.model_copy(
-        update={
-            "campaign": figures.model_copy(update={"timeline_pct": timeline}),
-            "bookings": bookings,
-            "daily": daily,
-            "as_of": now,
-        }
-    )
-
-
-# --- compare ----------------------------------------------------------------------------------
-
-
-class CompareEntry(ContractModel):
-    campaign_id: UUID
-    name: str | None
-    currency: str | None
-    actual_views: int
-    actual_engagement: int
-    engagement_rate: float | None
-    kpi_pct: float | None
-    actual_posts: int
-    spend_cents: int
-    cpm: float | None
-    cpe: float | None
-
-
-class CompareWinners(ContractModel):
-    """The winning campaign ids per metric (all tied ones); empty when nothing can win."""
-
-    actual_views: list[UUID]
-    actual_engagement: list[UUID]
-    engagement_rate: list[UUID]
-    kpi_pct: list[UUID]
-    actual_posts: list[UUID]
-    cpm: list[UUID]
-    cpe: list[UUID]
-
-
-class CompareResult(ContractModel):
-    campaigns: list[CompareEntry]
-    winners: CompareWinners
-    # False when the currencies differ (or one is unknown): money is then shown without winners.
-    money_comparable: bool
-
-
-def _winners(
-    entries: Sequence[CompareEntry], values: Sequence[float | None], *, least: bool = False
-) -> list[UUID]:
-    # Ties are judged on the reported (rounded) values: what the user sees as equal, wins equally.
-    present = [v for v in values if v is not None]
-    if not present:
-        return []
-    best = min(present) if least else max(present)
-    return [e.campaign_id for e, v in zip(entries, values, strict=True) if v == best]
-
-
-def compare_campaigns(docs: Sequence[CampaignNumbers]) -> CompareResult:
-    """Side by side figures with winners per metric (kpis.md Compare), in the order given."""
-    entries = [
-        CompareEntry(
-            campaign_id=d.campaign.campaign_id,
-            name=d.campaign.name,
-            currency=d.campaign.currency,
-            actual_views=d.campaign.actual_views,
-            actual_engagement=d.campaign.actual_engagement,
-            engagement_rate=d.campaign.engagement_rate,
-            kpi_pct=d.campaign.kpi_pct,
-            actual_posts=d.campaign.actual_posts,
-            spend_cents=d.campaign.spend_cents,
-            cpm=d.campaign.cpm,
-            cpe=d.campaign.cpe,
-        )
-        for d in docs
-    ]
-    currencies = {e.currency for e in entries}
-    money_comparable = len(currencies) == 1 and None not in currencies
-    winners = CompareWinners(
-        actual_views=_winners(entries, [e.actual_views for e in entries]),
-        actual_engagement=_winners(entries, [e.actual_engagement for e in entries]),
-        engagement_rate=_winners(entries, [e.engagement_rate for e in entries]),
-        kpi_pct=_winners(entries, [e.kpi_pct for e in entries]),
-        actual_posts=_winners(entries, [e.actual_posts for e in entries]),
-        cpm=_winners(entries, [e.cpm for e in entries], least=True) if money_comparable else [],
-        cpe=_winners(entries, [e.cpe for e in entries], least=True) if money_comparable else [],
-    )
-    return CompareResult(campaigns=entries, winners=winners, money_comparable=money_comparable)

@@ -19,20 +19,25 @@ from pulse_aggregator.domain import (
     CampaignRef,
     Point,
     PostRef,
-    compare_campaigns,
     compute_campaign_numbers,
     cpe,
     cpm,
     daily_series,
     day_of,
     engagement,
-    extend_to,
     influencer_series,
     newer,
     pct,
     timeline_pct,
 )
-from pulse_contracts.numbers import CampaignFigures, CampaignNumbers, DailyClose, DailyPoint
+from pulse_contracts.compare import compare_campaigns
+from pulse_contracts.numbers import (
+    CampaignFigures,
+    CampaignNumbers,
+    DailyClose,
+    DailyPoint,
+    extend_to,
+)
 
 # The oracle lives in the repository's top-level tests package, shared with integration and
 # system tests; pytest puts only this directory on sys.path, so add the repository root.

@@ -506,7 +506,7 @@ def media_urls(payload: SharePayload) -> frozenset[str]:
 
 def as_of_now(payload: SharePayload, numbers_as_of: datetime | None, now: datetime) -> SharePayload:
     """The stored projection seen at `now`: the timeline moves on and the daily series gains the
-    days without new samples, by the same rule as the staff dashboard (the aggregator's
+    days without new samples, by the same rule as the staff dashboard (pulse_contracts.numbers
     extend_to), so both show the same numbers to the unit."""
     kpis = payload.kpis
     start, end = payload.campaign.start_date, payload.campaign.end_date
