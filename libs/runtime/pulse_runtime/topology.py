@@ -78,6 +78,8 @@ QUEUES: dict[str, QueueSpec] = {
         QueueSpec("alerter.posts", "post.*"),
         # Notifications follow the alerts themselves, so a slow channel never holds up a rule.
         QueueSpec("alerter.notify", "alert.*"),
+        # The gateway's read model of the numbers (each replica also sees them live).
+        QueueSpec("gateway.numbers", "kpi.updated"),
         QueueSpec("share.catalog", "catalog.#"),
         QueueSpec("share.kpi", "kpi.updated"),
     )

@@ -11,12 +11,16 @@ from pathlib import Path
 import httpx
 from fastapi import APIRouter, FastAPI
 
+from pulse_contracts import Envelope, EventData
 from pulse_runtime.media_proxy import MediaProxy
+from pulse_runtime.messaging import subscribe_events
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
+from pulse_runtime.topology import QUEUES
 
-from . import api, pages
+from . import api, pages, read_model
 from .context import GatewayContext
+from .read_model import NumbersReadModel
 from .security import JwtKeys
 from .settings import GatewaySettings
 from .stream import StreamHub, bind_more, stream_queue, subscribe_stream
@@ -36,15 +40,21 @@ def routers() -> list[APIRouter]:
 
 def create_app(settings: ServiceSettings) -> FastAPI:
     assert isinstance(settings, GatewaySettings)
-    runtime = ServiceRuntime(settings, queues=[])
+    runtime = ServiceRuntime(settings, queues=[QUEUES["gateway.numbers"]])
     ctx = GatewayContext(
         settings=settings,
         runtime=runtime,
         jwt_keys=JwtKeys.parse(settings.jwt_keys.get_secret_value()),
         hub=StreamHub(),
+        numbers=NumbersReadModel(settings.numbers_cache_size),
     )
     live = stream_queue()
-    subscribe_stream(runtime.broker, ctx.hub, live)
+    subscribe_stream(runtime.broker, ctx.hub, live, ctx.numbers)
+
+    async def kpi_updated(envelope: Envelope[EventData]) -> None:
+        await read_model.on_kpi_updated(runtime.pool, ctx.numbers, envelope)
+
+    subscribe_events(runtime.broker, QUEUES["gateway.numbers"], kpi_updated)
 
     @contextlib.asynccontextmanager
     async def peers() -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ import httpx
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.service import ServiceRuntime
 
+from .read_model import NumbersReadModel
 from .security import JwtKeys
 from .settings import GatewaySettings
 from .stream import StreamHub
@@ -21,6 +22,7 @@ class GatewayContext:
     runtime: ServiceRuntime
     jwt_keys: JwtKeys
     hub: StreamHub
+    numbers: NumbersReadModel
     peers: httpx.AsyncClient | None = None  # created in the lifespan
     media: MediaProxy | None = None  # created in the lifespan, with a client of its own
 

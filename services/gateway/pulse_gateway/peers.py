@@ -1,4 +1,5 @@
-"""The gateway holds no numbers: it asks the aggregator, alerter and ingest over internal HTTP.
+"""What the gateway asks the aggregator, alerter and ingest over internal HTTP: alerts, pull
+status, sample history, and a numbers document only when its own read model lacks one.
 
 A peer that is down or slow becomes a clear 503 naming it; a peer's 404 stays a 404.
 """
@@ -64,27 +65,12 @@ def _org(org_id: UUID) -> str:
 async def campaign_numbers(
     ctx: GatewayContext, org_id: UUID, campaign_id: UUID
 ) -> dict[str, Any] | None:
-    """The campaign's whole number document, or None before its first computation."""
+    """The aggregator's copy of the campaign's number document (the read model's backfill),
+    or None before its first computation."""
     result: dict[str, Any] | None = await _call(
         ctx, "aggregator", "GET", f"{_org(org_id)}/campaigns/{campaign_id}/numbers", missing_ok=True
     )
     return result
-
-
-async def campaign_summaries(
-    ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
-) -> dict[UUID, dict[str, Any]]:
-    """KPI summaries by campaign id (campaigns not computed yet are absent)."""
-    if not campaign_ids:
-        return {}
-    body = await _call(
-        ctx,
-        "aggregator",
-        "GET",
-        f"{_org(org_id)}/campaigns",
-        params={"ids": ",".join(str(i) for i in campaign_ids)},
-    )
-    return {UUID(item["campaign_id"]): item for item in body["items"]}
 
 
 async def daily(
@@ -100,19 +86,6 @@ async def daily(
         missing_ok=True,
     )
     return body["items"] if body else []
-
-
-async def compare(
-    ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
-) -> dict[str, Any]:
-    result: dict[str, Any] = await _call(
-        ctx,
-        "aggregator",
-        "GET",
-        f"{_org(org_id)}/compare",
-        params={"ids": ",".join(str(i) for i in campaign_ids)},
-    )
-    return result
 
 
 async def post_samples(

@@ -18,8 +18,11 @@ from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 
 from pulse_contracts import ContractError, parse_event
+from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.logging import get_logger
 from pulse_runtime.topology import EVENTS
+
+from .read_model import NumbersReadModel
 
 log = get_logger(__name__)
 STREAMED = ("kpi.updated", "alert.*")
@@ -73,7 +76,12 @@ def stream_queue() -> RabbitQueue:
     return queue
 
 
-def subscribe_stream(broker: RabbitBroker, hub: StreamHub, queue: RabbitQueue) -> None:
+def subscribe_stream(
+    broker: RabbitBroker, hub: StreamHub, queue: RabbitQueue, numbers: NumbersReadModel
+) -> None:
+    """Relay each event to the organization's streams; a kpi.updated also goes straight into
+    this replica's read model, so its next read shows what the stream just announced."""
+
     @broker.subscriber(queue, EVENTS, ack_policy=AckPolicy.ACK, title="gateway.stream:consume")
     async def relay(msg: RabbitMessage) -> None:
         try:
@@ -81,6 +89,8 @@ def subscribe_stream(broker: RabbitBroker, hub: StreamHub, queue: RabbitQueue) -
         except ContractError as exc:
             log.warning("stream event dropped: not a valid event", reason=str(exc))
             return  # a live view only; the durable consumers keep the message
+        if isinstance(envelope.data, CampaignNumbers):
+            numbers.offer(envelope.org_id, envelope.data)
         payload = json.dumps(
             {"type": envelope.type, "data": json.loads(envelope.data.model_dump_json())}
         )

@@ -8,8 +8,7 @@ import asyncio
 import csv
 import hashlib
 import io
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,11 +19,11 @@ import asyncpg
 import httpx
 import pytest
 
-from pulse_contracts import EventData, utcnow
-from pulse_contracts.catalog import BookingUpserted, CampaignUpserted, PostRegistered
+from pulse_contracts import utcnow
 from tests.oracle.kpi_oracle import oracle_numbers
 from tests.support.agency import PASSWORD
 from tests.support.agency import create_org as _create_org
+from tests.support.catalog import catalog_events, wait_for, write_catalog
 from tests.support.scenario import Bus, Scenario, build_scenario
 from tests.support.servers import Servers
 from tests.support.services import ROOT, ServiceProcess
@@ -101,106 +100,6 @@ async def new_org(gateway: str, service_env: dict[str, str], name: str) -> Org:
     email = f"owner-{uuid4().hex[:8]}@northwind.agency"
     ids = await asyncio.to_thread(create_org, service_env, name, email)
     return Org(UUID(ids["org_id"]), UUID(ids["user_id"]), await login(gateway, email))
-
-
-def catalog_events(scenario: Scenario) -> list[EventData]:
-    stamp = utcnow() - timedelta(days=20)
-    return [
-        CampaignUpserted(**scenario.campaign, updated_at=stamp),
-        *[BookingUpserted(**b, updated_at=stamp) for b in scenario.bookings],
-        *[
-            PostRegistered(
-                id=p["id"],
-                booking_id=p["booking_id"],
-                campaign_id=p["campaign_id"],
-                platform=p["platform"],
-                url=p["url"],
-                platform_post_id=p["platform_post_id"],
-                registered_at=stamp,
-            )
-            for p in scenario.posts
-        ],
-    ]
-
-
-async def write_catalog(conn: asyncpg.Connection, scenario: Scenario, names: list[str]) -> None:
-    """The rows the gateway's catalog routes would have written (they are built elsewhere)."""
-    org, c = scenario.org_id, scenario.campaign
-    await conn.execute(
-        "INSERT INTO catalog.clients (id, org_id, name) VALUES ($1, $2, $3)",
-        c["client_id"],
-        org,
-        "Lumen Beauty",
-    )
-    await conn.execute(
-        "INSERT INTO catalog.campaigns (id, org_id, client_id, name, status, start_date, "
-        "end_date, budget_cents, currency, committed_views, committed_engagement) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        c["id"],
-        org,
-        c["client_id"],
-        c["name"],
-        c["status"],
-        c["start_date"],
-        c["end_date"],
-        c["budget_cents"],
-        c["currency"],
-        c["committed_views"],
-        c["committed_engagement"],
-    )
-    for booking, name in zip(scenario.bookings, names, strict=True):
-        await conn.execute(
-            "INSERT INTO catalog.influencers (id, org_id, display_name) VALUES ($1, $2, $3)",
-            booking["influencer_id"],
-            org,
-            name,
-        )
-        await conn.execute(
-            "INSERT INTO catalog.influencer_handles (influencer_id, org_id, platform, handle, "
-            "followers) VALUES ($1, $2, 'tiktok', $3, 120000)",
-            booking["influencer_id"],
-            org,
-            f"@creator{booking['influencer_id'].hex[:6]}",
-        )
-        await conn.execute(
-            "INSERT INTO catalog.bookings (id, org_id, campaign_id, influencer_id, fee_cents, "
-            "committed_views, committed_engagement, committed_posts, min_engagement_rate) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            booking["id"],
-            org,
-            booking["campaign_id"],
-            booking["influencer_id"],
-            booking["fee_cents"],
-            booking["committed_views"],
-            booking["committed_engagement"],
-            booking["committed_posts"],
-            booking["min_engagement_rate"],
-        )
-    for post in scenario.posts:
-        await conn.execute(
-            "INSERT INTO catalog.posts (id, org_id, booking_id, campaign_id, platform, url, "
-            "platform_post_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            post["id"],
-            org,
-            post["booking_id"],
-            post["campaign_id"],
-            post["platform"],
-            post["url"],
-            post["platform_post_id"],
-        )
-
-
-async def wait_for(
-    probe: Callable[[], Awaitable[T | None]], timeout: float, what: str, step: float = 0.1
-) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(step)
 
 
 def expected(world: World, scenario: Scenario, now: datetime) -> dict[str, Any]:

@@ -6,15 +6,16 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulse_runtime.errors import ApiError
 
-from .. import peers
+from .. import numbers
 from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import bookings as handlers
+from ..http_cache import etagged_json
 from ..repository import bookings as repo
 from ..repository import campaigns as campaigns_repo
 
@@ -95,12 +96,14 @@ def booking_numbers(doc: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
 
 @router.get("/api/campaigns/{campaign_id}/bookings", response_model=BookingPage)
 async def list_bookings(
+    request: Request,
     ctx: ContextDep,
     caller: Reader,
     campaign_id: UUID,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
+    """The campaign's bookings, each with its KPI snapshot (kpis.md)."""
     async with org_transaction(ctx.pool, caller.org_id) as conn:
         campaign = await campaigns_repo.get_campaign(
             conn, org_id=caller.org_id, campaign_id=campaign_id
@@ -115,9 +118,9 @@ async def list_bookings(
             limit=limit + 1,
         )
     result = page(rows, limit)
-    numbers = booking_numbers(await peers.campaign_numbers(ctx, caller.org_id, campaign_id))
-    result["items"] = [{**row, "kpis": numbers.get(str(row["id"]))} for row in result["items"]]
-    return result
+    kpis = booking_numbers(await numbers.campaign_numbers(ctx, caller.org_id, campaign_id))
+    result["items"] = [{**row, "kpis": kpis.get(str(row["id"]))} for row in result["items"]]
+    return etagged_json(request, result, BookingPage)
 
 
 @router.post("/api/campaigns/{campaign_id}/bookings", response_model=BookingOut, status_code=201)

@@ -6,16 +6,17 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError
 
-from .. import peers
+from .. import numbers
 from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import campaigns as handlers
+from ..http_cache import etagged_json
 from ..repository import campaigns as repo
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
@@ -89,6 +90,7 @@ class CampaignPage(BaseModel):
 
 @router.get("", response_model=CampaignPage)
 async def list_campaigns(
+    request: Request,
     ctx: ContextDep,
     caller: Reader,
     status: CampaignStatus | None = None,
@@ -96,7 +98,7 @@ async def list_campaigns(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """Newest first; `q` searches names case-insensitively."""
     async with org_transaction(ctx.pool, caller.org_id) as conn:
         rows = await repo.list_campaigns(
@@ -109,11 +111,11 @@ async def list_campaigns(
             limit=limit + 1,
         )
     result = page(rows, limit)
-    summaries = await peers.campaign_summaries(
+    summaries = await numbers.campaign_summaries(
         ctx, caller.org_id, [row["id"] for row in result["items"]]
     )
     result["items"] = [{**row, "kpis": summaries.get(row["id"])} for row in result["items"]]
-    return result
+    return etagged_json(request, result, CampaignPage)
 
 
 @router.post("", response_model=CampaignOut, status_code=201)
@@ -122,13 +124,18 @@ async def create_campaign(pool: PoolDep, caller: Manager, body: CampaignIn) -> d
 
 
 @router.get("/{campaign_id}", response_model=CampaignWithKpis)
-async def get_campaign(ctx: ContextDep, caller: Reader, campaign_id: UUID) -> dict[str, Any]:
+async def get_campaign(
+    request: Request, ctx: ContextDep, caller: Reader, campaign_id: UUID
+) -> Response:
+    """The campaign with its KPI snapshot (kpis.md), and nothing else of its numbers."""
     async with org_transaction(ctx.pool, caller.org_id) as conn:
         row = await repo.get_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
     if row is None:
         raise ApiError(404, f"no campaign {campaign_id}")
-    numbers = await peers.campaign_numbers(ctx, caller.org_id, campaign_id)
-    return {**row, "kpis": numbers["campaign"] if numbers else None}
+    doc = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id)
+    return etagged_json(
+        request, {**row, "kpis": doc["campaign"] if doc else None}, CampaignWithKpis
+    )
 
 
 @router.patch("/{campaign_id}", response_model=CampaignOut)

@@ -26,7 +26,7 @@ from pulse_report.staff import staff_report_pdf
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
 
-from .. import peers
+from .. import numbers
 from ..csv_io import export_campaign_csv
 from ..db import org_transaction
 from ..deps import ContextDep, Reader
@@ -113,7 +113,7 @@ async def export_campaign(ctx: ContextDep, caller: Reader, campaign_id: UUID) ->
             r["id"]: r["display_name"]
             for r in await conn.fetch(_INFLUENCER_NAMES, caller.org_id, campaign_id)
         }
-    found = await peers.campaign_numbers(ctx, caller.org_id, campaign_id)
+    found = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id)
     doc = (
         CampaignNumbers.model_validate(found)
         if found is not None
@@ -150,7 +150,7 @@ async def campaign_report(
             )
             for r in await conn.fetch(_REPORT_CREATORS, caller.org_id, campaign_id)
         }
-    found = await peers.campaign_numbers(ctx, caller.org_id, campaign_id)
+    found = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id)
     doc = (
         CampaignNumbers.model_validate(found)
         if found is not None
@@ -207,7 +207,7 @@ async def organization_state(ctx: ContextDep, caller: Reader) -> JSONResponse:
     summaries: dict[UUID, dict[str, Any]] = {}
     for start in range(0, len(ids), SUMMARY_CHUNK):
         summaries.update(
-            await peers.campaign_summaries(ctx, caller.org_id, ids[start : start + SUMMARY_CHUNK])
+            await numbers.campaign_summaries(ctx, caller.org_id, ids[start : start + SUMMARY_CHUNK])
         )
     for campaign in state["campaigns"]:
         campaign["kpis"] = summaries.get(campaign["id"])

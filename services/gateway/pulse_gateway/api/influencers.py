@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -13,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pulse_contracts.values import CampaignStatus, Platform
 from pulse_runtime.errors import ApiError
 
-from .. import peers
+from .. import numbers
 from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import influencers as handlers
@@ -167,9 +166,8 @@ async def get_influencer(ctx: ContextDep, caller: Reader, influencer_id: UUID) -
             conn, org_id=caller.org_id, booking_ids=[b["id"] for b in bookings]
         )
     campaign_ids = list(dict.fromkeys(b["campaign_id"] for b in bookings))
-    docs = await asyncio.gather(
-        *(peers.campaign_numbers(ctx, caller.org_id, campaign_id) for campaign_id in campaign_ids)
-    )
+    found = await numbers.campaign_documents(ctx, caller.org_id, campaign_ids)
+    docs = [found.get(campaign_id) for campaign_id in campaign_ids]
     kpis = {c: booking_numbers(doc) for c, doc in zip(campaign_ids, docs, strict=True)}
     latest = {c: post_numbers(doc) for c, doc in zip(campaign_ids, docs, strict=True)}
     posts_by_booking: dict[UUID, list[dict[str, Any]]] = {}
@@ -177,12 +175,12 @@ async def get_influencer(ctx: ContextDep, caller: Reader, influencer_id: UUID) -
         posts_by_booking.setdefault(post["booking_id"], []).append(post)
     detail = []
     for booking in bookings:
-        numbers = latest[booking["campaign_id"]]
+        by_post = latest[booking["campaign_id"]]
         detail.append(
             {
                 **booking,
                 "kpis": kpis[booking["campaign_id"]].get(str(booking["id"])),
-                "posts": [with_latest(p, numbers) for p in posts_by_booking.get(booking["id"], [])],
+                "posts": [with_latest(p, by_post) for p in posts_by_booking.get(booking["id"], [])],
             }
         )
     return {**row, "bookings": detail}

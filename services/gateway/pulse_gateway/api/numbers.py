@@ -14,13 +14,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from pulse_runtime.errors import ApiError
 
-from .. import peers
+from .. import numbers, peers
 from ..db import org_transaction
 from ..deps import ContextDep, PoolDep, Reader
+from ..http_cache import etagged_json
 
 router = APIRouter(tags=["numbers"])
 
@@ -42,30 +43,36 @@ async def require_campaigns(pool: asyncpg.Pool, org_id: UUID, campaign_ids: list
 
 @router.get("/api/campaigns/{campaign_id}/daily")
 async def campaign_daily(
-    ctx: ContextDep, caller: Reader, campaign_id: UUID, influencer_id: UUID | None = None
-) -> dict[str, Any]:
+    request: Request,
+    ctx: ContextDep,
+    caller: Reader,
+    campaign_id: UUID,
+    influencer_id: UUID | None = None,
+) -> Response:
     """The daily series (kpis.md); with `influencer_id`, over that creator's posts only."""
     await require_campaigns(ctx.pool, caller.org_id, [campaign_id])
-    items = await peers.daily(ctx, caller.org_id, campaign_id, influencer_id)
-    return {"items": items}
+    items = await numbers.daily(ctx, caller.org_id, campaign_id, influencer_id)
+    return etagged_json(request, {"items": items})
 
 
 @router.get("/api/campaigns/{campaign_id}/platforms")
-async def campaign_platforms(ctx: ContextDep, caller: Reader, campaign_id: UUID) -> dict[str, Any]:
+async def campaign_platforms(
+    request: Request, ctx: ContextDep, caller: Reader, campaign_id: UUID
+) -> Response:
     """Views and engagement per platform; empty before the first computation."""
     await require_campaigns(ctx.pool, caller.org_id, [campaign_id])
-    doc = await peers.campaign_numbers(ctx, caller.org_id, campaign_id)
-    return {"items": doc["platforms"] if doc else []}
+    doc = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id)
+    return etagged_json(request, {"items": doc["platforms"] if doc else []})
 
 
 @router.get("/api/compare")
 async def compare(
-    ctx: ContextDep, caller: Reader, ids: Annotated[str, Query(max_length=200)]
-) -> dict[str, Any]:
+    request: Request, ctx: ContextDep, caller: Reader, ids: Annotated[str, Query(max_length=200)]
+) -> Response:
     """2–3 campaigns side by side with the winner of each metric (kpis.md Compare)."""
     wanted = _campaign_ids(ids)
     await require_campaigns(ctx.pool, caller.org_id, wanted)
-    return await peers.compare(ctx, caller.org_id, wanted)
+    return etagged_json(request, await numbers.compare(ctx, caller.org_id, wanted))
 
 
 @router.get("/api/posts/{post_id}/metrics")

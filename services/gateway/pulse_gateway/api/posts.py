@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pulse_contracts.values import Platform
 from pulse_runtime.errors import ApiError
 
-from .. import peers
+from .. import numbers, peers
 from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import posts as handlers
@@ -105,9 +105,9 @@ async def list_campaign_posts(
             limit=limit + 1,
         )
     result = page(rows, limit, key="registered_at")
-    numbers = post_numbers(await peers.campaign_numbers(ctx, caller.org_id, campaign_id))
+    latest = post_numbers(await numbers.campaign_numbers(ctx, caller.org_id, campaign_id))
     pulls = await peers.pull_status(ctx, caller.org_id, campaign_id)
-    result["items"] = [with_pulls(with_latest(row, numbers), pulls) for row in result["items"]]
+    result["items"] = [with_pulls(with_latest(row, latest), pulls) for row in result["items"]]
     return result
 
 

@@ -14,6 +14,7 @@ from pulse_runtime.errors import ApiError
 from ..db import org_transaction, record
 from ..deps import Principal
 from ..repository import campaigns as repo
+from ..repository import numbers as numbers_repo
 from ..repository import posts as posts_repo
 from .posts import record_removals
 
@@ -120,6 +121,9 @@ async def delete_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UU
         )
         await record_removals(conn, caller, removed)
         deleted_at = await repo.delete_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
+        # Its numbers go with it (a late kpi.updated may bring them back: reads check the
+        # catalog first, so a deleted campaign's numbers are never shown).
+        await numbers_repo.delete_document(conn, org_id=caller.org_id, campaign_id=campaign_id)
         await record(
             conn,
             org_id=caller.org_id,

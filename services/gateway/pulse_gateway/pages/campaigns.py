@@ -14,7 +14,7 @@ from pulse_contracts.numbers import timeline_pct
 from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError
 
-from .. import peers
+from .. import numbers, peers
 from ..api.bookings import booking_numbers
 from ..api.posts import post_numbers, with_latest, with_pulls
 from ..db import org_transaction
@@ -69,7 +69,7 @@ async def campaigns_page(
         clients = await clients_repo.list_clients(conn, org_id=org_id, after=None, limit=500)
     notices: list[str] = []
     summaries, open_alerts = await asyncio.gather(
-        optional(peers.campaign_summaries(ctx, org_id, [r["id"] for r in rows]), {}, notices),
+        optional(numbers.campaign_summaries(ctx, org_id, [r["id"] for r in rows]), {}, notices),
         optional(
             peers.alerts(ctx, org_id, {"status": "open", "limit": OPEN_ALERTS_LIMIT}),
             {"items": []},
@@ -131,7 +131,7 @@ async def _campaign_view(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) 
         )
     notices: list[str] = []
     doc, pulls, alerts = await asyncio.gather(
-        optional(peers.campaign_numbers(ctx, org_id, campaign_id), None, notices),
+        optional(numbers.campaign_numbers(ctx, org_id, campaign_id), None, notices),
         optional(peers.pull_status(ctx, org_id, campaign_id), {}, notices),
         optional(
             peers.alerts(

@@ -9,7 +9,7 @@ from fastapi import Query, Request, Response
 
 from pulse_runtime.errors import ApiError
 
-from .. import peers
+from .. import numbers
 from ..api.numbers import require_campaigns
 from ..db import org_transaction
 from ..deps import ContextDep
@@ -63,7 +63,7 @@ async def compare_page(
         )
     await require_campaigns(ctx.pool, org_id, wanted)  # another agency's id: 404
     try:
-        result = await peers.compare(ctx, org_id, wanted)
+        result = await numbers.compare(ctx, org_id, wanted)
     except ApiError as exc:
         if exc.status != 404:
             raise

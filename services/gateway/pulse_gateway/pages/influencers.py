@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,7 +9,7 @@ from fastapi import Query, Request, Response
 
 from pulse_runtime.errors import ApiError
 
-from .. import peers
+from .. import numbers, peers
 from ..api.bookings import booking_numbers
 from ..api.posts import post_numbers, with_latest
 from ..db import org_transaction
@@ -80,10 +79,7 @@ async def influencer_page(
         )
     notices: list[str] = []
     campaign_ids = list(dict.fromkeys(b["campaign_id"] for b in bookings))
-    docs = await asyncio.gather(
-        *(optional(peers.campaign_numbers(ctx, org_id, c), None, notices) for c in campaign_ids)
-    )
-    by_campaign = dict(zip(campaign_ids, docs, strict=True))
+    by_campaign = await optional(numbers.campaign_documents(ctx, org_id, campaign_ids), {}, notices)
     posts_of: dict[UUID, list[dict[str, Any]]] = {}
     for post in posts:
         posts_of.setdefault(post["booking_id"], []).append(post)

@@ -1,0 +1,90 @@
+"""The numbers the gateway shows, from its own read model (read_model.py): one local lookup per
+read. Only a creator's own daily series still asks the aggregator, which alone holds the
+per-post closes it is summed from.
+
+Callers check in the catalog first that the campaigns are the caller organization's and not
+deleted; the read model answers by campaign id within the organization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from pulse_contracts import utcnow
+from pulse_contracts.compare import compare_campaigns
+from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
+from pulse_runtime.errors import ApiError
+
+from . import peers
+from .context import GatewayContext
+from .read_model import Backfill
+
+
+async def campaign_numbers(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID
+) -> dict[str, Any] | None:
+    """The campaign's whole number document as of now (JSON), or None before its first
+    computation."""
+    return await ctx.numbers.document(
+        ctx.pool, org_id, campaign_id, now=utcnow(), backfill=_from_aggregator(ctx)
+    )
+
+
+async def campaign_documents(
+    ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
+) -> dict[UUID, dict[str, Any]]:
+    """Several campaigns' whole documents as of now, by campaign id (uncomputed ones absent)."""
+    if not campaign_ids:
+        return {}
+    return await ctx.numbers.numbers(
+        ctx.pool, org_id, campaign_ids, now=utcnow(), backfill=_from_aggregator(ctx)
+    )
+
+
+async def campaign_summaries(
+    ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
+) -> dict[UUID, dict[str, Any]]:
+    """The campaign KPI snapshots by campaign id (campaigns not computed yet are absent)."""
+    if not campaign_ids:
+        return {}
+    found = await ctx.numbers.numbers(
+        ctx.pool, org_id, campaign_ids, now=utcnow(), backfill=_from_aggregator(ctx)
+    )
+    return {cid: doc["campaign"] for cid, doc in found.items()}
+
+
+async def daily(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID, influencer_id: UUID | None
+) -> list[dict[str, Any]]:
+    """The daily series; with `influencer_id`, over that creator's posts only."""
+    if influencer_id is not None:
+        return await peers.daily(ctx, org_id, campaign_id, influencer_id)
+    doc = await campaign_numbers(ctx, org_id, campaign_id)
+    return list(doc["daily"]) if doc else []
+
+
+async def compare(
+    ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
+) -> dict[str, Any]:
+    """2–3 campaigns side by side with winners (kpis.md Compare), in the order given; 404 for
+    a campaign without numbers yet, as the aggregator answered."""
+    now = utcnow()
+    found = await ctx.numbers.numbers(
+        ctx.pool, org_id, campaign_ids, now=now, backfill=_from_aggregator(ctx)
+    )
+    if missing := [cid for cid in campaign_ids if cid not in found]:
+        raise ApiError(404, f"no numbers for campaign {missing[0]}")
+    documents = [
+        CampaignNumbers(campaign=CampaignFigures.model_validate(found[cid]["campaign"]), as_of=now)
+        for cid in campaign_ids
+    ]
+    return compare_campaigns(documents).model_dump(mode="json")
+
+
+def _from_aggregator(ctx: GatewayContext) -> Backfill:
+    async def ask(org_id: UUID, campaign_id: UUID) -> dict[str, Any] | None:
+        return await peers.campaign_numbers(ctx, org_id, campaign_id)
+
+    return ask

@@ -1,0 +1,32 @@
+"""The read model's table: each campaign's latest numbers document, as the aggregator sent it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from pulse_runtime.db import Connection
+
+from . import sql
+
+
+async def get_documents(
+    conn: Connection, *, org_id: UUID, campaign_ids: Sequence[UUID]
+) -> list[asyncpg.Record]:
+    """(campaign_id, as_of, document as JSON text) of the campaigns that have one."""
+    return list(await conn.fetch(sql.numbers_get, org_id, list(campaign_ids)))
+
+
+async def save_document(
+    conn: Connection, *, org_id: UUID, campaign_id: UUID, as_of: datetime, document: str
+) -> bool:
+    """Store the document unless a later one is held; True when it was stored."""
+    stored = await conn.fetchval(sql.numbers_save, campaign_id, org_id, as_of, document)
+    return stored is not None
+
+
+async def delete_document(conn: Connection, *, org_id: UUID, campaign_id: UUID) -> None:
+    await conn.execute(sql.numbers_delete, org_id, campaign_id)

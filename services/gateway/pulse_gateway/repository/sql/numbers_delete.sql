@@ -1,0 +1,1 @@
+DELETE FROM catalog.campaign_numbers WHERE org_id = $1 AND campaign_id = $2

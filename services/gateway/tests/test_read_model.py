@@ -1,0 +1,372 @@
+"""The gateway's read model of the numbers: the same answers as the aggregator whatever the order
+of events, newer always wins, and a gateway that was down (or starts later) catches up from its
+own durable queue and table, without asking the aggregator."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+import pytest
+
+from pulse_contracts import utcnow
+from pulse_contracts.numbers import CampaignFigures, CampaignNumbers, extend_to, timeline_pct
+from pulse_contracts.posts import PostPulled, Sample
+from pulse_gateway import read_model
+from pulse_gateway.read_model import NumbersReadModel
+from tests.oracle.kpi_oracle import oracle_numbers
+from tests.support.agency import PASSWORD, create_org
+from tests.support.catalog import catalog_events, wait_for, write_catalog
+from tests.support.scenario import Bus, Scenario, build_scenario
+from tests.support.servers import Servers
+from tests.support.services import ROOT, ServiceProcess, settings_for
+
+pytestmark = pytest.mark.integration
+LOGS = ROOT / "test-artifacts" / "logs"
+NAMES = ["Maya Styles", "Leo Runs", "Ana Sol"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The table and the in-process copy, on real PostgreSQL
+
+
+@pytest.fixture
+async def gateway_pool(servers: Servers) -> AsyncIterator[asyncpg.Pool]:
+    """Connected as the gateway's own role, so row-level security applies as in production."""
+    pool = await asyncpg.create_pool(settings_for("gateway", servers).dsn, min_size=1, max_size=4)
+    assert pool is not None
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def versions(campaign_id: UUID, count: int, start: datetime) -> list[CampaignNumbers]:
+    """Successive documents of one campaign: each later one computed later, with more views."""
+    today = start.date()
+    return [
+        CampaignNumbers(
+            campaign=CampaignFigures(
+                campaign_id=campaign_id,
+                name="Glow Serum Launch",
+                status="live",
+                start_date=today - timedelta(days=10),
+                end_date=today + timedelta(days=20),
+                committed_views=1_000_000,
+                actual_views=10_000 * (n + 1),
+                actual_engagement=700 * (n + 1),
+                actual_posts=3,
+                views_pct=1.0 * (n + 1),
+            ),
+            as_of=start + timedelta(seconds=n),
+        )
+        for n in range(count)
+    ]
+
+
+async def test_any_order_of_documents_ends_with_the_newest_as_the_aggregator_reads_it(
+    gateway_pool: asyncpg.Pool,
+) -> None:
+    org_id, campaign_id = uuid4(), uuid4()
+    docs = versions(campaign_id, 6, utcnow() - timedelta(minutes=5))
+    newest = docs[-1]
+    rng = random.Random(11)
+    for _ in range(5):
+        shuffled = docs + rng.sample(docs, 3)  # with replays
+        rng.shuffle(shuffled)
+        live = NumbersReadModel()
+        for doc in shuffled:
+            await read_model.store(gateway_pool, org_id, doc)
+            live.offer(org_id, doc)
+        # A replica that saw the events live, and one that only has the table.
+        for model in (live, NumbersReadModel()):
+            now = utcnow()
+            got = await model.document(gateway_pool, org_id, campaign_id, now=now)
+            assert got == extend_to(newest, now).model_dump(mode="json")
+    # Days later, without a new document: the aggregator's rule brings it forward.
+    later = utcnow() + timedelta(days=3, hours=5)
+    got = await NumbersReadModel().document(gateway_pool, org_id, campaign_id, now=later)
+    assert got == extend_to(newest, later).model_dump(mode="json")
+    assert len(got["daily"]) > 0
+    assert got["campaign"]["timeline_pct"] == timeline_pct(
+        newest.campaign.start_date,  # type: ignore[arg-type]
+        newest.campaign.end_date,  # type: ignore[arg-type]
+        later,
+    )
+
+
+async def test_an_older_or_replayed_document_never_replaces_a_newer_one(
+    gateway_pool: asyncpg.Pool,
+) -> None:
+    org_id, campaign_id = uuid4(), uuid4()
+    old, new = versions(campaign_id, 2, utcnow() - timedelta(minutes=1))
+    assert await read_model.store(gateway_pool, org_id, new)
+    assert not await read_model.store(gateway_pool, org_id, old)
+    assert not await read_model.store(gateway_pool, org_id, new)  # the same one replayed
+    model = NumbersReadModel()
+    model.offer(org_id, new)
+    model.offer(org_id, old)
+    for reader in (model, NumbersReadModel()):
+        got = await reader.document(gateway_pool, org_id, campaign_id, now=utcnow())
+        assert got is not None
+        assert got["campaign"]["actual_views"] == new.campaign.actual_views
+
+
+async def test_another_organizations_campaign_is_not_found(gateway_pool: asyncpg.Pool) -> None:
+    org_id, stranger, campaign_id = uuid4(), uuid4(), uuid4()
+    (doc,) = versions(campaign_id, 1, utcnow())
+    await read_model.store(gateway_pool, org_id, doc)
+    warm = NumbersReadModel()
+    warm.offer(org_id, doc)
+    for model in (warm, NumbersReadModel()):
+        assert await model.document(gateway_pool, stranger, campaign_id, now=utcnow()) is None
+        assert await model.document(gateway_pool, org_id, campaign_id, now=utcnow()) is not None
+
+
+async def test_a_missing_document_is_asked_for_once_and_then_kept(
+    gateway_pool: asyncpg.Pool,
+) -> None:
+    org_id, campaign_id, uncomputed = uuid4(), uuid4(), uuid4()
+    (doc,) = versions(campaign_id, 1, utcnow())
+    asked: list[UUID] = []
+
+    async def aggregator(org: UUID, cid: UUID) -> dict[str, Any] | None:
+        asked.append(cid)
+        return doc.model_dump(mode="json") if cid == campaign_id else None
+
+    model = NumbersReadModel()
+    for _ in range(3):
+        found = await model.numbers(
+            gateway_pool, org_id, [campaign_id, uncomputed], now=utcnow(), backfill=aggregator
+        )
+        assert set(found) == {campaign_id}
+    assert asked.count(campaign_id) == 1
+    assert asked.count(uncomputed) == 1  # not asked again at once
+    # Stored: another replica finds it without asking.
+    found = await NumbersReadModel().document(gateway_pool, org_id, campaign_id, now=utcnow())
+    assert found is not None
+
+
+def test_memory_holds_at_most_its_capacity() -> None:
+    model = NumbersReadModel(capacity=3)
+    org_id = uuid4()
+    for _ in range(10):
+        (doc,) = versions(uuid4(), 1, utcnow())
+        model.offer(org_id, doc)
+    assert len(model._held) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole services: a gateway that was down, and one started later
+
+
+@pytest.fixture(scope="module")
+def aggregator(service_env: dict[str, str]) -> Iterator[ServiceProcess]:
+    proc = ServiceProcess("aggregator", service_env, LOGS)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def gateway_process(env: dict[str, str], aggregator: ServiceProcess) -> ServiceProcess:
+    return ServiceProcess("gateway", {**env, "PULSE_GATEWAY_AGGREGATOR_URL": aggregator.url}, LOGS)
+
+
+async def login(base_url: str, email: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base_url, timeout=15)
+    response = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    return client
+
+
+def pulled(scenario: Scenario, samples: list[dict[str, Any]]) -> PostPulled:
+    posts = {p["id"]: p for p in scenario.posts}
+    return PostPulled(
+        samples=[
+            Sample(
+                **s,
+                booking_id=posts[s["post_id"]]["booking_id"],
+                campaign_id=scenario.campaign["id"],
+                platform=posts[s["post_id"]]["platform"],
+                source="http",
+            )
+            for s in samples
+        ]
+    )
+
+
+async def staff_view(client: httpx.AsyncClient, campaign_id: UUID) -> dict[str, Any]:
+    detail = await client.get(f"/api/campaigns/{campaign_id}")
+    bookings = await client.get(f"/api/campaigns/{campaign_id}/bookings")
+    daily = await client.get(f"/api/campaigns/{campaign_id}/daily")
+    assert detail.status_code == bookings.status_code == daily.status_code == 200
+    return {
+        "campaign": detail.json()["kpis"],
+        "bookings": {b["id"]: b["kpis"] for b in bookings.json()["items"]},
+        "daily": daily.json()["items"],
+    }
+
+
+def agrees(view: dict[str, Any], want: dict[str, Any], before: datetime, after: datetime) -> bool:
+    """The staff view equals the oracle's numbers; the timeline is read somewhere in between."""
+    campaign = dict(view["campaign"] or {})
+    timeline = campaign.pop("timeline_pct", None)
+    figures = {k: v for k, v in want["campaign"].items() if k != "timeline_pct"}
+    c = want["campaign"]
+    start, end = (datetime.fromisoformat(c[k]).date() for k in ("start_date", "end_date"))
+    low, high = timeline_pct(start, end, before), timeline_pct(start, end, after)
+    return (
+        campaign == figures
+        and timeline is not None
+        and low is not None
+        and high is not None
+        and low <= timeline <= high
+        and view["bookings"] == {str(b["booking_id"]): b for b in want["bookings"]}
+        and view["daily"] == want["daily"]
+    )
+
+
+async def test_a_gateway_catches_up_after_a_restart_and_a_new_one_starts_with_everything(
+    service_env: dict[str, str], servers: Servers, aggregator: ServiceProcess
+) -> None:
+    first = gateway_process(service_env, aggregator)
+    first.start()
+    second: ServiceProcess | None = None
+    clients: list[httpx.AsyncClient] = []
+    try:
+        email = f"owner-{uuid4().hex[:8]}@northwind.agency"
+        org = await asyncio.to_thread(create_org, service_env, "Northwind Talent", email, test=True)
+        org_id = UUID(org["org_id"])
+        scenario = build_scenario(utcnow(), seed=57, raw_fixture=False)
+        scenario.org_id = org_id
+        cid = scenario.campaign["id"]
+        conn = await asyncpg.connect(servers.database_url)
+        try:
+            await write_catalog(conn, scenario, NAMES)
+        finally:
+            await conn.close()
+        early, late = scenario.samples[::2], scenario.samples[1::2]
+        staff = await login(first.url, email)
+        clients.append(staff)
+
+        async def settled(
+            client: httpx.AsyncClient, samples: list[dict[str, Any]]
+        ) -> dict[str, Any] | None:
+            before = utcnow()
+            view = await staff_view(client, cid)
+            after = utcnow()
+            want = oracle_numbers(
+                scenario.campaign, scenario.bookings, scenario.posts, samples, after
+            )
+            return view if agrees(view, want, before, after) else None
+
+        async with Bus(service_env["PULSE_AMQP_URL"]) as bus:
+            for event in catalog_events(scenario):
+                await bus.publish_event(org_id, event)
+            await bus.publish_event(org_id, pulled(scenario, early))
+            await wait_for(lambda: settled(staff, early), 20, "the first half in the gateway")
+            with aggregator.internal() as internal:
+                old = internal.get(f"/internal/orgs/{org_id}/campaigns/{cid}/numbers").json()
+
+            # The gateway is down while the rest of the samples are computed.
+            first.stop()
+            await bus.publish_event(org_id, pulled(scenario, late))
+
+            async def aggregator_done() -> bool | None:
+                with aggregator.internal() as internal:
+                    doc = internal.get(f"/internal/orgs/{org_id}/campaigns/{cid}/numbers").json()
+                want = oracle_numbers(
+                    scenario.campaign, scenario.bookings, scenario.posts, scenario.samples, utcnow()
+                )
+                return (
+                    True
+                    if doc["campaign"]["actual_views"] == want["campaign"]["actual_views"]
+                    else None
+                )
+
+            await wait_for(aggregator_done, 20, "the aggregator to compute every sample")
+            # With the aggregator gone too, nothing can be asked: only the read model answers.
+            aggregator.stop()
+            first.start()
+            staff = await login(first.url, email)
+            clients.append(staff)
+            await wait_for(
+                lambda: settled(staff, scenario.samples), 20, "the restarted gateway to catch up"
+            )
+
+            second = gateway_process(service_env, aggregator)
+            second.start()
+            other = await login(second.url, email)
+            clients.append(other)
+            assert await settled(other, scenario.samples) is not None
+
+            # A replay of an older kpi.updated changes nothing on either of them.
+            await bus.publish_event(org_id, CampaignNumbers.model_validate(old))
+            await asyncio.sleep(1.0)
+            for client in (staff, other):
+                assert await settled(client, scenario.samples) is not None
+    finally:
+        for client in clients:
+            await client.aclose()
+        first.stop()
+        if second is not None:
+            second.stop()
+        aggregator.start()  # the module's fixture stops it at the end
+
+
+async def test_numbers_reads_carry_an_etag_and_answer_304_when_unchanged(
+    service_env: dict[str, str], servers: Servers, aggregator: ServiceProcess
+) -> None:
+    gateway = gateway_process(service_env, aggregator)
+    gateway.start()
+    try:
+        email = f"owner-{uuid4().hex[:8]}@northwind.agency"
+        org = await asyncio.to_thread(create_org, service_env, "Northwind Talent", email, test=True)
+        org_id = UUID(org["org_id"])
+        scenario = build_scenario(utcnow(), seed=58, raw_fixture=False)
+        scenario.org_id = org_id
+        cid = scenario.campaign["id"]
+        conn = await asyncpg.connect(servers.database_url)
+        try:
+            await write_catalog(conn, scenario, NAMES)
+        finally:
+            await conn.close()
+        staff = await login(gateway.url, email)
+        async with Bus(service_env["PULSE_AMQP_URL"]) as bus:
+            for event in catalog_events(scenario):
+                await bus.publish_event(org_id, event)
+            await bus.publish_event(org_id, pulled(scenario, scenario.samples[:5]))
+
+            async def computed() -> httpx.Response | None:
+                r = await staff.get(f"/api/campaigns/{cid}/daily")
+                return r if r.status_code == 200 and r.json()["items"] else None
+
+            first = await wait_for(computed, 20, "the first numbers")
+            tag = first.headers["etag"]
+            assert first.headers["cache-control"] == "private, no-cache"
+            again = await staff.get(f"/api/campaigns/{cid}/daily", headers={"If-None-Match": tag})
+            assert again.status_code == 304
+            assert again.content == b""
+            assert again.headers["etag"] == tag
+
+            await bus.publish_event(org_id, pulled(scenario, scenario.samples[5:]))
+
+            async def changed() -> httpx.Response | None:
+                r = await staff.get(f"/api/campaigns/{cid}/daily", headers={"If-None-Match": tag})
+                return r if r.status_code == 200 else None
+
+            fresh = await wait_for(changed, 20, "the new numbers to change the tag")
+            assert fresh.headers["etag"] != tag
+            assert fresh.json()["items"] != first.json()["items"]
+        await staff.aclose()
+    finally:
+        gateway.stop()
