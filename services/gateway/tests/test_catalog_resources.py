@@ -704,3 +704,45 @@ async def test_influencer_list_and_patch(owner: httpx.AsyncClient) -> None:
     assert patched.json()["display_name"] == f"{tag} Creator 2"
     detail = (await owner.get(f"/api/influencers/{target['id']}")).json()
     assert detail["bookings"] == []
+
+
+async def test_a_sheet_of_post_urls_starts_tracking_each_row_once(
+    owner: httpx.AsyncClient, rival: Agency
+) -> None:
+    made = await _catalog(owner, "sheet")
+    booking, campaign_id = made["booking"]["id"], made["campaign"]["id"]
+    theirs = await _catalog(await rival.login(), "theirs")
+    sheet = (
+        "\ufeffBooking_ID;Post URL;URL\n"  # a BOM, semicolons and an extra column, as Excel saves
+        f"{booking};ignored;https://www.tiktok.com/@ana.rivera/video/7433917265401856999\n"
+        f"{booking};;https://www.instagram.com/p/CxYz123AbC/\n"
+        "\n"
+        f"not-a-booking;;https://www.tiktok.com/@ana.rivera/video/7433917265401856998\n"
+        f"{booking};;https://example.com/not-a-post\n"
+        f"{theirs['booking']['id']};;https://www.tiktok.com/@ana.rivera/video/7433917265401856997\n"
+        f"{booking};;https://www.tiktok.com/@ana.rivera/video/7433917265401856302\n"
+    ).encode()
+    files = {"file": ("posts.csv", sheet, "text/csv")}
+    first = await owner.post("/api/imports/posts", files=files)
+    assert first.status_code == 200, first.text
+    result = first.json()
+    assert (result["registered"], result["already_tracked"], result["rejected"]) == (2, 1, 3)
+    assert [(e["line"], e["field"]) for e in result["errors"]] == [
+        (5, "booking_id"),
+        (6, "url"),
+        (7, "booking_id"),  # another agency's booking is as unknown as a missing one
+    ]
+    tracked = (await owner.get(f"/api/campaigns/{campaign_id}/posts")).json()["items"]
+    assert {p["url"] for p in tracked} >= {p["url"] for p in result["posts"]}
+    assert {p["platform"] for p in tracked if p["id"] in {x["id"] for x in result["posts"]}} == {
+        "tiktok",
+        "instagram",
+    }
+    again = (await owner.post("/api/imports/posts", files=files)).json()
+    assert (again["registered"], again["already_tracked"]) == (0, 3)
+
+    unusable = await owner.post(
+        "/api/imports/posts", files={"file": ("p.csv", b"campaign,link\nx,y\n", "text/csv")}
+    )
+    assert unusable.status_code == 422
+    assert "booking_id" in unusable.json()["error"]["message"]

@@ -83,6 +83,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/posts/{post_id}/metrics"): READER,
     ("GET", "/api/compare"): READER,
     ("POST", "/api/imports/metrics"): MANAGER,
+    ("POST", "/api/imports/posts"): MANAGER,
     ("GET", "/api/imports/{import_id}"): READER,
     ("GET", "/api/tokens"): OWNER,
     ("POST", "/api/tokens"): OWNER,
@@ -280,6 +281,9 @@ async def _call(client: httpx.AsyncClient, method: str, path: str, ids: dict[str
         params = {"url": "https://example.com/a.png"}
     if path == "/api/imports/metrics":
         files = {"file": ("m.csv", b"post_id,observed_at,views\n", "text/csv")}
+        return (await client.post(url, files=files)).status_code
+    if path == "/api/imports/posts":
+        files = {"file": ("p.csv", b"booking_id,url\n", "text/csv")}
         return (await client.post(url, files=files)).status_code
     if path == "/api/stream":
         async with client.stream("GET", url) as response:
