@@ -116,8 +116,11 @@ async def campaigns_page(
     return render(request, "campaigns.html", headers={"Vary": "HX-Request"}, **context)
 
 
-async def _campaign_view(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) -> dict[str, Any]:
-    """Everything the hero screen shows, from the catalog and the peers (never from samples)."""
+async def _campaign_view(
+    ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID, *, with_alerts: bool = True
+) -> dict[str, Any]:
+    """Everything the hero screen shows: the catalog, the read model's numbers, ingest's pull
+    status and (`with_alerts`) the alerter's open alerts; never samples."""
     org_id = viewer.principal.org_id
     async with org_transaction(ctx.pool, org_id) as conn:
         campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
@@ -141,7 +144,9 @@ async def _campaign_view(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) 
             ),
             {"items": []},
             notices,
-        ),
+        )
+        if with_alerts
+        else _no_alerts(),
     )
     by_post = post_numbers(doc)
     tracked = [with_pulls(with_latest(p, by_post), pulls) for p in reversed(posts)]
@@ -188,6 +193,10 @@ async def _campaign_view(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) 
     }
 
 
+async def _no_alerts() -> dict[str, Any]:
+    return {"items": []}
+
+
 @router.get("/campaigns/{campaign_id}")
 async def campaign_page(
     request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
@@ -200,8 +209,9 @@ async def campaign_page(
 async def campaign_numbers_fragment(
     request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
 ) -> Response:
-    """KPI cards, chart, platform split and influencer grid: what a kpi.updated refreshes."""
-    view = await _campaign_view(ctx, viewer, campaign_id)
+    """KPI cards, chart, platform split and influencer grid: what a kpi.updated refreshes
+    (the alerts panel has its own fragment, so numbers never wait on the alerter)."""
+    view = await _campaign_view(ctx, viewer, campaign_id, with_alerts=False)
     return render(request, "campaign_numbers.html", **view)
 
 
