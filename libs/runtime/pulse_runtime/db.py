@@ -41,12 +41,17 @@ class SqlFiles:
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
+        self._texts: dict[str, str] = {}
 
     def __getattr__(self, name: str) -> str:
+        # Looked up on every query: after the first read it is one dict hit, not a stat call.
+        if (text := self._texts.get(name)) is not None:
+            return text
         path = self._directory / f"{name}.sql"
         if not path.exists():
             raise AttributeError(f"no SQL file {path}")
-        return _read(path)
+        self._texts[name] = text = _read(path)
+        return text
 
 
 def without_nul(value: Any) -> Any:

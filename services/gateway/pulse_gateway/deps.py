@@ -36,15 +36,21 @@ class Principal:
     read_only: bool = False  # API tokens with the `read` scope
 
 
-def context(request: Request) -> GatewayContext:
+def gateway_context(request: Request) -> GatewayContext:
     ctx: GatewayContext = request.app.state.gateway
     return ctx
+
+
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def`
+# dependency in a worker thread, a thread hop on every request for nothing.
+async def context(request: Request) -> GatewayContext:
+    return gateway_context(request)
 
 
 ContextDep = Annotated[GatewayContext, Depends(context)]
 
 
-def pool(ctx: ContextDep) -> asyncpg.Pool:
+async def pool(ctx: ContextDep) -> asyncpg.Pool:
     return ctx.pool
 
 
@@ -80,15 +86,12 @@ async def authenticate(request: Request, ctx: ContextDep) -> Principal:
 
 
 async def _active_user(ctx: GatewayContext, user_id: UUID, org_id: UUID) -> Principal:
-    async with org_transaction(ctx.pool, org_id) as conn:
-        row = await conn.fetchrow(
-            "SELECT role FROM catalog.users WHERE id = $1 AND org_id = $2 AND disabled_at IS NULL",
-            user_id,
-            org_id,
-        )
-    if row is None:
+    # One statement (migration 0004): checked on every request, so a disabled user or a
+    # changed role takes effect on the very next one.
+    role = await ctx.pool.fetchval("SELECT catalog.active_role($1, $2)", user_id, org_id)
+    if role is None:
         raise ApiError(401, "this account is disabled or no longer exists")
-    return Principal(org_id=org_id, role=row["role"], user_id=user_id, actor=f"user:{user_id}")
+    return Principal(org_id=org_id, role=role, user_id=user_id, actor=f"user:{user_id}")
 
 
 async def _api_token(ctx: GatewayContext, token: str) -> Principal:

@@ -39,7 +39,7 @@ from pulse_runtime.logging import get_logger
 
 from ..context import GatewayContext
 from ..db import org_transaction
-from ..deps import CSRF_COOKIE, Principal, authenticate, context
+from ..deps import CSRF_COOKIE, Principal, authenticate, gateway_context
 
 log = get_logger(__name__)
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ class Viewer:
 
 
 async def signed_in(request: Request) -> Viewer:
-    ctx: GatewayContext = context(request)
+    ctx: GatewayContext = gateway_context(request)
     if request.headers.get("authorization"):
         # Pages are for browsers: a bearer credential never opens them.
         raise LoginRequired(_here(request))
