@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -21,8 +22,13 @@ API_TOKEN_PREFIX = "pulse_"  # noqa: S105 - a prefix, not a secret
 # argon2id with the library's RFC 9106 low-memory profile: strong, and fast enough that a
 # login costs tens of milliseconds on this 2-core machine.
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so both answers cost the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both answers cost the same time. Made on
+    the first sign-in, not at import: a hash costs tens of milliseconds of start-up."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AuthError(Exception):
@@ -35,7 +41,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
