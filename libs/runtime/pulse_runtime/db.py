@@ -46,7 +46,11 @@ class SqlFiles:
         path = self._directory / f"{name}.sql"
         if not path.exists():
             raise AttributeError(f"no SQL file {path}")
-        return _read(path)
+        text = _read(path)
+        # Kept on the instance: later reads are plain attribute lookups, with no path built and
+        # no stat of the file on every query.
+        setattr(self, name, text)
+        return text
 
 
 def without_nul(value: Any) -> Any:
