@@ -18,7 +18,7 @@ from pulse_contracts.catalog import (
     PostRegistered,
     PostRemoved,
 )
-from pulse_contracts.posts import PostPulled, Sample
+from pulse_contracts.posts import PostPulled
 from pulse_runtime.db import Connection
 from pulse_runtime.inbox import first_delivery
 from pulse_runtime.logging import get_logger
@@ -40,26 +40,8 @@ PRODUCER = "aggregator"
 log = get_logger(__name__)
 
 
-def _point(s: Sample) -> Point:
-    return Point(
-        post_id=s.post_id,
-        observed_at=s.observed_at,
-        views=s.views,
-        likes=s.likes,
-        comments=s.comments,
-        shares=s.shares,
-        saves=s.saves,
-        reach=s.reach,
-        estimated=s.estimated,
-    )
-
-
-def daily_closes(samples: list[Sample]) -> list[Point]:
-    """The batch's close per (post, UTC day), via the domain's order: one row each to merge."""
-    return _closes_of(_point(s) for s in samples)
-
-
 def _closes_of(points: Iterable[Point]) -> list[Point]:
+    """The close per (post, UTC day), via the domain's order: one row each to merge."""
     closes: dict[tuple[UUID, date], Point] = {}
     for p in points:
         key = (p.post_id, day_of(p.observed_at))
@@ -69,15 +51,14 @@ def _closes_of(points: Iterable[Point]) -> list[Point]:
 
 
 async def on_post_pulled(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> bool:
-    """Queue a batch's closes for the recompute of the campaigns they touch, and mark those."""
+    """Queue a batch's samples for the recompute of the campaigns they touch, and mark those."""
     data = envelope.data
     assert isinstance(data, PostPulled)
-    closes = daily_closes(data.samples)
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
             return False
         await repository.ensure_posts(conn, envelope.org_id, data.samples)
-        campaigns = await repository.add_pending(conn, closes)
+        campaigns = await repository.add_pending(conn, data.samples)
         await repository.update_post_facts(conn, data.posts)
         campaigns |= {s.campaign_id for s in data.samples}
         await repository.mark_dirty(conn, envelope.org_id, campaigns, envelope.correlation_id)

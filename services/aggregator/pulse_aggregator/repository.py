@@ -67,7 +67,8 @@ class HeldPost:
 
 
 def _point(row: asyncpg.Record) -> Point:
-    return Point(**dict(row))
+    # Positional: every query that makes points selects Point's fields in its field order.
+    return Point(*row)
 
 
 def _columns(points: Sequence[Point]) -> list[list[Any]]:
@@ -161,13 +162,19 @@ async def load_inputs(
     return CampaignInputs(campaign, bookings, posts, closes)
 
 
-async def add_pending(conn: Connection, points: Sequence[Point]) -> set[UUID]:
-    """Queues a batch's closes for their campaigns' next recompute; returns those campaigns."""
-    if not points:
+async def add_pending(conn: Connection, samples: Sequence[Sample]) -> set[UUID]:
+    """Queues a batch's samples for their campaigns' next recompute; returns those campaigns.
+
+    As they came: the fold reduces them to closes, so the subscriber spends nothing on it."""
+    if not samples:
         return set()
-    cols = _columns(points)
-    del cols[1]  # the day is the fold's to compute
-    rows = await conn.fetch(sql.add_pending, *cols)
+    rows = await conn.fetch(
+        sql.add_pending,
+        [s.post_id for s in samples],
+        [s.observed_at for s in samples],
+        *([getattr(s, name) for s in samples] for name in _COUNTERS),
+        [s.estimated for s in samples],
+    )
     return {r["campaign_id"] for r in rows}
 
 
