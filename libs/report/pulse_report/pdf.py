@@ -1,4 +1,9 @@
-"""Reports as A4 PDFs: WeasyPrint with a fetcher that admits data: URIs only, bounded renders."""
+"""Reports as A4 PDFs: WeasyPrint with a fetcher that admits data: URIs only, bounded renders.
+
+WeasyPrint (with Pango, fontTools and their caches: tens of MB and about a second to import) is
+loaded by the first render, not with this module: the gateway and the share service import the
+report for its HTML on every start, and most of their processes never print a PDF.
+"""
 
 from __future__ import annotations
 
@@ -7,42 +12,64 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Callable
+from functools import cache
+from types import ModuleType
 from typing import Any
 
 from .html import report_page
 from .model import CampaignReport
 
-with warnings.catch_warnings():
-    # Without the system's HarfBuzz-Subset library WeasyPrint subsets fonts with fontTools and
-    # says so at import, as a DeprecationWarning; the PDFs are the same.
-    warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
-    import weasyprint  # type: ignore[import-untyped]
-
 MAX_SLUG = 60
 
 
-class DataOnlyFetcher(weasyprint.URLFetcher):  # type: ignore[misc]
-    """Refuses every URL but inline data: URIs.
+@cache
+def _weasyprint() -> ModuleType:
+    with warnings.catch_warnings():
+        # Without the system's HarfBuzz-Subset library WeasyPrint subsets fonts with fontTools
+        # and says so at import, as a DeprecationWarning; the PDFs are the same.
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        import weasyprint  # type: ignore[import-untyped]
+    module: ModuleType = weasyprint
+    return module
 
-    The report is rendered on the server, so anything the renderer fetched would be fetched
-    from inside our network on behalf of whoever can edit a client's logo or a post's thumbnail
-    (SSRF: internal addresses, metadata endpoints, file: URLs), and each fetch would hold a
-    render slot for up to its timeout (a slow or dead CDN would stall every report). The print
-    layout already swaps remote images for placeholders; this is the guarantee behind it."""
 
-    def __init__(self) -> None:
-        super().__init__(timeout=1, allowed_protocols=("data",), allow_redirects=False)
+@cache
+def _data_only_fetcher() -> type[Any]:
+    weasyprint = _weasyprint()
 
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        if not url[:5].lower() == "data:":
-            raise ValueError("remote resources are not fetched while rendering a report")
-        return super().fetch(url, headers)
+    class DataOnlyFetcher(weasyprint.URLFetcher):  # type: ignore[misc,name-defined]
+        """Refuses every URL but inline data: URIs.
+
+        The report is rendered on the server, so anything the renderer fetched would be fetched
+        from inside our network on behalf of whoever can edit a client's logo or a post's
+        thumbnail (SSRF: internal addresses, metadata endpoints, file: URLs), and each fetch
+        would hold a render slot for up to its timeout (a slow or dead CDN would stall every
+        report). The print layout already swaps remote images for placeholders; this is the
+        guarantee behind it."""
+
+        def __init__(self) -> None:
+            super().__init__(timeout=1, allowed_protocols=("data",), allow_redirects=False)
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url[:5].lower() == "data:":
+                raise ValueError("remote resources are not fetched while rendering a report")
+            return super().fetch(url, headers)
+
+    return DataOnlyFetcher
+
+
+def __getattr__(name: str) -> Any:
+    # `pulse_report.pdf.DataOnlyFetcher` still names the fetcher; asking for it loads WeasyPrint.
+    if name == "DataOnlyFetcher":
+        return _data_only_fetcher()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def render_pdf(html: str) -> bytes:
     """HTML to an A4 PDF (the page size and margins are the stylesheet's @page). CPU-bound:
     call it off the event loop."""
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=DataOnlyFetcher())
+    weasyprint = _weasyprint()
+    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher()())
     pdf: bytes = document.write_pdf()
     return pdf
 

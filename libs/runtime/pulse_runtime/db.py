@@ -41,16 +41,15 @@ class SqlFiles:
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
-        self._texts: dict[str, str] = {}
 
     def __getattr__(self, name: str) -> str:
-        # Looked up on every query: after the first read it is one dict hit, not a stat call.
-        if (text := self._texts.get(name)) is not None:
-            return text
         path = self._directory / f"{name}.sql"
         if not path.exists():
             raise AttributeError(f"no SQL file {path}")
-        self._texts[name] = text = _read(path)
+        text = _read(path)
+        # Kept on the instance: later reads are plain attribute lookups, with no path built and
+        # no stat of the file on every query.
+        setattr(self, name, text)
         return text
 
 

@@ -8,15 +8,19 @@ handler failure is nacked and redelivered until the queue's delivery limit dead-
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 import structlog
 from faststream import AckPolicy
 from faststream.exceptions import RejectMessage
+from faststream.message import StreamMessage
 from faststream.rabbit import Channel, RabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
+from pydantic import ValidationError
 
 from pulse_contracts import ContractError, Envelope, EventData, parse_event
+from pulse_contracts.envelope import REGISTRY
 
 from .logging import CORRELATION_KEY, get_logger
 from .topology import QueueSpec
@@ -34,6 +38,36 @@ def create_broker(amqp_url: str, *, prefetch: int = 32) -> RabbitBroker:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         logger=None,  # our own structured lines below; per-message framework logs cost throughput
     )
+
+
+async def _body_as_is(message: StreamMessage[Any]) -> bytes:
+    # FastStream would JSON-decode every body before the handler runs; parse_envelope reads
+    # the bytes once itself, so that decoding was pure cost (about a third of a large message's).
+    body: bytes = message.body
+    return body
+
+
+@cache
+def _envelope_of(model: type[EventData]) -> type[Envelope[Any]]:
+    typed: type[Envelope[Any]] = Envelope[model]  # type: ignore[valid-type]
+    return typed
+
+
+def parse_envelope(body: bytes, type_hint: str | None = None) -> Envelope[EventData]:
+    """parse_event, validating straight from the JSON when `type_hint` (the routing key, which
+    names the event type) says which contract to expect: about twice as fast on large batches
+    and documents. Anything that does not match the hint exactly takes parse_event's path,
+    which gives the same result or the precise error."""
+    model = REGISTRY.get((type_hint, 1)) if type_hint else None
+    if model is not None:
+        try:
+            envelope = _envelope_of(model).model_validate_json(body)
+        except ValidationError:
+            pass
+        else:
+            if envelope.type == model.event_type and envelope.version == model.event_version:
+                return cast("Envelope[EventData]", envelope)
+    return parse_event(body)
 
 
 def subscribe_events(
@@ -59,11 +93,12 @@ def subscribe_events(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{spec.name}:consume",
         description=f"Events bound by '{spec.binding}' on {spec.exchange.name}",
+        decoder=_body_as_is,
         **extra,
     )
     async def consume(msg: RabbitMessage) -> None:
         try:
-            envelope = parse_event(msg.body)
+            envelope = parse_envelope(msg.body, msg.raw_message.routing_key)
             if accepts and not isinstance(envelope.data, accepts):
                 raise ContractError(f"{spec.name} does not take {envelope.type} messages")
         except ContractError as exc:
@@ -95,6 +130,7 @@ def subscribe_raw(broker: RabbitBroker, spec: QueueSpec, handle: RawHandler) -> 
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{spec.name}:consume",
         description=f"Raw messages bound by '{spec.binding}' on {spec.exchange.name}",
+        decoder=_body_as_is,
     )
     async def consume(msg: RabbitMessage) -> None:
         with structlog.contextvars.bound_contextvars(

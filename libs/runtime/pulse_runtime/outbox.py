@@ -36,9 +36,18 @@ async def add_to_outbox(
     *,
     routing_key: str | None = None,
     exchange: str = EVENTS.name,
+    body: bytes | None = None,
 ) -> None:
-    """Queue `envelope` for publishing; call inside the transaction of the state change."""
-    await add_many_to_outbox(conn, schema, [envelope], routing_key=routing_key, exchange=exchange)
+    """Queue `envelope` for publishing; call inside the transaction of the state change.
+
+    `body` is the envelope's JSON when the caller serialized it already (a large document it
+    also stores), so it is not serialized twice."""
+    if body is None:
+        await add_many_to_outbox(
+            conn, schema, [envelope], routing_key=routing_key, exchange=exchange
+        )
+        return
+    await _insert(conn, schema, [(envelope, body)], routing_key=routing_key, exchange=exchange)
 
 
 async def add_many_to_outbox(
@@ -49,20 +58,31 @@ async def add_many_to_outbox(
     routing_key: str | None = None,
     exchange: str = EVENTS.name,
 ) -> None:
-    if not envelopes:
+    await _insert(
+        conn,
+        schema,
+        [(env, env.model_dump_json().encode()) for env in envelopes],
+        routing_key=routing_key,
+        exchange=exchange,
+    )
+
+
+async def _insert(
+    conn: Connection,
+    schema: str,
+    rows: list[tuple[Envelope[Any], bytes]],
+    *,
+    routing_key: str | None,
+    exchange: str,
+) -> None:
+    if not rows:
         return
     await conn.executemany(
         f"INSERT INTO {schema}.outbox (event_id, exchange, routing_key, correlation_id, body) "
         "VALUES ($1, $2, $3, $4, $5)",
         [
-            (
-                env.event_id,
-                exchange,
-                routing_key or env.type,
-                env.correlation_id,
-                env.model_dump_json().encode(),
-            )
-            for env in envelopes
+            (env.event_id, exchange, routing_key or env.type, env.correlation_id, body)
+            for env, body in rows
         ],
     )
     # Delivered at commit, so the relay never wakes for a row it cannot see yet.

@@ -32,6 +32,8 @@ class Recomputer:
             await asyncio.sleep(COALESCE_SECONDS)
             if await handlers.recompute_dirty(runtime.pool, now=utcnow):
                 runtime.wake_relay()
+                # A pass takes at most a batch of marks: look again for the rest.
+                self.wake.set()
 
 
 def register_consumers(runtime: ServiceRuntime, recomputer: Recomputer) -> None:

@@ -170,6 +170,92 @@ def _closes_by_day(points: Iterable[Point]) -> dict[date, Point]:
     return by_day
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one day adds to the cumulative daily series: views, engagement and posts live."""
+
+    views: int = 0
+    engagement: int = 0
+    live: int = 0
+
+    def __add__(self, other: Step) -> Step:
+        return Step(
+            self.views + other.views, self.engagement + other.engagement, self.live + other.live
+        )
+
+    def __sub__(self, other: Step) -> Step:
+        return Step(
+            self.views - other.views, self.engagement - other.engagement, self.live - other.live
+        )
+
+
+NO_STEP = Step()
+Steps = dict[date, Step]
+
+
+def post_steps(points: Iterable[Point]) -> Steps:
+    """One post's part of the daily series as per-day differences.
+
+    On each UTC day the post has a close: that close minus the one before (0 before the first),
+    and one post live on its first day. Summed over posts and prefix-summed over days this is
+    the daily series (series_from_steps); summed up to a day it is the post's close of that day.
+    """
+    steps: Steps = {}
+    views = eng = 0
+    by_day = _closes_by_day(points)
+    for d in sorted(by_day):
+        close = by_day[d]
+        close_views, close_eng = close.views or 0, engagement(close)
+        steps[d] = Step(close_views - views, close_eng - eng, 0 if steps else 1)
+        views, eng = close_views, close_eng
+    return steps
+
+
+def add_steps(total: Steps, steps: Mapping[date, Step]) -> Steps:
+    """Adds `steps` into `total` (in place) and returns it."""
+    for d, step in steps.items():
+        total[d] = total.get(d, NO_STEP) + step
+    return total
+
+
+def series_from_steps(
+    start_date: date, end_date: date, today: date, steps: Mapping[date, Step]
+) -> list[DailyPoint]:
+    """The daily series from start_date to min(today, end_date + 7 days) (kpis.md).
+
+    `steps` are the summed post_steps of the counted posts: each day's cumulative sums are the
+    prefix sums of the steps, O(steps + days). A step before start_date lands on day one, which
+    is how an early sample counts in day one's cum; a step after the last day counts nowhere.
+    """
+    last = min(today, end_date + SERIES_TAIL)
+    if last < start_date:
+        return []
+    n_days = (last - start_date).days + 1
+    by_index = [NO_STEP] * n_days
+    for d, step in steps.items():
+        index = max((d - start_date).days, 0)
+        if index < n_days:
+            by_index[index] = by_index[index] + step
+    series: list[DailyPoint] = []
+    views_cum = engagement_cum = posts_live = 0
+    for index, step in enumerate(by_index):
+        views_cum += step.views
+        engagement_cum += step.engagement
+        posts_live += step.live
+        series.append(
+            DailyPoint(
+                date=start_date + timedelta(days=index),
+                views_cum=views_cum,
+                # cum(d) − cum(d − 1) is exactly the step of day d, with cum(start − 1) = 0.
+                views_delta=step.views,
+                engagement_cum=engagement_cum,
+                engagement_delta=step.engagement,
+                posts_live=posts_live,
+            )
+        )
+    return series
+
+
 def daily_series(
     start_date: date,
     end_date: date,
@@ -180,50 +266,92 @@ def daily_series(
 
     `closes[post_id]` are the post's daily closes in any order. Each close changes the
     cumulative sums from its own day on, so the series is built from per-day differences and a
-    prefix sum: O(closes + days), never closes × days. A close before start_date lands on day
-    one, which is how an early sample counts in day one's cum.
+    prefix sum: O(closes + days), never closes × days.
     """
-    last = min(today, end_date + SERIES_TAIL)
-    if last < start_date:
-        return []
-    n_days = (last - start_date).days + 1
-    views_step = [0] * n_days
-    engagement_step = [0] * n_days
-    live_step = [0] * n_days
+    steps: Steps = {}
     for points in closes.values():
-        by_day = _closes_by_day(points)
-        prev_views = prev_engagement = 0
-        live = False
-        for d in sorted(by_day):
-            index = max((d - start_date).days, 0)
-            if index >= n_days:
-                break
-            close = by_day[d]
-            views, eng = close.views or 0, engagement(close)
-            views_step[index] += views - prev_views
-            engagement_step[index] += eng - prev_engagement
-            prev_views, prev_engagement = views, eng
-            if not live:
-                live_step[index] += 1
-                live = True
-    series: list[DailyPoint] = []
-    views_cum = engagement_cum = posts_live = 0
-    for index in range(n_days):
-        views_cum += views_step[index]
-        engagement_cum += engagement_step[index]
-        posts_live += live_step[index]
-        series.append(
-            DailyPoint(
-                date=start_date + timedelta(days=index),
-                views_cum=views_cum,
-                # cum(d) − cum(d − 1) is exactly the step of day d, with cum(start − 1) = 0.
-                views_delta=views_step[index],
-                engagement_cum=engagement_cum,
-                engagement_delta=engagement_step[index],
-                posts_live=posts_live,
+        add_steps(steps, post_steps(points))
+    return series_from_steps(start_date, end_date, today, steps)
+
+
+def _steps_until(day: date, steps: Mapping[date, Step]) -> Step:
+    total = NO_STEP
+    for d, step in steps.items():
+        if d <= day:
+            total = total + step
+    return total
+
+
+# --- keeping steps up to date, batch by batch --------------------------------------------------
+
+
+def needs_history(newest: Point | None, arriving: Iterable[Point]) -> bool:
+    """Whether step_changes needs all of a post's closes rather than only its newest one.
+
+    Only when a point arrives for a day before the newest close's day (a late sample): any
+    other batch changes the post's steps from the newest close's day on, which that close
+    alone determines.
+    """
+    if newest is None:
+        return False
+    newest_day = day_of(newest.observed_at)
+    return any(day_of(p.observed_at) < newest_day for p in arriving)
+
+
+def step_changes(known: Sequence[Point], arriving: Iterable[Point]) -> Steps:
+    """How one post's steps change when `arriving` points merge into its closes.
+
+    `known` holds the post's closes: all of them, or those from some close day s on when every
+    arriving point is dated s or later (its newest close, unless needs_history). Why a suffix
+    is enough: the steps before s do not change, and the suffix's own steps differ from the
+    full ones only at s, by the close before s (its views and engagement) and whether the post
+    was live before s. Both are the same before and after the merge, so they cancel in the
+    difference. Days whose step does not change are left out.
+    """
+    before = post_steps(known)
+    after = post_steps([*known, *arriving])
+    changes: Steps = {}
+    for d in before.keys() | after.keys():
+        change = after.get(d, NO_STEP) - before.get(d, NO_STEP)
+        if change != NO_STEP:
+            changes[d] = change
+    return changes
+
+
+def batch_step_changes(
+    posts: Iterable[PostRef],
+    arriving: Mapping[UUID, Sequence[Point]],
+    known: Mapping[UUID, Sequence[Point]],
+) -> dict[tuple[UUID, UUID], Steps]:
+    """A batch's step changes per (campaign, booking) of each post's own record.
+
+    `posts` are the batch's posts as the aggregator knows them: a removed post counts nowhere,
+    so its points change no steps (they are still kept as closes). `known[post_id]` is what
+    step_changes needs of each post.
+    """
+    changes: dict[tuple[UUID, UUID], Steps] = {}
+    for post in posts:
+        if post.removed or post.id not in arriving:
+            continue
+        change = step_changes(known.get(post.id, ()), arriving[post.id])
+        if change:
+            add_steps(changes.setdefault((post.campaign_id, post.booking_id), {}), change)
+    return changes
+
+
+def booking_steps(
+    posts: Iterable[PostRef], closes: Mapping[UUID, Sequence[Point]]
+) -> dict[tuple[UUID, UUID], Steps]:
+    """Every (campaign, booking)'s steps from scratch: post_steps summed over the posts that
+    are not removed, under the campaign and booking of each post's own record."""
+    total: dict[tuple[UUID, UUID], Steps] = {}
+    for post in posts:
+        if not post.removed:
+            add_steps(
+                total.setdefault((post.campaign_id, post.booking_id), {}),
+                post_steps(closes.get(post.id, ())),
             )
-        )
-    return series
+    return total
 
 
 # --- campaign numbers -------------------------------------------------------------------------
@@ -306,21 +434,12 @@ def _actuals(points: Iterable[Point | None]) -> _Actuals:
     return _Actuals(views, eng, posts)
 
 
-def _close_before(day: date, points: Iterable[Point]) -> Point | None:
-    """The latest point observed before the end of `day` (that post's close of the day)."""
-    cutoff = datetime.combine(day + _ONE_DAY, datetime.min.time(), UTC)
-    return _latest_of(p for p in points if _aware(p.observed_at) < cutoff)
-
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
-def _booking_close(day: date | None, points: Iterable[Sequence[Point]]) -> DailyClose | None:
+def _booking_close(day: date | None, steps: Mapping[date, Step]) -> DailyClose | None:
+    # The steps summed up to a day are the sums of each post's close of that day.
     if day is None:
         return None
-    closes = _actuals(_close_before(day, post_points) for post_points in points)
-    return DailyClose(date=day, views_cum=closes.views, engagement_cum=closes.engagement)
+    close = _steps_until(day, steps)
+    return DailyClose(date=day, views_cum=close.views, engagement_cum=close.engagement)
 
 
 def _booking_numbers(
@@ -433,7 +552,7 @@ def compute_campaign_numbers(
     closes: Mapping[UUID, Sequence[Point]],
     now: datetime,
 ) -> CampaignNumbers:
-    """The campaign's whole number state at `now` (the `kpi.updated` document).
+    """The campaign's whole number state at `now` (the `kpi.updated` document), from scratch.
 
     `latest[post_id]` is the post's latest sample and `closes[post_id]` its daily closes (any
     order); both are merged through `newer`, so either may lag the other. Removed posts and
@@ -441,12 +560,64 @@ def compute_campaign_numbers(
     a placeholder booking (fee 0, no commitments). `campaign` None (its catalog event has not
     arrived) still gives every booking and post figure, without dates or a daily series.
     """
-    if campaign is not None and campaign.id != campaign_id:
-        raise ValueError(f"campaign {campaign.id} given for campaign_id {campaign_id}")
     live_bookings, tracked = _tracked(campaign_id, bookings, posts)
     points = {post_id: _post_points(post_id, latest, closes) for post_id in tracked}
-    latest_by_post = {post_id: _latest_of(pts) for post_id, pts in points.items()}
+    steps: dict[UUID, Steps] = {booking_id: {} for booking_id in live_bookings}
+    for post in tracked.values():
+        add_steps(steps[post.booking_id], post_steps(points[post.id]))
+    return _assemble(
+        campaign=campaign,
+        campaign_id=campaign_id,
+        live_bookings=live_bookings,
+        tracked=tracked,
+        latest={post_id: _latest_of(pts) for post_id, pts in points.items()},
+        steps=steps,
+        now=now,
+    )
 
+
+def campaign_numbers_from_steps(
+    *,
+    campaign: CampaignRef | None,
+    campaign_id: UUID,
+    bookings: Sequence[BookingRef],
+    posts: Sequence[PostRef],
+    latest: Mapping[UUID, Point],
+    steps: Mapping[tuple[UUID, UUID], Mapping[date, Step]],
+    now: datetime,
+) -> CampaignNumbers:
+    """The same document as compute_campaign_numbers, from what the aggregator keeps up to date
+    batch by batch instead of every close: each post's latest sample (the close of its newest
+    day) and booking_steps (keyed by campaign and booking). Posts and bookings count exactly as
+    there: the steps of a removed post were never added, and a deleted booking's are skipped.
+    """
+    live_bookings, tracked = _tracked(campaign_id, bookings, posts)
+    return _assemble(
+        campaign=campaign,
+        campaign_id=campaign_id,
+        live_bookings=live_bookings,
+        tracked=tracked,
+        latest={post_id: latest.get(post_id) for post_id in tracked},
+        steps={
+            booking_id: steps.get((campaign_id, booking_id), {}) for booking_id in live_bookings
+        },
+        now=now,
+    )
+
+
+def _assemble(
+    *,
+    campaign: CampaignRef | None,
+    campaign_id: UUID,
+    live_bookings: Mapping[UUID, BookingRef],
+    tracked: Mapping[UUID, PostRef],
+    latest: Mapping[UUID, Point | None],
+    steps: Mapping[UUID, Mapping[date, Step]],
+    now: datetime,
+) -> CampaignNumbers:
+    """The document from each tracked post's latest and each live booking's summed steps."""
+    if campaign is not None and campaign.id != campaign_id:
+        raise ValueError(f"campaign {campaign.id} given for campaign_id {campaign_id}")
     posts_by_booking: dict[UUID, list[UUID]] = {booking_id: [] for booking_id in live_bookings}
     for post in tracked.values():
         posts_by_booking[post.booking_id].append(post.id)
@@ -458,10 +629,8 @@ def compute_campaign_numbers(
     booking_numbers = [
         _booking_numbers(
             live_bookings[booking_id],
-            _actuals(latest_by_post[post_id] for post_id in posts_by_booking[booking_id]),
-            _booking_close(
-                close_day, (points[post_id] for post_id in posts_by_booking[booking_id])
-            ),
+            _actuals(latest[post_id] for post_id in posts_by_booking[booking_id]),
+            _booking_close(close_day, steps[booking_id]),
         )
         for booking_id in sorted(live_bookings)
     ]
@@ -470,7 +639,7 @@ def compute_campaign_numbers(
     split: dict[Platform, tuple[int, int]] = {}
     for post_id in sorted(tracked):
         post = tracked[post_id]
-        held = latest_by_post[post_id]
+        held = latest[post_id]
         post_numbers.append(
             PostNumbers(
                 post_id=post.id,
@@ -489,11 +658,12 @@ def compute_campaign_numbers(
             views, eng = views + (held.views or 0), eng + engagement(held)
         split[post.platform] = (views, eng)
 
-    daily = (
-        daily_series(campaign.start_date, campaign.end_date, day_of(now), points)
-        if campaign is not None
-        else []
-    )
+    daily: list[DailyPoint] = []
+    if campaign is not None:
+        total: Steps = {}
+        for booking_steps_ in steps.values():
+            add_steps(total, booking_steps_)
+        daily = series_from_steps(campaign.start_date, campaign.end_date, day_of(now), total)
     return CampaignNumbers(
         campaign=_campaign_figures(campaign, campaign_id, booking_numbers, now),
         bookings=booking_numbers,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from uuid import UUID
 
@@ -17,38 +18,32 @@ from pulse_contracts.catalog import (
     PostRegistered,
     PostRemoved,
 )
-from pulse_contracts.posts import PostPulled, Sample
+from pulse_contracts.posts import PostPulled
+from pulse_runtime.db import Connection
 from pulse_runtime.inbox import first_delivery
 from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
 
 from . import repository
-from .domain import Point, compute_campaign_numbers, day_of, newer
+from .domain import (
+    Point,
+    batch_step_changes,
+    booking_steps,
+    campaign_numbers_from_steps,
+    day_of,
+    needs_history,
+    newer,
+)
 from .repository import SCHEMA, DirtyCampaign
 
 PRODUCER = "aggregator"
 log = get_logger(__name__)
 
 
-def _point(s: Sample) -> Point:
-    return Point(
-        post_id=s.post_id,
-        observed_at=s.observed_at,
-        views=s.views,
-        likes=s.likes,
-        comments=s.comments,
-        shares=s.shares,
-        saves=s.saves,
-        reach=s.reach,
-        estimated=s.estimated,
-    )
-
-
-def daily_closes(samples: list[Sample]) -> list[Point]:
-    """The batch's close per (post, UTC day), via the domain's order: one row each to merge."""
+def _closes_of(points: Iterable[Point]) -> list[Point]:
+    """The close per (post, UTC day), via the domain's order: one row each to merge."""
     closes: dict[tuple[UUID, date], Point] = {}
-    for s in samples:
-        p = _point(s)
+    for p in points:
         key = (p.post_id, day_of(p.observed_at))
         if (held := closes.get(key)) is None or newer(p, held):
             closes[key] = p
@@ -56,17 +51,16 @@ def daily_closes(samples: list[Sample]) -> list[Point]:
 
 
 async def on_post_pulled(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> bool:
-    """Fold a batch of samples in; the affected campaigns are marked for recompute."""
+    """Queue a batch's samples for the recompute of the campaigns they touch, and mark those."""
     data = envelope.data
     assert isinstance(data, PostPulled)
-    closes = daily_closes(data.samples)
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
             return False
         await repository.ensure_posts(conn, envelope.org_id, data.samples)
-        await repository.merge_daily(conn, closes)
+        campaigns = await repository.add_pending(conn, data.samples)
         await repository.update_post_facts(conn, data.posts)
-        campaigns = {s.campaign_id for s in data.samples}
+        campaigns |= {s.campaign_id for s in data.samples}
         await repository.mark_dirty(conn, envelope.org_id, campaigns, envelope.correlation_id)
     return True
 
@@ -78,6 +72,7 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) ->
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
             return False
         affected: set[UUID] = set()
+        rebuild: set[UUID] = set()  # a post left or moved: its history goes with it
         match data:
             case CampaignUpserted():
                 await repository.upsert_campaign(conn, org, data)
@@ -92,60 +87,122 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) ->
                 await repository.delete_booking(conn, org, data)
                 affected.add(data.campaign_id)
             case PostRegistered():
-                await repository.register_post(conn, org, data)
+                was = await repository.register_post(conn, org, data)
                 affected.add(data.campaign_id)
+                if was is not None and was != (data.campaign_id, data.booking_id):
+                    rebuild.update({was[0], data.campaign_id})
             case PostRemoved():
-                await repository.remove_post(conn, org, data)
-                affected.add(data.campaign_id)
+                rebuild.update({await repository.remove_post(conn, org, data), data.campaign_id})
             case _:
                 return False  # clients, influencers, tokens: not part of the numbers
-        await repository.mark_dirty(conn, org, affected, envelope.correlation_id)
+        await repository.mark_dirty(conn, org, affected, envelope.correlation_id, rebuild=rebuild)
     return True
 
 
 async def recompute_dirty(
-    pool: asyncpg.Pool, *, now: Callable[[], datetime], batch: int = 25
+    pool: asyncpg.Pool, *, now: Callable[[], datetime], batch: int = 50, concurrency: int = 4
 ) -> int:
-    """Recompute every campaign marked dirty; returns how many documents were published.
+    """One pass over the campaigns marked dirty; returns how many documents were published.
 
     Coalescing falls out of this: however many batches marked a campaign since the last pass,
-    it is computed and published once.
+    it is computed and published once. A pass takes the marks present when it starts (oldest
+    first, at most `batch`) and computes `concurrency` campaigns at a time, so its work is
+    bounded; marks made meanwhile wait for the next pass. A campaign another replica is
+    computing right now is left to it (its mark stays if it came too late for that one).
     """
-    done = 0
-    busy: list[UUID] = []  # locked by another replica right now; it will publish them
-    while True:
-        async with pool.acquire() as conn:
-            dirty = await repository.next_dirty(conn, skip=busy, limit=batch)
-        if not dirty:
-            return done
-        for item in dirty:
-            if await recompute_campaign(pool, item, now()):
-                done += 1
-            else:
-                busy.append(item.campaign_id)
+    async with pool.acquire() as conn:
+        dirty = await repository.next_dirty(conn, skip=[], limit=batch)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(item: DirtyCampaign) -> bool:
+        async with gate:
+            return await recompute_campaign(pool, item, now())
+
+    return sum(await asyncio.gather(*(one(item) for item in dirty)))
 
 
 async def recompute_campaign(pool: asyncpg.Pool, dirty: DirtyCampaign, now: datetime) -> bool:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repository.try_lock_campaign(conn, dirty.campaign_id):
-            return False
-        inputs = await repository.load_inputs(conn, dirty.campaign_id)
-        if inputs.campaign is not None and inputs.campaign.deleted:
-            await repository.delete_numbers(conn, dirty.campaign_id)
-        else:
-            doc = compute_campaign_numbers(
-                campaign=inputs.campaign,
-                campaign_id=dirty.campaign_id,
-                bookings=inputs.bookings,
-                posts=inputs.posts,
-                latest={},  # a post's latest is the close of its newest day
-                closes=inputs.closes,
-                now=now,
-            )
-            await repository.save_numbers(conn, dirty.org_id, doc)
-            event = make_event(
-                doc, org_id=dirty.org_id, producer=PRODUCER, correlation_id=dirty.correlation_id
-            )
-            await add_to_outbox(conn, SCHEMA, event)
-        await repository.clear_dirty(conn, dirty)
-    return True
+    """Fold the campaign's waiting closes in and publish its document; False when another
+    replica holds the campaign (or a deadlock with one made this attempt give way)."""
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            if not await repository.try_lock_campaign(conn, dirty.campaign_id):
+                return False
+            moved = await fold_pending(conn, dirty.campaign_id)
+            if moved:
+                await repository.mark_dirty(
+                    conn, dirty.org_id, moved, dirty.correlation_id, rebuild=moved
+                )
+            if dirty.rebuild:
+                await rebuild_steps(conn, dirty.campaign_id)
+            inputs = await repository.load_summary(conn, dirty.campaign_id)
+            published = False
+            if inputs.campaign is not None and inputs.campaign.deleted:
+                await repository.delete_numbers(conn, dirty.campaign_id)
+            else:
+                doc = campaign_numbers_from_steps(
+                    campaign=inputs.campaign,
+                    campaign_id=dirty.campaign_id,
+                    bookings=inputs.bookings,
+                    posts=inputs.posts,
+                    latest=inputs.latest,
+                    steps=inputs.steps,
+                    now=now,
+                )
+                event = make_event(
+                    doc,
+                    org_id=dirty.org_id,
+                    producer=PRODUCER,
+                    correlation_id=dirty.correlation_id,
+                )
+                # Serialized once: the outbox body, and the stored document is its data.
+                body = event.model_dump_json()
+                await repository.save_numbers(conn, dirty.org_id, doc, body)
+                await add_to_outbox(conn, SCHEMA, event, body=body.encode())
+                published = True
+            await repository.clear_dirty(conn, dirty)
+        return published
+    except asyncpg.DeadlockDetectedError:
+        # Only when two campaigns each fold closes of a post that moved to the other (see
+        # fold_pending); the mark stays, and the next pass tries again.
+        log.warning("recompute gave way in a deadlock", campaign_id=str(dirty.campaign_id))
+        return False
+
+
+async def fold_pending(conn: Connection, campaign_id: UUID) -> set[UUID]:
+    """Fold the closes waiting for this campaign into the posts' closes and the booking steps.
+
+    The recompute holds the campaign's lock, so it is the one writer of these steps: each post's
+    step changes build on the closes it reads, and batches never wait on each other. Returns
+    the campaigns whose steps must be rebuilt because a post moved there after its closes were
+    queued here (its closes are kept; its steps are that campaign's to build).
+    """
+    points = await repository.take_pending(conn, campaign_id)
+    if not points:
+        return set()
+    closes = _closes_of(points)
+    arriving: dict[UUID, list[Point]] = {}
+    for close in closes:
+        arriving.setdefault(close.post_id, []).append(close)
+    held = await repository.load_newest(conn, list(arriving))
+    own = {post_id: h for post_id, h in held.items() if h.post.campaign_id == campaign_id}
+    # A late sample needs the post's every close; any other, only its newest.
+    late = [
+        post_id
+        for post_id, h in own.items()
+        if not h.post.removed and needs_history(h.newest, arriving[post_id])
+    ]
+    known = await repository.load_closes(conn, late)
+    for post_id, h in own.items():
+        if post_id not in known and h.newest is not None:
+            known[post_id] = [h.newest]
+    changes = batch_step_changes((h.post for h in own.values()), arriving, known)
+    await repository.merge_daily(conn, closes)
+    await repository.add_steps(conn, changes)
+    return {h.post.campaign_id for h in held.values()} - {campaign_id}
+
+
+async def rebuild_steps(conn: Connection, campaign_id: UUID) -> None:
+    """The campaign's booking steps from its closes (after fold_pending: every close is in)."""
+    inputs = await repository.load_inputs(conn, campaign_id)
+    await repository.replace_steps(conn, campaign_id, booking_steps(inputs.posts, inputs.closes))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -22,7 +23,7 @@ from pulse_contracts.numbers import CampaignNumbers
 from pulse_contracts.posts import PostFacts, Sample
 from pulse_runtime.db import Connection, SqlFiles
 
-from .domain import BookingRef, CampaignRef, Point, PostRef, day_of
+from .domain import BookingRef, CampaignRef, Point, PostRef, Step, Steps, day_of
 
 SCHEMA = "aggregator"
 sql = SqlFiles(Path(__file__).parent / "sql")
@@ -35,6 +36,7 @@ class DirtyCampaign:
     org_id: UUID
     seq: int
     correlation_id: str
+    rebuild: bool = False  # build the campaign's steps again from its closes first
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,28 @@ class CampaignInputs:
     closes: dict[UUID, list[Point]]
 
 
+@dataclass(frozen=True)
+class CampaignSummary:
+    """What a recompute reads: the catalog copies, each post's latest and the booking steps."""
+
+    campaign: CampaignRef | None
+    bookings: list[BookingRef]
+    posts: list[PostRef]
+    latest: dict[UUID, Point]
+    steps: dict[tuple[UUID, UUID], Steps]
+
+
+@dataclass(frozen=True)
+class HeldPost:
+    """A post as the aggregator knows it, with its newest close."""
+
+    post: PostRef
+    newest: Point | None
+
+
 def _point(row: asyncpg.Record) -> Point:
-    return Point(**dict(row))
+    # Positional: every query that makes points selects Point's fields in its field order.
+    return Point(*row)
 
 
 def _columns(points: Sequence[Point]) -> list[list[Any]]:
@@ -91,10 +113,19 @@ async def update_post_facts(conn: Connection, facts: Sequence[PostFacts]) -> Non
 
 
 async def mark_dirty(
-    conn: Connection, org_id: UUID, campaign_ids: set[UUID], correlation_id: str
+    conn: Connection,
+    org_id: UUID,
+    campaign_ids: set[UUID],
+    correlation_id: str,
+    *,
+    rebuild: frozenset[UUID] | set[UUID] = frozenset(),
 ) -> None:
-    if campaign_ids:
-        await conn.execute(sql.mark_dirty, org_id, sorted(campaign_ids), correlation_id)
+    """Marks campaigns for recompute (those in `rebuild` with their steps built again)."""
+    ordered = sorted(campaign_ids | rebuild)
+    if ordered:
+        await conn.execute(
+            sql.mark_dirty, org_id, ordered, correlation_id, [c in rebuild for c in ordered]
+        )
 
 
 async def next_dirty(conn: Connection, *, skip: Sequence[UUID], limit: int) -> list[DirtyCampaign]:
@@ -131,14 +162,104 @@ async def load_inputs(
     return CampaignInputs(campaign, bookings, posts, closes)
 
 
-async def save_numbers(conn: Connection, org_id: UUID, doc: CampaignNumbers) -> None:
-    await conn.execute(
-        sql.save_numbers,
-        doc.campaign.campaign_id,
-        org_id,
-        doc.model_dump(mode="json"),
-        doc.as_of,
+async def add_pending(conn: Connection, samples: Sequence[Sample]) -> set[UUID]:
+    """Queues a batch's samples for their campaigns' next recompute; returns those campaigns.
+
+    As they came: the fold reduces them to closes, so the subscriber spends nothing on it."""
+    if not samples:
+        return set()
+    rows = await conn.fetch(
+        sql.add_pending,
+        [s.post_id for s in samples],
+        [s.observed_at for s in samples],
+        *([getattr(s, name) for s in samples] for name in _COUNTERS),
+        [s.estimated for s in samples],
     )
+    return {r["campaign_id"] for r in rows}
+
+
+async def take_pending(conn: Connection, campaign_id: UUID) -> list[Point]:
+    """The closes waiting for this campaign, removed from the queue with this transaction."""
+    return [_point(r) for r in await conn.fetch(sql.take_pending, campaign_id)]
+
+
+async def load_newest(conn: Connection, post_ids: Sequence[UUID]) -> dict[UUID, HeldPost]:
+    held: dict[UUID, HeldPost] = {}
+    for r in await conn.fetch(sql.load_newest, list(post_ids)):
+        post = PostRef(
+            id=r["id"],
+            booking_id=r["booking_id"],
+            campaign_id=r["campaign_id"],
+            platform=r["platform"],
+            removed=r["removed"],
+        )
+        newest = None
+        if r["observed_at"] is not None:
+            newest = Point(
+                post_id=r["id"], **{k: r[k] for k in ("observed_at", *_COUNTERS, "estimated")}
+            )
+        held[post.id] = HeldPost(post, newest)
+    return held
+
+
+async def load_closes(conn: Connection, post_ids: Sequence[UUID]) -> dict[UUID, list[Point]]:
+    closes: dict[UUID, list[Point]] = {post_id: [] for post_id in post_ids}
+    if post_ids:
+        for r in await conn.fetch(sql.load_daily, list(post_ids)):
+            closes[r["post_id"]].append(_point(r))
+    return closes
+
+
+def _step_columns(changes: Mapping[tuple[UUID, UUID], Steps]) -> list[list[Any]]:
+    rows = sorted(
+        (campaign_id, booking_id, d, step)
+        for (campaign_id, booking_id), by_day in changes.items()
+        for d, step in by_day.items()
+    )
+    return [
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [r[3].views for r in rows],
+        [r[3].engagement for r in rows],
+        [r[3].live for r in rows],
+    ]
+
+
+async def add_steps(conn: Connection, changes: Mapping[tuple[UUID, UUID], Steps]) -> None:
+    """Adds step changes, in key order."""
+    if changes:
+        await conn.execute(sql.add_steps, *_step_columns(changes))
+
+
+async def replace_steps(
+    conn: Connection, campaign_id: UUID, steps: Mapping[tuple[UUID, UUID], Steps]
+) -> None:
+    """The campaign's steps built again from scratch."""
+    await conn.execute(sql.delete_steps, campaign_id)
+    await add_steps(conn, steps)
+
+
+async def load_summary(conn: Connection, campaign_id: UUID) -> CampaignSummary:
+    row = await conn.fetchrow(sql.load_campaign, campaign_id)
+    campaign = CampaignRef(**dict(row)) if row else None
+    bookings = [BookingRef(**dict(r)) for r in await conn.fetch(sql.load_bookings, campaign_id)]
+    posts = [PostRef(**dict(r)) for r in await conn.fetch(sql.load_posts, campaign_id)]
+    latest = {r["post_id"]: _point(r) for r in await conn.fetch(sql.load_latest, campaign_id)}
+    steps: dict[tuple[UUID, UUID], Steps] = {}
+    for r in await conn.fetch(sql.load_steps, campaign_id):
+        day: date = r["day"]
+        steps.setdefault((campaign_id, r["booking_id"]), {})[day] = Step(
+            r["views"], r["engagement"], r["live"]
+        )
+    return CampaignSummary(campaign, bookings, posts, latest, steps)
+
+
+async def save_numbers(
+    conn: Connection, org_id: UUID, doc: CampaignNumbers, envelope_json: str
+) -> None:
+    """Stores the document as the data of its kpi.updated envelope, serialized once."""
+    await conn.execute(sql.save_numbers, doc.campaign.campaign_id, org_id, envelope_json, doc.as_of)
 
 
 async def delete_numbers(conn: Connection, campaign_id: UUID) -> None:
@@ -149,14 +270,14 @@ async def get_numbers(
     conn: Connection, *, org_id: UUID, campaign_id: UUID
 ) -> CampaignNumbers | None:
     document = await conn.fetchval(sql.get_numbers, campaign_id, org_id)
-    return CampaignNumbers.model_validate(document) if document is not None else None
+    return CampaignNumbers.model_validate_json(document) if document is not None else None
 
 
 async def list_numbers(
     conn: Connection, *, org_id: UUID, campaign_ids: Sequence[UUID]
 ) -> list[CampaignNumbers]:
     rows = await conn.fetch(sql.list_numbers, org_id, list(campaign_ids))
-    return [CampaignNumbers.model_validate(r["document"]) for r in rows]
+    return [CampaignNumbers.model_validate_json(r["document"]) for r in rows]
 
 
 async def upsert_campaign(conn: Connection, org_id: UUID, c: CampaignUpserted) -> None:
@@ -203,8 +324,11 @@ async def delete_booking(conn: Connection, org_id: UUID, b: BookingDeleted) -> N
     await conn.execute(sql.delete_booking, b.id, org_id, b.campaign_id, b.deleted_at)
 
 
-async def register_post(conn: Connection, org_id: UUID, p: PostRegistered) -> None:
-    await conn.execute(
+async def register_post(
+    conn: Connection, org_id: UUID, p: PostRegistered
+) -> tuple[UUID, UUID] | None:
+    """The campaign and booking the post was under before, when this registration changed it."""
+    row = await conn.fetchrow(
         sql.register_post,
         p.id,
         org_id,
@@ -214,7 +338,14 @@ async def register_post(conn: Connection, org_id: UUID, p: PostRegistered) -> No
         p.url,
         p.registered_at,
     )
+    if row is None or row["previous_campaign_id"] is None:
+        return None
+    return row["previous_campaign_id"], row["previous_booking_id"]
 
 
-async def remove_post(conn: Connection, org_id: UUID, p: PostRemoved) -> None:
-    await conn.execute(sql.remove_post, p.id, org_id, p.booking_id, p.campaign_id, p.removed_at)
+async def remove_post(conn: Connection, org_id: UUID, p: PostRemoved) -> UUID:
+    """The campaign the post counted in (its own record's, which the event may not know)."""
+    campaign_id: UUID = await conn.fetchval(
+        sql.remove_post, p.id, org_id, p.booking_id, p.campaign_id, p.removed_at
+    )
+    return campaign_id

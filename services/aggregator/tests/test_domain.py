@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 from collections.abc import Iterable, Sequence
@@ -15,10 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulse_aggregator.domain import (
+    NO_STEP,
     BookingRef,
     CampaignRef,
     Point,
     PostRef,
+    Steps,
+    batch_step_changes,
+    booking_steps,
+    campaign_numbers_from_steps,
     compute_campaign_numbers,
     cpe,
     cpm,
@@ -26,6 +32,7 @@ from pulse_aggregator.domain import (
     day_of,
     engagement,
     influencer_series,
+    needs_history,
     newer,
     pct,
     timeline_pct,
@@ -848,3 +855,74 @@ def test_extend_to_equals_recomputing_later(scenario: dict[str, Any], minutes: i
     later = as_of + timedelta(minutes=minutes)
     extended = extend_to(numbers(campaign, bookings, posts, stored, as_of), later)
     assert extended == numbers(campaign, bookings, posts, stored, later)
+
+
+# --- steps kept batch by batch (what the aggregator stores instead of recomputing) -------------
+
+
+def _nonzero(steps: dict[tuple[UUID, UUID], Steps]) -> dict[tuple[UUID, UUID], Steps]:
+    kept = {key: {d: s for d, s in by_day.items() if s != NO_STEP} for key, by_day in steps.items()}
+    return {key: by_day for key, by_day in kept.items() if by_day}
+
+
+@FAST
+@given(scenarios(unique_samples=False), st.randoms(use_true_random=False), st.data())
+def test_steps_kept_batch_by_batch_give_the_document_from_scratch(
+    scenario: dict[str, Any], rnd: random.Random, data: st.DataObject
+) -> None:
+    """Batches in any order, with repeats and late samples; a removal midway is followed by a
+    rebuild, as the aggregator does for a post.removed. The handler's own choice of what each
+    post needs (its newest close, or all of its closes) is the one exercised here."""
+    campaign, bookings, posts, samples = to_domain(scenario)
+    repeats = data.draw(st.lists(st.sampled_from(samples), max_size=20)) if samples else []
+    arrived = [*samples, *repeats]
+    rnd.shuffle(arrived)
+    # Removed posts are still tracked for the first part of the stream, then removed.
+    removed_at = data.draw(st.integers(0, len(arrived)))
+    tracked_posts = [dataclasses.replace(p, removed=False) for p in posts]
+    stored: dict[UUID, dict[date, Point]] = {}  # post_daily
+    steps: dict[tuple[UUID, UUID], Steps] = {}  # booking_steps
+    current = tracked_posts
+    i = 0
+    while i < len(arrived):
+        if i >= removed_at and current is tracked_posts:
+            current = posts
+            steps = booking_steps(current, {k: list(v.values()) for k, v in stored.items()})
+        size = data.draw(st.integers(1, 12))
+        batch, i = arrived[i : i + size], i + size
+        _, batch_closes = reduce_samples(batch)
+        known: dict[UUID, list[Point]] = {}
+        for post_id, points in batch_closes.items():
+            held = stored.get(post_id, {})
+            newest = held[max(held)] if held else None
+            if needs_history(newest, points):
+                known[post_id] = list(held.values())
+            else:
+                known[post_id] = [newest] if newest is not None else []
+        for key, change in batch_step_changes(current, batch_closes, known).items():
+            by_day = steps.setdefault(key, {})
+            for d, step in change.items():
+                by_day[d] = by_day.get(d, NO_STEP) + step
+        for post_id, points in batch_closes.items():
+            for point in points:
+                held_close = stored.setdefault(post_id, {}).get(day_of(point.observed_at))
+                if held_close is None or newer(point, held_close):
+                    stored[post_id][day_of(point.observed_at)] = point
+    if current is tracked_posts:
+        current = posts
+        steps = booking_steps(current, {k: list(v.values()) for k, v in stored.items()})
+
+    closes = {k: list(v.values()) for k, v in stored.items()}
+    assert _nonzero(steps) == _nonzero(booking_steps(posts, closes))
+    latest = {post_id: by_day[max(by_day)] for post_id, by_day in stored.items() if by_day}
+    kept = campaign_numbers_from_steps(
+        campaign=campaign,
+        campaign_id=CAMPAIGN,
+        bookings=bookings,
+        posts=posts,
+        latest=latest,
+        steps=steps,
+        now=scenario["now"],
+    )
+    assert kept == numbers(campaign, bookings, posts, samples, scenario["now"])
+    assert kept.model_dump(mode="json") == oracle(scenario)

@@ -14,7 +14,7 @@ from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
 
 from .api import internal_routes, notification_routes
-from .consumer import QUEUE_NAMES, register_consumers, sweep_loop
+from .consumer import QUEUE_NAMES, Evaluator, register_consumers, sweep_loop
 from .notifications import RetryPolicy
 from .notifier import NOTIFY_QUEUE, Notifier, NotifyConfig, register_notify_consumer
 
@@ -62,13 +62,18 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     assert isinstance(settings, AlerterSettings)
     queue_names = dict.fromkeys((*QUEUE_NAMES, NOTIFY_QUEUE))
     runtime = ServiceRuntime(settings, queues=[QUEUES[name] for name in queue_names])
-    register_consumers(runtime)
+    evaluator = Evaluator()
+    register_consumers(runtime, evaluator)
     # Notifications run on their own queue and loop, never inside an evaluation's transaction.
     notifier = Notifier(settings.notify_config())
     register_notify_consumer(runtime, notifier)
     app = runtime.http_app(
         "Pulse alerter",
-        loops=[("sweep", sweep_loop(settings.sweep_seconds)), ("notify", notifier.run)],
+        loops=[
+            ("evaluate", evaluator.run),
+            ("sweep", sweep_loop(settings.sweep_seconds)),
+            ("notify", notifier.run),
+        ],
     )
 
     def pool() -> asyncpg.Pool:

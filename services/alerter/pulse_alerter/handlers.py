@@ -3,6 +3,7 @@ life cycle, resolve."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, get_args
 from uuid import UUID, uuid4
@@ -55,31 +56,37 @@ CATALOG_TYPES = (
 log = get_logger(__name__)
 
 
-async def on_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> int:
-    """Keep the newest document and evaluate the campaign's rules; returns events published."""
+async def note_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> bool:
+    """Keep the newest document and mark its campaign for evaluation; False for a repeat."""
     doc = envelope.data
     assert isinstance(doc, CampaignNumbers)
-    campaign_id = doc.campaign.campaign_id
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
-            return 0
-        await repository.lock_campaign(conn, campaign_id)
+            return False
         await repository.save_numbers(conn, envelope.org_id, doc)
-        return await evaluate_campaign(
-            conn, campaign_id, now=now, correlation_id=envelope.correlation_id
-        )
+        await repository.mark_dirty(conn, [doc.campaign.campaign_id], envelope.correlation_id)
+    return True
 
 
-async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> int:
-    """Keep the copies the rules read; a change to a campaign's subjects re-evaluates it."""
+async def on_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> int:
+    """note_kpi_updated, then the campaign's rules at `now`; returns events published."""
+    if not await note_kpi_updated(pool, envelope):
+        return 0
+    assert isinstance(envelope.data, CampaignNumbers)
+    return await evaluate_now(pool, [envelope.data.campaign.campaign_id], now=now)
+
+
+async def note_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> UUID | None:
+    """Keep the copies the rules read; returns the campaign whose subjects changed (marked for
+    evaluation), if any."""
     data = envelope.data
     if not isinstance(data, CATALOG_TYPES):
-        return 0
+        return None
     org_id = envelope.org_id
     campaign_id: UUID | None = None
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
-            return 0
+            return None
         if isinstance(data, OrganizationUpserted):
             # New thresholds take effect at the next event or sweep (within 5 minutes).
             await repository.upsert_organization(
@@ -100,7 +107,6 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], no
             )
         elif isinstance(data, CampaignUpserted):
             campaign_id = data.id
-            await repository.lock_campaign(conn, campaign_id)
             await repository.upsert_campaign(
                 conn,
                 campaign_id=data.id,
@@ -113,7 +119,6 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], no
             )
         elif isinstance(data, CampaignDeleted):
             campaign_id = data.id
-            await repository.lock_campaign(conn, campaign_id)
             await repository.delete_numbers(conn, campaign_id)
             await repository.delete_campaign(
                 conn, campaign_id, org_id=org_id, deleted_at=data.deleted_at
@@ -128,13 +133,11 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], no
             )
         elif isinstance(data, BookingDeleted):
             campaign_id = data.campaign_id
-            await repository.lock_campaign(conn, campaign_id)
             await repository.delete_booking(
                 conn, data.id, campaign_id=campaign_id, deleted_at=data.deleted_at
             )
         elif isinstance(data, PostRegistered):
             campaign_id = data.campaign_id
-            await repository.lock_campaign(conn, campaign_id)
             await repository.register_post(
                 conn,
                 data.id,
@@ -146,7 +149,6 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], no
             )
         elif isinstance(data, PostRemoved):
             campaign_id = data.campaign_id
-            await repository.lock_campaign(conn, campaign_id)
             await repository.remove_post(
                 conn,
                 data.id,
@@ -155,43 +157,42 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], no
                 booking_id=data.booking_id,
                 removed_at=data.removed_at,
             )
-        if campaign_id is None:
-            return 0
-        return await evaluate_campaign(
-            conn, campaign_id, now=now, correlation_id=envelope.correlation_id
-        )
+        if campaign_id is not None:
+            await repository.mark_dirty(conn, [campaign_id], envelope.correlation_id)
+    return campaign_id
 
 
-async def on_post_event(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> int:
-    """post.pulled / post.pull_failed / post.comments_scored: note them, evaluate the campaigns."""
+async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> int:
+    """note_catalog_event, then the changed campaign's rules at `now`; returns events published."""
+    campaign_id = await note_catalog_event(pool, envelope)
+    if campaign_id is None:
+        return 0
+    return await evaluate_now(pool, [campaign_id], now=now)
+
+
+def _post_event_campaigns(data: EventData) -> list[UUID]:
+    if isinstance(data, PostPulled):
+        return sorted({s.campaign_id for s in data.samples})
+    if isinstance(data, PostPullFailed | PostCommentsScored):
+        return [data.campaign_id]
+    return []
+
+
+async def note_post_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> list[UUID]:
+    """post.pulled / post.pull_failed / post.comments_scored: note what they tell about each
+    post; returns the campaigns marked for evaluation (none for a repeat)."""
     data = envelope.data
     org_id = envelope.org_id
-    if isinstance(data, PostPulled):
-        campaign_ids = sorted({s.campaign_id for s in data.samples})
-    elif isinstance(data, PostPullFailed | PostCommentsScored):
-        campaign_ids = [data.campaign_id]
-    else:
-        return 0
+    campaign_ids = _post_event_campaigns(data)
+    if not campaign_ids:
+        return []
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
-            return 0
-        # Sorted, so two handlers locking several campaigns never wait on each other in a cycle.
-        for campaign_id in campaign_ids:
-            await repository.lock_campaign(conn, campaign_id)
+            return []
         if isinstance(data, PostPulled):
-            for sample in data.samples:
-                await repository.post_data(
-                    conn,
-                    sample.post_id,
-                    org_id=org_id,
-                    campaign_id=sample.campaign_id,
-                    booking_id=sample.booking_id,
-                    platform=sample.platform,
-                    observed_at=sample.observed_at,
-                )
-            for facts in data.posts:
-                if facts.posted_at is not None:
-                    await repository.post_facts(conn, facts.post_id, posted_at=facts.posted_at)
+            # One statement per batch, not one per sample: a batch holds up to 1000 samples.
+            await repository.posts_data(conn, org_id, data.samples)
+            await repository.posts_facts(conn, data.posts)
         elif isinstance(data, PostPullFailed):
             await repository.post_failures(
                 conn,
@@ -202,7 +203,7 @@ async def on_post_event(pool: asyncpg.Pool, envelope: Envelope[EventData], now: 
                 failures=data.consecutive_failures,
                 at=envelope.occurred_at,
             )
-        else:
+        elif isinstance(data, PostCommentsScored):
             await repository.post_comments(
                 conn,
                 data.post_id,
@@ -214,12 +215,60 @@ async def on_post_event(pool: asyncpg.Pool, envelope: Envelope[EventData], now: 
                 negative=data.negative,
                 scored_at=data.scored_at,
             )
-        published = 0
-        for campaign_id in campaign_ids:
+        await repository.mark_dirty(conn, campaign_ids, envelope.correlation_id)
+    return campaign_ids
+
+
+async def on_post_event(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> int:
+    """note_post_event, then the marked campaigns' rules at `now`; returns events published."""
+    campaign_ids = await note_post_event(pool, envelope)
+    return await evaluate_now(pool, campaign_ids, now=now)
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+async def evaluate_now(pool: asyncpg.Pool, campaign_ids: list[UUID], *, now: datetime) -> int:
+    """Evaluate these campaigns at `now`, waiting for any evaluation of them in progress, and
+    clear their marks; returns events published. For callers that need the outcome at once."""
+    published = 0
+    for campaign_id in sorted(set(campaign_ids)):
+        async with pool.acquire() as conn, conn.transaction():
+            await repository.lock_campaign(conn, campaign_id)
+            mark = await repository.dirty_mark(conn, campaign_id)
             published += await evaluate_campaign(
-                conn, campaign_id, now=now, correlation_id=envelope.correlation_id
+                conn,
+                campaign_id,
+                now=now,
+                correlation_id=mark.correlation_id if mark is not None else str(uuid4()),
             )
-        return published
+            if mark is not None:
+                await repository.clear_dirty(conn, mark)
+    return published
+
+
+async def evaluate_marked(
+    pool: asyncpg.Pool, *, now: Callable[[], datetime], limit: int = 100
+) -> int:
+    """One pass over the campaigns marked for evaluation: each is evaluated once at the time of
+    its turn, however many events marked it; returns events published.
+
+    A pass takes the marks present when it starts (oldest first); marks made while it runs wait
+    for the next pass, so a steady stream of events is evaluated in bursts, never once per
+    event. A campaign another replica is evaluating right now is left to that replica (its mark
+    stays if it came too late for that evaluation)."""
+    async with pool.acquire() as conn:
+        marks = await repository.next_dirty(conn, skip=[], limit=limit)
+    published = 0
+    for mark in marks:
+        async with pool.acquire() as conn, conn.transaction():
+            if not await repository.try_lock_campaign(conn, mark.campaign_id):
+                continue
+            published += await evaluate_campaign(
+                conn, mark.campaign_id, now=now(), correlation_id=mark.correlation_id
+            )
+            await repository.clear_dirty(conn, mark)
+    return published
 
 
 async def sweep(pool: asyncpg.Pool, now: datetime) -> int:
@@ -321,14 +370,20 @@ async def evaluate_campaign(
     keys = {c.debounce_key for c in conditions}
     newest = await repository.newest_by_key(conn, sorted(keys))
     events: list[Envelope[Any]] = []
+    touches: list[tuple[UUID, str]] = []
     for condition in conditions:
         current = newest.get(condition.debounce_key)
         action = decide(condition, current, now)
+        if action is Action.TOUCH and current is not None:
+            # Most open alerts simply hold on: one statement touches them all below.
+            touches.append((current.id, condition.message))
+            continue
         event = await _apply(conn, org_id, condition, action, current.id if current else None, now)
         if event is not None:
             events.append(
                 make_event(event, org_id=org_id, producer=PRODUCER, correlation_id=correlation_id)
             )
+    await repository.touch_alerts(conn, touches, now=now)
     # Alerts whose subject left (a deleted booking, a removed post) can no longer hold.
     for row in await repository.open_for_campaign(conn, campaign_id, CAMPAIGN_RULES):
         if row["debounce_key"] not in keys:
@@ -378,7 +433,7 @@ async def _apply(
         )
         return _raised(current_id, condition, now, escalated=True)
     if action is Action.TOUCH and current_id is not None:
-        await repository.touch_alert(conn, current_id, message=condition.message, now=now)
+        await repository.touch_alerts(conn, [(current_id, condition.message)], now=now)
     if action is Action.RESOLVE and current_id is not None:
         return await _resolve(conn, current_id, now=now, by="system")
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from pulse_contracts.numbers import CampaignNumbers
+from pulse_contracts.posts import PostFacts, Sample
 from pulse_runtime.db import Connection, SqlFiles
 
 from .domain import AlertState, Condition
@@ -20,20 +22,57 @@ SCHEMA = "alerter"
 sql = SqlFiles(Path(__file__).parent / "sql")
 
 
+@dataclass(frozen=True)
+class DirtyCampaign:
+    campaign_id: UUID
+    seq: int
+    correlation_id: str
+
+
+_CAMPAIGN_LOCK = "hashtextextended($1::text, 11)"
+
+
 async def lock_campaign(conn: Connection, campaign_id: UUID) -> None:
     """Evaluations of one campaign (events, sweep, replicas) run one at a time."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 11))", str(campaign_id)
+    await conn.execute(f"SELECT pg_advisory_xact_lock({_CAMPAIGN_LOCK})", str(campaign_id))
+
+
+async def try_lock_campaign(conn: Connection, campaign_id: UUID) -> bool:
+    """lock_campaign without waiting: False while another evaluation holds the campaign."""
+    locked: bool = await conn.fetchval(
+        f"SELECT pg_try_advisory_xact_lock({_CAMPAIGN_LOCK})", str(campaign_id)
     )
+    return locked
+
+
+async def mark_dirty(conn: Connection, campaign_ids: Sequence[UUID], correlation_id: str) -> None:
+    if campaign_ids:
+        await conn.execute(sql.mark_dirty, sorted(set(campaign_ids)), correlation_id)
+
+
+async def next_dirty(conn: Connection, *, skip: Sequence[UUID], limit: int) -> list[DirtyCampaign]:
+    rows = await conn.fetch(sql.next_dirty, list(skip), limit)
+    return [DirtyCampaign(**dict(r)) for r in rows]
+
+
+async def dirty_mark(conn: Connection, campaign_id: UUID) -> DirtyCampaign | None:
+    row = await conn.fetchrow(sql.dirty_mark, campaign_id)
+    return DirtyCampaign(**dict(row)) if row is not None else None
+
+
+async def clear_dirty(conn: Connection, mark: DirtyCampaign) -> None:
+    await conn.execute(sql.clear_dirty, mark.campaign_id, mark.seq)
 
 
 async def save_numbers(conn: Connection, org_id: UUID, doc: CampaignNumbers) -> None:
+    # Serialized by pydantic in one pass and cast by PostgreSQL: the documents are large and
+    # frequent, and a dict round trip through the json module costs several times as much.
     await conn.execute(
         sql.save_numbers,
         doc.campaign.campaign_id,
         org_id,
         doc.campaign.status,
-        doc.model_dump(mode="json"),
+        doc.model_dump_json(),
         doc.as_of,
     )
 
@@ -42,7 +81,7 @@ async def load_numbers(conn: Connection, campaign_id: UUID) -> tuple[UUID, Campa
     row = await conn.fetchrow(sql.load_numbers, campaign_id)
     if row is None:
         return None
-    return row["org_id"], CampaignNumbers.model_validate(row["document"])
+    return row["org_id"], CampaignNumbers.model_validate_json(row["document"])
 
 
 async def delete_numbers(conn: Connection, campaign_id: UUID) -> None:
@@ -94,8 +133,13 @@ async def escalate_alert(
     await conn.execute(sql.escalate_alert, alert_id, severity, message, now)
 
 
-async def touch_alert(conn: Connection, alert_id: UUID, *, message: str, now: datetime) -> None:
-    await conn.execute(sql.touch_alert, alert_id, now, message)
+async def touch_alerts(
+    conn: Connection, touches: Sequence[tuple[UUID, str]], *, now: datetime
+) -> None:
+    """last_seen_at (and the current message) of open alerts whose condition repeats."""
+    if touches:
+        ordered = sorted(touches)
+        await conn.execute(sql.touch_alerts, [t[0] for t in ordered], now, [t[1] for t in ordered])
 
 
 async def resolve_alert(
@@ -286,23 +330,35 @@ async def deleted_bookings(conn: Connection, campaign_id: UUID) -> set[UUID]:
     return {r["id"] for r in await conn.fetch(sql.deleted_bookings, campaign_id)}
 
 
-async def post_data(
-    conn: Connection,
-    post_id: UUID,
-    *,
-    org_id: UUID,
-    campaign_id: UUID,
-    booking_id: UUID,
-    platform: str,
-    observed_at: datetime,
-) -> None:
+async def posts_data(conn: Connection, org_id: UUID, samples: Sequence[Sample]) -> None:
+    """Each post's newest sample time, one row per post for the whole batch."""
+    first: dict[UUID, Sample] = {}
+    newest: dict[UUID, datetime] = {}
+    for s in samples:
+        first.setdefault(s.post_id, s)
+        held = newest.get(s.post_id)
+        if held is None or s.observed_at > held:
+            newest[s.post_id] = s.observed_at
+    # A new row takes the campaign, booking and platform of the post's first sample, as one
+    # insert per sample in arrival order would.
+    ids = sorted(first)
     await conn.execute(
-        sql.post_data, post_id, org_id, campaign_id, booking_id, platform, observed_at
+        sql.posts_data,
+        org_id,
+        ids,
+        [first[i].campaign_id for i in ids],
+        [first[i].booking_id for i in ids],
+        [first[i].platform for i in ids],
+        [newest[i] for i in ids],
     )
 
 
-async def post_facts(conn: Connection, post_id: UUID, *, posted_at: datetime) -> None:
-    await conn.execute(sql.post_facts, post_id, posted_at)
+async def posts_facts(conn: Connection, facts: Sequence[PostFacts]) -> None:
+    """posted_at of the posts whose facts came with a batch (the last one given wins)."""
+    posted = {f.post_id: f.posted_at for f in facts if f.posted_at is not None}
+    if posted:
+        ids = sorted(posted)
+        await conn.execute(sql.posts_facts, ids, [posted[i] for i in ids])
 
 
 async def post_failures(

@@ -1,1 +1,1 @@
-SELECT org_id, document FROM alerter.campaign_numbers WHERE campaign_id = $1
+SELECT org_id, document::text AS document FROM alerter.campaign_numbers WHERE campaign_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM aggregator.booking_steps WHERE campaign_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM alerter.dirty_campaigns WHERE campaign_id = $1 AND seq = $2

@@ -1,1 +1,0 @@
-UPDATE alerter.posts SET posted_at = $2 WHERE id = $1

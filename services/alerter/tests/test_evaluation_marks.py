@@ -1,0 +1,211 @@
+"""The subscribers' path on real PostgreSQL: events only note and mark, and one evaluation per
+campaign follows a burst. Whatever the burst and however passes overlap, each debounce key holds
+at most one open alert and is raised once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+
+from pulse_alerter import handlers, repository
+from pulse_contracts import Envelope, make_event
+from pulse_contracts.numbers import (
+    BookingNumbers,
+    CampaignFigures,
+    CampaignNumbers,
+    LatestCounters,
+    PostNumbers,
+)
+from pulse_contracts.posts import PostPulled, Sample
+from pulse_runtime.db import create_pool
+from tests.support.servers import Servers
+from tests.support.services import settings_for
+
+pytestmark = pytest.mark.integration
+START, END = date(2026, 11, 1), date(2026, 11, 10)
+LATE = datetime(2026, 11, 10, 14, tzinfo=UTC)  # 96% of the timeline: the critical milestone
+
+
+@pytest.fixture(scope="module")
+async def pool(servers: Servers) -> AsyncIterator[asyncpg.Pool]:
+    created = await create_pool(settings_for("alerter", servers).dsn)
+    yield created
+    await created.close()
+
+
+class Campaign:
+    def __init__(self, bookings: int = 3, posts_per_booking: int = 4) -> None:
+        self.org_id, self.id = uuid4(), uuid4()
+        self.bookings = [uuid4() for _ in range(bookings)]
+        self.posts = [(b, uuid4()) for b in self.bookings for _ in range(posts_per_booking)]
+
+    def doc(self, step: int) -> CampaignNumbers:
+        """Every booking under its KPI; the first post far above the others (viral)."""
+        as_of = LATE - timedelta(minutes=100 - step)
+        return CampaignNumbers(
+            campaign=CampaignFigures(
+                campaign_id=self.id,
+                name="Burst",
+                status="live",
+                start_date=START,
+                end_date=END,
+                kpi_pct=20.0 + step / 100,
+            ),
+            bookings=[
+                BookingNumbers(booking_id=b, influencer_id=uuid4(), kpi_pct=10.0 + step / 100)
+                for b in self.bookings
+            ],
+            posts=[
+                PostNumbers(
+                    post_id=p,
+                    booking_id=b,
+                    platform="tiktok",
+                    latest=LatestCounters(
+                        observed_at=as_of,
+                        views=(900_000 if i == 0 else 10_000) + step,
+                        engagement=0,
+                    ),
+                )
+                for i, (b, p) in enumerate(self.posts)
+            ],
+            as_of=as_of,
+        )
+
+    def pulled(self, step: int) -> PostPulled:
+        return PostPulled(
+            samples=[
+                Sample(
+                    post_id=p,
+                    booking_id=b,
+                    campaign_id=self.id,
+                    platform="tiktok",
+                    observed_at=LATE - timedelta(minutes=100 - step),
+                    source="provider",
+                    views=1_000 + step,
+                )
+                for b, p in self.posts
+            ]
+        )
+
+    def expected_keys(self) -> set[str]:
+        return (
+            {f"under_kpi:campaign:{self.id}:95"}
+            | {f"under_kpi:booking:{b}:95" for b in self.bookings}
+            | {f"viral:post:{self.posts[0][1]}"}
+        )
+
+
+async def _burst(pool: asyncpg.Pool, c: Campaign, steps: int) -> None:
+    """Documents and batches in any order, each delivered twice, concurrently."""
+    envelopes: list[Envelope[Any]] = [
+        make_event(c.doc(i), org_id=c.org_id, producer="aggregator") for i in range(steps)
+    ]
+    envelopes += [make_event(c.pulled(i), org_id=c.org_id, producer="ingest") for i in range(steps)]
+    envelopes.reverse()
+
+    async def note(envelope: Envelope[Any]) -> None:
+        if envelope.type == "kpi.updated":
+            await handlers.note_kpi_updated(pool, envelope)
+        else:
+            await handlers.note_post_event(pool, envelope)
+
+    await asyncio.gather(*(note(e) for e in envelopes + envelopes))
+
+
+async def _raised(pool: asyncpg.Pool, c: Campaign) -> Counter[str]:
+    rows = await pool.fetch(
+        "SELECT convert_from(body, 'UTF8')::jsonb -> 'data' ->> 'debounce_key' AS key "
+        "FROM alerter.outbox WHERE routing_key = 'alert.raised' "
+        "AND convert_from(body, 'UTF8')::jsonb -> 'data' ->> 'campaign_id' = $1",
+        str(c.id),
+    )
+    return Counter(r["key"] for r in rows)
+
+
+async def _open(pool: asyncpg.Pool, c: Campaign) -> Counter[str]:
+    rows = await pool.fetch(
+        "SELECT debounce_key FROM alerter.alerts WHERE campaign_id = $1 AND status = 'open'", c.id
+    )
+    return Counter(r["debounce_key"] for r in rows)
+
+
+async def _marked(pool: asyncpg.Pool, campaign_id: UUID) -> bool:
+    async with pool.acquire() as conn:
+        return await repository.dirty_mark(conn, campaign_id) is not None
+
+
+async def test_a_burst_is_evaluated_once_and_each_key_raised_once(pool: asyncpg.Pool) -> None:
+    c = Campaign()
+    await _burst(pool, c, steps=8)
+    assert await _marked(pool, c.id)
+    # The pass evaluates the newest document only (the burst's as_of order, not arrival order).
+    assert await handlers.evaluate_marked(pool, now=lambda: LATE) == len(c.expected_keys())
+    assert not await _marked(pool, c.id)
+    assert await _raised(pool, c) == Counter(c.expected_keys())
+    assert await _open(pool, c) == Counter(c.expected_keys())
+    # Nothing marked, nothing to do; a later repeat of the same state only touches.
+    assert await handlers.evaluate_marked(pool, now=lambda: LATE) == 0
+    await _burst(pool, c, steps=3)
+    assert await handlers.evaluate_marked(pool, now=lambda: LATE + timedelta(minutes=1)) == 0
+    assert await _raised(pool, c) == Counter(c.expected_keys())
+    last_seen = await pool.fetch(
+        "SELECT DISTINCT last_seen_at FROM alerter.alerts WHERE campaign_id = $1", c.id
+    )
+    assert [r["last_seen_at"] for r in last_seen] == [LATE + timedelta(minutes=1)]
+
+
+async def test_overlapping_passes_and_immediate_evaluations_keep_keys_unique(
+    pool: asyncpg.Pool,
+) -> None:
+    campaigns = [Campaign(bookings=2, posts_per_booking=3) for _ in range(4)]
+    await asyncio.gather(*(_burst(pool, c, steps=4) for c in campaigns))
+    # Two replicas' passes and a handler evaluating at once, all over the same marks.
+    await asyncio.gather(
+        handlers.evaluate_marked(pool, now=lambda: LATE),
+        handlers.evaluate_marked(pool, now=lambda: LATE),
+        handlers.evaluate_now(pool, [c.id for c in campaigns], now=LATE),
+    )
+    # A pass that skipped a campaign held elsewhere leaves its mark for the next one.
+    await handlers.evaluate_marked(pool, now=lambda: LATE)
+    for c in campaigns:
+        assert await _raised(pool, c) == Counter(c.expected_keys())
+        assert await _open(pool, c) == Counter(c.expected_keys())
+        assert not await _marked(pool, c.id)
+
+
+async def test_a_campaign_held_by_another_evaluation_keeps_its_mark(pool: asyncpg.Pool) -> None:
+    c = Campaign(bookings=1, posts_per_booking=1)
+    await handlers.note_kpi_updated(
+        pool, make_event(c.doc(1), org_id=c.org_id, producer="aggregator")
+    )
+    async with pool.acquire() as other, other.transaction():
+        await repository.lock_campaign(other, c.id)
+        assert await handlers.evaluate_marked(pool, now=lambda: LATE) == 0
+    assert await _marked(pool, c.id)
+    assert await handlers.evaluate_marked(pool, now=lambda: LATE) == 2
+    assert not await _marked(pool, c.id)
+
+
+async def test_a_mark_made_during_an_evaluation_survives_it(pool: asyncpg.Pool) -> None:
+    c = Campaign(bookings=1, posts_per_booking=1)
+    await handlers.note_kpi_updated(
+        pool, make_event(c.doc(1), org_id=c.org_id, producer="aggregator")
+    )
+    async with pool.acquire() as conn:
+        seen = await repository.dirty_mark(conn, c.id)
+        assert seen is not None
+        # An event lands after the evaluation read the mark: clearing the old one keeps it.
+        await handlers.note_kpi_updated(
+            pool, make_event(c.doc(2), org_id=c.org_id, producer="aggregator")
+        )
+        await repository.clear_dirty(conn, seen)
+        again = await repository.dirty_mark(conn, c.id)
+    assert again is not None
+    assert again.seq > seen.seq
