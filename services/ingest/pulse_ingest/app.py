@@ -19,7 +19,13 @@ from pulse_runtime.topology import QUEUES
 
 from . import signing
 from .api import ingest_router, internal_reads, pulling_routes, test_routes
-from .consumer import FETCH_QUEUE_NAMES, QUEUE_NAMES, register_consumers
+from .consumer import (
+    DEFAULT_ITEMS_BATCH,
+    DEFAULT_ITEMS_PREFETCH,
+    FETCH_QUEUE_NAMES,
+    QUEUE_NAMES,
+    register_consumers,
+)
 from .provider import ProviderConfig
 from .pulling import (
     HIGH_QUEUE,
@@ -30,6 +36,7 @@ from .pulling import (
     QueueDepth,
 )
 from .scheduler import Clock
+from .tokens import DEFAULT_TTL_S, MAX_TTL_S, TokenCache
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DEFAULT_SCRAPECREATORS_URL: Final = "https://api.scrapecreators.com"
@@ -70,6 +77,13 @@ class IngestSettings(ServiceSettings):
     fetch_high_prefetch: int = 8
     fetch_low_prefetch: int = 2
     low_max_wait_s: float = 60.0
+    # n8n's item messages on pulse.ingest: unacked per replica, and at most this many handled
+    # in one transaction (batching.py).
+    items_prefetch: int = Field(default=DEFAULT_ITEMS_PREFETCH, ge=1, le=5000)
+    items_batch_max: int = Field(default=DEFAULT_ITEMS_BATCH, ge=1, le=1000)
+    # Ingest tokens remembered in process; a revoked token stops working within this many
+    # seconds on every replica (tokens.py). 0 asks the database on every request.
+    token_cache_ttl_s: float = Field(default=DEFAULT_TTL_S, ge=0, le=MAX_TTL_S)
     # Comments after successful pulls (pulling.py explains the cadence): at most this many
     # per post per fetch, over at most this many pages, at most once per interval.
     comments_enabled: bool = True
@@ -170,7 +184,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         )
         loops.append(("refresh-scheduler", puller.scheduler_loop))
         log.info("pulling from ScrapeCreators", base_url=provider.base_url)
-    register_consumers(runtime, clock=clock, puller=puller, settings=s)
+    tokens = TokenCache(ttl_s=s.token_cache_ttl_s)
+    items = register_consumers(runtime, clock=clock, puller=puller, settings=s, tokens=tokens)
 
     @contextlib.asynccontextmanager
     async def resources() -> AsyncIterator[None]:
@@ -181,12 +196,13 @@ def create_app(settings: ServiceSettings) -> FastAPI:
                 async with puller.running():
                     yield
         finally:
+            await items.close()
             await depth.close()
 
     app = runtime.http_app("Pulse ingest", loops=loops, resources=resources)
     token = s.service_token.get_secret_value()
     sealing_key = s.sealing_key()
-    app.include_router(ingest_router(pool, sealing_key))
+    app.include_router(ingest_router(pool, sealing_key, tokens))
     app.include_router(internal_reads(pool, token))
     app.include_router(pulling_routes(pool, token, puller=puller, clock=clock, key=sealing_key))
     if s.test_routes:
