@@ -10,8 +10,10 @@ from typing import ClassVar, Final, Self
 
 import asyncpg
 from fastapi import FastAPI
+from prometheus_client import Gauge
 from pydantic import Field, SecretStr, model_validator
 
+from pulse_contracts.values import Platform
 from pulse_runtime.logging import get_logger
 from pulse_runtime.service import Loop, ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
@@ -61,10 +63,13 @@ class IngestSettings(ServiceSettings):
     provider_backoff_max_s: float = 8.0
     provider_breaker_failures: int = 5
     provider_breaker_reset_s: float = 60.0
-    concurrency_tiktok: int = 4
-    concurrency_instagram: int = 2
-    concurrency_youtube: int = 4
-    concurrency_facebook: int = 2
+    # Provider calls in flight per platform (PULSE_INGEST_PROVIDER_CONCURRENCY_<PLATFORM>),
+    # shared by fetches and comments. With the provider's seconds per call, these bound how
+    # fast 200 newly registered posts get their first numbers (design/performance.md P9).
+    provider_concurrency_tiktok: int = Field(default=8, ge=1, le=100)
+    provider_concurrency_instagram: int = Field(default=6, ge=1, le=100)
+    provider_concurrency_youtube: int = Field(default=8, ge=1, le=100)
+    provider_concurrency_facebook: int = Field(default=6, ge=1, le=100)
     # The refresh scheduler.
     scheduler_interval_s: float = 60.0
     batch_size_tiktok: int = 10
@@ -73,8 +78,10 @@ class IngestSettings(ServiceSettings):
     batch_size_facebook: int = 5
     fetch_queue_timeout_s: float = 1800.0
     credit_check_interval_s: float = 300.0
-    # Fetch consumers: unacked commands per replica (low stays small so replicas share batches).
-    fetch_high_prefetch: int = 8
+    # Fetch consumers: unacked commands per replica. High commands are one post each (start
+    # tracking, a manual refresh), handled side by side up to the platforms' concurrency, so a
+    # burst of registrations is pulled in parallel; low batches stay few so replicas share them.
+    fetch_high_prefetch: int = Field(default=32, ge=1, le=1000)
     fetch_low_prefetch: int = 2
     low_max_wait_s: float = 60.0
     # n8n's item messages on pulse.ingest: unacked per replica, and at most this many handled
@@ -90,6 +97,8 @@ class IngestSettings(ServiceSettings):
     comments_per_pull: int = Field(default=50, ge=0, le=500)
     comments_max_pages: int = Field(default=3, ge=1, le=20)
     comments_interval_s: float = Field(default=6 * 3600.0, ge=0)
+    comments_workers: int = Field(default=2, ge=1, le=50)
+    comments_poll_s: float = Field(default=30.0, gt=0)
     # Seals webhook signing secrets at rest; derived from the service token when unset.
     signing_key: SecretStr | None = None
     # Tests only (refused in production): /internal/test/* routes and a clock offset.
@@ -119,15 +128,18 @@ class IngestSettings(ServiceSettings):
             max_attempts=self.provider_max_attempts,
             backoff_base_s=self.provider_backoff_base_s,
             backoff_max_s=self.provider_backoff_max_s,
-            concurrency={
-                "tiktok": self.concurrency_tiktok,
-                "instagram": self.concurrency_instagram,
-                "youtube": self.concurrency_youtube,
-                "facebook": self.concurrency_facebook,
-            },
+            concurrency=self.provider_concurrency(),
             breaker_failures=self.provider_breaker_failures,
             breaker_reset_s=self.provider_breaker_reset_s,
         )
+
+    def provider_concurrency(self) -> dict[Platform, int]:
+        return {
+            "tiktok": self.provider_concurrency_tiktok,
+            "instagram": self.provider_concurrency_instagram,
+            "youtube": self.provider_concurrency_youtube,
+            "facebook": self.provider_concurrency_facebook,
+        }
 
     def pull_settings(self, provider: ProviderConfig) -> PullSettings:
         return PullSettings(
@@ -147,6 +159,8 @@ class IngestSettings(ServiceSettings):
                 per_pull=self.comments_per_pull,
                 max_pages=self.comments_max_pages,
                 every=timedelta(seconds=self.comments_interval_s),
+                workers=self.comments_workers,
+                poll_s=self.comments_poll_s,
             ),
         )
 
@@ -182,7 +196,17 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             wake_relay=runtime.wake_relay,
             gate=gate,
         )
+        # Shown on /metrics, so a benchmark reports the limits it ran with.
+        concurrency = Gauge(
+            "pulse_ingest_provider_concurrency",
+            "Provider calls allowed in flight per platform",
+            ["platform"],
+            registry=runtime.metrics.registry,
+        )
+        for platform, limit in provider.concurrency.items():
+            concurrency.labels(platform).set(limit)
         loops.append(("refresh-scheduler", puller.scheduler_loop))
+        loops.append(("comments", puller.comments_loop))
         log.info("pulling from ScrapeCreators", base_url=provider.base_url)
     tokens = TokenCache(ttl_s=s.token_cache_ttl_s)
     items = register_consumers(runtime, clock=clock, puller=puller, settings=s, tokens=tokens)

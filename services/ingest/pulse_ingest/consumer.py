@@ -26,8 +26,8 @@ log = get_logger(__name__)
 INGEST_KEY_HEADER = "x-pulse-key"
 QUEUE_NAMES: tuple[str, ...] = ("ingest.catalog", "ingest.items")
 FETCH_QUEUE_NAMES: tuple[str, ...] = ("ingest.fetch.high", "ingest.fetch.low")
-DEFAULT_ITEMS_PREFETCH = 256
-DEFAULT_ITEMS_BATCH = 100
+DEFAULT_ITEMS_PREFETCH = 64
+DEFAULT_ITEMS_BATCH = 64
 
 
 def register_consumers(
@@ -65,7 +65,8 @@ def register_consumers(
         return results
 
     # Item messages are handled together, many per transaction (batching.py says how acks
-    # stay per message); the larger prefetch is what lets a batch form.
+    # stay per message); the larger prefetch is what lets a batch form. Bounded by count, not
+    # bytes: 64 messages of 1000 items (~250 KB each) are 16 MB in flight, within P6's memory.
     batcher: Batcher[Message, IngestResult] = Batcher(
         ingest_batch,
         max_batch=settings.items_batch_max if settings else DEFAULT_ITEMS_BATCH,

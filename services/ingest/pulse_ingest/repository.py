@@ -343,6 +343,13 @@ async def webhook_signing(conn: Connection, org_id: UUID) -> tuple[bool, list[by
 # --- comments --------------------------------------------------------------------------------
 
 
+async def due_comments(
+    conn: Connection, *, now: datetime, every: timedelta, limit: int
+) -> list[asyncpg.Record]:
+    """(id, org_id, command_id) of posts whose comments are due, oldest pull first."""
+    return list(await conn.fetch(sql.due_comments, now, every, limit))
+
+
 async def claim_comment_pulls(
     conn: Connection, org_id: UUID, post_ids: Sequence[UUID], *, now: datetime, every: timedelta
 ) -> list[asyncpg.Record]:
