@@ -46,7 +46,11 @@ class SqlFiles:
         path = self._directory / f"{name}.sql"
         if not path.exists():
             raise AttributeError(f"no SQL file {path}")
-        return _read(path)
+        text = _read(path)
+        # Kept on the instance, so the next `sql.name` is a plain attribute: no path built and
+        # no file system check per query on a hot path.
+        self.__dict__[name] = text
+        return text
 
 
 def without_nul(value: Any) -> Any:
