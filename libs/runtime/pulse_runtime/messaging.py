@@ -121,8 +121,16 @@ def subscribe_events(
                 raise
 
 
-def subscribe_raw(broker: RabbitBroker, spec: QueueSpec, handle: RawHandler) -> None:
-    """Consume non-envelope bodies (n8n's ingest items) with their headers."""
+def subscribe_raw(
+    broker: RabbitBroker, spec: QueueSpec, handle: RawHandler, *, prefetch: int | None = None
+) -> None:
+    """Consume non-envelope bodies (n8n's ingest items) with their headers.
+
+    `prefetch` gives the queue a channel of its own, as for `subscribe_events` (e.g. a handler
+    that batches what is delivered together wants more in flight than the default)."""
+    extra: dict[str, Any] = {}
+    if prefetch is not None:
+        extra["channel"] = Channel(prefetch_count=max(1, prefetch))
 
     @broker.subscriber(
         spec.queue(),
@@ -131,6 +139,7 @@ def subscribe_raw(broker: RabbitBroker, spec: QueueSpec, handle: RawHandler) -> 
         title=f"{spec.name}:consume",
         description=f"Raw messages bound by '{spec.binding}' on {spec.exchange.name}",
         decoder=_body_as_is,
+        **extra,
     )
     async def consume(msg: RabbitMessage) -> None:
         with structlog.contextvars.bound_contextvars(

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from faststream.rabbit import RabbitBroker
@@ -75,18 +78,44 @@ async def _insert(
     routing_key: str | None,
     exchange: str,
 ) -> None:
-    if not rows:
+    await add_serialized_to_outbox(
+        conn,
+        schema,
+        [
+            SerializedEvent(env.event_id, routing_key or env.type, env.correlation_id, body)
+            for env, body in rows
+        ],
+        exchange=exchange,
+    )
+
+
+async def add_serialized_to_outbox(
+    conn: Connection,
+    schema: str,
+    events: Sequence[SerializedEvent],
+    *,
+    exchange: str = EVENTS.name,
+) -> None:
+    """`add_many_to_outbox` for envelopes their producer serialized itself: a hot path that
+    builds a large event's JSON in one call (from values it has validated) rather than through
+    a model per item. The producer owns the body being a valid envelope of its type."""
+    if not events:
         return
     await conn.executemany(
         f"INSERT INTO {schema}.outbox (event_id, exchange, routing_key, correlation_id, body) "
         "VALUES ($1, $2, $3, $4, $5)",
-        [
-            (env.event_id, exchange, routing_key or env.type, env.correlation_id, body)
-            for env, body in rows
-        ],
+        [(e.event_id, exchange, e.routing_key, e.correlation_id, e.body) for e in events],
     )
     # Delivered at commit, so the relay never wakes for a row it cannot see yet.
     await conn.execute("SELECT pg_notify($1, '')", notify_channel(schema))
+
+
+@dataclass(frozen=True)
+class SerializedEvent:
+    event_id: UUID
+    routing_key: str
+    correlation_id: str
+    body: bytes
 
 
 class OutboxRelay:

@@ -25,7 +25,7 @@ from .messaging import create_broker
 from .migrations import migrate_service
 from .outbox import OutboxRelay
 from .settings import ServiceSettings
-from .topology import QueueSpec, declare_topology
+from .topology import QueueSpec, declare_dead_letters, declare_topology
 
 log = get_logger(__name__)
 
@@ -66,10 +66,12 @@ class ServiceRuntime:
         s = self.settings
         self._pool = await create_pool(s.dsn, min_size=s.pool_min_size, max_size=s.pool_max_size)
         await self.broker.connect()
-        # DLQs and bindings first, so a subscriber never consumes from a queue that cannot
-        # dead-letter yet.
-        await declare_topology(self.broker, self.queues)
+        # DLQs first, so a subscriber never consumes from a queue that cannot dead-letter yet;
+        # the queues themselves after the subscribers, so each is consumed on the channel (and
+        # with the prefetch) its subscriber asked for (topology.declare_dead_letters says why).
+        await declare_dead_letters(self.broker, self.queues)
         await self.broker.start()
+        await declare_topology(self.broker, self.queues)
         self.relay = OutboxRelay(self._pool, self.broker, s.db_schema, dsn=s.dsn)
         relay = self.relay
         self.spawn("outbox-relay", lambda _: relay.run())

@@ -88,14 +88,26 @@ QUEUES: dict[str, QueueSpec] = {
 
 async def declare_topology(broker: RabbitBroker, specs: list[QueueSpec]) -> None:
     """Exchanges, and each queue's DLQ before the queue itself (so nothing dead-letters to void)."""
+    await declare_dead_letters(broker, specs)
+    for spec in specs:
+        queue = await broker.declare_queue(spec.queue())
+        await queue.bind(await broker.declare_exchange(spec.exchange), routing_key=spec.binding)
+
+
+async def declare_dead_letters(broker: RabbitBroker, specs: list[QueueSpec]) -> None:
+    """The exchanges and each queue's DLQ, bound: what must exist before a subscriber starts.
+
+    Apart from `declare_topology` because FastStream remembers a declared queue with the channel
+    it was declared on: a queue declared here on the default channel would be consumed there too,
+    whatever channel (and prefetch) its subscriber asked for. So a service declares this first,
+    starts its subscribers (each declares and binds its queue on its own channel), then
+    `declare_topology` (idempotent; it creates any queue no subscriber declared)."""
     for exchange in EXCHANGES:
         await broker.declare_exchange(exchange)
     dlx = await broker.declare_exchange(DLX)
     for spec in specs:
         dlq = await broker.declare_queue(spec.dlq())
         await dlq.bind(dlx, routing_key=spec.name)
-        queue = await broker.declare_queue(spec.queue())
-        await queue.bind(await broker.declare_exchange(spec.exchange), routing_key=spec.binding)
 
 
 def definitions(vhost: str = "/") -> dict[str, Any]:

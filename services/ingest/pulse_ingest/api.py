@@ -21,6 +21,7 @@ from . import handlers, repository, signing
 from .domain import MAX_BODY_BYTES, SOURCE_NAMES, BodyError, parse_body
 from .pulling import pull_status
 from .scheduler import Clock
+from .tokens import TokenCache
 
 if TYPE_CHECKING:
     from .pulling import Puller
@@ -30,9 +31,13 @@ log = get_logger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def ingest_router(pool: Any, sealing_key: bytes = b"") -> APIRouter:
-    """`pool` is a callable returning the live pool (the app creates it in its lifespan)."""
+def ingest_router(
+    pool: Any, sealing_key: bytes = b"", tokens: TokenCache | None = None
+) -> APIRouter:
+    """`pool` is a callable returning the live pool (the app creates it in its lifespan);
+    `tokens` remembers ingest tokens briefly (tokens.py states the revocation bound)."""
     router = APIRouter(tags=["ingest"])
+    known = tokens if tokens is not None else TokenCache()
 
     @router.post("/api/ingest/posts")
     async def ingest_posts(
@@ -46,27 +51,32 @@ def ingest_router(pool: Any, sealing_key: bytes = b"") -> APIRouter:
         When the organization requires signing, `X-Pulse-Signature: t=<unix>,v1=<hex>` must
         sign the exact raw body (HMAC-SHA256 over "<t>.<body>", at most 300 s old)."""
         token = _bearer(authorization) or x_pulse_key
-        org_id = await handlers.authenticate(pool(), token)
+        org_id = await handlers.authenticate(pool(), token, known)
         if org_id is None:
             raise ApiError(
                 401, "missing or unknown ingest token (Authorization: Bearer or X-Pulse-Key)"
             )
         body = await read_body(request, MAX_BODY_BYTES)
-        await _check_signature(pool, sealing_key, org_id, body, x_pulse_signature)
-        try:
-            items = parse_body(body)
-        except BodyError as exc:
-            if exc.status == 400:
-                await handlers.reject_body(pool(), org_id, body, str(exc))
-            raise ApiError(exc.status, str(exc)) from exc
-        result = await handlers.ingest_items(
-            pool(),
-            org_id=org_id,
-            items=items,
-            source="http",
-            now=utcnow(),
-            correlation_id=current_correlation_id(),
-        )
+        # One connection for the rest: the signing check, then the batch's one transaction.
+        # (It is taken only once the body is in, so a slow sender never holds one.)
+        conn: Connection
+        async with pool().acquire() as conn:
+            await _check_signature(conn, sealing_key, org_id, body, x_pulse_signature)
+            try:
+                items = parse_body(body)
+            except BodyError as exc:
+                if exc.status == 400:
+                    await handlers.reject_body(conn, org_id, body, str(exc))
+                raise ApiError(exc.status, str(exc)) from exc
+            async with conn.transaction():
+                result = await handlers.store_items(
+                    conn,
+                    org_id=org_id,
+                    items=items,
+                    source="http",
+                    now=utcnow(),
+                    correlation_id=current_correlation_id(),
+                )
         return result.as_response()
 
     return router
@@ -158,13 +168,12 @@ def internal_reads(pool: Any, service_token: str) -> APIRouter:
 
 
 async def _check_signature(
-    pool: Any, key: bytes, org_id: UUID, body: bytes, header: str | None
+    conn: Connection, key: bytes, org_id: UUID, body: bytes, header: str | None
 ) -> None:
     """Required signing: a valid signature or 401. Optional signing: a signature that is sent
-    is still checked (a misconfigured sender learns before signing is switched on)."""
-    conn: Connection
-    async with pool().acquire() as conn:
-        required, sealed = await repository.webhook_signing(conn, org_id)
+    is still checked (a misconfigured sender learns before signing is switched on). Read on
+    every request, not cached: switching signing on or retiring a secret acts at once."""
+    required, sealed = await repository.webhook_signing(conn, org_id)
     if not required and not (header and sealed):
         return
     secrets: list[str] = []

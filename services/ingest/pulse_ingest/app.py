@@ -10,8 +10,10 @@ from typing import ClassVar, Final, Self
 
 import asyncpg
 from fastapi import FastAPI
+from prometheus_client import Gauge
 from pydantic import Field, SecretStr, model_validator
 
+from pulse_contracts.values import Platform
 from pulse_runtime.logging import get_logger
 from pulse_runtime.service import Loop, ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
@@ -19,7 +21,13 @@ from pulse_runtime.topology import QUEUES
 
 from . import signing
 from .api import ingest_router, internal_reads, pulling_routes, test_routes
-from .consumer import FETCH_QUEUE_NAMES, QUEUE_NAMES, register_consumers
+from .consumer import (
+    DEFAULT_ITEMS_BATCH,
+    DEFAULT_ITEMS_PREFETCH,
+    FETCH_QUEUE_NAMES,
+    QUEUE_NAMES,
+    register_consumers,
+)
 from .provider import ProviderConfig
 from .pulling import (
     HIGH_QUEUE,
@@ -30,6 +38,7 @@ from .pulling import (
     QueueDepth,
 )
 from .scheduler import Clock
+from .tokens import DEFAULT_TTL_S, MAX_TTL_S, TokenCache
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DEFAULT_SCRAPECREATORS_URL: Final = "https://api.scrapecreators.com"
@@ -54,10 +63,13 @@ class IngestSettings(ServiceSettings):
     provider_backoff_max_s: float = 8.0
     provider_breaker_failures: int = 5
     provider_breaker_reset_s: float = 60.0
-    concurrency_tiktok: int = 4
-    concurrency_instagram: int = 2
-    concurrency_youtube: int = 4
-    concurrency_facebook: int = 2
+    # Provider calls in flight per platform (PULSE_INGEST_PROVIDER_CONCURRENCY_<PLATFORM>),
+    # shared by fetches and comments. With the provider's seconds per call, these bound how
+    # fast 200 newly registered posts get their first numbers (design/performance.md P9).
+    provider_concurrency_tiktok: int = Field(default=8, ge=1, le=100)
+    provider_concurrency_instagram: int = Field(default=6, ge=1, le=100)
+    provider_concurrency_youtube: int = Field(default=8, ge=1, le=100)
+    provider_concurrency_facebook: int = Field(default=6, ge=1, le=100)
     # The refresh scheduler.
     scheduler_interval_s: float = 60.0
     batch_size_tiktok: int = 10
@@ -66,16 +78,27 @@ class IngestSettings(ServiceSettings):
     batch_size_facebook: int = 5
     fetch_queue_timeout_s: float = 1800.0
     credit_check_interval_s: float = 300.0
-    # Fetch consumers: unacked commands per replica (low stays small so replicas share batches).
-    fetch_high_prefetch: int = 8
+    # Fetch consumers: unacked commands per replica. High commands are one post each (start
+    # tracking, a manual refresh), handled side by side up to the platforms' concurrency, so a
+    # burst of registrations is pulled in parallel; low batches stay few so replicas share them.
+    fetch_high_prefetch: int = Field(default=32, ge=1, le=1000)
     fetch_low_prefetch: int = 2
     low_max_wait_s: float = 60.0
+    # n8n's item messages on pulse.ingest: unacked per replica, and at most this many handled
+    # in one transaction (batching.py).
+    items_prefetch: int = Field(default=DEFAULT_ITEMS_PREFETCH, ge=1, le=5000)
+    items_batch_max: int = Field(default=DEFAULT_ITEMS_BATCH, ge=1, le=1000)
+    # Ingest tokens remembered in process; a revoked token stops working within this many
+    # seconds on every replica (tokens.py). 0 asks the database on every request.
+    token_cache_ttl_s: float = Field(default=DEFAULT_TTL_S, ge=0, le=MAX_TTL_S)
     # Comments after successful pulls (pulling.py explains the cadence): at most this many
     # per post per fetch, over at most this many pages, at most once per interval.
     comments_enabled: bool = True
     comments_per_pull: int = Field(default=50, ge=0, le=500)
     comments_max_pages: int = Field(default=3, ge=1, le=20)
     comments_interval_s: float = Field(default=6 * 3600.0, ge=0)
+    comments_workers: int = Field(default=2, ge=1, le=50)
+    comments_poll_s: float = Field(default=30.0, gt=0)
     # Seals webhook signing secrets at rest; derived from the service token when unset.
     signing_key: SecretStr | None = None
     # Tests only (refused in production): /internal/test/* routes and a clock offset.
@@ -105,15 +128,18 @@ class IngestSettings(ServiceSettings):
             max_attempts=self.provider_max_attempts,
             backoff_base_s=self.provider_backoff_base_s,
             backoff_max_s=self.provider_backoff_max_s,
-            concurrency={
-                "tiktok": self.concurrency_tiktok,
-                "instagram": self.concurrency_instagram,
-                "youtube": self.concurrency_youtube,
-                "facebook": self.concurrency_facebook,
-            },
+            concurrency=self.provider_concurrency(),
             breaker_failures=self.provider_breaker_failures,
             breaker_reset_s=self.provider_breaker_reset_s,
         )
+
+    def provider_concurrency(self) -> dict[Platform, int]:
+        return {
+            "tiktok": self.provider_concurrency_tiktok,
+            "instagram": self.provider_concurrency_instagram,
+            "youtube": self.provider_concurrency_youtube,
+            "facebook": self.provider_concurrency_facebook,
+        }
 
     def pull_settings(self, provider: ProviderConfig) -> PullSettings:
         return PullSettings(
@@ -133,6 +159,8 @@ class IngestSettings(ServiceSettings):
                 per_pull=self.comments_per_pull,
                 max_pages=self.comments_max_pages,
                 every=timedelta(seconds=self.comments_interval_s),
+                workers=self.comments_workers,
+                poll_s=self.comments_poll_s,
             ),
         )
 
@@ -168,9 +196,20 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             wake_relay=runtime.wake_relay,
             gate=gate,
         )
+        # Shown on /metrics, so a benchmark reports the limits it ran with.
+        concurrency = Gauge(
+            "pulse_ingest_provider_concurrency",
+            "Provider calls allowed in flight per platform",
+            ["platform"],
+            registry=runtime.metrics.registry,
+        )
+        for platform, limit in provider.concurrency.items():
+            concurrency.labels(platform).set(limit)
         loops.append(("refresh-scheduler", puller.scheduler_loop))
+        loops.append(("comments", puller.comments_loop))
         log.info("pulling from ScrapeCreators", base_url=provider.base_url)
-    register_consumers(runtime, clock=clock, puller=puller, settings=s)
+    tokens = TokenCache(ttl_s=s.token_cache_ttl_s)
+    items = register_consumers(runtime, clock=clock, puller=puller, settings=s, tokens=tokens)
 
     @contextlib.asynccontextmanager
     async def resources() -> AsyncIterator[None]:
@@ -181,12 +220,13 @@ def create_app(settings: ServiceSettings) -> FastAPI:
                 async with puller.running():
                     yield
         finally:
+            await items.close()
             await depth.close()
 
     app = runtime.http_app("Pulse ingest", loops=loops, resources=resources)
     token = s.service_token.get_secret_value()
     sealing_key = s.sealing_key()
-    app.include_router(ingest_router(pool, sealing_key))
+    app.include_router(ingest_router(pool, sealing_key, tokens))
     app.include_router(internal_reads(pool, token))
     app.include_router(pulling_routes(pool, token, puller=puller, clock=clock, key=sealing_key))
     if s.test_routes:

@@ -1,14 +1,21 @@
-"""ingest use cases: store a batch of items as samples, keep the catalog copies current."""
+"""ingest use cases: store batches of items as samples, keep the catalog copies current.
+
+Batch-native: a request (or a run of AMQP messages, or a provider batch) costs one connection,
+one transaction, one query to find its posts, one insert for its samples and one post.pulled
+per 1000 new samples, whatever its size.
+"""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
-from uuid import UUID
+from itertools import groupby
+from typing import Any, Final, Literal
+from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic_core import to_json
 
 from pulse_contracts import Envelope, EventData, make_event, utcnow
 from pulse_contracts.catalog import (
@@ -20,26 +27,35 @@ from pulse_contracts.catalog import (
     PostRegistered,
     PostRemoved,
 )
-from pulse_contracts.posts import FetchPosts, FetchTarget, PostFacts, PostPulled, Sample
+from pulse_contracts.posts import (
+    MAX_SAMPLES_PER_MESSAGE,
+    FetchPosts,
+    FetchTarget,
+    PostFacts,
+    PostPulled,
+)
 from pulse_contracts.values import PULLED_PLATFORMS
 from pulse_runtime.db import Connection
 from pulse_runtime.inbox import first_delivery
-from pulse_runtime.outbox import add_to_outbox
+from pulse_runtime.outbox import SerializedEvent, add_serialized_to_outbox, add_to_outbox
 
 from . import repository
 from .domain import (
     BodyError,
     Candidate,
     Match,
+    PostIndex,
     Rejection,
     lookup_keys,
-    match,
+    match_in,
     parse_body,
-    prepare,
+    prepare_all,
 )
+from .tokens import TokenCache, token_digest
 
 PRODUCER = "ingest"
 MAX_CAPTION = 5000
+MAX_CORRELATION_ID: Final = 200  # the envelope's bound (pulse_contracts.envelope)
 Source = Literal["http", "amqp", "provider", "import"]
 
 
@@ -59,15 +75,35 @@ class IngestResult:
         }
 
 
-def token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+@dataclass(frozen=True)
+class Message:
+    """One message n8n published to pulse.ingest: its body, its x-pulse-key, its correlation."""
+
+    body: bytes
+    token: str | None
+    correlation_id: str
 
 
-async def authenticate(pool: asyncpg.Pool, token: str | None) -> UUID | None:
+async def authenticate(pool: asyncpg.Pool, token: str | None, tokens: TokenCache) -> UUID | None:
+    """The organization of an ingest token: from the cache (tokens.py has the bound), else one
+    short query on a connection of its own."""
     if not token:
         return None
+    digest = token_digest(token)
+    org_id = tokens.org_for(digest)
+    if org_id is not None:
+        return org_id
     async with pool.acquire() as conn:
-        return await repository.find_token_org(conn, token_sha256=token_digest(token))
+        return await _look_up(conn, digest, tokens)
+
+
+async def _look_up(conn: Connection, digest: bytes, tokens: TokenCache) -> UUID | None:
+    row = await repository.find_token(conn, token_sha256=digest)
+    if row is None:
+        return None
+    token_id, org_id = row
+    tokens.remember(digest, token_id=token_id, org_id=org_id)
+    return org_id
 
 
 async def ingest_items(
@@ -102,89 +138,151 @@ async def store_items(
 ) -> IngestResult:
     """`ingest_items` inside the caller's transaction (the provider path adds its pull runs and
     pull state to the same commit)."""
-    candidates: list[Candidate] = []
-    rejections: list[Rejection] = []
-    for index, item in enumerate(items):
-        prepared = prepare(index, item, now)
-        (rejections if isinstance(prepared, Rejection) else candidates).append(prepared)  # type: ignore[arg-type]
-    raw_by_index = dict(enumerate(items))
-    ids, ppids, urls = lookup_keys(candidates)
-    posts = await repository.load_posts(conn, org_id=org_id, ids=ids, ppids=ppids, urls=urls)
-    matches, unmatched = match(candidates, posts, raw_by_index)
-    rejections.extend(unmatched)
-    stored = (
-        await repository.insert_samples(conn, matches=matches, source=source) if matches else set()
+    (result,) = await store_batches(
+        conn, org_id=org_id, batches=[(items, correlation_id)], source=source, now=now
     )
-    accepted = _first_per_key(matches, stored)
-    facts = await repository.update_post_facts(conn, _facts(matches))
-    await repository.insert_rejections(
-        conn, org_id=org_id, channel=source, rejections=sorted(rejections, key=_by_index)
-    )
-    if accepted:
-        event = make_event(
-            PostPulled(
-                samples=[_sample(m, source) for m in accepted],
-                posts=[
-                    PostFacts(
-                        post_id=row["id"],
-                        posted_at=row["posted_at"],
-                        caption=(row["caption"] or None) and row["caption"][:MAX_CAPTION],
-                        thumb_url=row["thumb_url"],
-                    )
-                    for row in facts
-                ],
-            ),
-            org_id=org_id,
-            producer=PRODUCER,
-            correlation_id=correlation_id,
-        )
-        await add_to_outbox(conn, repository.SCHEMA, event)
-    return IngestResult(
-        accepted=len(accepted),
-        duplicates=len(matches) - len(accepted),
-        rejected=sorted(rejections, key=_by_index),
-    )
+    return result
 
 
-async def ingest_message(
-    pool: asyncpg.Pool,
+async def store_batches(
+    conn: Connection,
     *,
-    body: bytes,
-    token: str | None,
+    org_id: UUID,
+    batches: Sequence[tuple[list[Any], str]],
+    source: Source,
     now: datetime,
-    correlation_id: str,
-) -> IngestResult:
-    """An n8n message from pulse.ingest: bad ones are recorded as rejected and acked."""
-    org_id = await authenticate(pool, token)
-    if org_id is None:
-        rejection = Rejection(
-            None, "unauthorized", "missing or unknown x-pulse-key header", _text(body)
+) -> list[IngestResult]:
+    """Several batches of one organization (items, correlation id) in the caller's transaction,
+    with one query for their posts and one insert for their samples. Each batch keeps its own
+    outcome, rejections (indexes are its own) and post.pulled; a sample sent twice counts as
+    new in the first batch that carries it and as a duplicate after that, exactly as if the
+    batches had come one after the other."""
+    prepared = [prepare_all(items, now) for items, _ in batches]
+    ids, ppids, urls = lookup_keys(c for candidates, _ in prepared for c in candidates)
+    posts = (
+        await repository.load_posts(conn, org_id=org_id, ids=ids, ppids=ppids, urls=urls)
+        if ids or ppids or urls
+        else []
+    )
+    index = PostIndex(posts)
+    outcomes: list[tuple[list[Match], list[Rejection]]] = []
+    for (items, _), (candidates, rejected) in zip(batches, prepared, strict=True):
+        matches, unmatched = match_in(index, candidates, _Items(items))
+        outcomes.append((matches, sorted(rejected + unmatched, key=_by_index)))
+    every_match = [m for matches, _ in outcomes for m in matches]
+    stored = (
+        await repository.insert_samples(conn, matches=every_match, source=source)
+        if every_match
+        else set()
+    )
+    facts = await repository.update_post_facts(conn, _facts(every_match))
+    await repository.insert_rejections(
+        conn,
+        org_id=org_id,
+        channel=source,
+        rejections=[r for _, rejections in outcomes for r in rejections],
+    )
+    results: list[IngestResult] = []
+    pulled: list[_Pulled] = []
+    for (_, correlation_id), (matches, rejections) in zip(batches, outcomes, strict=True):
+        accepted = _take_new(matches, stored)
+        pulled.extend(
+            _Pulled(correlation_id, chunk) for chunk in _chunks(accepted, MAX_SAMPLES_PER_MESSAGE)
         )
-        await _reject_whole(pool, None, rejection)
-        return IngestResult(rejected=[rejection])
-    try:
-        items = parse_body(body)
-    except BodyError as exc:
-        rejection = Rejection(None, "invalid_body", str(exc), _text(body))
-        await _reject_whole(pool, org_id, rejection)
-        return IngestResult(rejected=[rejection])
-    return await ingest_items(
-        pool, org_id=org_id, items=items, source="amqp", now=now, correlation_id=correlation_id
+        results.append(
+            IngestResult(
+                accepted=len(accepted),
+                duplicates=len(matches) - len(accepted),
+                rejected=rejections,
+            )
+        )
+    if pulled:
+        events = _pulled_events(org_id, pulled, facts, source)
+        await add_serialized_to_outbox(conn, repository.SCHEMA, events)
+    return results
+
+
+async def ingest_messages(
+    pool: asyncpg.Pool, *, messages: Sequence[Message], tokens: TokenCache, now: datetime
+) -> list[IngestResult]:
+    """n8n messages from pulse.ingest, several in one transaction; each keeps the outcome it
+    would have had alone: a bad key or an unusable body is recorded as rejected (and the
+    message acked), its items are stored by the same rules as HTTP's."""
+    results: list[IngestResult | None] = [None] * len(messages)
+    async with pool.acquire() as conn:
+        orgs: list[UUID | None] = []
+        for message in messages:
+            if not message.token:
+                orgs.append(None)
+                continue
+            digest = token_digest(message.token)
+            orgs.append(tokens.org_for(digest) or await _look_up(conn, digest, tokens))
+        async with conn.transaction():
+            valid: list[tuple[UUID, int, list[Any], str]] = []
+            for position, (message, org_id) in enumerate(zip(messages, orgs, strict=True)):
+                if org_id is None:
+                    rejection = Rejection(
+                        None,
+                        "unauthorized",
+                        "missing or unknown x-pulse-key header",
+                        _text(message.body),
+                    )
+                    results[position] = IngestResult(rejected=[rejection])
+                    await repository.insert_rejections(
+                        conn, org_id=None, channel="amqp", rejections=[rejection]
+                    )
+                    continue
+                try:
+                    items = parse_body(message.body)
+                except BodyError as exc:
+                    rejection = Rejection(None, "invalid_body", str(exc), _text(message.body))
+                    results[position] = IngestResult(rejected=[rejection])
+                    await repository.insert_rejections(
+                        conn, org_id=org_id, channel="amqp", rejections=[rejection]
+                    )
+                    continue
+                valid.append((org_id, position, items, message.correlation_id))
+            valid.sort(key=lambda v: (str(v[0]), v[1]))  # grouped by organization, in order
+            for org_id, group in groupby(valid, key=lambda v: v[0]):
+                members = list(group)
+                stored = await store_batches(
+                    conn,
+                    org_id=org_id,
+                    batches=[(items, cid) for _, _, items, cid in members],
+                    source="amqp",
+                    now=now,
+                )
+                for (_, position, _, _), result in zip(members, stored, strict=True):
+                    results[position] = result
+    return [r if r is not None else IngestResult() for r in results]
+
+
+async def reject_body(conn: Connection, org_id: UUID, body: bytes, message: str) -> None:
+    """Keep an HTTP body that could not be parsed, so nothing sent to Pulse is lost."""
+    await repository.insert_rejections(
+        conn,
+        org_id=org_id,
+        channel="http",
+        rejections=[Rejection(None, "invalid_body", message, _text(body))],
     )
 
 
-async def reject_body(pool: asyncpg.Pool, org_id: UUID, body: bytes, message: str) -> None:
-    """Keep an HTTP body that could not be parsed, so nothing sent to Pulse is lost."""
-    await _reject_whole(pool, org_id, Rejection(None, "invalid_body", message, _text(body)), "http")
+class _Items:
+    """A batch's items by index, for rejections that keep the item as sent (no copy made)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = items
+
+    def get(self, index: int) -> Any:
+        return self._items[index] if 0 <= index < len(self._items) else None
 
 
-async def _reject_whole(
-    pool: asyncpg.Pool, org_id: UUID | None, rejection: Rejection, channel: str = "amqp"
-) -> None:
-    async with pool.acquire() as conn:
-        await repository.insert_rejections(
-            conn, org_id=org_id, channel=channel, rejections=[rejection]
-        )
+@dataclass(frozen=True)
+class _Pulled:
+    correlation_id: str
+    matches: list[Match]
 
 
 def _text(body: bytes) -> dict[str, str]:
@@ -195,14 +293,18 @@ def _by_index(r: Rejection) -> int:
     return -1 if r.index is None else r.index
 
 
-def _first_per_key(matches: list[Match], stored: set[tuple[int, datetime]]) -> list[Match]:
-    """The matches that became new rows: one per stored key (repeats in a batch are duplicates)."""
-    remaining = set(stored)
+def _chunks(matches: list[Match], size: int) -> list[list[Match]]:
+    return [matches[i : i + size] for i in range(0, len(matches), size)]
+
+
+def _take_new(matches: list[Match], stored: set[tuple[int, datetime]]) -> list[Match]:
+    """The matches that became new rows: the first one per stored key, which is then taken out
+    of `stored` (a repeat, in this batch or a later one of the same insert, is a duplicate)."""
     accepted = []
     for m in matches:
         key = (m.post.key, m.candidate.observed_at)
-        if key in remaining:
-            remaining.discard(key)
+        if key in stored:
+            stored.discard(key)
             accepted.append(m)
     return accepted
 
@@ -218,23 +320,83 @@ def _facts(matches: list[Match]) -> list[tuple[UUID, datetime | None, str | None
     return [(pid, c.posted_at, c.caption, c.thumb_url) for pid, c in sorted(newest.items())]
 
 
-def _sample(m: Match, source: Source) -> Sample:
-    c = m.candidate.metrics
-    return Sample(
-        post_id=m.post.id,
-        booking_id=m.post.booking_id,
-        campaign_id=m.post.campaign_id,
-        platform=m.post.platform,
-        observed_at=m.candidate.observed_at,
-        views=c.views,
-        likes=c.likes,
-        comments=c.comments,
-        shares=c.shares,
-        saves=c.saves,
-        reach=c.reach,
-        source=source,
-        estimated=m.candidate.estimated,
-    )
+def _pulled_events(
+    org_id: UUID, pulled: list[_Pulled], facts: list[asyncpg.Record], source: Source
+) -> list[SerializedEvent]:
+    """One post.pulled per chunk of at most 1000 new samples. A post's newly learned facts ride
+    with its first samples; facts of a post whose samples were all duplicates ride in the first
+    message with room (as before, facts never travel without a sample).
+
+    The envelope is serialized here in one pydantic-core call, not built as 1000 Sample models
+    (that was the largest single cost of a batch): every sample value was validated on the way in
+    (counters by the item schema, observed_at, ids and platform by ingest's own rows), facts are
+    validated as PostFacts, and a test holds the body to the post.pulled contract."""
+    pending = {row["id"]: row for row in facts}
+    plans: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]] = []
+    for p in pulled:
+        chunk_facts: list[dict[str, Any]] = []
+        for m in p.matches:
+            row = pending.pop(m.post.id, None)
+            if row is not None:
+                chunk_facts.append(_post_facts(row))
+        plans.append((p.correlation_id, [_sample(m, source) for m in p.matches], chunk_facts))
+    leftovers = [_post_facts(row) for row in pending.values()]
+    for _, _, chunk_facts in plans:
+        room = MAX_SAMPLES_PER_MESSAGE - len(chunk_facts)
+        chunk_facts.extend(leftovers[:room])
+        del leftovers[:room]
+    occurred_at = utcnow()
+    events: list[SerializedEvent] = []
+    for correlation_id, samples, chunk_facts in plans:
+        event_id = uuid4()
+        correlation = (correlation_id or str(uuid4()))[:MAX_CORRELATION_ID]
+        body = to_json(
+            {
+                "event_id": event_id,
+                "type": PostPulled.event_type,
+                "version": PostPulled.event_version,
+                "occurred_at": occurred_at,
+                "org_id": org_id,
+                "correlation_id": correlation,
+                "producer": PRODUCER,
+                "data": {"samples": samples, "posts": chunk_facts},
+            }
+        )
+        events.append(SerializedEvent(event_id, PostPulled.event_type, correlation, body))
+    return events
+
+
+def _post_facts(row: asyncpg.Record) -> dict[str, Any]:
+    caption = row["caption"]
+    facts: dict[str, Any] = PostFacts(
+        post_id=row["id"],
+        posted_at=row["posted_at"],
+        caption=caption[:MAX_CAPTION] if caption else None,
+        thumb_url=row["thumb_url"],
+    ).model_dump()
+    return facts
+
+
+def _sample(m: Match, source: Source) -> dict[str, Any]:
+    """A contract Sample (pulse_contracts.posts.Sample), field for field, in its order."""
+    c = m.candidate
+    views, likes, comments, shares, saves, reach = c.metrics
+    post = m.post
+    return {
+        "views": views,
+        "likes": likes,
+        "comments": comments,
+        "shares": shares,
+        "saves": saves,
+        "reach": reach,
+        "post_id": post.id,
+        "booking_id": post.booking_id,
+        "campaign_id": post.campaign_id,
+        "platform": post.platform,
+        "observed_at": c.observed_at,
+        "source": source,
+        "estimated": c.estimated,
+    }
 
 
 async def on_catalog_event(
@@ -243,10 +405,12 @@ async def on_catalog_event(
     *,
     start_tracking: bool = False,
     now: datetime | None = None,
+    tokens: TokenCache | None = None,
 ) -> None:
     """Keep ingest's copies of organizations, ingest tokens, campaigns and tracked posts
     current. With `start_tracking` (pulling enabled), a newly registered post gets one
-    high-priority fetch command through the outbox, in the same transaction."""
+    high-priority fetch command through the outbox, in the same transaction. A changed or
+    revoked token is forgotten by this replica's token cache at once."""
     data = envelope.data
     if not isinstance(
         data,
@@ -296,6 +460,8 @@ async def on_catalog_event(
                     )
             case PostRemoved():
                 await repository.remove_post(conn, envelope.org_id, data)
+    if tokens is not None and isinstance(data, ApiTokenUpserted | ApiTokenRevoked):
+        tokens.forget(data.id)
 
 
 async def enqueue_fetch(

@@ -29,18 +29,21 @@ SCHEMA = "ingest"
 sql = SqlFiles(Path(__file__).parent / "sql")
 
 
-async def find_token_org(conn: Connection, *, token_sha256: bytes) -> UUID | None:
-    org_id: UUID | None = await conn.fetchval(sql.find_token, token_sha256)
-    if org_id is not None:
-        await conn.execute(sql.touch_token, token_sha256)
-    return org_id
+async def find_token(conn: Connection, *, token_sha256: bytes) -> tuple[UUID, UUID] | None:
+    """(token id, organization id) of a valid ingest token, and its last use recorded (the SQL
+    writes at most once a minute; the token cache asks at most once per TTL)."""
+    row = await conn.fetchrow(sql.find_token, token_sha256)
+    if row is None:
+        return None
+    await conn.execute(sql.touch_token, token_sha256)
+    return row["id"], row["org_id"]
 
 
 async def load_posts(
     conn: Connection, *, org_id: UUID, ids: list[UUID], ppids: list[str], urls: list[str]
 ) -> list[TrackedPost]:
     rows = await conn.fetch(sql.load_posts, org_id, ids, ppids, urls)
-    return [TrackedPost(**dict(row)) for row in rows]
+    return [TrackedPost._make(row) for row in rows]
 
 
 async def insert_samples(
@@ -49,26 +52,22 @@ async def insert_samples(
     """Insert new samples; returns the (post_key, observed_at) actually stored (not duplicates)."""
     # One order for every batch, so concurrent batches never deadlock on the unique index.
     ordered = sorted(matches, key=lambda m: (m.post.key, m.candidate.observed_at))
-    columns: list[list[Any]] = [[] for _ in range(10)]
+    counters = [m.candidate.metrics for m in ordered]
     code = SOURCE_CODES[source]
-    for m in ordered:
-        c = m.candidate.metrics
-        values = (
-            m.post.key,
-            m.candidate.observed_at,
-            c.views,
-            c.likes,
-            c.comments,
-            c.shares,
-            c.saves,
-            c.reach,
-            code,
-            m.candidate.estimated,
-        )
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    rows = await conn.fetch(sql.insert_samples, *columns)
-    return {(row["post_key"], row["observed_at"]) for row in rows}
+    rows = await conn.fetch(
+        sql.insert_samples,
+        [m.post.key for m in ordered],
+        [m.candidate.observed_at for m in ordered],
+        [c.views for c in counters],
+        [c.likes for c in counters],
+        [c.comments for c in counters],
+        [c.shares for c in counters],
+        [c.saves for c in counters],
+        [c.reach for c in counters],
+        [code] * len(ordered),
+        [m.candidate.estimated for m in ordered],
+    )
+    return {(row[0], row[1]) for row in rows}
 
 
 async def update_post_facts(
@@ -342,6 +341,13 @@ async def webhook_signing(conn: Connection, org_id: UUID) -> tuple[bool, list[by
 
 
 # --- comments --------------------------------------------------------------------------------
+
+
+async def due_comments(
+    conn: Connection, *, now: datetime, every: timedelta, limit: int
+) -> list[asyncpg.Record]:
+    """(id, org_id, command_id) of posts whose comments are due, oldest pull first."""
+    return list(await conn.fetch(sql.due_comments, now, every, limit))
 
 
 async def claim_comment_pulls(

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]  # no stubs
-    SentimentIntensityAnalyzer,
-)
+if TYPE_CHECKING:
+    from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]  # no stubs
+        SentimentIntensityAnalyzer,
+    )
 
 __all__ = ["NEGATIVE_AT", "POSITIVE_AT", "Label", "Sentiment", "score"]
 
@@ -76,8 +77,12 @@ def score(text: str | None) -> Sentiment:
 
 @functools.cache
 def _analyzer() -> SentimentIntensityAnalyzer:
-    # Built on first use, not at import: the constructor reads the lexicon files. The instance
-    # is never changed after this, so sharing it is safe.
+    # Imported and built on first use, not at import: the lexicon (7,500 words and 3,500 emoji
+    # names read into dicts) costs memory a replica that never scores a comment (pulling off,
+    # or no comment due yet) should not carry, and start-up time it should not spend. The
+    # instance is never changed after this, so sharing it is safe.
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
     analyzer = SentimentIntensityAnalyzer()
     analyzer.emojis.update(EMOJI_WORDS)
     return analyzer

@@ -19,6 +19,11 @@ Failures are injected through `/_control/*` (no API key needed there): provider 
 Credits are charged like the ingest client counts them: one per post or comments call that
 reached the provider and was not answered 401/402/5xx.
 
+Latency: by default the fake answers at once (tests stay fast). `--latency-ms N` (or
+`create_app(latency_ms=N)`) makes every post and comments call take N ms on average, drawn
+uniformly from 0.5 N to 1.5 N, like a scraping API whose answers take a second or two; a
+behaviour rule with its own `delay_ms` (or "slow") replaces that draw for the calls it covers.
+
 Comments (the vendor's four comment endpoints, shapes in
 shared/fixtures/scrapecreators/README.md and pulse_ingest/comments.py): every post has a
 deterministic set of top-level comments, newest first, paged with each platform's cursor.
@@ -42,6 +47,7 @@ import copy
 import hashlib
 import json
 import math
+import random
 import re
 import time
 from collections.abc import Callable
@@ -691,9 +697,13 @@ def create_app(
     *,
     credits: int = DEFAULT_CREDITS,
     anchor: float | None = None,
+    latency_ms: float = 0.0,
+    rng: random.Random | None = None,
 ) -> FastAPI:
-    """The fake provider; `clock` (unix seconds) drives post ages and call timestamps."""
+    """The fake provider; `clock` (unix seconds) drives post ages and call timestamps, and
+    `latency_ms` is the mean time a post or comments call takes (see the module doc)."""
     app = FastAPI(title="fake-scrapecreators", docs_url=None, redoc_url=None)
+    draw = rng if rng is not None else random.Random()  # jitter, not crypto
     state = _State(initial_credits=credits, credits=credits)
     templates = _load_templates()
     start_anchor = clock() if anchor is None else anchor
@@ -749,10 +759,11 @@ def create_app(
             return JSONResponse(MISSING_KEY_BODY, status_code=401), False
         rule = state.take_rule(platform, endpoint)
         mode: Mode = rule.mode if rule else "ok"
+        delay_ms = latency_ms * draw.uniform(0.5, 1.5) if latency_ms > 0 else 0.0
         if rule is not None:
-            delay_ms = rule.delay_ms or (DEFAULT_SLOW_MS if mode == "slow" else 0)
-            if delay_ms:
-                await asyncio.sleep(delay_ms / 1000)
+            delay_ms = rule.delay_ms or (DEFAULT_SLOW_MS if mode == "slow" else delay_ms)
+        if delay_ms:
+            await asyncio.sleep(delay_ms / 1000)
         if mode == "429":
             headers = {}
             if rule is not None and rule.retry_after_s is not None:
@@ -906,6 +917,7 @@ def create_app(
             "comment_calls": len(state.comment_calls),
             "in_flight": dict(state.in_flight),
             "max_in_flight": dict(state.max_in_flight),
+            "latency_ms": latency_ms,
             "now": now(),
         }
 
@@ -925,10 +937,16 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="unix seconds posts are aged from (default: start-up time)",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="mean time of a post or comments call, drawn from 0.5x to 1.5x (default: none)",
+    )
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     uvicorn.run(
-        create_app(credits=args.credits, anchor=args.anchor),
+        create_app(credits=args.credits, anchor=args.anchor, latency_ms=args.latency_ms),
         host=args.host,
         port=args.port,
         log_level=args.log_level,

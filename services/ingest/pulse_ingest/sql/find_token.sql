@@ -1,4 +1,4 @@
-SELECT t.org_id
+SELECT t.id, t.org_id
 FROM ingest.api_tokens AS t
 WHERE t.token_sha256 = $1
   AND t.revoked_at IS NULL
