@@ -91,7 +91,9 @@ class VideoIds:
         return self._next
 
 
-async def new_agency(env: dict[str, str], gateway_url: str, label: str, *, test: bool) -> Agency:
+async def new_agency(env: dict[str, str], label: str, *, test: bool) -> Agency:
+    """An organization and its owner through `pulse admin create-org` (needs only the
+    database, so it can run while the services start)."""
     email = f"owner-{uuid4().hex[:10]}@{label.lower().replace(' ', '-')}.bench"
     org_id = await create_org(env, f"Bench {label}", email, test=test)
     return Agency(org_id=org_id, email=email)

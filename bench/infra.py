@@ -117,12 +117,15 @@ def delete_vhost(vhost: str) -> None:
     rabbitmqctl("delete_vhost", vhost)
 
 
-def queue_depths(vhost: str) -> dict[str, int]:
+def queue_depths(vhost: str) -> dict[str, int] | None:
     """Messages ready + unacknowledged per queue (rabbitmqctl: the management plugin may be
-    off on this broker)."""
-    out = rabbitmqctl(
-        "list_queues", "-p", vhost, "name", "messages_ready", "messages_unacknowledged"
-    )
+    off on this broker); None when rabbitmqctl cannot tell (a remote broker)."""
+    try:
+        out = rabbitmqctl(
+            "list_queues", "-p", vhost, "name", "messages_ready", "messages_unacknowledged"
+        )
+    except RuntimeError:
+        return None
     depths: dict[str, int] = {}
     for line in out.splitlines():
         parts = line.split("\t")
@@ -131,5 +134,5 @@ def queue_depths(vhost: str) -> dict[str, int]:
     return depths
 
 
-async def queue_depths_async(vhost: str) -> dict[str, int]:
+async def queue_depths_async(vhost: str) -> dict[str, int] | None:
     return await asyncio.to_thread(queue_depths, vhost)

@@ -36,6 +36,7 @@ class World:
     reads: Agency  # P3/P4/P5/P7: the 10M-sample set
     ingest: Agency  # P1/P2/P6: campaigns without samples, fed during the run
     probe: Campaign  # P2: one post in the ingest agency, sampled one at a time
+    tracking: Agency  # P9: an ordinary organization (pulled), made fresh for each run
     expected_views: dict[str, int]  # seeded views per read campaign
     seed: dict[str, Any] = field(default_factory=dict)
     ids: VideoIds = field(default_factory=lambda: VideoIds(random.Random()))
@@ -50,16 +51,25 @@ def _vhost_name(kind: str) -> str:
     return f"pulse-bench-{kind}-{uuid.uuid4().hex[:8]}"
 
 
-async def seed_into(system: System, database_url: str, sizes: Sizes) -> dict[str, Any]:
+async def seed_agencies(env: dict[str, str]) -> tuple[Agency, Agency]:
+    """The two seeded organizations, both flagged test so the provider never pulls their
+    posts: their samples come only from the seeder and from P1/P2's webhook calls. (The one
+    difference this makes elsewhere: the alerter skips stale_data for test organizations.)"""
+    reads, ingest = await asyncio.gather(
+        new_agency(env, "Reads", test=True), new_agency(env, "Ingest", test=True)
+    )
+    return reads, ingest
+
+
+async def seed_into(
+    system: System, database_url: str, sizes: Sizes, agencies: tuple[Agency, Agency]
+) -> dict[str, Any]:
     """Seed both agencies into a running system; returns the note kept in META_TABLE."""
     timings: dict[str, float] = {}
     started = time.monotonic()
-    env, gateway = system.cli_env(), system.url("gateway")
+    gateway = system.url("gateway")
     ids = VideoIds(random.Random())
-    reads, ingest = await asyncio.gather(
-        new_agency(env, gateway, "Reads", test=True),
-        new_agency(env, gateway, "Ingest", test=True),
-    )
+    reads, ingest = agencies
     today = datetime.now(UTC).date()
     history_days = math.ceil(sizes.samples_per_post / 24)
     start, end = campaign_dates(today, history_days)
@@ -105,22 +115,26 @@ async def seed_into(system: System, database_url: str, sizes: Sizes) -> dict[str
         ),
     )
     timings["catalog_s"] = time.monotonic() - started
+    _progress(f"catalog made through the API in {timings['catalog_s']:.0f} s")
 
     admin = await asyncpg.connect(database_url)
     try:
         keys = await wait_posts_known(admin, reads, timeout=900)
         await wait_posts_known(admin, ingest, timeout=900)
         timings["catalog_propagated_s"] = time.monotonic() - started
+        _progress(f"ingest knows every post after {timings['catalog_propagated_s']:.0f} s")
         end_at = datetime.now(UTC) - timedelta(minutes=5)
         history, timings["copy_s"] = await copy_samples(
             database_url, reads, keys, sizes.samples_per_post, end_at
         )
+        _progress(f"{history.samples:,} samples copied in {timings['copy_s']:.0f} s")
         step = time.monotonic()
         messages = await publish_closes(system.amqp_url, reads.org_id, history.closes)
         timings["closes_published_s"] = time.monotonic() - step
         timings["numbers_s"] = await wait_numbers(
             gateway, reads, history.views_by_campaign, timeout=1800
         )
+        _progress(f"every campaign's numbers visible after {timings['numbers_s']:.0f} s")
         await wait_queues_idle(infra.vhost_of(system.amqp_url), timeout=600)
         step = time.monotonic()
         await admin.execute("VACUUM (ANALYZE) ingest.samples")
@@ -146,12 +160,18 @@ async def seed_into(system: System, database_url: str, sizes: Sizes) -> dict[str
         await admin.close()
 
 
+def _progress(message: str) -> None:
+    print(f"bench: seed: {message}", flush=True)
+
+
 async def wait_queues_idle(vhost: str, timeout: float) -> None:
     """Until every queue of the vhost is empty twice in a row: every consumer caught up."""
     deadline = time.monotonic() + timeout
     quiet = 0
     while quiet < 2:
         depths = await infra.queue_depths_async(vhost)
+        if depths is None:  # no rabbitmqctl for this broker: the numbers check must do
+            return
         quiet = quiet + 1 if not any(depths.values()) else 0
         if time.monotonic() > deadline:
             raise TimeoutError(f"queues still busy: {depths}")
@@ -184,9 +204,9 @@ async def build_template(cluster_url: str, amqp_url: str, sizes: Sizes, log_dir:
     )
     try:
         await asyncio.to_thread(migrate, system.base_env())
-        await system.start()
+        _, agencies = await asyncio.gather(system.start(), seed_agencies(system.cli_env()))
         print(f"bench: seeding the template {infra.TEMPLATE} (minutes; cached afterwards)")
-        note = await seed_into(system, system.database_url, sizes)
+        note = await seed_into(system, system.database_url, sizes, agencies)
         note["fingerprint"] = infra.fingerprint(json.dumps(sizes.as_json(), sort_keys=True))
         conn = await asyncpg.connect(system.database_url)
         try:
@@ -263,11 +283,21 @@ async def open_world(
     run_amqp = infra.create_vhost(amqp_url, vhost) if own_vhost else (use_amqp or "")
     system = System(database_url=database_url, amqp_url=run_amqp, log_dir=log_dir)
     try:
+        step = time.monotonic()
         await asyncio.to_thread(migrate, system.base_env())
-        await system.start()
+        migrated_s = time.monotonic() - step
         note = await read_note(database_url) if not smoke and own_database else None
+        # Organizations need only the database: made while the services start.
+        step = time.monotonic()
+        _, tracking, agencies = await asyncio.gather(
+            system.start(),
+            new_agency(system.cli_env(), "Tracking", test=False),
+            seed_agencies(system.cli_env()) if note is None else asyncio.sleep(0, None),
+        )
+        started_s = time.monotonic() - step
         if note is None:
-            note = await seed_into(system, database_url, sizes)
+            assert agencies is not None
+            note = await seed_into(system, database_url, sizes, agencies)
             note["template"] = None
         else:
             note["template"] = {"name": infra.TEMPLATE, "copied_s": round(copied_s, 1)}
@@ -281,6 +311,7 @@ async def open_world(
     ingest = Agency.from_json(note["ingest"])
     probe = next(c for c in ingest.campaigns if c.id == note["probe_campaign"])
     ingest.campaigns.remove(probe)
+    note["setup"] = {"migrate_s": round(migrated_s, 1), "start_s": round(started_s, 1)}
     return World(
         system=system,
         cluster_url=cluster_url,
@@ -290,6 +321,7 @@ async def open_world(
         reads=Agency.from_json(note["reads"]),
         ingest=ingest,
         probe=probe,
+        tracking=tracking,
         expected_views=note["expected_views"],
         seed={k: v for k, v in note.items() if k not in ("reads", "ingest", "expected_views")},
         own_database=own_database,

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from ..api import login, ok
-from ..catalog import Booking, build_campaigns, handle_of, new_agency
+from ..catalog import Booking, build_campaigns, handle_of
 from ..stats import Latency, Result
 from . import Context
 
@@ -62,7 +62,7 @@ async def csv_import_of_posts(api: httpx.AsyncClient) -> str | None:
 async def run(ctx: Context) -> list[Result]:
     world, sizes = ctx.world, ctx.world.sizes
     gateway = world.system.url("gateway")
-    agency = await new_agency(world.system.cli_env(), gateway, "Tracking", test=False)
+    agency = world.tracking
     today = datetime.now(UTC).date()
     (campaign,) = await build_campaigns(
         agency,
