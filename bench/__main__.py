@@ -62,7 +62,8 @@ def _selected(only: str) -> list[str]:
 async def _main(args: argparse.Namespace) -> int:
     if args.drop_template:
         await drop_database(args.pg_url, TEMPLATE)
-        print(f"bench: dropped {TEMPLATE}")
+        await drop_database(args.pg_url, f"{TEMPLATE}_building")
+        print(f"bench: dropped {TEMPLATE} (and any half-built one)")
         return 0
     sizes = SMOKE if args.smoke else FULL
     if args.p1_seconds:

@@ -61,11 +61,11 @@ async def seed_agencies(env: dict[str, str]) -> tuple[Agency, Agency]:
     return reads, ingest
 
 
-async def seed_into(
+async def seed_catalog(
     system: System, database_url: str, sizes: Sizes, agencies: tuple[Agency, Agency]
 ) -> dict[str, Any]:
-    """Seed both agencies into a running system; returns the note kept in META_TABLE."""
-    timings: dict[str, float] = {}
+    """The catalogs of both agencies through the API, until every service has consumed them;
+    returns (and writes to META_TABLE) the catalog checkpoint a failed seed resumes from."""
     started = time.monotonic()
     gateway = system.url("gateway")
     ids = VideoIds(random.Random())
@@ -114,50 +114,84 @@ async def seed_into(
             concurrency=gate,
         ),
     )
-    timings["catalog_s"] = time.monotonic() - started
+    timings = {"catalog_s": time.monotonic() - started}
     _progress(f"catalog made through the API in {timings['catalog_s']:.0f} s")
+    await wait_queues_idle(infra.vhost_of(system.amqp_url), timeout=3600)
+    timings["catalog_consumed_s"] = time.monotonic() - started
+    _progress(f"every service consumed the catalog after {timings['catalog_consumed_s']:.0f} s")
+    note = {
+        "stage": "catalog",
+        "sizes": sizes.as_json(),
+        "timings": {k: round(v, 1) for k, v in timings.items()},
+        "reads": reads.as_json(),
+        "ingest": ingest.as_json(),
+        "probe_campaign": probe.id,
+    }
+    await write_note(database_url, note)
+    return note
 
+
+async def seed_history(system: System, database_url: str, note: dict[str, Any]) -> dict[str, Any]:
+    """The read agency's raw samples (COPY) and, through the services, their numbers; returns
+    the complete note (stage "seeded")."""
+    sizes_json = note["sizes"]
+    reads = Agency.from_json(note["reads"])
+    ingest = Agency.from_json(note["ingest"])
+    timings: dict[str, float] = dict(note["timings"])
     admin = await asyncpg.connect(database_url)
     try:
         keys = await wait_posts_known(admin, reads, timeout=900)
         await wait_posts_known(admin, ingest, timeout=900)
-        timings["catalog_propagated_s"] = time.monotonic() - started
-        _progress(f"ingest knows every post after {timings['catalog_propagated_s']:.0f} s")
         end_at = datetime.now(UTC) - timedelta(minutes=5)
         history, timings["copy_s"] = await copy_samples(
-            database_url, reads, keys, sizes.samples_per_post, end_at
+            database_url, reads, keys, sizes_json["samples_per_post"], end_at
         )
         _progress(f"{history.samples:,} samples copied in {timings['copy_s']:.0f} s")
         step = time.monotonic()
         messages = await publish_closes(system.amqp_url, reads.org_id, history.closes)
         timings["closes_published_s"] = time.monotonic() - step
-        timings["numbers_s"] = await wait_numbers(
-            gateway, reads, history.views_by_campaign, timeout=1800
+        _progress(f"{messages} post.pulled messages of daily closes published")
+        # Let the consumers work undisturbed, then check every campaign through the gateway.
+        step = time.monotonic()
+        await wait_queues_idle(infra.vhost_of(system.amqp_url), timeout=3600)
+        timings["numbers_s"] = (
+            time.monotonic()
+            - step
+            + await wait_numbers(
+                system.url("gateway"), reads, history.views_by_campaign, timeout=1800
+            )
         )
         _progress(f"every campaign's numbers visible after {timings['numbers_s']:.0f} s")
-        await wait_queues_idle(infra.vhost_of(system.amqp_url), timeout=600)
         step = time.monotonic()
         await admin.execute("VACUUM (ANALYZE) ingest.samples")
         timings["vacuum_s"] = time.monotonic() - step
-        timings["total_s"] = time.monotonic() - started
-        note = {
-            "seeded_at": datetime.now(UTC).isoformat(),
-            "sizes": sizes.as_json(),
-            "samples": history.samples,
-            "closes": len(history.closes),
-            "close_messages": messages,
-            "timings": {k: round(v, 1) for k, v in timings.items()},
-            "reads": reads.as_json(),
-            "ingest": ingest.as_json(),
-            "probe_campaign": probe.id,
-            "expected_views": history.views_by_campaign,
-        }
-        await admin.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (note jsonb NOT NULL)")
-        await admin.execute(f"DELETE FROM {META_TABLE}")
-        await admin.execute(f"INSERT INTO {META_TABLE} (note) VALUES ($1::jsonb)", json.dumps(note))
-        return note
     finally:
         await admin.close()
+    note = {
+        **note,
+        "stage": "seeded",
+        "seeded_at": datetime.now(UTC).isoformat(),
+        "samples": history.samples,
+        "closes": len(history.closes),
+        "close_messages": messages,
+        "timings": {k: round(v, 1) for k, v in timings.items()},
+        "expected_views": history.views_by_campaign,
+    }
+    await write_note(database_url, note)
+    return note
+
+
+async def write_note(database_url: str, note: dict[str, Any]) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (note jsonb NOT NULL)")
+        async with conn.transaction():
+            await conn.execute(f"DELETE FROM {META_TABLE}")
+            await conn.execute(
+                f"INSERT INTO {META_TABLE} (note) VALUES ($1::jsonb)", json.dumps(note)
+            )
+    finally:
+        await conn.close()
 
 
 def _progress(message: str) -> None:
@@ -168,14 +202,20 @@ async def wait_queues_idle(vhost: str, timeout: float) -> None:
     """Until every queue of the vhost is empty twice in a row: every consumer caught up."""
     deadline = time.monotonic() + timeout
     quiet = 0
+    depths: dict[str, int] | None = {}
     while quiet < 2:
         depths = await infra.queue_depths_async(vhost)
         if depths is None:  # no rabbitmqctl for this broker: the numbers check must do
             return
-        quiet = quiet + 1 if not any(depths.values()) else 0
+        # Dead-letter queues keep what they hold until someone replays it: not "busy".
+        working = {q: n for q, n in depths.items() if not q.endswith(".dlq")}
+        quiet = quiet + 1 if not any(working.values()) else 0
         if time.monotonic() > deadline:
-            raise TimeoutError(f"queues still busy: {depths}")
+            raise TimeoutError(f"queues still busy: {working}")
         await asyncio.sleep(1)
+    dead = {q: n for q, n in (depths or {}).items() if q.endswith(".dlq") and n}
+    if dead:
+        _progress(f"WARNING: dead-lettered messages: {dead}")
 
 
 async def read_note(database_url: str) -> dict[str, Any] | None:
@@ -192,34 +232,48 @@ async def read_note(database_url: str) -> dict[str, Any] | None:
 
 
 async def build_template(cluster_url: str, amqp_url: str, sizes: Sizes, log_dir: Path) -> None:
-    """Seed a fresh database with the full set and keep it as the template."""
+    """Seed the full set into `<template>_building`, then rename it to the template.
+
+    The catalog (minutes of API calls) is checkpointed: when a build fails after it (a
+    restarted server, a timeout), the building database is kept and the next run resumes
+    with the samples, as long as its fingerprint still matches and no sample was written."""
     building = f"{infra.TEMPLATE}_building"
-    await infra.drop_database(cluster_url, building)
-    await infra.create_database(cluster_url, building)
+    building_url = infra.with_database(cluster_url, building)
+    wanted = infra.fingerprint(json.dumps(sizes.as_json(), sort_keys=True))
+    checkpoint = None
+    if await infra.database_exists(cluster_url, building):
+        found = await read_note(building_url)
+        if found and found.get("fingerprint") == wanted and found.get("stage") == "catalog":
+            conn = await asyncpg.connect(building_url)
+            try:
+                if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM ingest.samples)"):
+                    checkpoint = found
+            finally:
+                await conn.close()
+    if checkpoint is None:
+        await infra.drop_database(cluster_url, building)
+        await infra.create_database(cluster_url, building)
     vhost = _vhost_name("seed")
     system = System(
-        database_url=infra.with_database(cluster_url, building),
-        amqp_url=infra.create_vhost(amqp_url, vhost),
-        log_dir=log_dir,
+        database_url=building_url, amqp_url=infra.create_vhost(amqp_url, vhost), log_dir=log_dir
     )
     try:
         await asyncio.to_thread(migrate, system.base_env())
-        _, agencies = await asyncio.gather(system.start(), seed_agencies(system.cli_env()))
-        print(f"bench: seeding the template {infra.TEMPLATE} (minutes; cached afterwards)")
-        note = await seed_into(system, system.database_url, sizes, agencies)
-        note["fingerprint"] = infra.fingerprint(json.dumps(sizes.as_json(), sort_keys=True))
-        conn = await asyncpg.connect(system.database_url)
-        try:
-            await conn.execute(f"UPDATE {META_TABLE} SET note = $1::jsonb", json.dumps(note))
-        finally:
-            await conn.close()
-    except BaseException:
+        if checkpoint is None:
+            _, agencies = await asyncio.gather(system.start(), seed_agencies(system.cli_env()))
+            _progress(f"seeding the template {infra.TEMPLATE} (minutes; cached afterwards)")
+            checkpoint = await seed_catalog(system, building_url, sizes, agencies)
+            checkpoint["fingerprint"] = wanted
+            await write_note(building_url, checkpoint)
+        else:
+            await system.start()
+            _progress(f"resuming the template {infra.TEMPLATE} after its catalog")
+        note = await seed_history(system, building_url, checkpoint)
+        note["fingerprint"] = wanted
+        await write_note(building_url, note)
+    finally:
         system.stop()
         infra.delete_vhost(vhost)
-        await infra.drop_database(cluster_url, building)
-        raise
-    system.stop()
-    infra.delete_vhost(vhost)
     await infra.drop_database(cluster_url, infra.TEMPLATE)
     await infra.rename_database(cluster_url, building, infra.TEMPLATE)
 
@@ -233,8 +287,10 @@ async def template_ready(cluster_url: str, sizes: Sizes, max_age_days: int = 30)
     if note is None:
         return False
     wanted = infra.fingerprint(json.dumps(sizes.as_json(), sort_keys=True))
+    if note.get("stage") != "seeded" or note.get("fingerprint") != wanted:
+        return False
     age = datetime.now(UTC) - datetime.fromisoformat(note["seeded_at"])
-    return bool(note.get("fingerprint") == wanted and age < timedelta(days=max_age_days))
+    return age < timedelta(days=max_age_days)
 
 
 async def open_world(
@@ -297,7 +353,8 @@ async def open_world(
         started_s = time.monotonic() - step
         if note is None:
             assert agencies is not None
-            note = await seed_into(system, database_url, sizes, agencies)
+            catalog = await seed_catalog(system, database_url, sizes, agencies)
+            note = await seed_history(system, database_url, catalog)
             note["template"] = None
         else:
             note["template"] = {"name": infra.TEMPLATE, "copied_s": round(copied_s, 1)}
