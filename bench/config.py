@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -58,6 +59,17 @@ class Sizes:
     def track_posts(self) -> int:
         return self.track_bookings * self.track_posts_per_booking
 
+    def seed_json(self) -> str:
+        """The sizes the seeded template depends on (its fingerprint); the others only change
+        how long scenarios run."""
+        seeded = {
+            k: v
+            for k, v in asdict(self).items()
+            if k.startswith(("read_campaigns", "read_bookings", "read_posts", "load_"))
+            or k in ("samples_per_post",)
+        }
+        return json.dumps(seeded, sort_keys=True)
+
     def as_json(self) -> dict[str, Any]:
         return {
             **asdict(self),
@@ -84,14 +96,14 @@ FULL = Sizes(
     freshness_seconds=30.0,
     background_samples_per_s=2000,
     read_clients=32,
-    read_seconds=45.0,
+    read_seconds=30.0,
     warmup_seconds=3.0,
     share_links=32,
     naive_campaigns=20,
     ready_repetitions=3,
     track_bookings=20,
     track_posts_per_booking=10,
-    track_timeout_s=180.0,
+    track_timeout_s=120.0,
     seed_concurrency=8,
 )
 

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -136,3 +137,25 @@ def queue_depths(vhost: str) -> dict[str, int] | None:
 
 async def queue_depths_async(vhost: str) -> dict[str, int] | None:
     return await asyncio.to_thread(queue_depths, vhost)
+
+
+def busy_queues(depths: dict[str, int]) -> dict[str, int]:
+    """Queues with work left. Dead-letter queues keep what they hold until someone replays it,
+    so they are never "busy"."""
+    return {q: n for q, n in depths.items() if n and not q.endswith(".dlq")}
+
+
+async def wait_drained(vhost: str, timeout: float) -> tuple[float | None, dict[str, int]]:
+    """Seconds until no queue of the vhost has work left (None if not within `timeout`, or
+    when rabbitmqctl cannot see the broker), and the queues still busy at the end."""
+    started = time.monotonic()
+    busy: dict[str, int] = {}
+    while time.monotonic() - started <= timeout:
+        depths = await queue_depths_async(vhost)
+        if depths is None:
+            return None, {}
+        busy = busy_queues(depths)
+        if not busy:
+            return time.monotonic() - started, {}
+        await asyncio.sleep(1)
+    return None, busy

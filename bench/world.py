@@ -207,9 +207,8 @@ async def wait_queues_idle(vhost: str, timeout: float) -> None:
         depths = await infra.queue_depths_async(vhost)
         if depths is None:  # no rabbitmqctl for this broker: the numbers check must do
             return
-        # Dead-letter queues keep what they hold until someone replays it: not "busy".
-        working = {q: n for q, n in depths.items() if not q.endswith(".dlq")}
-        quiet = quiet + 1 if not any(working.values()) else 0
+        working = infra.busy_queues(depths)
+        quiet = quiet + 1 if not working else 0
         if time.monotonic() > deadline:
             raise TimeoutError(f"queues still busy: {working}")
         await asyncio.sleep(1)
@@ -239,7 +238,7 @@ async def build_template(cluster_url: str, amqp_url: str, sizes: Sizes, log_dir:
     with the samples, as long as its fingerprint still matches and no sample was written."""
     building = f"{infra.TEMPLATE}_building"
     building_url = infra.with_database(cluster_url, building)
-    wanted = infra.fingerprint(json.dumps(sizes.as_json(), sort_keys=True))
+    wanted = infra.fingerprint(sizes.seed_json())
     checkpoint = None
     if await infra.database_exists(cluster_url, building):
         found = await read_note(building_url)
@@ -286,7 +285,7 @@ async def template_ready(cluster_url: str, sizes: Sizes, max_age_days: int = 30)
     note = await read_note(infra.with_database(cluster_url, infra.TEMPLATE))
     if note is None:
         return False
-    wanted = infra.fingerprint(json.dumps(sizes.as_json(), sort_keys=True))
+    wanted = infra.fingerprint(sizes.seed_json())
     if note.get("stage") != "seeded" or note.get("fingerprint") != wanted:
         return False
     age = datetime.now(UTC) - datetime.fromisoformat(note["seeded_at"])

@@ -29,7 +29,7 @@ import httpx
 from ..api import login, ok, staff_client
 from ..cpu import CpuMeter
 from ..feed import Feed, sample_number
-from ..infra import queue_depths_async
+from ..infra import queue_depths_async, wait_drained
 from ..stats import Latency, Result
 from . import Context
 from .p6_memory import RssSampler
@@ -219,9 +219,12 @@ async def run(ctx: Context) -> list[Result]:
             complete, _ = await wait_complete(api, feed.expected_views(), sizes.drain_timeout_s)
             e2e_s = time.monotonic() - started
             behind = await samples_behind(api, feed, campaign_ids)
+        depths_end = await queue_depths_async(world.vhost)
+        # The numbers are current; the other consumers (alerter, share) may still be behind.
+        # Their catch-up time is a figure of its own, and the next scenario starts quiet.
+        drained_s, still_busy = await wait_drained(world.vhost, sizes.drain_timeout_s)
         ctx.shared["rss_peak_mb"] = await sampler.stop()
         ctx.shared["rss_samples"] = sampler.samples
-        depths_end = await queue_depths_async(world.vhost)
         stored = await stored_samples(admin, world.ingest.org_id) - stored_before
         size_growth = await samples_size(admin) - size_before
     finally:
@@ -269,7 +272,11 @@ async def run(ctx: Context) -> list[Result]:
                 "broker": baseline,
                 "cpu_cores_while_sending": cpu_send,
                 "queue_depths_when_sending_stopped": depths_at_stop,
-                "queue_depths_at_end": depths_end,
+                "queue_depths_when_numbers_complete": depths_end,
+                "every_queue_drained_after_numbers_s": (
+                    round(drained_s, 1) if drained_s is not None else None
+                ),
+                "queues_still_busy_at_drain_limit": still_busy,
                 "samples_table_growth_bytes": size_growth,
                 "errors": sender.errors[:10],
             },

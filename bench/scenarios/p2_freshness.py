@@ -24,6 +24,7 @@ import httpx
 
 from ..api import login, staff_client
 from ..feed import Feed
+from ..infra import wait_drained
 from ..stats import Latency, Result
 from . import Context
 
@@ -185,6 +186,7 @@ async def run(ctx: Context) -> list[Result]:
                 await asyncio.sleep(PROBE_GAP_S)
             stop.set()
             totals = await load
+            drained_s, _ = await wait_drained(world.vhost, sizes.drain_timeout_s)
         finally:
             stop.set()
             for task in listeners:
@@ -211,6 +213,9 @@ async def run(ctx: Context) -> list[Result]:
                     ),
                     "background_target_per_s": sizes.background_samples_per_s,
                     "from_request": Latency.of(from_request[channel]),
+                    "every_queue_drained_after_load_s": (
+                        round(drained_s, 1) if drained_s is not None else None
+                    ),
                 },
             )
         )
