@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY := .venv/bin/python
 export PULSE_ENV ?= development
 
-.PHONY: install servers browser migrate dev stop test lint format schemas up down
+.PHONY: install servers browser migrate dev stop test lint format schemas up down bench bench-smoke
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -27,6 +27,16 @@ stop:
 
 test: install servers browser
 	PULSE_ENV=test .venv/bin/pytest
+
+# The performance benchmark (design/performance.md): every P1–P9 scenario against all five
+# services, PostgreSQL and RabbitMQ, in a database and vhost of its own. The first full run
+# seeds the 10M-sample template (minutes); later runs copy it. Report: bench/results/latest.json.
+bench: install servers
+	$(PY) -m bench $(BENCH_ARGS)
+
+# The same code path at tiny sizes, under a minute: every scenario completes, no sample is missing.
+bench-smoke: install servers
+	$(PY) -m bench --smoke $(BENCH_ARGS)
 
 lint: install
 	.venv/bin/ruff format --check .

@@ -1,0 +1,79 @@
+"""P5: the public share JSON, GET /api/share/{token}, at 32 concurrent clients
+(target p95 ≤ 15 ms).
+
+Share links are made the way staff make them (POST /api/campaigns/{id}/share-links), one per
+campaign for 32 campaigns of the read set, and the clients pick a link at random. The share
+service rate-limits per address and per link; every bench client is 127.0.0.1, so the bench
+raises those buckets through the service's own settings (system.SHARE_RATE_LIMITS) — the
+limiter still runs on every request, it just never says 429. Each view also writes its
+access-log row and view count, as in production.
+"""
+
+from __future__ import annotations
+
+import random
+
+import httpx
+
+from ..api import bounded, login, ok, staff_client
+from ..cpu import CpuMeter
+from ..loadgen import LoadSpec, run_load_process
+from ..stats import Latency, Result
+from ..system import SHARE_RATE_LIMITS
+from . import Context
+
+TARGET_P95_MS = 15.0
+
+
+async def run(ctx: Context) -> list[Result]:
+    world, sizes = ctx.world, ctx.world.sizes
+    campaigns = random.Random(5).sample(
+        world.reads.campaigns, min(sizes.share_links, len(world.reads.campaigns))
+    )
+    async with staff_client(world.system.url("gateway")) as api:
+        await login(api, world.reads.email)
+        links = await bounded(
+            (ok(api.post(f"/api/campaigns/{c.id}/share-links", json={})) for c in campaigns), 8
+        )
+    tokens = [link["token"] for link in links]
+    async with httpx.AsyncClient(base_url=world.system.url("share"), timeout=10) as share:
+        first = await share.get(f"/api/share/{tokens[0]}")
+        if first.status_code != 200:
+            raise RuntimeError(f"share JSON: {first.status_code} {first.text[:300]}")
+    spec = LoadSpec(
+        port=world.system.ports["share"],
+        paths={"share": [f"/api/share/{t}" for t in tokens]},
+        clients=sizes.read_clients,
+        seconds=sizes.read_seconds,
+        warmup_seconds=sizes.warmup_seconds,
+    )
+    cpu = CpuMeter(world.system.procs).start()
+    load = await run_load_process(spec)
+    used = cpu.stop()
+    statuses = load.statuses.get("share", {})
+    good = statuses.get(200, 0)
+    bad = sum(n for code, n in statuses.items() if code != 200) + load.error_count
+    latency = Latency.of(load.latencies.get("share", []))
+    elapsed = load.measured_seconds + sizes.warmup_seconds
+    return [
+        Result(
+            id="P5",
+            title=f"Public share JSON, {sizes.read_clients} clients",
+            figure=latency.p95 if latency else None,
+            unit="ms p95",
+            target=f"p95 ≤ {TARGET_P95_MS:g} ms",
+            met=bool(latency and latency.p95 <= TARGET_P95_MS),
+            latency=latency,
+            missing=bad,
+            counts={"requests": good + bad, "ok": good, "failed": bad, "links": len(tokens)},
+            details={
+                "req_per_s": round(good / load.measured_seconds),
+                "statuses": statuses,
+                "rate_limits_raised_to": SHARE_RATE_LIMITS,
+                "load_generator_cpu_cores": round(load.cpu_seconds / elapsed, 2),
+                "cpu_cores": used,
+                "payload_bytes": len(first.content),
+                "errors": load.errors[:10],
+            },
+        )
+    ]

@@ -1,0 +1,57 @@
+"""`make bench-smoke` in CI: the benchmark's whole code path at tiny sizes, against this test
+run's database and vhost. It asserts that every scenario completed and that no sample went
+missing on the way — never a timing: figures belong in the bench, not in tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pulse_runtime.settings import with_database
+from tests.support.servers import Servers
+from tests.support.services import ROOT
+
+pytestmark = pytest.mark.system
+
+EXPECTED = {"P1", "P2-bus", "P2-sse", "P3", "P4", "P5", "P6", "P7", "P8", "P9-api", "P9-csv"}
+# Reported, not run, until the gateway has a CSV import that registers posts.
+MAY_BE_MISSING_A_FEATURE = {"P9-csv"}
+
+
+def test_every_bench_scenario_completes_without_missing_samples(
+    servers: Servers, tmp_path: Path
+) -> None:
+    report = tmp_path / "smoke.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--smoke",
+            "--pg-url",
+            with_database(servers.database_url, "postgres"),
+            "--use-database",
+            servers.database_url,
+            "--use-amqp",
+            servers.amqp_url,
+            "--json",
+            str(report),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    results = {r["id"]: r for r in json.loads(report.read_text())["results"]}
+    assert set(results) == EXPECTED
+    for scenario_id, result in results.items():
+        allowed = {"ok", "not_available"} if scenario_id in MAY_BE_MISSING_A_FEATURE else {"ok"}
+        assert result["status"] in allowed, f"{scenario_id}: {result['error']}"
+        assert result["missing"] == 0, f"{scenario_id} missing: {result['counts']}"
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
