@@ -18,8 +18,6 @@ from tests.support.services import ROOT
 pytestmark = pytest.mark.system
 
 EXPECTED = {"P1", "P2-bus", "P2-sse", "P3", "P4", "P5", "P6", "P7", "P8", "P9-api", "P9-csv"}
-# Reported, not run, until the gateway has a CSV import that registers posts.
-MAY_BE_MISSING_A_FEATURE = {"P9-csv"}
 
 
 def test_every_bench_scenario_completes_without_missing_samples(
@@ -51,7 +49,6 @@ def test_every_bench_scenario_completes_without_missing_samples(
     results = {r["id"]: r for r in json.loads(report.read_text())["results"]}
     assert set(results) == EXPECTED
     for scenario_id, result in results.items():
-        allowed = {"ok", "not_available"} if scenario_id in MAY_BE_MISSING_A_FEATURE else {"ok"}
-        assert result["status"] in allowed, f"{scenario_id}: {result['error']}"
+        assert result["status"] == "ok", f"{scenario_id}: {result['error']}"
         assert result["missing"] == 0, f"{scenario_id} missing: {result['counts']}"
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
