@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
-from .db import create_pool, ping
+from .db import create_pool
 from .http import Metrics, create_http_app
 from .logging import configure_logging, get_logger
 from .messaging import create_broker
@@ -43,6 +43,8 @@ class ServiceRuntime:
     _pool: asyncpg.Pool | None = field(default=None, init=False)
     relay: OutboxRelay | None = field(default=None, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _probe: asyncpg.Connection | None = field(default=None, init=False)
+    _probe_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def __post_init__(self) -> None:
         self.broker = create_broker(self.settings.amqp_url, prefetch=self.settings.prefetch)
@@ -105,12 +107,27 @@ class ServiceRuntime:
                 await task
         self._tasks.clear()
         await self.broker.stop()
+        if self._probe is not None:
+            await self._probe.close()
+            self._probe = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
 
     async def check_database(self) -> None:
-        await ping(self.pool)
+        """SELECT 1 on a connection of its own, outside the pool: after a restart under load a
+        backlog of messages holds every pooled connection, and readiness waiting in line behind
+        them made a healthy service look down for tens of seconds."""
+        async with self._probe_lock:
+            try:
+                if self._probe is None or self._probe.is_closed():
+                    self._probe = await asyncpg.connect(self.settings.dsn, timeout=2)
+                await self._probe.fetchval("SELECT 1", timeout=2)
+            except BaseException:
+                if self._probe is not None:
+                    self._probe.terminate()
+                    self._probe = None
+                raise
 
     async def check_broker(self) -> None:
         if not await self.broker.ping(timeout=1.0):

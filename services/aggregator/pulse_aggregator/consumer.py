@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from uuid import UUID
 
 from pulse_contracts import Envelope, EventData, utcnow
 from pulse_runtime.messaging import subscribe_events
@@ -11,6 +13,7 @@ from pulse_runtime.service import ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
 from . import handlers
+from .repository import DirtyCampaign
 
 QUEUE_NAMES = ("aggregator.catalog", "aggregator.posts")
 # Wait this long after a wake-up so a burst of batches becomes one kpi.updated per campaign;
@@ -18,22 +21,59 @@ QUEUE_NAMES = ("aggregator.catalog", "aggregator.posts")
 COALESCE_SECONDS = 0.01
 # Catches marks left by a crashed replica or woken elsewhere.
 IDLE_POLL_SECONDS = 0.5
+# Campaigns computed at once: their database round trips overlap, and one large campaign never
+# holds up the marks behind it (a pass that waited for its slowest campaign did).
+WORKERS = 4
+# A campaign another replica is computing is not asked for again before this.
+BUSY_BACKOFF_SECONDS = 0.1
 
 
 class Recomputer:
-    def __init__(self) -> None:
+    """Hands marked campaigns to a few workers as soon as one is free, oldest mark first.
+
+    Each campaign is computed by one worker at a time (and, across replicas, under its lock);
+    marks that arrive meanwhile wait for it to finish, so however many batches arrive, a
+    campaign costs one recompute per round of its own, never one per batch.
+    """
+
+    def __init__(self, workers: int = WORKERS) -> None:
         self.wake = asyncio.Event()
+        self._workers = workers
+        self._running: dict[UUID, asyncio.Task[None]] = {}
+        self._busy_until: dict[UUID, float] = {}
 
     async def run(self, runtime: ServiceRuntime) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=IDLE_POLL_SECONDS)
-            self.wake.clear()
-            await asyncio.sleep(COALESCE_SECONDS)
-            if await handlers.recompute_dirty(runtime.pool, now=utcnow):
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=IDLE_POLL_SECONDS)
+                self.wake.clear()
+                await asyncio.sleep(COALESCE_SECONDS)
+                await self._dispatch(runtime)
+        finally:
+            for task in self._running.values():
+                task.cancel()
+
+    async def _dispatch(self, runtime: ServiceRuntime) -> None:
+        free = self._workers - len(self._running)
+        if free <= 0:
+            return  # a finishing worker wakes the loop
+        now = time.monotonic()
+        self._busy_until = {c: t for c, t in self._busy_until.items() if t > now}
+        skip = [*self._running, *self._busy_until]
+        for mark in await handlers.next_marks(runtime.pool, skip=skip, limit=free):
+            task = asyncio.create_task(self._recompute(runtime, mark))
+            self._running[mark.campaign_id] = task
+
+    async def _recompute(self, runtime: ServiceRuntime, mark: DirtyCampaign) -> None:
+        try:
+            if await handlers.recompute_campaign(runtime.pool, mark, utcnow()):
                 runtime.wake_relay()
-                # A pass takes at most a batch of marks: look again for the rest.
-                self.wake.set()
+            elif await handlers.still_marked(runtime.pool, mark):
+                self._busy_until[mark.campaign_id] = time.monotonic() + BUSY_BACKOFF_SECONDS
+        finally:
+            del self._running[mark.campaign_id]
+            self.wake.set()
 
 
 def register_consumers(runtime: ServiceRuntime, recomputer: Recomputer) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -99,6 +99,20 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) ->
     return True
 
 
+async def next_marks(
+    pool: asyncpg.Pool, *, skip: Sequence[UUID], limit: int
+) -> list[DirtyCampaign]:
+    """The oldest marks, but for the campaigns in `skip`."""
+    async with pool.acquire() as conn:
+        return await repository.next_dirty(conn, skip=skip, limit=limit)
+
+
+async def still_marked(pool: asyncpg.Pool, mark: DirtyCampaign) -> bool:
+    """Whether `mark` is still waiting (nobody computed the campaign since it was made)."""
+    async with pool.acquire() as conn:
+        return await repository.is_marked(conn, mark)
+
+
 async def recompute_dirty(
     pool: asyncpg.Pool, *, now: Callable[[], datetime], batch: int = 50, concurrency: int = 4
 ) -> int:
@@ -110,8 +124,7 @@ async def recompute_dirty(
     bounded; marks made meanwhile wait for the next pass. A campaign another replica is
     computing right now is left to it (its mark stays if it came too late for that one).
     """
-    async with pool.acquire() as conn:
-        dirty = await repository.next_dirty(conn, skip=[], limit=batch)
+    dirty = await next_marks(pool, skip=[], limit=batch)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(item: DirtyCampaign) -> bool:

@@ -133,6 +133,10 @@ async def next_dirty(conn: Connection, *, skip: Sequence[UUID], limit: int) -> l
     return [DirtyCampaign(**dict(r)) for r in rows]
 
 
+async def is_marked(conn: Connection, dirty: DirtyCampaign) -> bool:
+    return bool(await conn.fetchval(sql.is_marked, dirty.campaign_id, dirty.seq))
+
+
 async def try_lock_campaign(conn: Connection, campaign_id: UUID) -> bool:
     """Transaction-scoped: one replica recomputes a campaign at a time."""
     locked: bool = await conn.fetchval(
