@@ -281,7 +281,6 @@ class Puller:
         self.ready = asyncio.Event()
         self._last_credit_check: datetime | None = None
         self._comments_due = asyncio.Event()
-        self.comment_passes = 0  # passes of the comments loop (observability and tests)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -378,14 +377,15 @@ class Puller:
             self._comments_due.clear()
             try:
                 await self.pull_due_comments()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("comments pass failed; the next one retries", error=repr(exc))
+            except* (OSError, asyncpg.PostgresError) as failed:
+                log.warning(
+                    "comments pass failed; the next one retries", error=repr(failed.exceptions[0])
+                )
 
     async def pull_due_comments(self) -> int:
         """One pass: the comments of every post due now, `workers` posts at a time, each after
         high-priority work has had its turn. Returns how many posts were fetched."""
         settings = self.settings.comments
-        self.comment_passes += 1
         client = await self._client()
         async with self._pool().acquire() as conn:
             due = await repository.due_comments(
@@ -408,9 +408,13 @@ class Puller:
                 if code == OUT_OF_CREDITS:
                     out_of_credits = True  # no further comment call in this pass
 
-        await asyncio.gather(*(worker() for _ in range(max(1, settings.workers))))
-        if len(due) == _COMMENTS_PER_PASS and not out_of_credits:
-            self._comments_due.set()  # more may be waiting: another pass right away
+        async with asyncio.TaskGroup() as workers:  # one failing stops the others
+            for _ in range(max(1, settings.workers)):
+                workers.create_task(worker())
+        if len(due) == _COMMENTS_PER_PASS and fetched and not out_of_credits:
+            # More may be waiting: another pass right away (only after progress, so posts that
+            # cannot be claimed, e.g. under clock skew, never make the loop spin).
+            self._comments_due.set()
         return fetched
 
     async def _pull_comments_of(
