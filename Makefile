@@ -41,7 +41,7 @@ bench-smoke: install servers
 lint: install
 	.venv/bin/ruff format --check .
 	.venv/bin/ruff check .
-	.venv/bin/mypy contracts/pulse_contracts libs/runtime/pulse_runtime libs/report/pulse_report services/*/pulse_* tools/fake-scrapecreators/fake_scrapecreators
+	.venv/bin/mypy contracts/pulse_contracts libs/runtime/pulse_runtime libs/report/pulse_report services/*/pulse_* tools/fake-scrapecreators/fake_scrapecreators bench
 
 format: install
 	.venv/bin/ruff format .

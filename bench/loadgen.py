@@ -39,6 +39,7 @@ class LoadResult:
     statuses: dict[str, dict[int, int]]  # endpoint → status → count
     errors: list[str]  # the first 100
     error_count: int
+    completed: int  # every answered request, warm-up included (what the CPU figures cover)
     measured_seconds: float
     cpu_seconds: float  # user + system time of the load generator process
 
@@ -105,6 +106,7 @@ async def _client(
                     conn.transport.close()
                 _, conn = await loop.create_connection(_Connection, "127.0.0.1", spec.port)
                 continue
+            result.completed += 1
             if now >= measure_from:
                 result.latencies[name].append(time.perf_counter() - now)
                 result.statuses[name][status] = result.statuses[name].get(status, 0) + 1
@@ -127,6 +129,7 @@ async def _run(spec: LoadSpec) -> LoadResult:
         statuses=defaultdict(dict),
         errors=[],
         error_count=0,
+        completed=0,
         measured_seconds=0.0,
         cpu_seconds=0.0,
     )

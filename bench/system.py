@@ -44,6 +44,16 @@ def free_port() -> int:
         return port
 
 
+def pid_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far, from /proc/<pid>/stat (fields 14, 15)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def clean_environ() -> dict[str, str]:
     """The caller's environment without any PULSE_* setting: only the bench's own apply."""
     return {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
@@ -111,13 +121,7 @@ class Process:
         return None
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time so far, from /proc/<pid>/stat (fields 14 and 15)."""
-        try:
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except (OSError, AssertionError):
-            return None
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return pid_cpu_seconds(self.pid) if self.process is not None else None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -40,8 +40,10 @@ class Watch:
     campaign_id: str
     seen: int = 0
     waiters: list[tuple[int, asyncio.Future[float]]] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # every kpi.updated seen, in bytes
 
     def offer(self, body: bytes | str, at: float) -> None:
+        self.sizes.append(len(body))
         key = self.campaign_id if isinstance(body, str) else self.campaign_id.encode()
         if key not in body:  # type: ignore[operator]
             return
@@ -193,6 +195,15 @@ async def run(ctx: Context) -> list[Result]:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+    lengths = sorted(bus.sizes)
+    traffic = {
+        # What every kpi.updated consumer (alerter, share, each gateway) receives under this
+        # load: the broker's side of the planning section.
+        "kpi_updated_messages": len(lengths),
+        "kpi_updated_per_s": round(len(lengths) / max(totals["seconds"], 1), 1),
+        "kpi_updated_bytes_p50": lengths[len(lengths) // 2] if lengths else None,
+        "kpi_updated_bytes_max": lengths[-1] if lengths else None,
+    }
     results = []
     for channel, title in (("bus", "kpi.updated on the bus"), ("sse", "event on the SSE stream")):
         latency = Latency.of(from_answer[channel])
@@ -213,6 +224,7 @@ async def run(ctx: Context) -> list[Result]:
                     ),
                     "background_target_per_s": sizes.background_samples_per_s,
                     "from_request": Latency.of(from_request[channel]),
+                    **traffic,
                     "every_queue_drained_after_load_s": (
                         round(drained_s, 1) if drained_s is not None else None
                     ),

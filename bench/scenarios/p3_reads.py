@@ -15,7 +15,7 @@ import random
 import httpx
 
 from ..api import login, staff_client
-from ..cpu import CpuMeter
+from ..cpu import meter, per_unit_ms
 from ..loadgen import LoadResult, LoadSpec, run_load_process
 from ..stats import Latency, Result
 from . import Context
@@ -70,9 +70,9 @@ async def run(ctx: Context) -> list[Result]:
         warmup_seconds=sizes.warmup_seconds,
         headers={"Authorization": f"Bearer {token}"},
     )
-    cpu = CpuMeter(gateway.procs).start()
+    cpu = await meter(gateway.procs, world.database_url)
     load = await run_load_process(spec)
-    used = cpu.stop()
+    used, spent = cpu.stop(), cpu.spent()
     good, bad, per_endpoint = summarise(load)
     overall = Latency.of([s for v in load.latencies.values() for s in v])
     rps = good / load.measured_seconds
@@ -100,6 +100,7 @@ async def run(ctx: Context) -> list[Result]:
                 "measured_seconds": round(load.measured_seconds, 1),
                 "load_generator_cpu_cores": round(load.cpu_seconds / elapsed, 2),
                 "cpu_cores": used,
+                "cpu_ms_per_request": per_unit_ms(spent, load.completed),
                 "errors": load.errors[:10],
             },
         )

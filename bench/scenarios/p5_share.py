@@ -16,7 +16,7 @@ import random
 import httpx
 
 from ..api import bounded, login, ok, staff_client
-from ..cpu import CpuMeter
+from ..cpu import meter, per_unit_ms
 from ..loadgen import LoadSpec, run_load_process
 from ..stats import Latency, Result
 from ..system import SHARE_RATE_LIMITS
@@ -47,9 +47,9 @@ async def run(ctx: Context) -> list[Result]:
         seconds=sizes.read_seconds,
         warmup_seconds=sizes.warmup_seconds,
     )
-    cpu = CpuMeter(world.system.procs).start()
+    cpu = await meter(world.system.procs, world.database_url)
     load = await run_load_process(spec)
-    used = cpu.stop()
+    used, spent = cpu.stop(), cpu.spent()
     statuses = load.statuses.get("share", {})
     good = statuses.get(200, 0)
     bad = sum(n for code, n in statuses.items() if code != 200) + load.error_count
@@ -72,6 +72,7 @@ async def run(ctx: Context) -> list[Result]:
                 "rate_limits_raised_to": SHARE_RATE_LIMITS,
                 "load_generator_cpu_cores": round(load.cpu_seconds / elapsed, 2),
                 "cpu_cores": used,
+                "cpu_ms_per_request": per_unit_ms(spent, load.completed),
                 "payload_bytes": len(first.content),
                 "errors": load.errors[:10],
             },
