@@ -711,7 +711,9 @@ async def test_a_sheet_of_post_urls_starts_tracking_each_row_once(
 ) -> None:
     made = await _catalog(owner, "sheet")
     booking, campaign_id = made["booking"]["id"], made["campaign"]["id"]
-    theirs = await _catalog(await rival.login(), "theirs")
+    stranger = await rival.login()
+    theirs = await _catalog(stranger, "theirs")
+    await stranger.aclose()
     sheet = (
         "\ufeffBooking_ID;Post URL;URL\n"  # a BOM, semicolons and an extra column, as Excel saves
         f"{booking};ignored;https://www.tiktok.com/@ana.rivera/video/7433917265401856999\n"
