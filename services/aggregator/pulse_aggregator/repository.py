@@ -183,7 +183,8 @@ async def add_pending(conn: Connection, samples: Sequence[Sample]) -> set[UUID]:
 
 
 async def take_pending(conn: Connection, campaign_id: UUID) -> list[Point]:
-    """The closes waiting for this campaign, removed from the queue with this transaction."""
+    """The closes waiting for this campaign (one per post and day), removed from the queue with
+    this transaction."""
     return [_point(r) for r in await conn.fetch(sql.take_pending, campaign_id)]
 
 
