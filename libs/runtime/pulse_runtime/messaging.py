@@ -27,6 +27,11 @@ from .topology import QueueSpec
 
 log = get_logger(__name__)
 
+# For queues of large messages (batches of up to 1000 samples, whole campaign documents): enough
+# in flight to keep a handler busy, but not 32 of them decoded in memory at once, which is what
+# lifted a consumer's resident memory under load.
+LARGE_MESSAGE_PREFETCH = 8
+
 EventHandler = Callable[[Envelope[EventData]], Awaitable[None]]
 RawHandler = Callable[[bytes, dict[str, Any], str | None], Awaitable[None]]
 

@@ -8,7 +8,7 @@ import time
 from uuid import UUID
 
 from pulse_contracts import Envelope, EventData, utcnow
-from pulse_runtime.messaging import subscribe_events
+from pulse_runtime.messaging import LARGE_MESSAGE_PREFETCH, subscribe_events
 from pulse_runtime.service import ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
@@ -85,5 +85,7 @@ def register_consumers(runtime: ServiceRuntime, recomputer: Recomputer) -> None:
         if await handlers.on_catalog_event(runtime.pool, envelope):
             recomputer.wake.set()
 
-    subscribe_events(runtime.broker, QUEUES["aggregator.posts"], post_pulled)
+    subscribe_events(
+        runtime.broker, QUEUES["aggregator.posts"], post_pulled, prefetch=LARGE_MESSAGE_PREFETCH
+    )
     subscribe_events(runtime.broker, QUEUES["aggregator.catalog"], catalog_event)

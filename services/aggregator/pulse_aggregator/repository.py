@@ -183,7 +183,8 @@ async def add_pending(conn: Connection, samples: Sequence[Sample]) -> set[UUID]:
 
 
 async def take_pending(conn: Connection, campaign_id: UUID) -> list[Point]:
-    """The closes waiting for this campaign, removed from the queue with this transaction."""
+    """The closes waiting for this campaign (one per post and day), removed from the queue with
+    this transaction."""
     return [_point(r) for r in await conn.fetch(sql.take_pending, campaign_id)]
 
 
@@ -245,11 +246,17 @@ async def replace_steps(
 
 
 async def load_summary(conn: Connection, campaign_id: UUID) -> CampaignSummary:
+    # Rows become refs positionally: each query selects the dataclass's fields in its order.
     row = await conn.fetchrow(sql.load_campaign, campaign_id)
-    campaign = CampaignRef(**dict(row)) if row else None
-    bookings = [BookingRef(**dict(r)) for r in await conn.fetch(sql.load_bookings, campaign_id)]
-    posts = [PostRef(**dict(r)) for r in await conn.fetch(sql.load_posts, campaign_id)]
-    latest = {r["post_id"]: _point(r) for r in await conn.fetch(sql.load_latest, campaign_id)}
+    campaign = CampaignRef(*row) if row else None
+    bookings = [BookingRef(*r) for r in await conn.fetch(sql.load_bookings, campaign_id)]
+    posts: list[PostRef] = []
+    latest: dict[UUID, Point] = {}
+    for r in await conn.fetch(sql.load_posts_latest, campaign_id):
+        post = PostRef(*r[:9])
+        posts.append(post)
+        if r["observed_at"] is not None:
+            latest[post.id] = Point(post.id, *r[9:])
     steps: dict[tuple[UUID, UUID], Steps] = {}
     for r in await conn.fetch(sql.load_steps, campaign_id):
         day: date = r["day"]

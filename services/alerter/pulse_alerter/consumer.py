@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 
 from pulse_contracts import Envelope, EventData, utcnow
-from pulse_runtime.messaging import subscribe_events
+from pulse_runtime.messaging import LARGE_MESSAGE_PREFETCH, subscribe_events
 from pulse_runtime.service import Loop, ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
@@ -50,9 +50,10 @@ def register_consumers(runtime: ServiceRuntime, evaluator: Evaluator) -> None:
         if await handlers.note_post_event(runtime.pool, envelope):
             evaluator.wake.set()
 
-    subscribe_events(runtime.broker, QUEUES["alerter.kpi"], kpi_updated)
+    large = LARGE_MESSAGE_PREFETCH
+    subscribe_events(runtime.broker, QUEUES["alerter.kpi"], kpi_updated, prefetch=large)
     subscribe_events(runtime.broker, QUEUES["alerter.catalog"], catalog_event)
-    subscribe_events(runtime.broker, QUEUES["alerter.posts"], post_event)
+    subscribe_events(runtime.broker, QUEUES["alerter.posts"], post_event, prefetch=large)
 
 
 def sweep_loop(interval_seconds: float) -> Loop:

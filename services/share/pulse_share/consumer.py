@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pulse_contracts import Envelope, EventData, utcnow
-from pulse_runtime.messaging import subscribe_events
+from pulse_runtime.messaging import LARGE_MESSAGE_PREFETCH, subscribe_events
 from pulse_runtime.service import ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
@@ -20,4 +20,6 @@ def register_consumers(runtime: ServiceRuntime) -> None:
         await handlers.on_kpi_updated(runtime.pool, envelope, utcnow())
 
     subscribe_events(runtime.broker, QUEUES["share.catalog"], catalog_event)
-    subscribe_events(runtime.broker, QUEUES["share.kpi"], kpi_updated)
+    subscribe_events(
+        runtime.broker, QUEUES["share.kpi"], kpi_updated, prefetch=LARGE_MESSAGE_PREFETCH
+    )
