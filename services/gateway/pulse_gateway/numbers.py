@@ -47,11 +47,7 @@ async def campaign_summaries(
     ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
 ) -> dict[UUID, dict[str, Any]]:
     """The campaign KPI snapshots by campaign id (campaigns not computed yet are absent)."""
-    if not campaign_ids:
-        return {}
-    found = await ctx.numbers.numbers(
-        ctx.pool, org_id, campaign_ids, now=utcnow(), backfill=_from_aggregator(ctx)
-    )
+    found = await campaign_documents(ctx, org_id, campaign_ids)
     return {cid: doc["campaign"] for cid, doc in found.items()}
 
 
@@ -70,14 +66,13 @@ async def compare(
 ) -> dict[str, Any]:
     """2–3 campaigns side by side with winners (kpis.md Compare), in the order given; 404 for
     a campaign without numbers yet, as the aggregator answered."""
-    now = utcnow()
-    found = await ctx.numbers.numbers(
-        ctx.pool, org_id, campaign_ids, now=now, backfill=_from_aggregator(ctx)
-    )
+    found = await campaign_documents(ctx, org_id, campaign_ids)
     if missing := [cid for cid in campaign_ids if cid not in found]:
         raise ApiError(404, f"no numbers for campaign {missing[0]}")
     documents = [
-        CampaignNumbers(campaign=CampaignFigures.model_validate(found[cid]["campaign"]), as_of=now)
+        CampaignNumbers(
+            campaign=CampaignFigures.model_validate(found[cid]["campaign"]), as_of=utcnow()
+        )
         for cid in campaign_ids
     ]
     return compare_campaigns(documents).model_dump(mode="json")
