@@ -39,7 +39,8 @@ class Watch:
 
     campaign_id: str
     seen: int = 0
-    waiters: list[tuple[int, asyncio.Future[float]]] = field(default_factory=list)
+    computed_at: float = 0.0  # wall clock: the as_of of the document that raised `seen`
+    waiters: list[tuple[int, asyncio.Future[tuple[float, float]]]] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)  # every kpi.updated seen, in bytes
 
     def offer(self, body: bytes | str, at: float) -> None:
@@ -51,13 +52,15 @@ class Watch:
         campaign = doc["data"]["campaign"]
         if campaign["campaign_id"] != self.campaign_id:
             return
-        self.seen = max(self.seen, int(campaign["actual_views"]))
+        if int(campaign["actual_views"]) > self.seen:
+            self.seen = int(campaign["actual_views"])
+            self.computed_at = datetime.fromisoformat(doc["data"]["as_of"]).timestamp()
         for views, future in list(self.waiters):
             if views <= self.seen and not future.done():
-                future.set_result(at)
+                future.set_result((at, self.computed_at))
 
-    def wait_for(self, views: int) -> asyncio.Future[float]:
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    def wait_for(self, views: int) -> asyncio.Future[tuple[float, float]]:
+        future: asyncio.Future[tuple[float, float]] = asyncio.get_running_loop().create_future()
         self.waiters = [(v, f) for v, f in self.waiters if not f.done()]
         self.waiters.append((views, future))
         return future
@@ -141,6 +144,10 @@ async def run(ctx: Context) -> list[Result]:
     bus_ready, sse_ready, stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
     from_answer: dict[str, list[float]] = {"bus": [], "sse": []}
     from_request: dict[str, list[float]] = {"bus": [], "sse": []}
+    # Where the time goes, on the wall clock: ingest's answer → the aggregator's as_of, and
+    # as_of → seen (outbox relay, broker, and for SSE the gateway).
+    to_computed: dict[str, list[float]] = {"bus": [], "sse": []}
+    from_computed: dict[str, list[float]] = {"bus": [], "sse": []}
     missing = {"bus": 0, "sse": 0}
     probes = 0
     headers = {"Authorization": f"Bearer {token}"}
@@ -172,12 +179,12 @@ async def run(ctx: Context) -> list[Result]:
                 }
                 sent_at = time.perf_counter()
                 response = await http.post("/api/ingest/posts", json=item, headers=headers)
-                answered_at = time.perf_counter()
+                answered_at, answered_wall = time.perf_counter(), time.time()
                 if response.status_code != 200 or response.json()["accepted"] != 1:
                     raise RuntimeError(f"probe refused: {response.status_code} {response.text}")
                 for channel, future in waits.items():
                     try:
-                        seen_at = await asyncio.wait_for(
+                        seen_at, computed_wall = await asyncio.wait_for(
                             future, PROBE_TIMEOUT_S - (time.perf_counter() - answered_at)
                         )
                     except TimeoutError:
@@ -185,6 +192,10 @@ async def run(ctx: Context) -> list[Result]:
                         continue
                     from_answer[channel].append(seen_at - answered_at)
                     from_request[channel].append(seen_at - sent_at)
+                    to_computed[channel].append(computed_wall - answered_wall)
+                    from_computed[channel].append(
+                        seen_at - answered_at - (computed_wall - answered_wall)
+                    )
                 await asyncio.sleep(PROBE_GAP_S)
             stop.set()
             totals = await load
@@ -224,6 +235,8 @@ async def run(ctx: Context) -> list[Result]:
                     ),
                     "background_target_per_s": sizes.background_samples_per_s,
                     "from_request": Latency.of(from_request[channel]),
+                    "answer_to_computed": Latency.of(to_computed[channel]),
+                    "computed_to_seen": Latency.of(from_computed[channel]),
                     **traffic,
                     "every_queue_drained_after_load_s": (
                         round(drained_s, 1) if drained_s is not None else None

@@ -16,6 +16,7 @@ import httpx
 
 from ..api import login, staff_client
 from ..cpu import meter, per_unit_ms
+from ..floor import measure_floor
 from ..loadgen import LoadResult, LoadSpec, run_load_process
 from ..stats import Latency, Result
 from . import Context
@@ -58,10 +59,12 @@ async def run(ctx: Context) -> list[Result]:
     async with httpx.AsyncClient(
         base_url=gateway.url("gateway"), headers={"Authorization": f"Bearer {token}"}
     ) as check:
+        sizes_seen = []
         for name, some in paths.items():
             response = await check.get(some[0])
             if response.status_code != 200:
                 raise RuntimeError(f"{name} {some[0]}: {response.status_code} {response.text}")
+            sizes_seen.append(len(response.content))
     spec = LoadSpec(
         port=gateway.ports["gateway"],
         paths=paths,
@@ -76,6 +79,13 @@ async def run(ctx: Context) -> list[Result]:
     good, bad, per_endpoint = summarise(load)
     overall = Latency.of([s for v in load.latencies.values() for s in v])
     rps = good / load.measured_seconds
+    floor = await measure_floor(
+        gateway.log_dir,
+        clients=sizes.read_clients,
+        seconds=sizes.read_seconds,
+        warmup_seconds=sizes.warmup_seconds,
+        body_bytes=sum(sizes_seen) // len(sizes_seen),
+    )
     elapsed = load.measured_seconds + sizes.warmup_seconds
     return [
         Result(
@@ -86,6 +96,9 @@ async def run(ctx: Context) -> list[Result]:
             target=f"p95 ≤ {TARGET_P95_MS:g} ms; ≥ {TARGET_RPS:g} req/s",
             met=bool(overall and overall.p95 <= TARGET_P95_MS and rps >= TARGET_RPS),
             latency=overall,
+            baseline=round(floor.req_per_s),
+            baseline_name="framework floor req/s (FastAPI + uvicorn alone, same clients)",
+            ratio=round(rps / floor.req_per_s, 2) if floor.req_per_s else None,
             missing=bad,
             counts={
                 "requests": good + bad,
@@ -101,6 +114,12 @@ async def run(ctx: Context) -> list[Result]:
                 "load_generator_cpu_cores": round(load.cpu_seconds / elapsed, 2),
                 "cpu_cores": used,
                 "cpu_ms_per_request": per_unit_ms(spent, load.completed),
+                "statuses": load.statuses,
+                "framework_floor": floor.as_json(),
+                # Little's law: closed-loop clients ÷ the p95 target (mean ≤ p95).
+                "req_per_s_needed_for_p95_target": round(
+                    sizes.read_clients / (TARGET_P95_MS / 1000)
+                ),
                 "errors": load.errors[:10],
             },
         )

@@ -17,6 +17,7 @@ import httpx
 
 from ..api import bounded, login, ok, staff_client
 from ..cpu import meter, per_unit_ms
+from ..floor import measure_floor
 from ..loadgen import LoadSpec, run_load_process
 from ..stats import Latency, Result
 from ..system import SHARE_RATE_LIMITS
@@ -50,6 +51,13 @@ async def run(ctx: Context) -> list[Result]:
     cpu = await meter(world.system.procs, world.database_url)
     load = await run_load_process(spec)
     used, spent = cpu.stop(), cpu.spent()
+    floor = await measure_floor(
+        world.system.log_dir,
+        clients=sizes.read_clients,
+        seconds=sizes.read_seconds,
+        warmup_seconds=sizes.warmup_seconds,
+        body_bytes=len(first.content),
+    )
     statuses = load.statuses.get("share", {})
     good = statuses.get(200, 0)
     bad = sum(n for code, n in statuses.items() if code != 200) + load.error_count
@@ -64,6 +72,9 @@ async def run(ctx: Context) -> list[Result]:
             target=f"p95 ≤ {TARGET_P95_MS:g} ms",
             met=bool(latency and latency.p95 <= TARGET_P95_MS),
             latency=latency,
+            baseline=floor.latency.p95 if floor.latency else None,
+            baseline_name="framework floor p95 ms (FastAPI + uvicorn alone, same clients)",
+            ratio=round(latency.p95 / floor.latency.p95, 2) if latency and floor.latency else None,
             missing=bad,
             counts={"requests": good + bad, "ok": good, "failed": bad, "links": len(tokens)},
             details={
@@ -74,6 +85,11 @@ async def run(ctx: Context) -> list[Result]:
                 "cpu_cores": used,
                 "cpu_ms_per_request": per_unit_ms(spent, load.completed),
                 "payload_bytes": len(first.content),
+                "framework_floor": floor.as_json(),
+                # Little's law: closed-loop clients ÷ the p95 target (mean ≤ p95).
+                "req_per_s_needed_for_p95_target": round(
+                    sizes.read_clients / (TARGET_P95_MS / 1000)
+                ),
                 "errors": load.errors[:10],
             },
         )

@@ -66,7 +66,12 @@ class ServiceRuntime:
 
     async def start(self, loops: list[tuple[str, Loop]]) -> None:
         s = self.settings
-        self._pool = await create_pool(s.dsn, min_size=s.pool_min_size, max_size=s.pool_max_size)
+        self._pool = await create_pool(
+            s.dsn,
+            min_size=s.pool_min_size,
+            max_size=s.pool_max_size,
+            session_locks=s.session_locks,
+        )
         await self.broker.connect()
         # DLQs first, so a subscriber never consumes from a queue that cannot dead-letter yet;
         # the queues themselves after the subscribers, so each is consumed on the channel (and

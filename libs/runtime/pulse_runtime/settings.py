@@ -26,6 +26,8 @@ class ServiceSettings(BaseSettings):
     default_port: ClassVar[int] = 8000
     # The schema the service owns; its name when None (design/README.md: gateway owns "catalog").
     schema_name: ClassVar[str | None] = None
+    # Whether the service takes session-level advisory locks (db.create_pool says why it asks).
+    session_locks: ClassVar[bool] = False
 
     env: Literal["development", "test", "production"] = "production"
     # The cluster URL: used to derive the service's own DSN (its role as user) and, for

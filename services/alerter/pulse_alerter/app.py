@@ -24,6 +24,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 class AlerterSettings(ServiceSettings):
     service: ClassVar[str] = "alerter"
     default_port: ClassVar[int] = 8004
+    session_locks: ClassVar[bool] = True  # pg_try_advisory_lock of one replica at a time
     sweep_seconds: float = 300.0  # kpis.md: every live campaign every 5 minutes
     # Notifications: links in messages point at the dashboard; mail as the gateway sends it.
     dashboard_url: str = "http://127.0.0.1:8000"

@@ -46,7 +46,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         runtime=runtime,
         jwt_keys=JwtKeys.parse(settings.jwt_keys.get_secret_value()),
         hub=StreamHub(),
-        numbers=NumbersReadModel(settings.numbers_cache_size),
+        numbers=NumbersReadModel(
+            settings.numbers_cache_size, max_bytes=settings.numbers_cache_mb * 2**20
+        ),
     )
     live = stream_queue()
     subscribe_stream(runtime.broker, ctx.hub, live, ctx.numbers)

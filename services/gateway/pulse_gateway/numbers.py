@@ -8,7 +8,7 @@ deleted; the read model answers by campaign id within the organization.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -23,12 +23,13 @@ from .read_model import Backfill
 
 
 async def campaign_numbers(
-    ctx: GatewayContext, org_id: UUID, campaign_id: UUID
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID, parts: Collection[str] | None = None
 ) -> dict[str, Any] | None:
-    """The campaign's whole number document as of now (JSON), or None before its first
-    computation."""
+    """The campaign's number document as of now (JSON), or None before its first computation.
+    With `parts` ("bookings", "posts", "daily", "platforms"), only those besides the campaign
+    figures: a read parses only what it shows."""
     return await ctx.numbers.document(
-        ctx.pool, org_id, campaign_id, now=utcnow(), backfill=_from_aggregator(ctx)
+        ctx.pool, org_id, campaign_id, now=utcnow(), backfill=_from_aggregator(ctx), parts=parts
     )
 
 
@@ -47,8 +48,11 @@ async def campaign_summaries(
     ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
 ) -> dict[UUID, dict[str, Any]]:
     """The campaign KPI snapshots by campaign id (campaigns not computed yet are absent)."""
-    found = await campaign_documents(ctx, org_id, campaign_ids)
-    return {cid: doc["campaign"] for cid, doc in found.items()}
+    if not campaign_ids:
+        return {}
+    return await ctx.numbers.summaries(
+        ctx.pool, org_id, campaign_ids, now=utcnow(), backfill=_from_aggregator(ctx)
+    )
 
 
 async def daily(
@@ -57,7 +61,7 @@ async def daily(
     """The daily series; with `influencer_id`, over that creator's posts only."""
     if influencer_id is not None:
         return await peers.daily(ctx, org_id, campaign_id, influencer_id)
-    doc = await campaign_numbers(ctx, org_id, campaign_id)
+    doc = await campaign_numbers(ctx, org_id, campaign_id, parts=("daily",))
     return list(doc["daily"]) if doc else []
 
 
@@ -66,13 +70,11 @@ async def compare(
 ) -> dict[str, Any]:
     """2–3 campaigns side by side with winners (kpis.md Compare), in the order given; 404 for
     a campaign without numbers yet, as the aggregator answered."""
-    found = await campaign_documents(ctx, org_id, campaign_ids)
+    found = await campaign_summaries(ctx, org_id, campaign_ids)
     if missing := [cid for cid in campaign_ids if cid not in found]:
         raise ApiError(404, f"no numbers for campaign {missing[0]}")
     documents = [
-        CampaignNumbers(
-            campaign=CampaignFigures.model_validate(found[cid]["campaign"]), as_of=utcnow()
-        )
+        CampaignNumbers(campaign=CampaignFigures.model_validate(found[cid]), as_of=utcnow())
         for cid in campaign_ids
     ]
     return compare_campaigns(documents).model_dump(mode="json")

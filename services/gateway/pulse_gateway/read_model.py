@@ -19,9 +19,10 @@ forward once per day per document; the timeline is recomputed on every read.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -38,8 +39,9 @@ from .repository import numbers as repo
 
 log = get_logger(__name__)
 
-# Re-read a held document from the table after this long, so a replica that missed a live
-# event (its broker connection dropped) serves the durable copy within this bound.
+# Compare a held document's `as_of` with the table after this long, so a replica that missed a
+# live event (its broker connection dropped) serves the durable copy within this bound. The
+# check reads only `as_of`; the document itself is read again only when the table's is newer.
 MAX_AGE_S = 10.0
 # A campaign the aggregator has no numbers for yet is not asked about again for this long.
 MISSING_TTL_S = 2.0
@@ -50,19 +52,29 @@ Backfill = Callable[[UUID, UUID], Awaitable[dict[str, Any] | None]]
 
 @dataclass
 class _Held:
+    """A document brought forward to `day`, held as compact JSON per part (bookings, posts,
+    daily, platforms: a third of their parsed size), so a read parses only the parts it shows.
+    The campaign figures stay parsed, for lists and the moving timeline."""
+
     org_id: UUID
     as_of: datetime  # when the aggregator computed the document: what "newer" compares
-    loaded_at: float  # monotonic time it was read from the table or offered live
-    document: CampaignNumbers | None  # as computed; dropped once brought forward
-    day: date | None = None  # the UTC day `current` was brought forward to
-    current: dict[str, Any] | None = None  # JSON, brought forward to `day`
+    checked_at: float  # monotonic time it was compared with the table or offered live
+    day: date  # the UTC day the parts were brought forward to
+    parts: dict[str, bytes]  # the aggregator's read on `day`, but for campaign and as_of
+    campaign: dict[str, Any]  # its campaign figures, parsed
+
+    @property
+    def size(self) -> int:
+        return sum(len(part) for part in self.parts.values())
 
 
 class NumbersReadModel:
-    """One per gateway replica. `capacity` bounds how many documents it holds in memory."""
+    """One per gateway replica, bounded by documents and by bytes of JSON held."""
 
-    def __init__(self, capacity: int = 256) -> None:
+    def __init__(self, capacity: int = 4096, max_bytes: int = 32 * 2**20) -> None:
         self.capacity = max(1, capacity)
+        self.max_bytes = max(1, max_bytes)
+        self.held_bytes = 0
         self._held: OrderedDict[UUID, _Held] = OrderedDict()
         self._missing: dict[UUID, float] = {}
         self.hits = self.loads = self.backfills = 0
@@ -83,30 +95,27 @@ class NumbersReadModel:
         *,
         now: datetime,
         backfill: Backfill | None = None,
+        parts: Collection[str] | None = None,
     ) -> dict[UUID, dict[str, Any]]:
         """The campaigns' documents as of `now` (JSON), by campaign id; campaigns without
-        numbers yet (or of another organization) are absent."""
-        wanted = list(dict.fromkeys(campaign_ids))
-        clock = time.monotonic()
-        stale = [
-            cid
-            for cid in wanted
-            if (held := self._held.get(cid)) is None or clock - held.loaded_at > MAX_AGE_S
-        ]
-        if stale:
-            await self._load(pool, org_id, stale)
-            if backfill is not None:
-                missing = [c for c in stale if c not in self._held]
-                await self._backfill(pool, org_id, missing, backfill)
-        found: dict[UUID, dict[str, Any]] = {}
-        for cid in wanted:
-            held = self._held.get(cid)
-            if held is None or held.org_id != org_id:
-                continue  # another organization's campaign is as missing as an unknown one
-            self._held.move_to_end(cid)
-            self.hits += 1
-            found[cid] = _as_of(held, now)
-        return found
+        numbers yet (or of another organization) are absent. With `parts`, only those parts
+        (e.g. "daily") besides campaign and as_of."""
+        found = await self._current(pool, org_id, campaign_ids, now, backfill)
+        return {cid: _document(held, now, parts) for cid, held in found.items()}
+
+    async def summaries(
+        self,
+        pool: asyncpg.Pool,
+        org_id: UUID,
+        campaign_ids: Sequence[UUID],
+        *,
+        now: datetime,
+        backfill: Backfill | None = None,
+    ) -> dict[UUID, dict[str, Any]]:
+        """Only the campaign figures of each document as of `now`: what lists show, without
+        parsing the documents."""
+        found = await self._current(pool, org_id, campaign_ids, now, backfill)
+        return {cid: _campaign(held, now) for cid, held in found.items()}
 
     async def document(
         self,
@@ -116,21 +125,63 @@ class NumbersReadModel:
         *,
         now: datetime,
         backfill: Backfill | None = None,
+        parts: Collection[str] | None = None,
     ) -> dict[str, Any] | None:
-        found = await self.numbers(pool, org_id, [campaign_id], now=now, backfill=backfill)
+        found = await self.numbers(
+            pool, org_id, [campaign_id], now=now, backfill=backfill, parts=parts
+        )
         return found.get(campaign_id)
+
+    async def _current(
+        self,
+        pool: asyncpg.Pool,
+        org_id: UUID,
+        campaign_ids: Sequence[UUID],
+        now: datetime,
+        backfill: Backfill | None,
+    ) -> dict[UUID, _Held]:
+        wanted = list(dict.fromkeys(campaign_ids))
+        clock = time.monotonic()
+        stale = [
+            cid
+            for cid in wanted
+            if (held := self._held.get(cid)) is None or clock - held.checked_at > MAX_AGE_S
+        ]
+        if stale:
+            await self._load(pool, org_id, stale)
+            if backfill is not None:
+                missing = [c for c in stale if c not in self._held]
+                await self._backfill(pool, org_id, missing, backfill)
+        day = now.astimezone(UTC).date()
+        found: dict[UUID, _Held] = {}
+        for cid in wanted:
+            held = self._held.get(cid)
+            if held is None or held.org_id != org_id:
+                continue  # another organization's campaign is as missing as an unknown one
+            if held.day != day:
+                held = self._bring_forward(held, cid, now)
+            self._held.move_to_end(cid)
+            self.hits += 1
+            found[cid] = held
+        return found
 
     # --- the table ----------------------------------------------------------------------------
 
     async def _load(self, pool: asyncpg.Pool, org_id: UUID, campaign_ids: list[UUID]) -> None:
+        """Documents not held, or newer in the table than held; the rest only re-checked."""
+        known = [h.as_of if (h := self._held.get(c)) else None for c in campaign_ids]
         async with org_transaction(pool, org_id) as conn:
-            rows = await repo.get_documents(conn, org_id=org_id, campaign_ids=campaign_ids)
+            rows = await repo.get_newer_documents(
+                conn, org_id=org_id, campaign_ids=campaign_ids, known=known
+            )
         self.loads += 1
         for row in rows:
-            self._hold(org_id, CampaignNumbers.model_validate_json(row["document"]))
+            if row["document"] is not None:
+                self._hold(org_id, CampaignNumbers.model_validate_json(row["document"]))
+        checked = time.monotonic()
         for cid in campaign_ids:
             if (held := self._held.get(cid)) is not None:
-                held.loaded_at = time.monotonic()  # checked against the table just now
+                held.checked_at = checked  # compared with the table just now
 
     async def _backfill(
         self, pool: asyncpg.Pool, org_id: UUID, campaign_ids: list[UUID], backfill: Backfill
@@ -163,32 +214,69 @@ class NumbersReadModel:
         held = self._held.get(campaign_id)
         if held is not None and held.as_of >= document.as_of:
             return
-        self._held[campaign_id] = _Held(org_id, document.as_of, time.monotonic(), document)
-        self._held.move_to_end(campaign_id)
+        # Brought forward to the document's own day; a read on a later day does it again.
+        self._put(campaign_id, _forward(org_id, document, document.as_of))
+
+    def _bring_forward(self, held: _Held, campaign_id: UUID, now: datetime) -> _Held:
+        document = CampaignNumbers.model_validate(_document(held, held.as_of, None))
+        ahead = _forward(held.org_id, document, now)
+        ahead.as_of, ahead.checked_at = held.as_of, held.checked_at
+        self._put(campaign_id, ahead)
+        return ahead
+
+    def _put(self, campaign_id: UUID, held: _Held) -> None:
+        self.forget(campaign_id)
+        self._held[campaign_id] = held
+        self.held_bytes += held.size
         self._missing.pop(campaign_id, None)
-        while len(self._held) > self.capacity:
-            self._held.popitem(last=False)
+        while len(self._held) > 1 and (
+            len(self._held) > self.capacity or self.held_bytes > self.max_bytes
+        ):
+            _, oldest = self._held.popitem(last=False)
+            self.held_bytes -= oldest.size
 
     def forget(self, campaign_id: UUID) -> None:
-        self._held.pop(campaign_id, None)
+        if (held := self._held.pop(campaign_id, None)) is not None:
+            self.held_bytes -= held.size
 
 
-def _as_of(held: _Held, now: datetime) -> dict[str, Any]:
-    """The held document as the aggregator's read at `now` would answer it."""
-    day = now.astimezone(UTC).date()
-    if held.current is None or held.day != day:
-        base = held.document or CampaignNumbers.model_validate(held.current)
-        held.current = extend_to(base, now).model_dump(mode="json")
-        held.day, held.document = day, None
-    view = dict(held.current)
-    campaign = view["campaign"]
-    start, end = campaign.get("start_date"), campaign.get("end_date")
-    if start and end and now > held.as_of:
-        # The one figure that moves within a day (extend_to's rule, at this very moment).
-        pct = timeline_pct(date.fromisoformat(start), date.fromisoformat(end), now)
-        view["campaign"] = {**campaign, "timeline_pct": pct}
+def _forward(org_id: UUID, document: CampaignNumbers, now: datetime) -> _Held:
+    """The aggregator's read of the document on `now`'s UTC day (extend_to), held as JSON."""
+    ahead = extend_to(document, now).model_dump(mode="json")
+    ahead.pop("as_of")
+    campaign = ahead.pop("campaign")
+    return _Held(
+        org_id=org_id,
+        as_of=document.as_of,
+        checked_at=time.monotonic(),
+        day=now.astimezone(UTC).date(),
+        parts={name: _json(part) for name, part in ahead.items()},
+        campaign=campaign,
+    )
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _document(held: _Held, now: datetime, parts: Collection[str] | None) -> dict[str, Any]:
+    """The held document as the aggregator's read at `now` would answer it (only `parts`)."""
+    names = held.parts if parts is None else [n for n in parts if n in held.parts]
+    view: dict[str, Any] = {name: json.loads(held.parts[name]) for name in names}
+    view["campaign"] = _campaign(held, now)
     view["as_of"] = max(now, held.as_of).isoformat().replace("+00:00", "Z")
     return view
+
+
+def _campaign(held: _Held, now: datetime) -> dict[str, Any]:
+    """The campaign figures with the one figure that moves within a day, the timeline, taken
+    at this very moment (extend_to's rule)."""
+    campaign = held.campaign
+    start, end = campaign.get("start_date"), campaign.get("end_date")
+    if not (start and end and now > held.as_of):
+        return dict(campaign)
+    pct = timeline_pct(date.fromisoformat(start), date.fromisoformat(end), now)
+    return {**campaign, "timeline_pct": pct}
 
 
 async def store(pool: asyncpg.Pool, org_id: UUID, document: CampaignNumbers) -> bool:

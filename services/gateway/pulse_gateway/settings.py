@@ -25,9 +25,11 @@ class GatewaySettings(ServiceSettings):
     ingest_url: str = "http://127.0.0.1:8001"
     share_url: str = "http://127.0.0.1:8002"
     peer_timeout_s: float = 3.0
-    # Numbers documents each replica holds in memory (read_model.py); the rest are one
-    # primary-key read away in catalog.campaign_numbers.
-    numbers_cache_size: int = 256
+    # Numbers documents each replica holds in memory (read_model.py), at most this many and
+    # this many MB of JSON (about a third of their parsed size); the rest are one primary-key
+    # read away in catalog.campaign_numbers.
+    numbers_cache_size: int = 4096
+    numbers_cache_mb: int = 32
     # SMTP server for sign-in links; without one, mail is written as .eml files to mail_dir.
     smtp_url: str | None = None
     mail_from: str = "Pulse <pulse@localhost>"

@@ -119,6 +119,22 @@ async def test_an_older_or_replayed_document_never_replaces_a_newer_one(
         assert got["campaign"]["actual_views"] == new.campaign.actual_views
 
 
+async def test_a_read_of_some_parts_is_the_whole_documents_parts(
+    gateway_pool: asyncpg.Pool,
+) -> None:
+    org_id, campaign_id = uuid4(), uuid4()
+    (doc,) = versions(campaign_id, 1, utcnow() - timedelta(days=2))
+    model = NumbersReadModel()
+    model.offer(org_id, doc)
+    now = utcnow()
+    whole = await model.document(gateway_pool, org_id, campaign_id, now=now)
+    daily = await model.document(gateway_pool, org_id, campaign_id, now=now, parts=("daily",))
+    bare = await model.document(gateway_pool, org_id, campaign_id, now=now, parts=())
+    assert whole == extend_to(doc, now).model_dump(mode="json")
+    assert daily == {k: whole[k] for k in ("campaign", "daily", "as_of")}
+    assert bare == {k: whole[k] for k in ("campaign", "as_of")}
+
+
 async def test_another_organizations_campaign_is_not_found(gateway_pool: asyncpg.Pool) -> None:
     org_id, stranger, campaign_id = uuid4(), uuid4(), uuid4()
     (doc,) = versions(campaign_id, 1, utcnow())
@@ -161,6 +177,39 @@ def test_memory_holds_at_most_its_capacity() -> None:
         (doc,) = versions(uuid4(), 1, utcnow())
         model.offer(org_id, doc)
     assert len(model._held) == 3
+
+
+def test_memory_holds_at_most_its_bytes_of_json() -> None:
+    org_id = uuid4()
+    one = NumbersReadModel()
+    one.offer(org_id, versions(uuid4(), 1, utcnow())[0])
+    size = one.held_bytes
+    assert size > 0
+    model = NumbersReadModel(max_bytes=3 * size + size // 2)
+    newest = []
+    for _ in range(10):
+        (doc,) = versions(uuid4(), 1, utcnow())
+        model.offer(org_id, doc)
+        newest.append(doc.campaign.campaign_id)
+    assert list(model._held) == newest[-3:]  # the least recently used went first
+    assert model.held_bytes <= model.max_bytes
+
+
+async def test_a_replica_that_missed_a_live_event_serves_the_newer_document_of_the_table(
+    gateway_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org_id, campaign_id = uuid4(), uuid4()
+    old, new = versions(campaign_id, 2, utcnow() - timedelta(minutes=1))
+    await read_model.store(gateway_pool, org_id, old)
+    model = NumbersReadModel()
+    got = await model.document(gateway_pool, org_id, campaign_id, now=utcnow())
+    assert got is not None
+    assert got["campaign"]["actual_views"] == old.campaign.actual_views
+    await read_model.store(gateway_pool, org_id, new)  # its live event never reached us
+    monkeypatch.setattr(read_model, "MAX_AGE_S", 0.0)
+    got = await model.document(gateway_pool, org_id, campaign_id, now=utcnow())
+    assert got is not None
+    assert got["campaign"]["actual_views"] == new.campaign.actual_views
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ log = get_logger(__name__)
 class IngestSettings(ServiceSettings):
     service: ClassVar[str] = "ingest"
     default_port: ClassVar[int] = 8001
+    session_locks: ClassVar[bool] = True  # pg_try_advisory_lock of one replica at a time
 
     # ScrapeCreators. With a key: pull from scrapecreators_base_url. Without one, outside
     # production, an explicit PULSE_INGEST_SCRAPECREATORS_BASE_URL (the fake server) is pulled

@@ -508,14 +508,28 @@ def as_of_now(payload: SharePayload, numbers_as_of: datetime | None, now: dateti
     """The stored projection seen at `now`: the timeline moves on and the daily series gains the
     days without new samples, by the same rule as the staff dashboard (pulse_contracts.numbers
     extend_to), so both show the same numbers to the unit."""
+    return at_moment(forward_to_day(payload, numbers_as_of, now), now)
+
+
+def forward_to_day(
+    payload: SharePayload, numbers_as_of: datetime | None, now: datetime
+) -> SharePayload:
+    """The part of `as_of_now` that changes only with `now`'s UTC day: the daily series' tail.
+    A replica keeps its result for the day (handlers.Projections)."""
+    start, end = payload.campaign.start_date, payload.campaign.end_date
+    if start is None or end is None or numbers_as_of is None or now <= numbers_as_of:
+        return payload
+    daily = _extend_daily(list(payload.daily), payload.kpis, start, end, numbers_as_of, now)
+    return payload.model_copy(update={"daily": daily})
+
+
+def at_moment(payload: SharePayload, now: datetime) -> SharePayload:
+    """The part of `as_of_now` that moves within a day: the timeline, and when it was read."""
     kpis = payload.kpis
     start, end = payload.campaign.start_date, payload.campaign.end_date
-    daily = list(payload.daily)
     if start is not None and end is not None:
         kpis = kpis.model_copy(update={"timeline_pct": timeline_pct(start, end, now)})
-        if numbers_as_of is not None and now > numbers_as_of:
-            daily = _extend_daily(daily, kpis, start, end, numbers_as_of, now)
-    return payload.model_copy(update={"kpis": kpis, "daily": daily, "generated_at": now})
+    return payload.model_copy(update={"kpis": kpis, "generated_at": now})
 
 
 def _extend_daily(

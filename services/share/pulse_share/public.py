@@ -160,6 +160,7 @@ def public_routes(
 ) -> APIRouter:
     router = APIRouter(tags=["share"])
     renders = RenderSlots(PDF_RENDER_SLOTS)
+    projections = handlers.Projections()
 
     def proxiable(url: str) -> bool:
         """Whether this service's media proxy would fetch `url` at all (host allow-list)."""
@@ -188,7 +189,13 @@ def public_routes(
         if len(token) > MAX_TOKEN_LENGTH:
             return handlers.Opened(link=None)
         return await handlers.open_link(
-            pool(), token, _visitor(request), surface=surface, key=config.unlock_key, now=utcnow()
+            pool(),
+            projections,
+            token,
+            _visitor(request),
+            surface=surface,
+            key=config.unlock_key,
+            now=utcnow(),
         )
 
     @router.get("/api/share/{token}")
@@ -268,7 +275,7 @@ def public_routes(
         found = handlers.Opened(link=None)
         if len(token) <= MAX_TOKEN_LENGTH:
             found = await handlers.link_media(
-                pool(), token, _visitor(request), key=config.unlock_key, now=utcnow()
+                pool(), projections, token, _visitor(request), key=config.unlock_key, now=utcnow()
             )
         if found.link is None:
             return _not_found_json()

@@ -271,6 +271,7 @@ class LinkRecord:
     revoked_at: datetime | None
     password_hash: str | None
     campaign_deleted: bool
+    projection_version: datetime | None  # generated_at of the campaign's current projection
 
 
 async def insert_link(

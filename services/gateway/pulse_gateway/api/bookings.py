@@ -118,7 +118,9 @@ async def list_bookings(
             limit=limit + 1,
         )
     result = page(rows, limit)
-    kpis = booking_numbers(await numbers.campaign_numbers(ctx, caller.org_id, campaign_id))
+    kpis = booking_numbers(
+        await numbers.campaign_numbers(ctx, caller.org_id, campaign_id, parts=("bookings",))
+    )
     result["items"] = [{**row, "kpis": kpis.get(str(row["id"]))} for row in result["items"]]
     return etagged_json(request, result, BookingPage)
 

@@ -132,7 +132,7 @@ async def get_campaign(
         row = await repo.get_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
     if row is None:
         raise ApiError(404, f"no campaign {campaign_id}")
-    doc = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id)
+    doc = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id, parts=())
     return etagged_json(
         request, {**row, "kpis": doc["campaign"] if doc else None}, CampaignWithKpis
     )

@@ -61,7 +61,7 @@ async def campaign_platforms(
 ) -> Response:
     """Views and engagement per platform; empty before the first computation."""
     await require_campaigns(ctx.pool, caller.org_id, [campaign_id])
-    doc = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id)
+    doc = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id, parts=("platforms",))
     return etagged_json(request, {"items": doc["platforms"] if doc else []})
 
 

@@ -105,7 +105,9 @@ async def list_campaign_posts(
             limit=limit + 1,
         )
     result = page(rows, limit, key="registered_at")
-    latest = post_numbers(await numbers.campaign_numbers(ctx, caller.org_id, campaign_id))
+    latest = post_numbers(
+        await numbers.campaign_numbers(ctx, caller.org_id, campaign_id, parts=("posts",))
+    )
     pulls = await peers.pull_status(ctx, caller.org_id, campaign_id)
     result["items"] = [with_pulls(with_latest(row, latest), pulls) for row in result["items"]]
     return result

@@ -13,11 +13,17 @@ from pulse_runtime.db import Connection
 from . import sql
 
 
-async def get_documents(
-    conn: Connection, *, org_id: UUID, campaign_ids: Sequence[UUID]
+async def get_newer_documents(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    campaign_ids: Sequence[UUID],
+    known: Sequence[datetime | None],
 ) -> list[asyncpg.Record]:
-    """(campaign_id, as_of, document as JSON text) of the campaigns that have one."""
-    return list(await conn.fetch(sql.numbers_get, org_id, list(campaign_ids)))
+    """(campaign_id, as_of, document as JSON text or None) of the campaigns that have one; the
+    document only where it is newer than the `as_of` already known for that campaign (None:
+    nothing known), so re-checking what a replica holds reads a timestamp, not the document."""
+    return list(await conn.fetch(sql.numbers_get_newer, org_id, list(campaign_ids), list(known)))
 
 
 async def save_document(
