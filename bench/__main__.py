@@ -123,6 +123,8 @@ async def _main(args: argparse.Namespace) -> int:
     document["results"] = [r.as_json() for r in results]
     path = args.json or RESULTS / ("smoke.json" if args.smoke else "latest.json")
     report.write_json(path, document)
+    # Every run's report stays beside its logs: a later partial run never hides a full one.
+    report.write_json(log_dir / "report.json", document)
     print()
     print(report.table(results))
     print(f"\nbench: {document['duration_seconds']} s; report in {path}")
