@@ -31,6 +31,9 @@ class LoadSpec:
     warmup_seconds: float
     headers: dict[str, str] = field(default_factory=dict)
     seed: int = 1
+    # Replicas of the same service: client i uses (port, *more_ports)[i % n], as a balancer
+    # spreading keep-alive connections would.
+    more_ports: tuple[int, ...] = ()
 
 
 @dataclass
@@ -91,7 +94,9 @@ async def _client(
     names = list(requests)
     measure_from = start + spec.warmup_seconds
     stop_at = measure_from + spec.seconds
-    _, conn = await loop.create_connection(_Connection, "127.0.0.1", spec.port)
+    ports = (spec.port, *spec.more_ports)
+    port = ports[index % len(ports)]
+    _, conn = await loop.create_connection(_Connection, "127.0.0.1", port)
     try:
         while (now := time.perf_counter()) < stop_at:
             name = rng.choice(names)
@@ -104,7 +109,7 @@ async def _client(
                     result.errors.append(f"{name}: {exc!r}")
                 if conn.transport is not None:
                     conn.transport.close()
-                _, conn = await loop.create_connection(_Connection, "127.0.0.1", spec.port)
+                _, conn = await loop.create_connection(_Connection, "127.0.0.1", port)
                 continue
             result.completed += 1
             if now >= measure_from:

@@ -8,13 +8,14 @@ service's inside is assumed, so the processes are the ones an operator would run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -202,6 +203,18 @@ class System:
         env[f"PULSE_{name.upper()}_PORT"] = str(chosen)
         argv = [sys.executable, "-m", f"pulse_{name}", "serve"]
         return Process(name, argv, env, self.log_dir, port=chosen)
+
+    @contextlib.asynccontextmanager
+    async def extra_replica(self, name: str) -> AsyncIterator[Process]:
+        """A second instance of `name` on a port of its own, ready, for the span of a block:
+        what one more replica behind a balancer does to a read scenario."""
+        proc = self.service_process(name, port=free_port())
+        proc.spawn()
+        try:
+            await proc.wait_answering("/ready", 120)
+            yield proc
+        finally:
+            proc.stop()
 
     async def start(self) -> None:
         """The fake provider, then every service at once (each waits for its own readiness)."""

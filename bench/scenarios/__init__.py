@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..api import login, ok, staff_client
+from ..cpu import meter, per_unit_ms
+from ..loadgen import LoadResult, LoadSpec, run_load_process
 from ..stats import Result
 from ..world import World
 
@@ -28,6 +30,26 @@ class Context:
             self.shared["ingest_token"] = made["token"]
         token: str = self.shared["ingest_token"]
         return token
+
+
+@dataclass
+class ReplicaLoad:
+    """The same load through two replicas of one service (scale-out on the same machine)."""
+
+    load: LoadResult
+    cpu_cores: dict[str, float]
+    cpu_ms_per_request: dict[str, float]
+
+
+async def load_two_replicas(ctx: Context, service: str, spec: LoadSpec) -> ReplicaLoad:
+    """`spec`'s load spread over the running `service` and a second instance of it."""
+    system = ctx.world.system
+    async with system.extra_replica(service) as second:
+        procs = {**system.procs, f"{service}-2": second}
+        cpu = await meter(procs, ctx.world.database_url)
+        load = await run_load_process(replace(spec, more_ports=(second.port,)))
+        used, spent = cpu.stop(), cpu.spent()
+    return ReplicaLoad(load, used, per_unit_ms(spent, load.completed))
 
 
 Scenario = Callable[[Context], Awaitable[list[Result]]]

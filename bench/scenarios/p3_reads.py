@@ -19,7 +19,7 @@ from ..cpu import meter, per_unit_ms
 from ..floor import measure_floor
 from ..loadgen import LoadResult, LoadSpec, run_load_process
 from ..stats import Latency, Result
-from . import Context
+from . import Context, load_two_replicas
 
 TARGET_P95_MS = 25.0
 TARGET_RPS = 800.0
@@ -87,6 +87,10 @@ async def run(ctx: Context) -> list[Result]:
         body_bytes=sum(sizes_seen) // len(sizes_seen),
     )
     elapsed = load.measured_seconds + sizes.warmup_seconds
+    two = await load_two_replicas(ctx, "gateway", spec)
+    good2, bad2, per_endpoint2 = summarise(two.load)
+    overall2 = Latency.of([s for v in two.load.latencies.values() for s in v])
+    rps2 = good2 / two.load.measured_seconds
     return [
         Result(
             id="P3",
@@ -122,5 +126,26 @@ async def run(ctx: Context) -> list[Result]:
                 ),
                 "errors": load.errors[:10],
             },
-        )
+        ),
+        Result(
+            id="P3-2r",
+            title="The same reads through two gateway replicas on the same machine",
+            figure=round(rps2),
+            unit="req/s",
+            target=f"p95 ≤ {TARGET_P95_MS:g} ms; ≥ {TARGET_RPS:g} req/s",
+            met=bool(overall2 and overall2.p95 <= TARGET_P95_MS and rps2 >= TARGET_RPS),
+            latency=overall2,
+            baseline=round(rps),
+            baseline_name="req/s through one gateway (P3)",
+            ratio=round(rps2 / rps, 2) if rps else None,
+            missing=bad2,
+            counts={"requests": good2 + bad2, "ok": good2, "failed": bad2},
+            details={
+                "per_endpoint": per_endpoint2,
+                "cpu_cores": two.cpu_cores,
+                "cpu_ms_per_request": two.cpu_ms_per_request,
+                "statuses": two.load.statuses,
+                "errors": two.load.errors[:10],
+            },
+        ),
     ]

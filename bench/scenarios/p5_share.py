@@ -21,7 +21,7 @@ from ..floor import measure_floor
 from ..loadgen import LoadSpec, run_load_process
 from ..stats import Latency, Result
 from ..system import SHARE_RATE_LIMITS
-from . import Context
+from . import Context, load_two_replicas
 
 TARGET_P95_MS = 15.0
 
@@ -63,6 +63,11 @@ async def run(ctx: Context) -> list[Result]:
     bad = sum(n for code, n in statuses.items() if code != 200) + load.error_count
     latency = Latency.of(load.latencies.get("share", []))
     elapsed = load.measured_seconds + sizes.warmup_seconds
+    two = await load_two_replicas(ctx, "share", spec)
+    statuses2 = two.load.statuses.get("share", {})
+    good2 = statuses2.get(200, 0)
+    bad2 = sum(n for code, n in statuses2.items() if code != 200) + two.load.error_count
+    latency2 = Latency.of(two.load.latencies.get("share", []))
     return [
         Result(
             id="P5",
@@ -92,5 +97,26 @@ async def run(ctx: Context) -> list[Result]:
                 ),
                 "errors": load.errors[:10],
             },
-        )
+        ),
+        Result(
+            id="P5-2r",
+            title="The same views through two share replicas on the same machine",
+            figure=latency2.p95 if latency2 else None,
+            unit="ms p95",
+            target=f"p95 ≤ {TARGET_P95_MS:g} ms",
+            met=bool(latency2 and latency2.p95 <= TARGET_P95_MS),
+            latency=latency2,
+            baseline=latency.p95 if latency else None,
+            baseline_name="p95 ms through one share service (P5)",
+            ratio=round(latency2.p95 / latency.p95, 2) if latency and latency2 else None,
+            missing=bad2,
+            counts={"requests": good2 + bad2, "ok": good2, "failed": bad2},
+            details={
+                "req_per_s": round(good2 / two.load.measured_seconds),
+                "statuses": statuses2,
+                "cpu_cores": two.cpu_cores,
+                "cpu_ms_per_request": two.cpu_ms_per_request,
+                "errors": two.load.errors[:10],
+            },
+        ),
     ]
