@@ -50,9 +50,10 @@ async def campaign_summaries(
     """The campaign KPI snapshots by campaign id (campaigns not computed yet are absent)."""
     if not campaign_ids:
         return {}
-    return await ctx.numbers.summaries(
-        ctx.pool, org_id, campaign_ids, now=utcnow(), backfill=_from_aggregator(ctx)
+    found = await ctx.numbers.numbers(
+        ctx.pool, org_id, campaign_ids, now=utcnow(), backfill=_from_aggregator(ctx), parts=()
     )
+    return {cid: doc["campaign"] for cid, doc in found.items()}
 
 
 async def daily(

@@ -99,23 +99,9 @@ class NumbersReadModel:
     ) -> dict[UUID, dict[str, Any]]:
         """The campaigns' documents as of `now` (JSON), by campaign id; campaigns without
         numbers yet (or of another organization) are absent. With `parts`, only those parts
-        (e.g. "daily") besides campaign and as_of."""
+        (e.g. "daily") besides campaign and as_of: `parts=()` parses nothing, for lists."""
         found = await self._current(pool, org_id, campaign_ids, now, backfill)
         return {cid: _document(held, now, parts) for cid, held in found.items()}
-
-    async def summaries(
-        self,
-        pool: asyncpg.Pool,
-        org_id: UUID,
-        campaign_ids: Sequence[UUID],
-        *,
-        now: datetime,
-        backfill: Backfill | None = None,
-    ) -> dict[UUID, dict[str, Any]]:
-        """Only the campaign figures of each document as of `now`: what lists show, without
-        parsing the documents."""
-        found = await self._current(pool, org_id, campaign_ids, now, backfill)
-        return {cid: _campaign(held, now) for cid, held in found.items()}
 
     async def document(
         self,
