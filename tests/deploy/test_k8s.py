@@ -351,3 +351,17 @@ def test_keda_scales_on_the_queues_each_service_consumes() -> None:
     (metric,) = gateway["spec"]["metrics"]
     assert metric["resource"]["name"] == "cpu"
     assert gateway["spec"]["minReplicas"] >= 2
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_keda_reaches_rabbitmq_of_its_own_namespace(overlay: str) -> None:
+    """KEDA's operator runs in its own namespace: a short Service name would not resolve."""
+    objects = render(overlay)
+    namespace = one(objects, "RabbitmqCluster", "pulse-rabbitmq")["metadata"]["namespace"]
+    hosts = {
+        t["metadata"]["host"]
+        for scaled in of_kind(objects, "ScaledObject").values()
+        for t in scaled["spec"]["triggers"]
+        if t["type"] == "rabbitmq"
+    }
+    assert hosts == {f"http://pulse-rabbitmq.{namespace}.svc:15672"}
