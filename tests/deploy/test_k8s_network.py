@@ -96,10 +96,11 @@ def _gateway_peers() -> set[str]:
     env = compose_services()["gateway"]["environment"]
     peers = set()
     for key, value in env.items():
-        if key.startswith("PULSE_GATEWAY_") and key.endswith("_URL") and "PUBLIC" not in key:
-            host = urlsplit(str(value)).hostname
+        url = urlsplit(str(value))
+        if key.startswith("PULSE_GATEWAY_") and url.scheme == "http" and "PUBLIC" not in key:
+            host = url.hostname
             assert host in PORTS, f"{key} points at {value}"
-            assert urlsplit(str(value)).port == PORTS[host]
+            assert url.port == PORTS[host]
             peers.add(host)
     assert peers == {"aggregator", "alerter", "ingest", "share"}
     return peers
