@@ -29,7 +29,7 @@ from tests.support.agency import PASSWORD, create_org
 from tests.support.scenario import Bus
 from tests.support.servers import Servers
 from tests.support.services import ROOT, ServiceProcess
-from tests.system.test_gateway_flow import Stream
+from tests.support.staff_api import Stream, ok
 
 pytestmark = pytest.mark.system
 LOGS = ROOT / "test-artifacts" / "logs"
@@ -71,18 +71,12 @@ def replicas(service_env: dict[str, str]) -> Iterator[Replicas]:
                 proc.stop()
 
 
-async def _ok(response: Any) -> Any:
-    r: httpx.Response = await response
-    assert r.status_code < 300, f"{r.request.method} {r.request.url}: {r.status_code} {r.text}"
-    return r.json()
-
-
 async def _catalog(gw: httpx.AsyncClient) -> dict[str, Any]:
     """Two live campaigns at ~85 % of their timeline, three creators each on three posts."""
     today = utcnow().date()
-    client = await _ok(gw.post("/api/clients", json={"name": "Lumière"}))
+    client = await ok(gw.post("/api/clients", json={"name": "Lumière"}))
     creators = [
-        await _ok(
+        await ok(
             gw.post(
                 "/api/influencers",
                 json={"display_name": name, "handles": [{"platform": "tiktok", "handle": name}]},
@@ -92,7 +86,7 @@ async def _catalog(gw: httpx.AsyncClient) -> dict[str, Any]:
     ]
     campaigns, bookings, posts = [], [], []
     for name in ("Holiday Gift Sets", "Winter Trail"):
-        campaign = await _ok(
+        campaign = await ok(
             gw.post(
                 "/api/campaigns",
                 json={
@@ -108,7 +102,7 @@ async def _catalog(gw: httpx.AsyncClient) -> dict[str, Any]:
         )
         campaigns.append(campaign)
         for creator, committed in zip(creators, (400_000, 150_000, 90_000), strict=True):
-            booking = await _ok(
+            booking = await ok(
                 gw.post(
                     f"/api/campaigns/{campaign['id']}/bookings",
                     json={
@@ -124,7 +118,7 @@ async def _catalog(gw: httpx.AsyncClient) -> dict[str, Any]:
             for _ in range(3):
                 video = uuid4().int % 10**19
                 url = f"https://www.tiktok.com/@{creator['display_name']}/video/{video}"
-                post = await _ok(gw.post(f"/api/bookings/{booking['id']}/posts", json={"url": url}))
+                post = await ok(gw.post(f"/api/bookings/{booking['id']}/posts", json={"url": url}))
                 posts.append({**post, "booking_id": booking["id"], "campaign_id": campaign["id"]})
     return {"client": client, "campaigns": campaigns, "bookings": bookings, "posts": posts}
 
@@ -196,7 +190,7 @@ async def _send(
             live = [p for p in ingest if p.process is not None and p.process.poll() is None]
             async with httpx.AsyncClient(base_url=rng.choice(live).url, timeout=30) as http:
                 sent = http.post("/api/ingest/posts", json={"items": chunk}, headers=headers)
-                result = await _ok(sent)
+                result = await ok(sent)
             assert not result["rejected"], result["rejected"][:3]
         else:
             await bus.publish_items(token, chunk)
@@ -240,14 +234,14 @@ async def _converged(
             for campaign in catalog["campaigns"]:
                 while True:
                     expected = _expected(catalog, campaign, samples)
-                    kpis = (await _ok(gw.get(f"/api/campaigns/{campaign['id']}"))).get("kpis") or {}
+                    kpis = (await ok(gw.get(f"/api/campaigns/{campaign['id']}"))).get("kpis") or {}
                     if all(kpis.get(k) == expected["campaign"][k] for k in KPI_KEYS):
                         break
                     if time.monotonic() > deadline:
                         for key in KPI_KEYS:
                             assert kpis.get(key) == expected["campaign"][key], (gateway.url, key)
                     await asyncio.sleep(0.2)
-                daily = await _ok(gw.get(f"/api/campaigns/{campaign['id']}/daily"))
+                daily = await ok(gw.get(f"/api/campaigns/{campaign['id']}/daily"))
                 assert daily["items"] == expected["daily"], gateway.url
 
 
@@ -262,11 +256,11 @@ async def test_replicas_keep_numbers_exact_alerts_single_and_streams_complete(
     ids = await asyncio.to_thread(create_org, service_env, "Northwind", email, test=True)
     gateways = replicas["gateway"]
     async with httpx.AsyncClient(base_url=gateways[0].url, timeout=15) as gw:
-        login = await _ok(gw.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
+        login = await ok(gw.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
         bearer = {"Authorization": f"Bearer {login['access_token']}"}
         gw.headers.update(bearer)
         catalog = await _catalog(gw)
-        token = (await _ok(gw.post("/api/tokens", json={"name": "n8n", "scopes": ["ingest"]})))[
+        token = (await ok(gw.post("/api/tokens", json={"name": "n8n", "scopes": ["ingest"]})))[
             "token"
         ]
     # One SSE client on each gateway replica, for the whole run.
@@ -287,7 +281,7 @@ async def test_replicas_keep_numbers_exact_alerts_single_and_streams_complete(
             headers = {"Authorization": f"Bearer {token}"}
             async with httpx.AsyncClient(base_url=replica.url, headers=headers) as http:
                 for _ in range(200):
-                    sent = await _ok(http.post("/api/ingest/posts", json={"items": firsts}))
+                    sent = await ok(http.post("/api/ingest/posts", json={"items": firsts}))
                     if not sent["rejected"]:
                         break
                     await asyncio.sleep(0.1)
@@ -342,7 +336,7 @@ async def test_replicas_keep_numbers_exact_alerts_single_and_streams_complete(
     async with httpx.AsyncClient(base_url=gateways[-1].url, headers=bearer, timeout=10) as gw:
         while True:
             params = {"status": "open", "limit": "500"}
-            alerts = (await _ok(gw.get("/api/alerts", params=params)))["items"]
+            alerts = (await ok(gw.get("/api/alerts", params=params)))["items"]
             keys = [a["debounce_key"] for a in alerts]
             if expected_under <= set(keys) or time.monotonic() > deadline:
                 break
