@@ -365,3 +365,32 @@ def test_keda_reaches_rabbitmq_of_its_own_namespace(overlay: str) -> None:
         if t["type"] == "rabbitmq"
     }
     assert hosts == {f"http://pulse-rabbitmq.{namespace}.svc:15672"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_first_deployment_steps_bring_what_the_data_services_and_migrations_read(
+    overlay: str,
+) -> None:
+    """docs/operations.md applies `component in (secrets,database,broker)` first, then the
+    migration Job: whatever those read must be in that first selection (or made outside it:
+    by an operator, or by hand in production)."""
+    objects = render(overlay)
+    first = {
+        (o["kind"], o["metadata"]["name"])
+        for o in objects
+        if o["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+        in {"secrets", "database", "broker"}
+    }
+    assert ("RabbitmqCluster", "pulse-rabbitmq") in first
+    assert ("Cluster", "pulse-db") in first
+    for kind, name in (("RabbitmqCluster", "pulse-rabbitmq"), ("Job", "pulse-migrate")):
+        obj = one(objects, kind, name)
+        for secret, _, _ in _secret_refs(obj):
+            if secret in OPERATOR_SECRETS or overlay == "production":
+                continue
+            assert ("Secret", secret) in first, f"{kind} {name} reads {secret}"
+    rabbit = one(objects, "RabbitmqCluster", "pulse-rabbitmq")
+    volumes = rabbit["spec"]["override"]["statefulSet"]["spec"]["template"]["spec"]["volumes"]
+    for volume in volumes:
+        if "configMap" in volume:
+            assert ("ConfigMap", volume["configMap"]["name"]) in first
