@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY := .venv/bin/python
 export PULSE_ENV ?= development
 
-.PHONY: install servers browser migrate dev stop test lint format schemas up down bench bench-smoke
+.PHONY: install servers browser deploy-tools migrate dev stop test lint format schemas up down bench bench-smoke
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -16,6 +16,9 @@ servers:
 browser:
 	@bash scripts/ensure-browser.sh
 
+deploy-tools:
+	@bash scripts/ensure-deploy-tools.sh
+
 migrate: install servers
 	@bash -c 'for svc in ingest aggregator alerter gateway share; do .venv/bin/pulse-$$svc migrate; done'
 
@@ -25,7 +28,7 @@ dev: install servers
 stop:
 	@bash scripts/dev.sh stop
 
-test: install servers browser
+test: install servers browser deploy-tools
 	PULSE_ENV=test .venv/bin/pytest
 
 # The performance benchmark (design/performance.md): every P1–P9 scenario against all five
@@ -51,6 +54,7 @@ format: install
 schemas: install
 	$(PY) -m pulse_contracts.schemas
 	$(PY) -m pulse_runtime.topology > deploy/rabbitmq/definitions.json
+	cp deploy/rabbitmq/definitions.json deploy/k8s/base/rabbitmq/definitions.json
 
 up:
 	docker compose up -d --build --wait

@@ -4,7 +4,6 @@ ingest webhook and the SSE stream, with every service running as a process."""
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pulse_contracts import utcnow
 from tests.oracle.kpi_oracle import oracle_numbers
 from tests.support.agency import PASSWORD, create_org
 from tests.support.services import ROOT, ServiceProcess
+from tests.support.staff_api import Stream, ok
 
 pytestmark = pytest.mark.system
 LOGS = ROOT / "test-artifacts" / "logs"
@@ -45,51 +45,25 @@ def system(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]:
             proc.stop()
 
 
-async def _ok(response: Any) -> Any:
-    r: httpx.Response = await response
-    assert r.status_code < 300, f"{r.request.method} {r.request.url}: {r.status_code} {r.text}"
-    return r.json()
-
-
-class Stream:
-    """An SSE client that records when each event arrived."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.events: list[tuple[float, str, dict[str, Any]]] = []
-        self.ready = asyncio.Event()
-
-    async def run(self) -> None:
-        async with self.client.stream("GET", "/api/stream", timeout=None) as response:
-            event = None
-            async for line in response.aiter_lines():
-                if line.startswith(": connected"):
-                    self.ready.set()
-                elif line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: ") and event:
-                    self.events.append((time.monotonic(), event, json.loads(line[6:])))
-
-
 async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
     system: dict[str, ServiceProcess], service_env: dict[str, str]
 ) -> None:
     email = f"owner-{uuid4().hex[:8]}@brightside.agency"
     ids = await asyncio.to_thread(create_org, service_env, "Brightside Media", email)
     gw = httpx.AsyncClient(base_url=system["gateway"].url, timeout=15)
-    login = await _ok(gw.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
+    login = await ok(gw.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
     gw.headers["Authorization"] = f"Bearer {login['access_token']}"
     assert login["user"]["org_id"] == ids["org_id"]
 
     today = utcnow().date()
-    client = await _ok(gw.post("/api/clients", json={"name": "Lumière", "brand_color": "#C2185B"}))
+    client = await ok(gw.post("/api/clients", json={"name": "Lumière", "brand_color": "#C2185B"}))
     campaigns = []
     for name, start, end in (
         ("Holiday Gift Sets", today - timedelta(days=17), today + timedelta(days=2)),
         ("Winter Trail", today - timedelta(days=3), today + timedelta(days=20)),
     ):
         campaigns.append(
-            await _ok(
+            await ok(
                 gw.post(
                     "/api/campaigns",
                     json={
@@ -105,7 +79,7 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
             )
         )
     creators = [
-        await _ok(
+        await ok(
             gw.post(
                 "/api/influencers",
                 json={
@@ -132,7 +106,7 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
     }
     for campaign in campaigns:
         for creator, committed in zip(creators, (400_000, 2_000_000, 90_000), strict=True):
-            booking = await _ok(
+            booking = await ok(
                 gw.post(
                     f"/api/campaigns/{campaign['id']}/bookings",
                     json={
@@ -148,7 +122,7 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
             bookings.append(booking)
             platform = creator["handles"][0]["platform"]
             for _ in range(2):
-                post = await _ok(
+                post = await ok(
                     gw.post(f"/api/bookings/{booking['id']}/posts", json={"url": urls[platform]()})
                 )
                 posts.append({**post, "booking_id": booking["id"], "campaign_id": campaign["id"]})
@@ -157,7 +131,7 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
     )
     assert refused.status_code == 422
 
-    token = (await _ok(gw.post("/api/tokens", json={"name": "n8n", "scopes": ["ingest"]})))["token"]
+    token = (await ok(gw.post("/api/tokens", json={"name": "n8n", "scopes": ["ingest"]})))["token"]
     stream_client = httpx.AsyncClient(base_url=system["gateway"].url, headers=dict(gw.headers))
     stream = Stream(stream_client)
     listener = asyncio.create_task(stream.run())
@@ -184,7 +158,7 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
     )
     deadline = time.monotonic() + 20
     while True:  # until ingest has learned the posts the gateway registered
-        result = await _ok(ingest.post("/api/ingest/posts", json={"items": items}))
+        result = await ok(ingest.post("/api/ingest/posts", json={"items": items}))
         if not result["rejected"]:
             break
         assert time.monotonic() < deadline, result["rejected"][:3]
@@ -217,7 +191,7 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
     mine = [p for p in posts if p["campaign_id"] == campaign["id"]]
     for _ in range(100):
         expected = oracle_numbers(oracle_campaign, booking_rows, mine, samples, utcnow())
-        detail = await _ok(gw.get(f"/api/campaigns/{campaign['id']}"))
+        detail = await ok(gw.get(f"/api/campaigns/{campaign['id']}"))
         kpis = detail.get("kpis") or {}
         if kpis.get("actual_views") == expected["campaign"]["actual_views"]:
             break
@@ -234,10 +208,10 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
         "spend_cents",
     ):
         assert kpis[key] == expected["campaign"][key], key
-    daily = await _ok(gw.get(f"/api/campaigns/{campaign['id']}/daily"))
+    daily = await ok(gw.get(f"/api/campaigns/{campaign['id']}/daily"))
     assert daily["items"] == expected["daily"]
 
-    compared = await _ok(
+    compared = await ok(
         gw.get("/api/compare", params={"ids": f"{campaigns[0]['id']},{campaigns[1]['id']}"})
     )
     views = {c["campaign_id"]: c["actual_views"] for c in compared["campaigns"]}
@@ -246,7 +220,7 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
     # Under-delivering bookings past 80% of the timeline raise warnings the gateway lists.
     for _ in range(100):
         alerts = (
-            await _ok(
+            await ok(
                 gw.get("/api/alerts", params={"status": "open", "campaign_id": campaign["id"]})
             )
         )["items"]
@@ -263,7 +237,7 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
         expected_keys.add(f"under_kpi:campaign:{campaign['id']}:80")
     assert expected_keys, "the scenario must under-deliver somewhere"
     assert under == expected_keys
-    resolved = await _ok(
+    resolved = await ok(
         gw.post(f"/api/alerts/{alerts[0]['id']}/resolve", json={"note": "client informed"})
     )
     assert resolved["status"] == "resolved"

@@ -15,7 +15,9 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
 )
 from starlette.datastructures import Headers, MutableHeaders
@@ -48,6 +50,29 @@ class Metrics:
         )
         self.messages = Counter(
             "pulse_messages", "Messages handled", ["queue", "outcome"], registry=self.registry
+        )
+        # RSS and CPU of this process (process_resident_memory_bytes...): the dashboard's memory
+        # panel and the numbers the Kubernetes memory limits come from (bench P6).
+        ProcessCollector(registry=self.registry)
+        # The outbox as the relay sees it (ServiceRuntime refreshes these): committed events
+        # not yet on RabbitMQ. Every replica reports the same table.
+        self.outbox_pending = Gauge(
+            "pulse_outbox_pending", "Events committed but not yet published", registry=self.registry
+        )
+        self.outbox_oldest = Gauge(
+            "pulse_outbox_oldest_seconds",
+            "Age of the oldest event committed but not yet published (0 when none)",
+            registry=self.registry,
+        )
+        # How old the newest numbers are when they reach a stage (design/performance.md P2):
+        # `aggregated` = ingest accepted the sample -> the aggregator stored it; `read_model` =
+        # the aggregator built kpi.updated -> the gateway holds it.
+        self.freshness = Histogram(
+            "pulse_freshness_seconds",
+            "Age of data on arrival at a pipeline stage",
+            ["stage"],
+            registry=self.registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
         )
         self.service = service
 

@@ -219,3 +219,21 @@ class OutboxRelay:
 
 async def outbox_backlog(pool: asyncpg.Pool, schema: str) -> int:
     return int(await pool.fetchval(f"SELECT count(*) FROM {schema}.outbox"))
+
+
+# Counting stops here: past it the relay is far behind anyway, and a full count of a huge
+# outbox every few seconds would only add to the load.
+LAG_COUNT_CAP = 100_000
+
+
+async def outbox_lag(pool: asyncpg.Pool, schema: str) -> tuple[int, float]:
+    """(pending events up to LAG_COUNT_CAP, age in seconds of the oldest; 0 when empty). The
+    oldest is the lowest id, found through the primary key."""
+    row = await pool.fetchrow(
+        f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {schema}.outbox LIMIT $1) AS capped),"
+        f" coalesce((SELECT extract(epoch FROM clock_timestamp() - created_at)"
+        f" FROM {schema}.outbox ORDER BY id LIMIT 1), 0)",
+        LAG_COUNT_CAP,
+    )
+    assert row is not None
+    return int(row[0]), max(0.0, float(row[1]))

@@ -23,13 +23,15 @@ from .http import Metrics, create_http_app
 from .logging import configure_logging, get_logger
 from .messaging import create_broker
 from .migrations import migrate_service
-from .outbox import OutboxRelay
+from .outbox import OutboxRelay, outbox_lag
 from .settings import ServiceSettings
 from .topology import QueueSpec, declare_dead_letters, declare_topology
 
 log = get_logger(__name__)
 
 Loop = Callable[["ServiceRuntime"], Awaitable[None]]
+# How often /metrics' outbox gauges are refreshed: a scrape every 15 s sees values this fresh.
+OUTBOX_GAUGE_INTERVAL_S = 5.0
 
 
 @dataclass
@@ -82,6 +84,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(self._pool, self.broker, s.db_schema, dsn=s.dsn)
         relay = self.relay
         self.spawn("outbox-relay", lambda _: relay.run())
+        self.spawn("outbox-gauges", lambda _: self._watch_outbox())
         for name, loop in loops:
             self.spawn(name, loop)
         log.info("service started", port=s.port)
@@ -103,6 +106,14 @@ class ServiceRuntime:
                 delay = min(10.0, 0.1 * 2**failures) * random.uniform(0.5, 1.0)
                 log.exception("background loop crashed; restarting", loop=name, retry_in_s=delay)
                 await asyncio.sleep(delay)
+
+    async def _watch_outbox(self) -> None:
+        """Keeps pulse_outbox_pending / _oldest_seconds current (alert PulseOutboxLag)."""
+        while True:
+            pending, oldest = await outbox_lag(self.pool, self.schema)
+            self.metrics.outbox_pending.set(pending)
+            self.metrics.outbox_oldest.set(oldest)
+            await asyncio.sleep(OUTBOX_GAUGE_INTERVAL_S)
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 from fastapi import APIRouter, FastAPI
 
-from pulse_contracts import Envelope, EventData
+from pulse_contracts import Envelope, EventData, utcnow
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.messaging import subscribe_events
 from pulse_runtime.service import ServiceRuntime, service_main
@@ -53,8 +53,12 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     live = stream_queue()
     subscribe_stream(runtime.broker, ctx.hub, live, ctx.numbers)
 
+    freshness = runtime.metrics.freshness.labels("read_model")
+
     async def kpi_updated(envelope: Envelope[EventData]) -> None:
         await read_model.on_kpi_updated(runtime.pool, ctx.numbers, envelope)
+        # From the aggregator building the document to the read model holding it.
+        freshness.observe((utcnow() - envelope.occurred_at).total_seconds())
 
     subscribe_events(runtime.broker, QUEUES["gateway.numbers"], kpi_updated)
 

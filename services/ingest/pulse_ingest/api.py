@@ -24,6 +24,7 @@ from .scheduler import Clock
 from .tokens import TokenCache
 
 if TYPE_CHECKING:
+    from .metrics import IngestMetrics
     from .pulling import Puller
 
 log = get_logger(__name__)
@@ -32,7 +33,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def ingest_router(
-    pool: Any, sealing_key: bytes = b"", tokens: TokenCache | None = None
+    pool: Any,
+    sealing_key: bytes = b"",
+    tokens: TokenCache | None = None,
+    metrics: IngestMetrics | None = None,
 ) -> APIRouter:
     """`pool` is a callable returning the live pool (the app creates it in its lifespan);
     `tokens` remembers ingest tokens briefly (tokens.py states the revocation bound)."""
@@ -77,12 +81,16 @@ def ingest_router(
                     now=utcnow(),
                     correlation_id=current_correlation_id(),
                 )
+        if metrics is not None:
+            metrics.count_items("http", [result])
         return result.as_response()
 
     return router
 
 
-def internal_reads(pool: Any, service_token: str) -> APIRouter:
+def internal_reads(
+    pool: Any, service_token: str, metrics: IngestMetrics | None = None
+) -> APIRouter:
     router = internal_router(service_token, prefix="/internal", tags=["internal"])
 
     @router.get("/orgs/{org_id}/posts/{post_id}/samples")
@@ -145,6 +153,8 @@ def internal_reads(pool: Any, service_token: str) -> APIRouter:
             now=utcnow(),
             correlation_id=current_correlation_id(),
         )
+        if metrics is not None:
+            metrics.count_items("import", [result])
         return result.as_response()
 
     @router.get("/orgs/{org_id}/rejected-items")

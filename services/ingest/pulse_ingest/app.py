@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
@@ -11,7 +12,6 @@ from typing import ClassVar, Final, Self
 
 import asyncpg
 from fastapi import FastAPI
-from prometheus_client import Gauge
 from pydantic import Field, SecretStr, model_validator
 
 from pulse_contracts.values import Platform
@@ -20,7 +20,7 @@ from pulse_runtime.service import Loop, ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
 
-from . import signing
+from . import repository, signing
 from .api import ingest_router, internal_reads, pulling_routes, test_routes
 from .consumer import (
     DEFAULT_ITEMS_BATCH,
@@ -29,6 +29,7 @@ from .consumer import (
     QUEUE_NAMES,
     register_consumers,
 )
+from .metrics import IngestMetrics
 from .provider import ProviderConfig
 from .pulling import (
     HIGH_QUEUE,
@@ -45,6 +46,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DEFAULT_SCRAPECREATORS_URL: Final = "https://api.scrapecreators.com"
 # Young-generation size and how often older generations follow (Python's default: 700, 10, 10).
 GC_THRESHOLDS: Final = (50_000, 20, 100)
+# How often the paused-organizations gauge is read from the database.
+PAUSED_GAUGE_INTERVAL_S: Final = 15.0
 # Sent to a fake provider when no key is configured (development and tests only).
 FAKE_PROVIDER_KEY: Final = "pulse-dev-fake-key"
 
@@ -184,6 +187,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         return runtime.pool
 
     puller: Puller | None = None
+    metrics = IngestMetrics(runtime.metrics.registry)
     loops: list[tuple[str, Loop]] = []
     depth = QueueDepth(s.amqp_url, HIGH_QUEUE)
     if provider is None:
@@ -199,21 +203,33 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             clock=clock,
             wake_relay=runtime.wake_relay,
             gate=gate,
+            metrics=metrics,
         )
         # Shown on /metrics, so a benchmark reports the limits it ran with.
-        concurrency = Gauge(
-            "pulse_ingest_provider_concurrency",
-            "Provider calls allowed in flight per platform",
-            ["platform"],
-            registry=runtime.metrics.registry,
-        )
         for platform, limit in provider.concurrency.items():
-            concurrency.labels(platform).set(limit)
+            metrics.concurrency.labels(platform).set(limit)
+        running = puller
+
+        def breaker_state(platform: str) -> str | None:
+            client = running.client
+            return None if client is None else client.breaker_state(platform)  # type: ignore[arg-type]
+
+        metrics.watch_breakers(breaker_state)
+
+        async def watch_paused(_: ServiceRuntime) -> None:
+            while True:
+                async with runtime.pool.acquire() as conn:
+                    metrics.paused_organizations.set(await repository.count_paused(conn))
+                await asyncio.sleep(PAUSED_GAUGE_INTERVAL_S)
+
+        loops.append(("paused-gauge", watch_paused))
         loops.append(("refresh-scheduler", puller.scheduler_loop))
         loops.append(("comments", puller.comments_loop))
         log.info("pulling from ScrapeCreators", base_url=provider.base_url)
     tokens = TokenCache(ttl_s=s.token_cache_ttl_s)
-    items = register_consumers(runtime, clock=clock, puller=puller, settings=s, tokens=tokens)
+    items = register_consumers(
+        runtime, clock=clock, puller=puller, settings=s, tokens=tokens, metrics=metrics
+    )
 
     @contextlib.asynccontextmanager
     async def resources() -> AsyncIterator[None]:
@@ -231,8 +247,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app = runtime.http_app("Pulse ingest", loops=loops, resources=resources)
     token = s.service_token.get_secret_value()
     sealing_key = s.sealing_key()
-    app.include_router(ingest_router(pool, sealing_key, tokens))
-    app.include_router(internal_reads(pool, token))
+    app.include_router(ingest_router(pool, sealing_key, tokens, metrics))
+    app.include_router(internal_reads(pool, token, metrics))
     app.include_router(pulling_routes(pool, token, puller=puller, clock=clock, key=sealing_key))
     if s.test_routes:
         app.include_router(test_routes(token, puller=puller, clock=clock))

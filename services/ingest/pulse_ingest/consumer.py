@@ -20,6 +20,7 @@ from .tokens import TokenCache
 
 if TYPE_CHECKING:
     from .app import IngestSettings
+    from .metrics import IngestMetrics
     from .pulling import Puller
 
 log = get_logger(__name__)
@@ -37,6 +38,7 @@ def register_consumers(
     puller: Puller | None = None,
     settings: IngestSettings | None = None,
     tokens: TokenCache | None = None,
+    metrics: IngestMetrics | None = None,
 ) -> Batcher[Message, IngestResult]:
     """Subscribe ingest's queues; returns the batcher of n8n's item messages (the app closes
     it on shutdown)."""
@@ -55,6 +57,8 @@ def register_consumers(
             runtime.pool, messages=messages, tokens=known, now=utcnow()
         )
         runtime.wake_relay()
+        if metrics is not None:
+            metrics.count_items("amqp", results)
         log.info(
             "ingest messages handled",
             messages=len(messages),

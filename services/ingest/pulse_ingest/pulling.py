@@ -64,7 +64,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from uuid import UUID
 
 import aio_pika
@@ -90,6 +90,9 @@ from .provider import (
     PullRun,
     ScrapeCreatorsClient,
 )
+
+if TYPE_CHECKING:
+    from .metrics import IngestMetrics
 
 log = get_logger(__name__)
 
@@ -271,8 +274,10 @@ class Puller:
         clock: scheduler.Clock,
         wake_relay: Callable[[], None],
         gate: PriorityGate,
+        metrics: IngestMetrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self._pool = pool
         self.clock = clock
         self._wake_relay = wake_relay
@@ -528,9 +533,11 @@ class Puller:
             reason=command.reason,
             runs=runs,
         )
+        if self.metrics is not None:
+            self.metrics.count_runs(run for _, run in runs)
         if items:
             # Exactly like HTTP and AMQP items: one post.pulled for the whole batch.
-            await handlers.store_items(
+            stored = await handlers.store_items(
                 conn,
                 org_id=org_id,
                 items=items,
@@ -538,6 +545,8 @@ class Puller:
                 now=now,
                 correlation_id=envelope.correlation_id,
             )
+            if self.metrics is not None:
+                self.metrics.count_items("provider", [stored])
         out_of_credits = False
         for o in outcomes:
             if o.result is None:

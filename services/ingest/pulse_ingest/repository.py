@@ -282,6 +282,10 @@ async def any_paused(conn: Connection) -> bool:
     return bool(await conn.fetchval(sql.any_paused))
 
 
+async def count_paused(conn: Connection) -> int:
+    return int(await conn.fetchval(sql.count_paused))
+
+
 async def scheduler_candidates(
     conn: Connection, *, now: datetime, min_interval: timedelta, queue_timeout: timedelta
 ) -> list[asyncpg.Record]:
