@@ -17,7 +17,7 @@ from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router, read_body
 from pulse_runtime.logging import current_correlation_id, get_logger
 
-from . import handlers, repository, signing
+from . import handlers, repository, runs, signing
 from .domain import MAX_BODY_BYTES, SOURCE_NAMES, BodyError, parse_body
 from .pulling import pull_status
 from .scheduler import Clock
@@ -45,6 +45,7 @@ def ingest_router(
         authorization: Annotated[str | None, Header()] = None,
         x_pulse_key: Annotated[str | None, Header()] = None,
         x_pulse_signature: Annotated[str | None, Header()] = None,
+        x_pulse_run: Annotated[UUID | None, Header()] = None,
     ) -> dict[str, Any]:
         """Store samples from n8n: metrics items or raw ScrapeCreators bodies (≤ 1000, ≤ 5 MB).
 
@@ -77,6 +78,16 @@ def ingest_router(
                     now=utcnow(),
                     correlation_id=current_correlation_id(),
                 )
+                if x_pulse_run is not None:  # the n8n run these items belong to (runs.py)
+                    await runs.count_items(
+                        conn,
+                        run_id=x_pulse_run,
+                        org_id=org_id,
+                        accepted=result.accepted,
+                        duplicates=result.duplicates,
+                        rejections=result.rejected,
+                        at=utcnow(),
+                    )
         return result.as_response()
 
     return router
@@ -152,11 +163,13 @@ def internal_reads(pool: Any, service_token: str) -> APIRouter:
         org_id: UUID,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: int | None = None,
+        code: Annotated[str | None, Query(max_length=100)] = None,
     ) -> dict[str, Any]:
-        """Items ingest refused, newest first, with the reason and the raw item as received."""
+        """Items ingest refused and still refused (not replayed or applied), newest first,
+        with the reason and the raw item as received; `held` while awaiting their post."""
         async with pool().acquire() as conn:
             rows = await repository.rejected_items(
-                conn, org_id=org_id, before_id=cursor or 2**62, limit=limit
+                conn, org_id=org_id, before_id=cursor or 2**62, limit=limit, code=code
             )
         items = [dict(r) for r in rows]
         return {
