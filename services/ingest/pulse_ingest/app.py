@@ -239,7 +239,15 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.include_router(ingest_router(pool, sealing_key, tokens))
     app.include_router(internal_reads(pool, token))
     app.include_router(runs_router(pool, tokens=tokens, clock=clock, wake_relay=runtime.wake_relay))
-    app.include_router(runs_internal(pool, token, clock=clock, wake_relay=runtime.wake_relay))
+    app.include_router(
+        runs_internal(
+            pool,
+            token,
+            clock=clock,
+            wake_relay=runtime.wake_relay,
+            open_circuits=lambda: puller.client.open_circuits() if puller and puller.client else [],
+        )
+    )
     app.include_router(pulling_routes(pool, token, puller=puller, clock=clock, key=sealing_key))
     if s.test_routes:
         app.include_router(test_routes(token, puller=puller, clock=clock))

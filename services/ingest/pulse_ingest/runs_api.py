@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
 
-from . import handlers, held, runs
+from . import flags, handlers, held, runs
 from . import runs_repository as rr
 from .run_rules import Completion, OpenRun, RunSource, RunStatus
 from .scheduler import Clock
@@ -84,7 +84,12 @@ class Replay(BaseModel):
 
 
 def runs_internal(
-    pool: Pool, service_token: str, *, clock: Clock, wake_relay: Callable[[], None]
+    pool: Pool,
+    service_token: str,
+    *,
+    clock: Clock,
+    wake_relay: Callable[[], None],
+    open_circuits: Callable[[], list[str]] = list,
 ) -> APIRouter:
     router = internal_router(service_token, prefix="/internal/orgs/{org_id}", tags=["internal"])
 
@@ -120,6 +125,15 @@ def runs_internal(
                 raise ApiError(404, f"no run {run_id} in this organization")
             items = await rr.run_items(conn, run_id, limit)
         return {**runs.summary(row), "items": [dict(i) for i in items]}
+
+    @router.get("/red-flags")
+    async def red_flags(org_id: UUID) -> dict[str, Any]:
+        """What needs an operator: stale posts, failed or partial runs (24 h), the provider
+        paused or its circuit open, ingest's outbox lag."""
+        async with pool().acquire() as conn:
+            return await flags.red_flags(
+                conn, org_id, now=clock.now(), open_circuits=open_circuits()
+            )
 
     @router.post("/rejected-items/replay")
     async def replay(org_id: UUID, body: Replay) -> dict[str, Any]:
