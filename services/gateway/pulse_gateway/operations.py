@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from pulse_runtime.topology import QUEUES
@@ -17,6 +17,8 @@ from pulse_runtime.topology import QUEUES
 from .context import GatewayContext
 from .peers import _call
 
+RunStatus = Literal["pending", "running", "success", "failed", "partial"]
+RunSource = Literal["n8n", "scheduler"]
 # A queue with more waiting than this is a backlog worth a look (a burst drains in seconds).
 BACKLOG_AT: Final = 1000
 OUTBOX_LAG_AT_S: Final = 60.0

@@ -3,19 +3,16 @@ data flowing in; ingest keeps it, the gateway asks (operations.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..deps import ContextDep, Manager
-from ..operations import health, ingest
+from ..operations import RunSource, RunStatus, health, ingest
 
 router = APIRouter(tags=["operations"])
-
-RunStatus = Literal["pending", "running", "success", "failed", "partial"]
-RunSource = Literal["n8n", "scheduler"]
 
 
 class ReplayIn(BaseModel):
