@@ -14,7 +14,6 @@ the same files in real n8n.)"""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import importlib.util
 import json
 import shutil
@@ -22,7 +21,6 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -32,14 +30,7 @@ import asyncpg
 import httpx
 import pytest
 
-from pulse_contracts import utcnow
-from pulse_contracts.catalog import (
-    ApiTokenUpserted,
-    BookingUpserted,
-    CampaignUpserted,
-    OrganizationUpserted,
-    PostRegistered,
-)
+from tests.support.n8n import Tenant, create_tenant, register_post
 from tests.support.scenario import Bus
 from tests.support.servers import Servers
 from tests.support.services import ROOT, ServiceProcess
@@ -338,40 +329,12 @@ def fake(fake_provider: Any) -> Any:
     return fake_provider
 
 
-@dataclass
-class Tenant:
-    org_id: UUID
-    token: str
-    sources: list[dict[str, Any]]
-    post_ids: dict[str, UUID]
-    campaign_id: UUID
-    booking_id: UUID
-
-    def by_platform(self, platform: str) -> dict[str, Any]:
-        (found,) = [s for s in self.sources if s["platform"] == platform]
-        return found
-
-
 async def until(check: Callable[[], Awaitable[bool]], message: str, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
             raise AssertionError(message)
         await asyncio.sleep(0.05)
-
-
-async def register_post(bus: Bus, t: Tenant, post_id: UUID, platform: str, url: str) -> None:
-    await bus.publish_event(
-        t.org_id,
-        PostRegistered(
-            id=post_id,
-            booking_id=t.booking_id,
-            campaign_id=t.campaign_id,
-            platform=platform,
-            url=url,
-            registered_at=utcnow(),
-        ),
-    )
 
 
 @pytest.fixture
@@ -381,55 +344,7 @@ def make_tenant(bus: Bus, admin_db: asyncpg.Connection) -> Callable[[], Awaitabl
     async def make() -> Tenant:
         sources = run_code(load(WEBHOOK), "Posts to fetch")
         assert {s["platform"] for s in sources} == {"tiktok", "instagram", "youtube", "facebook"}
-        stamp = utcnow() - timedelta(days=1)
-        org_id, campaign_id, booking_id = uuid4(), uuid4(), uuid4()
-        token = f"pulse_{uuid4().hex}"
-        t = Tenant(
-            org_id, token, sources, {s["url"]: uuid4() for s in sources}, campaign_id, booking_id
-        )
-        events = [
-            OrganizationUpserted(id=org_id, name="n8n agency", updated_at=stamp),
-            ApiTokenUpserted(
-                id=uuid4(),
-                org_id=org_id,
-                name="n8n",
-                token_sha256=hashlib.sha256(token.encode()).hexdigest(),
-                scopes=["ingest"],
-                updated_at=stamp,
-            ),
-            CampaignUpserted(
-                id=campaign_id,
-                client_id=uuid4(),
-                name="Webhook week",
-                status="live",
-                start_date=date.today() - timedelta(days=3),
-                end_date=date.today() + timedelta(days=10),
-                updated_at=stamp,
-            ),
-            BookingUpserted(
-                id=booking_id,
-                campaign_id=campaign_id,
-                influencer_id=uuid4(),
-                fee_cents=1000,
-                updated_at=stamp,
-            ),
-        ]
-        for event in events:
-            await bus.publish_event(org_id, event)
-        for s in sources:
-            await register_post(bus, t, t.post_ids[s["url"]], s["platform"], s["url"])
-
-        async def learned() -> bool:
-            posts = await admin_db.fetchval(
-                "SELECT count(*) FROM ingest.tracked_posts WHERE org_id = $1", org_id
-            )
-            tokens = await admin_db.fetchval(
-                "SELECT count(*) FROM ingest.api_tokens WHERE org_id = $1", org_id
-            )
-            return bool(posts == len(sources) and tokens == 1)
-
-        await until(learned, "ingest never learned the organization")
-        return t
+        return await create_tenant(bus, admin_db, sources)
 
     return make
 
