@@ -78,16 +78,10 @@ def ingest_router(
                     now=utcnow(),
                     correlation_id=current_correlation_id(),
                 )
-                if x_pulse_run is not None:  # the n8n run these items belong to (runs.py)
-                    await runs.count_items(
-                        conn,
-                        run_id=x_pulse_run,
-                        org_id=org_id,
-                        accepted=result.accepted,
-                        duplicates=result.duplicates,
-                        rejections=result.rejected,
-                        at=utcnow(),
-                    )
+                # The n8n run these items belong to, if they name one (runs.py).
+                await runs.count_result(
+                    conn, run_id=x_pulse_run, org_id=org_id, result=result, at=utcnow()
+                )
         return result.as_response()
 
     return router

@@ -277,17 +277,9 @@ async def ingest_messages(
                 )
                 for (_, position, _, _), result in zip(members, stored, strict=True):
                     results[position] = result
-                    run_id = messages[position].run_id
-                    if run_id is not None:
-                        await runs.count_items(
-                            conn,
-                            run_id=run_id,
-                            org_id=org_id,
-                            accepted=result.accepted,
-                            duplicates=result.duplicates,
-                            rejections=result.rejected,
-                            at=now,
-                        )
+                    await runs.count_result(
+                        conn, run_id=messages[position].run_id, org_id=org_id, result=result, at=now
+                    )
     return [r if r is not None else IngestResult() for r in results]
 
 

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -140,6 +140,33 @@ async def count_items(
         ],
         at=at,
     )
+
+
+class Counted(Protocol):
+    """What ingest answered for a batch of items (handlers.IngestResult)."""
+
+    @property
+    def accepted(self) -> int: ...
+    @property
+    def duplicates(self) -> int: ...
+    @property
+    def rejected(self) -> list[Rejection]: ...
+
+
+async def count_result(
+    conn: Connection, *, run_id: UUID | None, org_id: UUID, result: Counted, at: datetime
+) -> None:
+    """`count_items` for a batch's answer, when the batch names a run."""
+    if run_id is not None:
+        await count_items(
+            conn,
+            run_id=run_id,
+            org_id=org_id,
+            accepted=result.accepted,
+            duplicates=result.duplicates,
+            rejections=result.rejected,
+            at=at,
+        )
 
 
 async def complete_run(
