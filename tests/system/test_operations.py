@@ -173,7 +173,7 @@ async def test_runs_rejected_items_and_red_flags_for_operators(agency: dict[str,
         )
     )
     # The outcome names a post the organization does not track (yet): refused on its own.
-    assert [r["code"] for r in completed["rejected"]] == ["unknown_post"]
+    assert [r["code"] for r in completed["rejected_outcomes"]] == ["unknown_post"]
 
     # The post registered through the gateway: the held sample is applied by itself.
     post = await ok(owner.post(f"/api/bookings/{agency['booking']['id']}/posts", json={"url": url}))

@@ -181,7 +181,7 @@ async def complete_run(
         if status not in OPEN_STATUSES:
             row = await rr.get_run(conn, run_id, org_id)
             assert row is not None
-            return {**summary(row), "completed_now": False, "rejected": []}
+            return {**summary(row), "completed_now": False, "rejected_outcomes": []}
         ids, urls, ppids = lookup_keys(body.outcomes)
         posts = (
             await rr.outcome_posts(conn, org_id=org_id, ids=ids, urls=urls, ppids=ppids)
@@ -219,7 +219,7 @@ async def complete_run(
     rejected = [
         {"index": n.index, "code": n.code, "message": n.message} for n in named if n.post is None
     ]
-    return {**summary(row), "completed_now": True, "rejected": rejected}
+    return {**summary(row), "completed_now": True, "rejected_outcomes": rejected}
 
 
 async def _record_pull_state(conn: Connection, org_id: UUID, n: Named, now: datetime) -> None:

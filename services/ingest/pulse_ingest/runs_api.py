@@ -64,7 +64,7 @@ def runs_router(
         """Complete a run with each post's outcome (`ok`, or `failed` with the provider's code,
         message and HTTP status). Status: `success` (all ok), `failed` (none), `partial` (a
         mix). A second call changes nothing and answers the run as it is; an outcome naming no
-        post of the organization is refused on its own (`rejected`)."""
+        post of the organization is refused on its own (`rejected_outcomes`)."""
         org_id = await organization(authorization, x_pulse_key)
         try:
             result = await runs.complete_run(

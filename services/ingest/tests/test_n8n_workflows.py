@@ -612,7 +612,7 @@ async def test_a_failing_post_is_retried_alone_reported_and_the_run_ends_partial
         2,
     )
     assert run["ended_at"] is not None
-    assert run["rejected"] == []
+    assert run["rejected_outcomes"] == []
 
     # Each failure is the post's own pull failure, as if Pulse had called itself.
     state = {
@@ -673,7 +673,7 @@ async def test_runs_are_the_organizations_own_and_outcomes_name_only_its_posts(
         {"url": "https://www.tiktok.com/@nobody/video/1", "status": "ok"},
     ]
     completed = (await n8n.complete(run_id, outcomes)).json()
-    assert [(r["index"], r["code"]) for r in completed["rejected"]] == [
+    assert [(r["index"], r["code"]) for r in completed["rejected_outcomes"]] == [
         (0, "unknown_post"),
         (2, "unknown_post"),
     ]
