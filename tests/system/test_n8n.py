@@ -53,16 +53,17 @@ def ensure_n8n() -> Path:
     npm = shutil.which("npm")
     assert npm, "npm is needed to install n8n for this test"
     N8N_HOME.mkdir(parents=True, exist_ok=True)
+    # n8n pins xlsx (its Spreadsheet node only) to a tarball on cdn.sheetjs.com, which closed
+    # networks cannot reach; the registry's last xlsx stands in, so one registry is enough.
+    manifest = {
+        "name": "pulse-n8n-test",
+        "private": True,
+        "dependencies": {"n8n": N8N_VERSION},
+        "overrides": {"xlsx": "0.18.5"},
+    }
+    (N8N_HOME / "package.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     subprocess.run(
-        [
-            npm,
-            "install",
-            "--prefix",
-            str(N8N_HOME),
-            "--no-audit",
-            "--no-fund",
-            f"n8n@{N8N_VERSION}",
-        ],
+        [npm, "install", "--prefix", str(N8N_HOME), "--no-audit", "--no-fund"],
         check=True,
         timeout=INSTALL_TIMEOUT_S,
     )

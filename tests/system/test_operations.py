@@ -44,6 +44,17 @@ async def ok(response: Any) -> Any:
     return r.json()
 
 
+async def browser_session(base_url: str, email: str) -> httpx.AsyncClient:
+    """Signed in through the login form, holding the cookies a browser would (the pages')."""
+    client = httpx.AsyncClient(base_url=base_url, timeout=15)
+    response = await client.post(
+        "/login", data={"email": email, "password": PASSWORD, "next": "/campaigns"}
+    )
+    assert response.status_code == 303, response.text
+    client.headers["X-CSRF-Token"] = client.cookies["pulse_csrf"]
+    return client
+
+
 async def signed_in(base_url: str, email: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=base_url, timeout=15)
     login = await ok(client.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
@@ -59,6 +70,7 @@ async def agency(
     email = f"owner-{uuid4().hex[:8]}@northwind.agency"
     await asyncio.to_thread(create_org, service_env, "Northwind", email)
     owner = await signed_in(system["gateway"].url, email)
+    browser = await browser_session(system["gateway"].url, email)
     analyst_email = f"analyst-{uuid4().hex[:8]}@northwind.agency"
     await ok(
         owner.post(
@@ -103,9 +115,15 @@ async def agency(
         base_url=system["ingest"].url, headers={"Authorization": f"Bearer {token}"}, timeout=15
     )
     try:
-        yield {"owner": owner, "analyst": analyst, "ingest": ingest, "booking": booking}
+        yield {
+            "owner": owner,
+            "analyst": analyst,
+            "ingest": ingest,
+            "booking": booking,
+            "browser": browser,
+        }
     finally:
-        for c in (owner, analyst, ingest):
+        for c in (owner, analyst, ingest, browser):
             await c.aclose()
 
 
@@ -122,7 +140,8 @@ async def test_signing_secrets_are_managed_in_settings_and_stay_in_ingest(
     listed = await ok(owner.get("/api/signing-secrets"))
     assert first["secret"] not in str(listed)
     assert [(s["hint"], s["active"]) for s in listed["items"]] == [(first["secret"][-4:], True)]
-    page = await owner.get("/settings/signing")
+    browser = agency["browser"]
+    page = await browser.get("/settings/signing")
     assert page.status_code == 200
     assert first["secret"] not in page.text
     assert first["secret"][-4:] in page.text
@@ -132,7 +151,7 @@ async def test_signing_secrets_are_managed_in_settings_and_stay_in_ingest(
     assert unsigned.status_code == 401
 
     # Rotation from the screen: a second secret shown once, then the older one retired.
-    created = await owner.post("/settings/signing/new")
+    created = await browser.post("/settings/signing/new")
     assert created.status_code == 200
     assert "whsec_" in created.text
     assert (await owner.post("/api/signing-secrets")).status_code == 409, "at most two"
@@ -143,6 +162,7 @@ async def test_signing_secrets_are_managed_in_settings_and_stay_in_ingest(
 
 async def test_runs_rejected_items_and_red_flags_for_operators(agency: dict[str, Any]) -> None:
     owner, analyst, ingest = agency["owner"], agency["analyst"], agency["ingest"]
+    browser = agency["browser"]
     url = f"https://www.tiktok.com/@maya/video/{7_400_000_000_000_000_000 + int(time.time())}"
 
     # n8n runs before the post is registered: the sample is held, not lost.
@@ -158,7 +178,7 @@ async def test_runs_rejected_items_and_red_flags_for_operators(agency: dict[str,
     held = await ok(owner.get("/api/rejected-items?code=unknown_post"))
     assert [i["raw"]["url"] for i in held["items"]] == [url]
     assert held["items"][0]["held"] is True
-    page = await owner.get("/rejected-items?code=unknown_post")
+    page = await browser.get("/rejected-items?code=unknown_post")
     assert page.status_code == 200
     assert url in page.text
 
@@ -193,15 +213,15 @@ async def test_runs_rejected_items_and_red_flags_for_operators(agency: dict[str,
         ("item", "rejected", "unknown_post"),
         ("outcome", "rejected", "unknown_post"),
     ]
-    assert run["run_id"] in (await owner.get("/runs?status=failed")).text
-    assert (await owner.get(f"/runs/{run['run_id']}")).status_code == 200
+    assert run["run_id"] in (await browser.get("/runs?status=failed")).text
+    assert (await browser.get(f"/runs/{run['run_id']}")).status_code == 200
 
     # The failed run is a red flag, linked to the runs that failed.
     flags = await ok(owner.get("/api/red-flags"))
     by_key = {f["key"]: f for f in flags["flags"]}
     assert by_key["runs_failed"]["href"] == "/runs?status=failed"
     assert by_key["runs_failed"]["count"] >= 1
-    health = await owner.get("/health")
+    health = await browser.get("/red-flags")
     assert health.status_code == 200
     assert "Runs failed in the last 24 h" in health.text
     assert (await analyst.get("/api/red-flags")).status_code == 403

@@ -99,7 +99,7 @@ def red_flags(ingest_flags: dict[str, Any], depths: dict[str, int | None]) -> li
                 "Pulse's own pulls are paused since "
                 f"{provider.get('paused_at')} ({provider.get('paused_reason')})",
                 1,
-                "/health#provider",
+                "/red-flags#provider",
                 "Buy ScrapeCreators credits, then resume pulls here (they also resume at the next "
                 "balance check that finds credits).",
             )

@@ -345,7 +345,7 @@ NAV = [
     ("influencers", "Influencers", "/influencers"),
     ("clients", "Clients", "/clients"),
     ("runs", "Runs", "/runs"),
-    ("health", "Health", "/health"),
+    ("health", "Health", "/red-flags"),
     ("settings", "Users & tokens", "/settings"),
     ("architecture", "Architecture", "/docs/architecture"),
 ]

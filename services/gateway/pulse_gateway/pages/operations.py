@@ -1,5 +1,5 @@
 """Operator screens (owners, managers): /runs and a run's detail, /rejected-items with replay,
-/health with the red flags; and /settings/signing (owners): the n8n webhook's signing secrets.
+/red-flags (the Health screen); and /settings/signing (owners): the n8n webhook's signing secrets.
 Each over the same calls to ingest as /api (pulse_gateway.operations)."""
 
 from __future__ import annotations
@@ -109,13 +109,13 @@ async def replay(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Respon
     return render(request, "rejected_items.html", **view)
 
 
-@router.get("/health")
+@router.get("/red-flags")
 async def health_page(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
     require_manager(viewer)
     return render(request, "health.html", **await health(ctx, viewer.principal.org_id))
 
 
-@router.post("/health/resume")
+@router.post("/red-flags/resume")
 async def resume(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
     require_manager(viewer)
     await ingest(ctx, viewer.principal.org_id, "POST", "/provider/resume")
