@@ -54,12 +54,13 @@ def ensure_n8n() -> Path:
     assert npm, "npm is needed to install n8n for this test"
     N8N_HOME.mkdir(parents=True, exist_ok=True)
     # n8n pins xlsx (its Spreadsheet node only) to a tarball on cdn.sheetjs.com, which closed
-    # networks cannot reach; the registry's last xlsx stands in, so one registry is enough.
+    # networks cannot reach: the registry's last xlsx stands in, so one registry is enough. And
+    # isolated-vm 6 (expression sandbox) builds only on Node 22; 5.0 builds on Node 20 too.
     manifest = {
         "name": "pulse-n8n-test",
         "private": True,
         "dependencies": {"n8n": N8N_VERSION},
-        "overrides": {"xlsx": "0.18.5"},
+        "overrides": {"xlsx": "0.18.5", "isolated-vm": "5.0.4"},
     }
     (N8N_HOME / "package.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     subprocess.run(
