@@ -83,7 +83,7 @@ async def apply_held(
             ppid = parse_post_url(post.url).platform_post_id
         except PostUrlError:
             ppid = None
-    rows = await conn.fetch(sql.held_for_post, org_id, now, post.url, ppid)
+    rows = await conn.fetch(sql.held_for_post, org_id, now, post.url, ppid, str(post.id))
     done = await _replay(conn, org_id, rows, now, store, correlation_id=f"held:{post.id}")
     if done.applied:
         log.info("held items applied", post_id=str(post.id), items=len(done.applied))

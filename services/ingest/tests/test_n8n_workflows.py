@@ -773,30 +773,34 @@ async def test_an_item_for_a_post_registered_later_is_held_then_applied(
 ) -> None:
     late_url = "https://www.tiktok.com/@late/video/7433917265401856399"
     wrong_url = "https://www.tiktok.com/@late/video/7433917265401856398"
+    late_id, wrong_id = uuid4(), uuid4()
     items = [
         {"url": late_url, "metrics": {"views": 1234}, "observed_at": "2026-01-01T00:00:00Z"},
         {"url": wrong_url, "platform": "instagram", "metrics": {"views": 5}},
+        # The id the gateway answered with, sent before ingest heard of the post.
+        {
+            "post_id": str(late_id),
+            "metrics": {"views": 1300},
+            "observed_at": "2026-01-01T01:00:00Z",
+        },
     ]
     answer = (await n8n.send(json.dumps(items), None)).json()
     assert answer["accepted"] == 0
     assert [(r["code"], r.get("held")) for r in answer["rejected"]] == [
         ("unknown_post", True),
-        ("unknown_post", True),
-    ]
+    ] * 3
     held = (await internal.get(f"/internal/orgs/{tenant.org_id}/rejected-items")).json()["items"]
-    assert [(i["code"], i["held"]) for i in held] == [("unknown_post", True)] * 2
+    assert [(i["code"], i["held"]) for i in held] == [("unknown_post", True)] * 3
 
     # The posts are registered (the gateway's event arrives after the sample did).
-    late_id, wrong_id = uuid4(), uuid4()
     await register_post(bus, tenant, late_id, "tiktok", late_url)
     await register_post(bus, tenant, wrong_id, "tiktok", wrong_url)
 
     async def applied() -> bool:
-        return any(r["post_id"] == late_id for r in await samples(admin_db, tenant.org_id))
+        stored = await samples(admin_db, tenant.org_id)
+        return sorted(r["views"] for r in stored if r["post_id"] == late_id) == [1234, 1300]
 
-    await until(applied, "the held item was never applied to the post registered later")
-    (sample,) = [r for r in await samples(admin_db, tenant.org_id) if r["post_id"] == late_id]
-    assert sample["views"] == 1234
+    await until(applied, "the held items were never applied to the post registered later")
 
     # The second names the right post but the wrong platform: kept, with that new reason.
     async def rejudged() -> list[dict[str, Any]]:
