@@ -134,6 +134,9 @@ const asOutcome = (o) => ({
   http_status: o.http_status,
   tries: o.tries,
 });
+// The body of the run's completion, built here: the HTTP node sends it as it is.
+const completion = (outcomes) =>
+  JSON.stringify({ execution_id: String($execution.id), workflow: $workflow.name, outcomes });
 """
 
 BUILD_AND_SIGN = (
@@ -157,7 +160,8 @@ if (secret) {
   const v1 = crypto.createHmac('sha256', secret).update(t + '.' + rawBody, 'utf8').digest('hex');
   signature = 't=' + t + ',v1=' + v1;
 }
-return [{ json: { rawBody, signature, outcomes: judged.map(asOutcome) } }];
+const outcomes = judged.map(asOutcome);
+return [{ json: { rawBody, signature, outcomes, completion: completion(outcomes) } }];
 """
 )
 
@@ -168,8 +172,14 @@ ONE_MESSAGE_PER_POST = (
 """
     + AS_ITEM
     + """\
-return $input.all().map((entry) => ({
-  json: { message: asItem(entry.json), outcome: asOutcome(entry.json) },
+const outcomes = $input.all().map((entry) => asOutcome(entry.json));
+// The run's completion rides on the first message's item (it stays in n8n).
+return $input.all().map((entry, i) => ({
+  json: {
+    message: asItem(entry.json),
+    outcome: outcomes[i],
+    ...(i === 0 ? { completion: completion(outcomes) } : {}),
+  },
 }));
 """
 )
@@ -189,17 +199,22 @@ def _code(name: str, js: str, *, each: bool = False) -> dict[str, Any]:
     }
 
 
-def _pulse_call(name: str, url: str, body: str) -> dict[str, Any]:
-    """A JSON POST to ingest with the ingest token (Header Auth credential)."""
+def _pulse_call(name: str, url: str, body: str | None = None) -> dict[str, Any]:
+    """A POST to ingest with the ingest token (Header Auth credential). A body is JSON built by
+    a Code node and sent raw, as it is: in real n8n (1.123, `n8n execute`) an object literal
+    built inside the HTTP node's body expression arrived empty."""
+    sent = (
+        {"sendBody": True, "contentType": "raw", "rawContentType": "application/json", "body": body}
+        if body
+        else {"sendBody": False}
+    )
     return {
         "parameters": {
             "method": "POST",
             "url": url,
             "authentication": "genericCredentialType",
             "genericAuthType": "httpHeaderAuth",
-            "sendBody": True,
-            "specifyBody": "json",
-            "jsonBody": body,
+            **sent,
             "options": {"timeout": 30000},
         },
         "name": name,
@@ -232,12 +247,7 @@ def _common() -> list[dict[str, Any]]:
             "position": [0, 200],
         },
         {
-            **_pulse_call(
-                "Open a Pulse run",
-                "={{ " + INGEST_URL + " + '/api/ingest/runs' }}",
-                "={{ JSON.stringify({ source: 'n8n', workflow: $workflow.name, "
-                "execution_id: String($execution.id) }) }}",
-            ),
+            **_pulse_call("Open a Pulse run", "={{ " + INGEST_URL + " + '/api/ingest/runs' }}"),
             "position": [220, 100],
         },
         {**_code("Posts to fetch", POSTS_TO_FETCH), "position": [440, 100]},
@@ -391,9 +401,7 @@ def webhook() -> dict[str, Any]:
         {**_code("Build and sign the ingest request", BUILD_AND_SIGN), "position": [880, 100]},
         post,
         _complete(
-            "={{ JSON.stringify({ execution_id: String($execution.id), outcomes: "
-            "$('Build and sign the ingest request').first().json.outcomes }) }}",
-            [1320, 100],
+            "={{ $('Build and sign the ingest request').first().json.completion }}", [1320, 100]
         ),
     ]
     connections = {
@@ -439,11 +447,7 @@ def rabbitmq() -> dict[str, Any]:
         *_common(),
         {**_code("One message per post", ONE_MESSAGE_PER_POST), "position": [880, 100]},
         publish,
-        _complete(
-            "={{ JSON.stringify({ execution_id: String($execution.id), outcomes: "
-            "$('One message per post').all().map((entry) => entry.json.outcome) }) }}",
-            [1320, 100],
-        ),
+        _complete("={{ $('One message per post').first().json.completion }}", [1320, 100]),
     ]
     connections = {
         **_loop_connections(),

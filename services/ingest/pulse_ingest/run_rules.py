@@ -53,6 +53,7 @@ class Completion(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     execution_id: ShortText | None = None
+    workflow: ShortText | None = None
     outcomes: list[Outcome] = Field(default_factory=list, max_length=MAX_OUTCOMES)
 
 

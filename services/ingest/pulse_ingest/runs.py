@@ -213,6 +213,7 @@ async def complete_run(
             posts_ok=posts_ok,
             posts_failed=posts_failed,
             at=now,
+            name=body.workflow,
         )
         row = await rr.get_run(conn, run_id, org_id)
         assert row is not None

@@ -99,9 +99,19 @@ async def finish_run(
     posts_ok: int,
     posts_failed: int,
     at: datetime,
+    name: str | None = None,
 ) -> None:
     await conn.execute(
-        sql.runs_finish, run_id, org_id, status, reason, execution_id, posts_ok, posts_failed, at
+        sql.runs_finish,
+        run_id,
+        org_id,
+        status,
+        reason,
+        execution_id,
+        posts_ok,
+        posts_failed,
+        at,
+        name,
     )
 
 

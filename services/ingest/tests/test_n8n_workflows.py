@@ -199,8 +199,11 @@ const $ = (name) => {
   if (data === undefined) { throw new Error('no node ' + name); }
   return { first: () => ({ json: data[0] }), all: () => wrap(data) };
 };
-const fn = new Function('$input', '$json', '$env', '$', 'require', input.code);
-let out = fn($input, $json, $env, $, require);
+const $execution = { id: '1' };
+const $workflow = { name: 'Pulse: played' };
+const names = ['$input', '$json', '$env', '$', '$execution', '$workflow', 'require'];
+const fn = new Function(...names, input.code);
+let out = fn($input, $json, $env, $, $execution, $workflow, require);
 if (!Array.isArray(out)) { out = [out]; }  // "Run once for each item" returns one item
 process.stdout.write(JSON.stringify(out.map((o) => o.json)));
 """
