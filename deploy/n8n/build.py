@@ -307,6 +307,17 @@ def _common() -> list[dict[str, Any]]:
     ]
 
 
+def _completion(source: str, position: list[int]) -> dict[str, Any]:
+    """Hands the run's completion (built by `source`) to the next node as its own item: read
+    there as `$json`, like the ingest request. (Read from another node inside the HTTP node's
+    body, real n8n sent no body.)"""
+    js = (
+        "// The run's completion, built with the delivery, for the next node to send as it is.\n"
+        f"return [{{ json: {{ completion: $('{source}').first().json.completion }} }}];\n"
+    )
+    return {**_code("Run completion", js), "position": position}
+
+
 def _complete(body: str, position: list[int]) -> dict[str, Any]:
     node = _pulse_call(
         "Complete the Pulse run",
@@ -400,16 +411,16 @@ def webhook() -> dict[str, Any]:
         *_common(),
         {**_code("Build and sign the ingest request", BUILD_AND_SIGN), "position": [880, 100]},
         post,
-        _complete(
-            "={{ $('Build and sign the ingest request').first().json.completion }}", [1320, 100]
-        ),
+        _completion("Build and sign the ingest request", [1320, 100]),
+        _complete("={{ $json.completion }}", [1540, 100]),
     ]
     connections = {
         **_loop_connections(),
         # splitInBatches v3: output 0 is "done" (every post, judged), output 1 the loop.
         "One post at a time": _main("Build and sign the ingest request", "Count the try"),
         "Build and sign the ingest request": _main("POST to Pulse ingest"),
-        "POST to Pulse ingest": _main("Complete the Pulse run"),
+        "POST to Pulse ingest": _main("Run completion"),
+        "Run completion": _main("Complete the Pulse run"),
     }
     return _workflow(1, "Pulse: ScrapeCreators to the ingest webhook (signed)", nodes, connections)
 
@@ -447,13 +458,15 @@ def rabbitmq() -> dict[str, Any]:
         *_common(),
         {**_code("One message per post", ONE_MESSAGE_PER_POST), "position": [880, 100]},
         publish,
-        _complete("={{ $('One message per post').first().json.completion }}", [1320, 100]),
+        _completion("One message per post", [1320, 100]),
+        _complete("={{ $json.completion }}", [1540, 100]),
     ]
     connections = {
         **_loop_connections(),
         "One post at a time": _main("One message per post", "Count the try"),
         "One message per post": _main("Publish to pulse.ingest"),
-        "Publish to pulse.ingest": _main("Complete the Pulse run"),
+        "Publish to pulse.ingest": _main("Run completion"),
+        "Run completion": _main("Complete the Pulse run"),
     }
     return _workflow(2, "Pulse: ScrapeCreators to RabbitMQ (pulse.ingest)", nodes, connections)
 

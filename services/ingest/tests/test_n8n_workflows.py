@@ -126,8 +126,10 @@ def test_both_triggers_open_a_run_and_each_post_is_fetched_and_retried_alone(pat
         call = node(workflow, name)
         assert call["parameters"]["url"].startswith("={{ " + INGEST_URL)
         assert call["credentials"]["httpHeaderAuth"]["name"] == "Pulse ingest token (Bearer)"
+    assert c["Run completion"] == to("Complete the Pulse run")
     complete = node(workflow, "Complete the Pulse run")
     assert complete["executeOnce"] is True
+    assert complete["parameters"]["body"] == "={{ $json.completion }}"
     assert complete["parameters"]["url"].endswith("+ '/complete' }}")
 
 
@@ -136,7 +138,7 @@ def test_the_webhook_node_sends_the_run_and_the_signed_string_as_a_raw_body() ->
     c = workflow["connections"]
     assert c["One post at a time"]["main"][0] == to("Build and sign the ingest request")["main"][0]
     assert c["Build and sign the ingest request"] == to("POST to Pulse ingest")
-    assert c["POST to Pulse ingest"] == to("Complete the Pulse run")
+    assert c["POST to Pulse ingest"] == to("Run completion")
     code = node(workflow, "Build and sign the ingest request")["parameters"]["jsCode"]
     assert "require('crypto')" in code
     assert "createHmac('sha256', secret)" in code
@@ -161,7 +163,7 @@ def test_the_rabbitmq_node_publishes_one_message_per_post_to_pulse_ingest() -> N
     c = workflow["connections"]
     assert c["One post at a time"]["main"][0] == to("One message per post")["main"][0]
     assert c["One message per post"] == to("Publish to pulse.ingest")
-    assert c["Publish to pulse.ingest"] == to("Complete the Pulse run")
+    assert c["Publish to pulse.ingest"] == to("Run completion")
     publish = node(workflow, "Publish to pulse.ingest")
     assert publish["type"] == "n8n-nodes-base.rabbitmq"
     p = publish["parameters"]
