@@ -9,7 +9,7 @@ The shape, for both files:
     Every hour ─┐
     Run now ────┴─ Open a Pulse run ─ Posts to fetch ─ One post at a time ─(done)─ delivery
                                                           │   ▲                      │
-                                                       (loop) │        Complete the Pulse run
+                                                       (loop) │   Run completion ─ Complete
                                                           ▼   │ (finished)
                       Count the try ─ ScrapeCreators ─ Judge the answer ─ Try again?
                            ▲                                                │ (retry)
