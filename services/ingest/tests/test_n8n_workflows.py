@@ -604,11 +604,17 @@ async def test_a_failing_post_is_retried_alone_reported_and_the_run_ends_partial
     )
     assert outcomes[facebook["url"]]["http_status"] == 404
 
-    completed = await n8n.complete(run_id, request["outcomes"], execution_id="4242")
+    # The completion exactly as the workflow sends it (built by its Code node, sent raw).
+    completed = await n8n.http.post(
+        f"/api/ingest/runs/{run_id}/complete",
+        content=request["completion"].encode(),
+        headers={**n8n.auth, "Content-Type": "application/json"},
+    )
     assert completed.status_code == 200, completed.text
     run = completed.json()
     assert run["completed_now"] is True
-    assert (run["status"], run["source"], run["execution_id"]) == ("partial", "n8n", "4242")
+    assert (run["status"], run["source"], run["execution_id"]) == ("partial", "n8n", "1")
+    assert run["name"] == "Pulse: played"  # the workflow's name, from the completion
     assert (run["posts_ok"], run["posts_failed"]) == (2, 2)
     assert (run["accepted"], run["duplicates"], run["rejected"], run["provider_errors"]) == (
         2,
