@@ -48,9 +48,13 @@ async def _call(
             return None
         error = response.json().get("error", {})
         raise ApiError(404, error.get("message", "not found"), details=error.get("details"))
-    if response.status_code == 422:
+    if response.status_code in (400, 409, 422):  # the caller's mistake, in the peer's words
         error = response.json().get("error", {})
-        raise ApiError(422, error.get("message", "invalid request"), details=error.get("details"))
+        raise ApiError(
+            response.status_code,
+            error.get("message", "invalid request"),
+            details=error.get("details"),
+        )
     if response.status_code >= 400:
         raise ApiError(503, f"the {peer} service answered {response.status_code}")
     if response.status_code == 204:

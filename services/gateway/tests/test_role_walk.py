@@ -92,6 +92,18 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/api/users"): OWNER,
     ("PATCH", "/api/users/{user_id}"): OWNER,
     ("DELETE", "/api/users/{user_id}"): OWNER,
+    # Operations (issue 13): runs, rejected items and red flags for managers; signing for owners.
+    ("GET", "/api/runs"): MANAGER,
+    ("GET", "/api/runs/{run_id}"): MANAGER,
+    ("GET", "/api/rejected-items"): MANAGER,
+    ("POST", "/api/rejected-items/replay"): MANAGER,
+    ("GET", "/api/red-flags"): MANAGER,
+    ("POST", "/api/provider/resume"): MANAGER,
+    ("GET", "/api/signing-secrets"): OWNER,
+    ("POST", "/api/signing-secrets"): OWNER,
+    ("POST", "/api/signing-secrets/retire-older"): OWNER,
+    ("DELETE", "/api/signing-secrets/{secret_id}"): OWNER,
+    ("PUT", "/api/signing"): OWNER,
 }
 RANK = {"read_token": 0, "analyst": 1, "manager": 2, "owner": 3}
 NEEDED = {READER: 0, PERSON: 1, MANAGER: 2, OWNER: 3}
@@ -222,6 +234,8 @@ async def world(
         "channel_id": str(uuid4()),
         "import_id": str(uuid4()),
         "link_id": str(uuid4()),
+        "run_id": str(uuid4()),
+        "secret_id": str(uuid4()),
         "token": "not-a-real-link",
     }
     yield {"callers": callers, "ids": ids, "campaign": campaign}
@@ -269,6 +283,8 @@ def _body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("PATCH", "/api/campaigns/{campaign_id}"): {"name": "Walk 2"},
         ("PATCH", "/api/bookings/{booking_id}"): {"fee_cents": 2},
         ("PATCH", "/api/users/{user_id}"): {"name": "Spare"},
+        ("POST", "/api/rejected-items/replay"): {"ids": [1]},
+        ("PUT", "/api/signing"): {"required": False},
     }
     found = bodies.get((method, path))
     return {"json": found} if found is not None else {}

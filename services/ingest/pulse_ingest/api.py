@@ -17,7 +17,7 @@ from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router, read_body
 from pulse_runtime.logging import current_correlation_id, get_logger
 
-from . import handlers, repository, signing
+from . import handlers, repository, runs, signing
 from .domain import MAX_BODY_BYTES, SOURCE_NAMES, BodyError, parse_body
 from .pulling import pull_status
 from .scheduler import Clock
@@ -49,6 +49,7 @@ def ingest_router(
         authorization: Annotated[str | None, Header()] = None,
         x_pulse_key: Annotated[str | None, Header()] = None,
         x_pulse_signature: Annotated[str | None, Header()] = None,
+        x_pulse_run: Annotated[UUID | None, Header()] = None,
     ) -> dict[str, Any]:
         """Store samples from n8n: metrics items or raw ScrapeCreators bodies (≤ 1000, ≤ 5 MB).
 
@@ -80,6 +81,10 @@ def ingest_router(
                     source="http",
                     now=utcnow(),
                     correlation_id=current_correlation_id(),
+                )
+                # The n8n run these items belong to, if they name one (runs.py).
+                await runs.count_result(
+                    conn, run_id=x_pulse_run, org_id=org_id, result=result, at=utcnow()
                 )
         if metrics is not None:
             metrics.count_items("http", [result])
@@ -162,11 +167,13 @@ def internal_reads(
         org_id: UUID,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: int | None = None,
+        code: Annotated[str | None, Query(max_length=100)] = None,
     ) -> dict[str, Any]:
-        """Items ingest refused, newest first, with the reason and the raw item as received."""
+        """Items ingest refused and still refused (not replayed or applied), newest first,
+        with the reason and the raw item as received; `held` while awaiting their post."""
         async with pool().acquire() as conn:
             rows = await repository.rejected_items(
-                conn, org_id=org_id, before_id=cursor or 2**62, limit=limit
+                conn, org_id=org_id, before_id=cursor or 2**62, limit=limit, code=code
             )
         items = [dict(r) for r in rows]
         return {

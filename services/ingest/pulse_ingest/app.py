@@ -20,7 +20,7 @@ from pulse_runtime.service import Loop, ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
 
-from . import repository, signing
+from . import repository, runs, signing
 from .api import ingest_router, internal_reads, pulling_routes, test_routes
 from .consumer import (
     DEFAULT_ITEMS_BATCH,
@@ -39,6 +39,7 @@ from .pulling import (
     PullSettings,
     QueueDepth,
 )
+from .runs_api import runs_internal, runs_router
 from .scheduler import Clock
 from .tokens import DEFAULT_TTL_S, MAX_TTL_S, TokenCache
 
@@ -106,6 +107,8 @@ class IngestSettings(ServiceSettings):
     comments_interval_s: float = Field(default=6 * 3600.0, ge=0)
     comments_workers: int = Field(default=2, ge=1, le=50)
     comments_poll_s: float = Field(default=30.0, gt=0)
+    # A run n8n opened and did not complete within this becomes failed, reason timed_out.
+    run_timeout_s: float = Field(default=runs.DEFAULT_TIMEOUT.total_seconds(), gt=0)
     # Seals webhook signing secrets at rest; derived from the service token when unset.
     signing_key: SecretStr | None = None
     # Tests only (refused in production): /internal/test/* routes and a clock offset.
@@ -226,6 +229,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         loops.append(("refresh-scheduler", puller.scheduler_loop))
         loops.append(("comments", puller.comments_loop))
         log.info("pulling from ScrapeCreators", base_url=provider.base_url)
+    loops.append(
+        ("run-timeouts", runs.timeout_loop(pool, clock.now, timedelta(seconds=s.run_timeout_s)))
+    )
     tokens = TokenCache(ttl_s=s.token_cache_ttl_s)
     items = register_consumers(
         runtime, clock=clock, puller=puller, settings=s, tokens=tokens, metrics=metrics
@@ -249,6 +255,16 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     sealing_key = s.sealing_key()
     app.include_router(ingest_router(pool, sealing_key, tokens, metrics))
     app.include_router(internal_reads(pool, token, metrics))
+    app.include_router(runs_router(pool, tokens=tokens, clock=clock, wake_relay=runtime.wake_relay))
+    app.include_router(
+        runs_internal(
+            pool,
+            token,
+            clock=clock,
+            wake_relay=runtime.wake_relay,
+            open_circuits=lambda: puller.client.open_circuits() if puller and puller.client else [],
+        )
+    )
     app.include_router(pulling_routes(pool, token, puller=puller, clock=clock, key=sealing_key))
     if s.test_routes:
         app.include_router(test_routes(token, puller=puller, clock=clock))

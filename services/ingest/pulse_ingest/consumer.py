@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 INGEST_KEY_HEADER = "x-pulse-key"
+RUN_HEADER = "x-pulse-run"
 QUEUE_NAMES: tuple[str, ...] = ("ingest.catalog", "ingest.items")
 FETCH_QUEUE_NAMES: tuple[str, ...] = ("ingest.fetch.high", "ingest.fetch.low")
 DEFAULT_ITEMS_PREFETCH = 64
@@ -84,6 +85,7 @@ def register_consumers(
                 body=body,
                 token=token if isinstance(token, str) else None,
                 correlation_id=current_correlation_id(),
+                run_id=handlers.run_of(headers.get(RUN_HEADER)),
             )
         )
         if result.rejected:

@@ -39,7 +39,7 @@ from pulse_runtime.db import Connection
 from pulse_runtime.inbox import first_delivery
 from pulse_runtime.outbox import SerializedEvent, add_serialized_to_outbox, add_to_outbox
 
-from . import repository
+from . import held, repository, runs
 from .domain import (
     BodyError,
     Candidate,
@@ -54,6 +54,7 @@ from .domain import (
 from .tokens import TokenCache, token_digest
 
 PRODUCER = "ingest"
+UNKNOWN_POST: Final = "unknown_post"
 MAX_CAPTION = 5000
 MAX_CORRELATION_ID: Final = 200  # the envelope's bound (pulse_contracts.envelope)
 Source = Literal["http", "amqp", "provider", "import"]
@@ -70,7 +71,10 @@ class IngestResult:
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "rejected": [
-                {"index": r.index, "code": r.code, "message": r.message} for r in self.rejected
+                {"index": r.index, "code": r.code, "message": r.message}
+                # Kept and applied by itself when the post is registered within 24 h (held.py).
+                | ({"held": True} if r.code == UNKNOWN_POST else {})
+                for r in self.rejected
             ],
         }
 
@@ -82,6 +86,16 @@ class Message:
     body: bytes
     token: str | None
     correlation_id: str
+    run_id: UUID | None = None  # the n8n run it belongs to (header x-pulse-run)
+
+
+def run_of(header: Any) -> UUID | None:
+    """The run named by an x-pulse-run header; a value that is no run id names no run (the
+    message's items are stored all the same)."""
+    try:
+        return UUID(header) if isinstance(header, str) else None
+    except ValueError:
+        return None
 
 
 async def authenticate(pool: asyncpg.Pool, token: str | None, tokens: TokenCache) -> UUID | None:
@@ -135,11 +149,18 @@ async def store_items(
     source: Source,
     now: datetime,
     correlation_id: str,
+    keep_rejections: bool = True,
 ) -> IngestResult:
     """`ingest_items` inside the caller's transaction (the provider path adds its pull runs and
-    pull state to the same commit)."""
+    pull state to the same commit). A replay of kept items passes `keep_rejections=False`: those
+    items are already kept, and held.py updates their reason."""
     (result,) = await store_batches(
-        conn, org_id=org_id, batches=[(items, correlation_id)], source=source, now=now
+        conn,
+        org_id=org_id,
+        batches=[(items, correlation_id)],
+        source=source,
+        now=now,
+        keep_rejections=keep_rejections,
     )
     return result
 
@@ -151,6 +172,7 @@ async def store_batches(
     batches: Sequence[tuple[list[Any], str]],
     source: Source,
     now: datetime,
+    keep_rejections: bool = True,
 ) -> list[IngestResult]:
     """Several batches of one organization (items, correlation id) in the caller's transaction,
     with one query for their posts and one insert for their samples. Each batch keeps its own
@@ -176,12 +198,13 @@ async def store_batches(
         else set()
     )
     facts = await repository.update_post_facts(conn, _facts(every_match))
-    await repository.insert_rejections(
-        conn,
-        org_id=org_id,
-        channel=source,
-        rejections=[r for _, rejections in outcomes for r in rejections],
-    )
+    if keep_rejections:
+        await repository.insert_rejections(
+            conn,
+            org_id=org_id,
+            channel=source,
+            rejections=[r for _, rejections in outcomes for r in rejections],
+        )
     results: list[IngestResult] = []
     pulled: list[_Pulled] = []
     for (_, correlation_id), (matches, rejections) in zip(batches, outcomes, strict=True):
@@ -254,6 +277,9 @@ async def ingest_messages(
                 )
                 for (_, position, _, _), result in zip(members, stored, strict=True):
                     results[position] = result
+                    await runs.count_result(
+                        conn, run_id=messages[position].run_id, org_id=org_id, result=result, at=now
+                    )
     return [r if r is not None else IngestResult() for r in results]
 
 
@@ -439,6 +465,14 @@ async def on_catalog_event(
                 await repository.delete_campaign(conn, envelope.org_id, data)
             case PostRegistered():
                 applied = await repository.register_post(conn, envelope.org_id, data)
+                if applied is not None and not applied["removed"]:
+                    await held.apply_held(
+                        conn,
+                        org_id=envelope.org_id,
+                        post=data,
+                        now=now or utcnow(),
+                        store=store_items,
+                    )
                 if (
                     start_tracking
                     and applied is not None

@@ -258,6 +258,10 @@ class ScrapeCreatorsClient:
 
     # --- public --------------------------------------------------------------------------
 
+    def open_circuits(self) -> list[str]:
+        """Platforms (and `platform:comments`) whose breaker is open now: calls are skipped."""
+        return sorted(name for name, breaker in self._breakers.items() if breaker.is_open())
+
     async def fetch_post(self, platform: Platform, url: str) -> PullResult:
         """Fetch and normalize one post; provider/network failures come back as a failed run."""
         if platform not in ENDPOINTS:

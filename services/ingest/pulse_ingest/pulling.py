@@ -78,7 +78,7 @@ from pulse_runtime.inbox import first_delivery
 from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
 
-from . import handlers, repository, scheduler
+from . import handlers, repository, runs, scheduler
 from .comments import scored
 from .normalizer import OUT_OF_CREDITS
 from .provider import (
@@ -509,11 +509,11 @@ class Puller:
     ) -> None:
         org_id = envelope.org_id
         now = self.clock.now()
-        runs: list[tuple[UUID, PullRun]] = []
+        runs_made: list[tuple[UUID, PullRun]] = []
         items: list[dict[str, Any]] = []
         for o in outcomes:
             if o.result is not None:
-                runs.append((o.post_id, o.result.run))
+                runs_made.append((o.post_id, o.result.run))
                 if o.result.run.status == "ok" and o.result.raw is not None:
                     assert o.observed_at is not None
                     items.append(
@@ -524,17 +524,18 @@ class Puller:
                         }
                     )
             elif o.skip_code == PAUSED and o.target is not None:
-                runs.append((o.post_id, _paused_run(o.target, now)))
+                runs_made.append((o.post_id, _paused_run(o.target, now)))
         await repository.insert_pull_runs(
             conn,
             org_id=org_id,
             command_id=envelope.event_id,
             priority=command.priority,
             reason=command.reason,
-            runs=runs,
+            runs=runs_made,
         )
         if self.metrics is not None:
-            self.metrics.count_runs(run for _, run in runs)
+            self.metrics.count_runs(run for _, run in runs_made)
+        stored = handlers.IngestResult()
         if items:
             # Exactly like HTTP and AMQP items: one post.pulled for the whole batch.
             stored = await handlers.store_items(
@@ -599,6 +600,18 @@ class Puller:
                 occurred_at=now,
             )
             await add_to_outbox(conn, repository.SCHEMA, event)
+        await runs.record_pulls(
+            conn,
+            run_id=envelope.event_id,
+            org_id=org_id,
+            reason=command.reason,
+            started_at=min((r.started_at for _, r in runs_made), default=now),
+            ended_at=now,
+            pulled=[_pulled(post_id, r) for post_id, r in runs_made],
+            accepted=stored.accepted,
+            duplicates=stored.duplicates,
+            rejections=stored.rejected,
+        )
         if out_of_credits:
             await repository.pause_org(conn, org_id, now, OUT_OF_CREDITS)
             log.warning("provider out of credits: pulls paused", org_id=str(org_id))
@@ -717,6 +730,19 @@ class Puller:
         async with self._pool().acquire() as conn:
             resumed = await repository.resume_orgs(conn, [org_id], self.clock.now())
         return bool(resumed)
+
+
+def _pulled(post_id: UUID, run: PullRun) -> runs.PulledPost:
+    return runs.PulledPost(
+        post_id=post_id,
+        platform=run.platform,
+        url=run.url,
+        ok=run.status == "ok",
+        code=run.error_code,
+        message=run.error,
+        http_status=run.http_status,
+        tries=run.attempts,
+    )
 
 
 def _paused_run(target: asyncpg.Record, now: datetime) -> PullRun:

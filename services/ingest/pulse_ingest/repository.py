@@ -157,9 +157,9 @@ async def sample_history(
 
 
 async def rejected_items(
-    conn: Connection, *, org_id: UUID, before_id: int, limit: int
+    conn: Connection, *, org_id: UUID, before_id: int, limit: int, code: str | None = None
 ) -> list[asyncpg.Record]:
-    return list(await conn.fetch(sql.rejected_items, org_id, before_id, limit))
+    return list(await conn.fetch(sql.rejected_items, org_id, before_id, limit, code))
 
 
 # --- campaigns, organizations ------------------------------------------------------------

@@ -785,3 +785,54 @@ async def test_pull_runs_read_and_unknown_posts(
         headers={"X-Pulse-Service-Token": "wrong"},
     )
     assert anonymous.status_code == 401
+
+
+# --- Pulse's own pulls are runs too ------------------------------------------------------------
+
+
+async def test_pulses_own_pulls_are_listed_as_scheduler_runs_with_each_posts_outcome(
+    bus: Bus, fake: Any, admin_db: asyncpg.Connection, control: Control
+) -> None:
+    t = await create_tenant(bus, admin_db)
+    gone = post_url("instagram")
+    fake.delete(gone)
+    since = utcnow() - timedelta(seconds=5)
+    good, deleted = await register(bus, t, ["tiktok"]) + await register(
+        bus, t, ["instagram"], url=gone
+    )
+    await all_pulled(admin_db, [good])
+    await attempted_since(admin_db, [deleted], since)
+
+    async def both_listed() -> bool:
+        response = await control.http.get(f"/internal/orgs/{t.org_id}/runs?source=scheduler")
+        return len(response.json()["items"]) == 2
+
+    await until(both_listed, "the two start-tracking pulls never became runs")
+    listed = (await control.http.get(f"/internal/orgs/{t.org_id}/runs")).json()["items"]
+    by_status = {r["status"]: r for r in listed}
+    assert set(by_status) == {"success", "failed"}
+    ok, failed_run = by_status["success"], by_status["failed"]
+    assert (ok["source"], ok["name"], ok["posts_ok"], ok["accepted"]) == (
+        "scheduler",
+        "start_tracking",
+        1,
+        1,
+    )
+    assert (failed_run["posts_failed"], failed_run["provider_errors"]) == (1, 1)
+    assert failed_run["ended_at"] is not None
+    # Filters, and the detail: the failing post with the provider's code and status.
+    only_failed = await control.http.get(f"/internal/orgs/{t.org_id}/runs?status=failed")
+    assert [r["run_id"] for r in only_failed.json()["items"]] == [failed_run["run_id"]]
+    detail = (
+        await control.http.get(f"/internal/orgs/{t.org_id}/runs/{failed_run['run_id']}")
+    ).json()
+    (item,) = detail["items"]
+    assert (item["post_id"], item["status"], item["code"], item["http_status"]) == (
+        str(deleted["id"]),
+        "failed",
+        "not_found",
+        404,
+    )
+    # Another organization sees none of it.
+    other = await control.http.get(f"/internal/orgs/{uuid4()}/runs/{failed_run['run_id']}")
+    assert other.status_code == 404

@@ -344,6 +344,8 @@ NAV = [
     ("compare", "Compare", "/compare"),
     ("influencers", "Influencers", "/influencers"),
     ("clients", "Clients", "/clients"),
+    ("runs", "Runs", "/runs"),
+    ("health", "Health", "/red-flags"),
     ("settings", "Users & tokens", "/settings"),
     ("architecture", "Architecture", "/docs/architecture"),
 ]
@@ -353,6 +355,8 @@ def _section(path: str) -> str:
     for key, _, href in NAV:
         if path == href or path.startswith(href + "/") or path.startswith(href + "?"):
             return key
+    if path.startswith("/rejected-items"):
+        return "runs"
     if path.startswith(("/users", "/tokens")):
         return "settings"
     return ""

@@ -1,0 +1,84 @@
+"""/api/runs, /api/rejected-items, /api/red-flags: what operators (owners, managers) see of the
+data flowing in; ingest keeps it, the gateway asks (operations.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..deps import ContextDep, Manager
+from ..operations import RunSource, RunStatus, health, ingest
+
+router = APIRouter(tags=["operations"])
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[int] = Field(min_length=1, max_length=1000)
+
+
+@router.get("/api/runs")
+async def list_runs(
+    ctx: ContextDep,
+    caller: Manager,
+    status: RunStatus | None = None,
+    source: RunSource | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """n8n runs and Pulse's own pull batches, newest first, filtered by status and source."""
+    params = {"status": status or "", "source": source or "", "limit": str(limit)}
+    result: dict[str, Any] = await ingest(
+        ctx, caller.org_id, "GET", "/runs", params={**params, "cursor": cursor or ""}
+    )
+    return result
+
+
+@router.get("/api/runs/{run_id}")
+async def get_run(ctx: ContextDep, caller: Manager, run_id: UUID) -> dict[str, Any]:
+    """A run with each post's outcome and each item ingest refused."""
+    result: dict[str, Any] = await ingest(ctx, caller.org_id, "GET", f"/runs/{run_id}")
+    return result
+
+
+@router.get("/api/rejected-items")
+async def rejected_items(
+    ctx: ContextDep,
+    caller: Manager,
+    code: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: int | None = None,
+) -> dict[str, Any]:
+    """Items still refused, newest first, with the raw item as received and why; `held` while
+    an `unknown_post` item waits (24 h) for its post to be registered."""
+    params = {"code": code or "", "limit": str(limit), "cursor": str(cursor or "")}
+    result: dict[str, Any] = await ingest(
+        ctx, caller.org_id, "GET", "/rejected-items", params=params
+    )
+    return result
+
+
+@router.post("/api/rejected-items/replay")
+async def replay(ctx: ContextDep, caller: Manager, body: ReplayIn) -> dict[str, Any]:
+    """Try kept items again once their cause is fixed: `applied` are stored now,
+    `still_rejected` stay kept with their new reason."""
+    result: dict[str, Any] = await ingest(
+        ctx, caller.org_id, "POST", "/rejected-items/replay", json=body.model_dump()
+    )
+    return result
+
+
+@router.get("/api/red-flags")
+async def red_flags(ctx: ContextDep, caller: Manager) -> dict[str, Any]:
+    """What needs an operator now, each flag with a link to what to do about it."""
+    return await health(ctx, caller.org_id)
+
+
+@router.post("/api/provider/resume")
+async def resume_pulls(ctx: ContextDep, caller: Manager) -> dict[str, Any]:
+    """Credits bought: Pulse's own pulls of the organization start again."""
+    result: dict[str, Any] = await ingest(ctx, caller.org_id, "POST", "/provider/resume")
+    return result

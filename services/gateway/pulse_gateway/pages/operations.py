@@ -1,0 +1,180 @@
+"""Operator screens (owners, managers): /runs and a run's detail, /rejected-items with replay,
+/red-flags (the Health screen); and /settings/signing (owners): the n8n webhook's signing secrets.
+Each over the same calls to ingest as /api (pulse_gateway.operations)."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+from uuid import UUID
+
+from fastapi import Request, Response
+
+from pulse_runtime.errors import ApiError
+
+from ..deps import ContextDep
+from ..operations import RunSource, RunStatus, health, ingest
+from .common import ViewerDep, page_router, render
+from .forms_support import form_fields, form_lists, require_manager, require_owner
+
+router = page_router()
+STATUSES: tuple[str, ...] = get_args(RunStatus)
+SOURCES: tuple[str, ...] = get_args(RunSource)
+CODES = (
+    "unknown_post",
+    "provider_error",
+    "out_of_credits",
+    "platform_mismatch",
+    "post_removed",
+    "invalid_item",
+    "invalid_body",
+    "unauthorized",
+    "no_metrics",
+    "no_post_reference",
+    "counter_out_of_range",
+    "observed_at_in_future",
+)
+
+
+@router.get("/runs")
+async def runs_page(
+    request: Request,
+    ctx: ContextDep,
+    viewer: ViewerDep,
+    status: str = "",
+    source: str = "",
+) -> Response:
+    require_manager(viewer)
+    filters = {
+        "status": status if status in STATUSES else "",
+        "source": source if source in SOURCES else "",
+    }
+    found = await ingest(
+        ctx, viewer.principal.org_id, "GET", "/runs", params={**filters, "limit": "100"}
+    )
+    return render(
+        request,
+        "runs.html",
+        runs=found["items"],
+        filters=filters,
+        statuses=STATUSES,
+        sources=SOURCES,
+    )
+
+
+@router.get("/runs/{run_id}")
+async def run_page(request: Request, ctx: ContextDep, viewer: ViewerDep, run_id: UUID) -> Response:
+    require_manager(viewer)
+    run = await ingest(ctx, viewer.principal.org_id, "GET", f"/runs/{run_id}")
+    outcomes = [i for i in run["items"] if i["kind"] == "outcome"]
+    refused = [i for i in run["items"] if i["kind"] == "item"]
+    return render(request, "run.html", run=run, outcomes=outcomes, refused=refused)
+
+
+async def _rejected_view(ctx: ContextDep, viewer: ViewerDep, code: str) -> dict[str, Any]:
+    found = await ingest(
+        ctx,
+        viewer.principal.org_id,
+        "GET",
+        "/rejected-items",
+        params={"code": code, "limit": "200"},
+    )
+    return {"items": found["items"], "code": code, "codes": CODES, "replayed": None}
+
+
+@router.get("/rejected-items")
+async def rejected_page(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, code: str = ""
+) -> Response:
+    require_manager(viewer)
+    view = await _rejected_view(ctx, viewer, code if code in CODES else "")
+    return render(request, "rejected_items.html", **view)
+
+
+@router.post("/rejected-items/replay")
+async def replay(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
+    """Replay the ticked items; the page then lists what was applied and what is still refused
+    (with the new reason)."""
+    require_manager(viewer)
+    values = await form_fields(request)
+    picked = (await form_lists(request, "ids"))["ids"]
+    ids = [int(i) for i in picked if i.isdigit()]
+    code = values.get("code", "")
+    replayed = None
+    if ids:
+        replayed = await ingest(
+            ctx, viewer.principal.org_id, "POST", "/rejected-items/replay", json={"ids": ids}
+        )
+    view = await _rejected_view(ctx, viewer, code if code in CODES else "")
+    view["replayed"] = replayed or {"applied": [], "still_rejected": []}
+    return render(request, "rejected_items.html", **view)
+
+
+@router.get("/red-flags")
+async def health_page(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
+    require_manager(viewer)
+    return render(request, "health.html", **await health(ctx, viewer.principal.org_id))
+
+
+@router.post("/red-flags/resume")
+async def resume(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
+    require_manager(viewer)
+    await ingest(ctx, viewer.principal.org_id, "POST", "/provider/resume")
+    return render(request, "health.html", **await health(ctx, viewer.principal.org_id))
+
+
+# ------------------------------------------------------------------------- signing secrets
+
+
+async def _signing_view(ctx: ContextDep, viewer: ViewerDep) -> dict[str, Any]:
+    found = await ingest(ctx, viewer.principal.org_id, "GET", "/signing-secrets")
+    return {
+        "required": found["signing_required"],
+        "secrets": found["items"],
+        "active": sum(1 for s in found["items"] if s["active"]),
+        "created": None,
+        "error": None,
+    }
+
+
+async def _signing_action(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, method: str, path: str, json: Any = None
+) -> Response:
+    require_owner(viewer)
+    result: Any = None
+    error = None
+    try:
+        result = await ingest(ctx, viewer.principal.org_id, method, path, json=json)
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        error = str(exc)
+    view = await _signing_view(ctx, viewer)
+    view["error"] = error
+    if path == "/signing-secrets" and result:
+        view["created"] = result  # shown this once
+    return render(request, "settings/signing.html", status_code=409 if error else 200, **view)
+
+
+@router.get("/settings/signing")
+async def signing_page(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
+    require_owner(viewer)
+    return render(request, "settings/signing.html", **await _signing_view(ctx, viewer))
+
+
+@router.post("/settings/signing/new")
+async def new_secret(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
+    return await _signing_action(request, ctx, viewer, "POST", "/signing-secrets")
+
+
+@router.post("/settings/signing/retire-older")
+async def retire_older(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
+    return await _signing_action(request, ctx, viewer, "POST", "/signing-secrets/retire-older")
+
+
+@router.post("/settings/signing/required")
+async def set_required(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
+    values = await form_fields(request)
+    required = values.get("required") == "true"
+    return await _signing_action(
+        request, ctx, viewer, "PUT", "/signing", json={"required": required}
+    )
