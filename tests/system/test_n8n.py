@@ -1,7 +1,7 @@
-"""The shipped n8n workflows in real n8n (issue 13): installed from npm (cached under var/n8n),
-the files of deploy/n8n imported unchanged, run headless (`n8n execute`, the Manual Trigger)
-against ingest running as a process and the fake ScrapeCreators. One n8n home serves every
-assertion, so n8n starts only a few times.
+"""The shipped n8n workflows in real n8n (issue 13): installed from npm (cached in
+~/.cache/pulse/n8n), the files of deploy/n8n imported unchanged, run headless (`n8n execute`,
+the Manual Trigger) against ingest running as a process and the fake ScrapeCreators. One n8n
+home serves every assertion, so n8n starts only a few times.
 
 - The webhook workflow, with one post answering 500 every time and one deleted (404): the
   others' samples arrive; the run ends `partial`; the failing post's error is recorded against
@@ -36,7 +36,10 @@ pytestmark = pytest.mark.system
 
 LOGS = ROOT / "test-artifacts" / "logs"
 N8N_VERSION = "1.123.81"
-N8N_HOME = ROOT / "var" / "n8n" / N8N_VERSION
+# Outside the checkout, so a fresh clone on the same machine (CI) reuses the install: npm
+# takes minutes for n8n's ~1,900 packages. PULSE_N8N_CACHE moves it.
+N8N_CACHE = Path(os.environ.get("PULSE_N8N_CACHE") or Path.home() / ".cache" / "pulse" / "n8n")
+N8N_HOME = N8N_CACHE / N8N_VERSION
 N8N_BIN = N8N_HOME / "node_modules" / ".bin" / "n8n"
 WORKFLOWS = {
     "webhook": ROOT / "deploy" / "n8n" / "scrapecreators-to-webhook.json",
@@ -47,7 +50,8 @@ INSTALL_TIMEOUT_S = 1800
 
 
 def ensure_n8n() -> Path:
-    """n8n from npm, installed once into var/n8n/<version> and reused by every later run."""
+    """n8n from npm, installed once into the cache (N8N_CACHE/<version>) and reused by every
+    later run, of this checkout or another."""
     if N8N_BIN.exists():
         return N8N_BIN
     npm = shutil.which("npm")
