@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -10,7 +13,8 @@ from uuid import uuid4
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -18,13 +22,15 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ApiError, install_error_handlers
 from .logging import CORRELATION_KEY
 
 ReadyCheck = Callable[[], Awaitable[None]]
 REQUEST_ID_HEADER = "X-Request-ID"
+SWAGGER_CDN = "https://cdn.jsdelivr.net"  # where FastAPI's Swagger UI page loads its bundle
 
 
 class Metrics:
@@ -51,23 +57,36 @@ class Metrics:
         self.service = service
 
 
-class _RequestContext(BaseHTTPMiddleware):
-    def __init__(self, app: Any, metrics: Metrics) -> None:
-        super().__init__(app)
+class _RequestContext:
+    """The request id (taken or made, echoed, bound to every log line) and the request metrics.
+
+    Pure ASGI rather than BaseHTTPMiddleware: that one runs the app in a task group, so an
+    HTTPException raised while a route reads its body (a body over its limit) reached FastAPI
+    wrapped in an ExceptionGroup and was answered 400 instead of 413."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
         self._metrics = metrics
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        request_id = request.headers.get(REQUEST_ID_HEADER) or str(uuid4())
-        request_id = request_id[:200]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = (Headers(scope=scope).get(REQUEST_ID_HEADER) or str(uuid4()))[:200]
         started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # Counted when the answer starts, so a stream counts its time to first byte.
+                path = getattr(scope.get("route"), "path", "unmatched")
+                status = str(message["status"])
+                self._metrics.http_requests.labels(scope["method"], path, status).inc()
+                self._metrics.http_latency.labels(path).observe(time.perf_counter() - started)
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
         with structlog.contextvars.bound_contextvars(**{CORRELATION_KEY: request_id}):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        self._metrics.http_requests.labels(request.method, path, str(response.status_code)).inc()
-        self._metrics.http_latency.labels(path).observe(time.perf_counter() - started)
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
+            await self.app(scope, receive, send_with_id)
 
 
 def create_http_app(
@@ -78,7 +97,12 @@ def create_http_app(
     asyncapi: Callable[[], dict[str, Any]],
     lifespan: Any,
 ) -> FastAPI:
-    app = FastAPI(title=title, lifespan=lifespan, docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(
+        title=title,
+        lifespan=lifespan,
+        docs_url=None,  # served below, with a Content-Security-Policy
+        openapi_url="/openapi.json",
+    )
     install_error_handlers(app)
     app.add_middleware(_RequestContext, metrics=metrics)
     router = APIRouter(tags=["operations"])
@@ -103,12 +127,37 @@ def create_http_app(
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    @router.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return swagger_page(title, "/openapi.json")
+
     @router.get("/docs/asyncapi")
     async def asyncapi_document() -> dict[str, Any]:
         return asyncapi()
 
     app.include_router(router)
     return app
+
+
+def swagger_page(title: str, openapi_url: str) -> Response:
+    """FastAPI's Swagger UI page with a Content-Security-Policy: its one inline script by hash,
+    its bundle and stylesheet from the CDN FastAPI names, data fetched from this origin only,
+    never framed. (Swagger UI styles elements inline, hence 'unsafe-inline' for styles only.)"""
+    page = get_swagger_ui_html(openapi_url=openapi_url, title=f"{title} - API")
+    html = bytes(page.body).decode()
+    inline = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(code.encode()).digest()).decode() + "'"
+        for code in inline
+    )
+    csp = (
+        "default-src 'none'; "
+        f"script-src {SWAGGER_CDN} {hashes}; "
+        f"style-src {SWAGGER_CDN} 'unsafe-inline'; "
+        "img-src 'self' data: https://fastapi.tiangolo.com; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
 
 
 def service_token_guard(expected: str) -> Callable[..., Awaitable[None]]:
