@@ -198,8 +198,7 @@ async def email_links(
 ) -> list[EmailMessage] | None:
     """The sign-in link mails to send (none for an unknown email), or None when the client's
     address is over its limit. Each request counts against the email and the address whether
-    or not the email exists, so the limits reveal nothing either; the caller sends the mails
-    after answering, so the answer's timing does not tell either."""
+    or not the email exists, so the limits reveal nothing either."""
     window = timedelta(minutes=settings.login_window_minutes)
     email_key, address_key = f"email-link:{email.lower()}", f"email-link-from:{address}"
     async with auth_lookup(pool) as conn:
