@@ -17,12 +17,15 @@ from .model import (
     ReportPost,
     from_fields,
 )
-from .pdf import RenderSlots, render_pdf, report_filename, report_pdf
+from .pdf import render_pdf, report_filename, report_pdf
+from .render_queue import RenderAbandoned, RendersBusy, RenderSlots
 
 __all__ = [
     "CampaignReport",
     "Page",
+    "RenderAbandoned",
     "RenderSlots",
+    "RendersBusy",
     "ReportCampaign",
     "ReportClient",
     "ReportCounters",

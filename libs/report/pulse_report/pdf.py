@@ -7,17 +7,16 @@ report for its HTML on every start, and most of their processes never print a PD
 
 from __future__ import annotations
 
-import asyncio
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable
 from functools import cache
 from types import ModuleType
 from typing import Any
 
 from .html import report_page
 from .model import CampaignReport
+from .render_queue import raise_if_abandoned
 
 MAX_SLUG = 60
 
@@ -69,7 +68,11 @@ def render_pdf(html: str) -> bytes:
     """HTML to an A4 PDF (the page size and margins are the stylesheet's @page). CPU-bound:
     call it off the event loop."""
     weasyprint = _weasyprint()
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher()())
+    raise_if_abandoned()
+    source = weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher()())
+    raise_if_abandoned()
+    document = source.render()  # the layout: most of the time
+    raise_if_abandoned()
     pdf: bytes = document.write_pdf()
     return pdf
 
@@ -84,27 +87,3 @@ def report_filename(campaign_name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", campaign_name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:MAX_SLUG].strip("-")
     return f"{slug or 'campaign'}-report.pdf"
-
-
-class RenderSlots:
-    """At most `slots` renders run at once; the others wait their turn. A slot is given back
-    when the render's thread finishes, not when its request goes away: a client that hangs up
-    cannot free a slot while its thread still burns CPU."""
-
-    def __init__(self, slots: int) -> None:
-        self._free = asyncio.Semaphore(slots)
-
-    async def run(self, render: Callable[[], bytes]) -> bytes:
-        await self._free.acquire()
-        try:
-            task = asyncio.ensure_future(asyncio.to_thread(render))
-        except BaseException:
-            self._free.release()
-            raise
-        task.add_done_callback(self._done)
-        return await asyncio.shield(task)
-
-    def _done(self, task: asyncio.Future[bytes]) -> None:
-        self._free.release()
-        if not task.cancelled():
-            task.exception()  # retrieved here, so an abandoned render's error is not reported twice

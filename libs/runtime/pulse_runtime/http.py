@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -10,7 +13,8 @@ from uuid import uuid4
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -28,6 +32,7 @@ from .logging import CORRELATION_KEY
 
 ReadyCheck = Callable[[], Awaitable[None]]
 REQUEST_ID_HEADER = "X-Request-ID"
+SWAGGER_CDN = "https://cdn.jsdelivr.net"  # where FastAPI's Swagger UI page loads its bundle
 
 
 class Metrics:
@@ -78,10 +83,13 @@ class Metrics:
 
 
 class _RequestContext:
-    """Request id, correlation id and HTTP metrics for every request.
+    """The request id (taken or made, echoed, bound to every log line) and the request metrics.
 
-    Plain ASGI on purpose: Starlette's BaseHTTPMiddleware runs each request through an extra
-    task and a memory stream, which showed in every profile of a small read (bench P3, P5)."""
+    Pure ASGI rather than BaseHTTPMiddleware, for two reasons: that one runs the app in a task
+    group, so an HTTPException raised while a route reads its body (a body over its limit)
+    reached FastAPI wrapped in an ExceptionGroup and was answered 400 instead of 413; and its
+    extra task and memory stream per request showed in every profile of a small read (bench
+    P3, P5)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -93,22 +101,29 @@ class _RequestContext:
             return
         request_id = (Headers(scope=scope).get(REQUEST_ID_HEADER) or str(uuid4()))[:200]
         started = time.perf_counter()
-        status = 500  # what the caller gets when the app raises before answering
+        answered = False
 
-        async def answer(message: Message) -> None:
-            nonlocal status
+        def count(status: str) -> None:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self._metrics.http_requests.labels(scope["method"], path, status).inc()
+            self._metrics.http_latency.labels(path).observe(time.perf_counter() - started)
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal answered
             if message["type"] == "http.response.start":
-                status = message["status"]
+                # Counted when the answer starts, so a stream counts its time to first byte.
+                answered = True
+                count(str(message["status"]))
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
         try:
             with structlog.contextvars.bound_contextvars(**{CORRELATION_KEY: request_id}):
-                await self.app(scope, receive, answer)
-        finally:
-            path = getattr(scope.get("route"), "path", "unmatched")
-            self._metrics.http_requests.labels(scope["method"], path, str(status)).inc()
-            self._metrics.http_latency.labels(path).observe(time.perf_counter() - started)
+                await self.app(scope, receive, send_with_id)
+        except Exception:
+            if not answered:
+                count("500")  # what the server error handler outside answers
+            raise
 
 
 def create_http_app(
@@ -119,7 +134,12 @@ def create_http_app(
     asyncapi: Callable[[], dict[str, Any]],
     lifespan: Any,
 ) -> FastAPI:
-    app = FastAPI(title=title, lifespan=lifespan, docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(
+        title=title,
+        lifespan=lifespan,
+        docs_url=None,  # served below, with a Content-Security-Policy
+        openapi_url="/openapi.json",
+    )
     install_error_handlers(app)
     app.add_middleware(_RequestContext, metrics=metrics)
     router = APIRouter(tags=["operations"])
@@ -144,12 +164,37 @@ def create_http_app(
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    @router.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return swagger_page(title, "/openapi.json")
+
     @router.get("/docs/asyncapi")
     async def asyncapi_document() -> dict[str, Any]:
         return asyncapi()
 
     app.include_router(router)
     return app
+
+
+def swagger_page(title: str, openapi_url: str) -> Response:
+    """FastAPI's Swagger UI page with a Content-Security-Policy: its one inline script by hash,
+    its bundle and stylesheet from the CDN FastAPI names, data fetched from this origin only,
+    never framed. (Swagger UI styles elements inline, hence 'unsafe-inline' for styles only.)"""
+    page = get_swagger_ui_html(openapi_url=openapi_url, title=f"{title} - API")
+    html = bytes(page.body).decode()
+    inline = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(code.encode()).digest()).decode() + "'"
+        for code in inline
+    )
+    csp = (
+        "default-src 'none'; "
+        f"script-src {SWAGGER_CDN} {hashes}; "
+        f"style-src {SWAGGER_CDN} 'unsafe-inline'; "
+        "img-src 'self' data: https://fastapi.tiangolo.com; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
 
 
 def service_token_guard(expected: str) -> Callable[..., Awaitable[None]]:

@@ -212,6 +212,7 @@ def service_main(
         applied = asyncio.run(migrate(settings, migrations_dir))
         print(f"{settings.service}: {len(applied)} migration(s) applied")
         return
+    proxies = settings.trusted_proxy_list()
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -219,4 +220,9 @@ def service_main(
         log_config=None,
         access_log=False,
         lifespan="on",
+        # uvicorn believes X-Forwarded-For from loopback by default, so any local process (or a
+        # proxy that passes the header through) could pick the client address that the login
+        # and share-link limits count. Only the configured proxies are believed.
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Self
@@ -43,6 +44,9 @@ class ServiceSettings(BaseSettings):
     pool_min_size: int = 1
     pool_max_size: int = 10
     prefetch: int = 32
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses
+    # or networks, e.g. the ingress). Empty: nobody's; the connecting address is the client.
+    trusted_proxies: str = ""
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
@@ -75,7 +79,21 @@ class ServiceSettings(BaseSettings):
             )
         if self.port == 0:
             self.port = self.default_port
+        self.trusted_proxy_list()  # refuses a malformed list at start-up, naming the setting
         return self
+
+    def trusted_proxy_list(self) -> list[str]:
+        """The proxies as uvicorn takes them; every entry must be an address or a network."""
+        found = [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+        for entry in found:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"PULSE_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                    "(trusting every peer would let any client pick its own address)"
+                ) from exc
+        return found
 
     @property
     def db_schema(self) -> str:

@@ -12,19 +12,24 @@ import httpx
 from fastapi import APIRouter, FastAPI
 
 from pulse_contracts import Envelope, EventData, utcnow
+from pulse_report import RenderSlots
+from pulse_runtime.body_limit import BodyLimit
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.messaging import subscribe_events
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
 
-from . import api, pages, read_model
+from . import api, guards, pages, read_model
+from .api import imports, post_imports
 from .context import GatewayContext
 from .read_model import NumbersReadModel
 from .security import JwtKeys
+from .sessions import SessionCache
 from .settings import GatewaySettings
 from .stream import StreamHub, bind_more, stream_queue, subscribe_stream
 
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around an uploaded file
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -49,6 +54,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         numbers=NumbersReadModel(
             settings.numbers_cache_size, max_bytes=settings.numbers_cache_mb * 2**20
         ),
+        sessions=SessionCache(settings.session_cache_ttl_s),
+        renders=RenderSlots(settings.pdf_render_slots, settings.pdf_render_queue),
     )
     live = stream_queue()
     subscribe_stream(runtime.broker, ctx.hub, live, ctx.numbers)
@@ -79,6 +86,14 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             ctx.peers = ctx.media = None
 
     app = runtime.http_app("Pulse gateway", loops=[], resources=peers)
+    # The CSV uploads keep their own caps (multipart: the file plus its boundaries).
+    uploads = {
+        "/api/imports/metrics": imports.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD,
+        "/api/imports/posts": post_imports.MAX_BYTES + MULTIPART_OVERHEAD,
+    }
+    app.add_middleware(guards.CredentialsBeforeLargeBodies, paths=frozenset(uploads))
+    app.add_middleware(BodyLimit, default=guards.JSON_BODY_LIMIT, routes=uploads)
+    app.add_middleware(guards.ApiHeaders)
     for router in routers():
         app.include_router(router)
     pages.install(app)  # the staff dashboard and its static files

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 
+from pulse_report import RenderSlots
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.service import ServiceRuntime
 
 from .read_model import NumbersReadModel
 from .security import JwtKeys
+from .sessions import SessionCache
 from .settings import GatewaySettings
 from .stream import StreamHub
 
@@ -23,6 +25,8 @@ class GatewayContext:
     jwt_keys: JwtKeys
     hub: StreamHub
     numbers: NumbersReadModel
+    sessions: SessionCache
+    renders: RenderSlots  # PDF reports: bounded, per process (pulse_report.render_queue)
     peers: httpx.AsyncClient | None = None  # created in the lifespan
     media: MediaProxy | None = None  # created in the lifespan, with a client of its own
 

@@ -19,6 +19,7 @@ from pulse_runtime.errors import ApiError
 from .context import GatewayContext
 from .db import auth_lookup, org_transaction
 from .security import API_TOKEN_PREFIX, AuthError, Role, csrf_matches, sha256, verify_access_token
+from .sessions import SessionCaller, session_caller
 
 SESSION_COOKIE = "pulse_session"
 CSRF_COOKIE = "pulse_csrf"
@@ -28,12 +29,23 @@ RANK: dict[str, int] = {"analyst": 1, "manager": 2, "owner": 3}
 
 
 @dataclass(frozen=True)
+class Credential:
+    """What the caller presented, kept so a long-lived stream can ask again later."""
+
+    session_id: UUID | None = None  # a session: by its id (JWT `sid`) ...
+    session_sha256: bytes | None = None  # ... or by the cookie's hash
+    token_sha256: bytes | None = None  # an API token
+
+
+@dataclass(frozen=True)
 class Principal:
     org_id: UUID
     role: Role
     user_id: UUID | None
     actor: str  # who the audit log names: "user:<id>" or "token:<id>"
     read_only: bool = False  # API tokens with the `read` scope
+    session_id: UUID | None = None  # the session behind a cookie or a JWT
+    credential: Credential = Credential()
 
 
 def gateway_context(request: Request) -> GatewayContext:
@@ -62,40 +74,62 @@ async def authenticate(request: Request, ctx: ContextDep) -> Principal:
     if header.lower().startswith("bearer "):
         credential = header[7:].strip()
         if credential.startswith(API_TOKEN_PREFIX):
-            return await _api_token(ctx, credential)
+            return await _api_token(ctx, sha256(credential))
         try:
             claims = verify_access_token(ctx.jwt_keys, credential, utcnow())
         except AuthError as exc:
             raise ApiError(401, "invalid or expired bearer token") from exc
-        return await _active_user(ctx, claims.user_id, claims.org_id)
+        found = await session_caller(ctx.pool, ctx.sessions, session_id=claims.session_id)
+        if found is None or (found.user_id, found.org_id) != (claims.user_id, claims.org_id):
+            raise ApiError(401, "this token's session has ended: sign in again")
+        return _person(found, Credential(session_id=found.session_id))
     session = request.cookies.get(SESSION_COOKIE)
     if not session:
         raise ApiError(401, "sign in first: no session cookie or bearer token")
-    row = await ctx.pool.fetchrow(
-        "SELECT user_id, org_id, csrf_token FROM catalog.sessions "
-        "WHERE token_sha256 = $1 AND expires_at > now()",
-        sha256(session),
-    )
-    if row is None:
+    digest = sha256(session)
+    found = await session_caller(ctx.pool, ctx.sessions, token_sha256=digest)
+    if found is None:
         raise ApiError(401, "session expired: sign in again")
     if request.method not in SAFE_METHODS and not csrf_matches(
-        row["csrf_token"], request.headers.get(CSRF_HEADER)
+        found.csrf_token, request.headers.get(CSRF_HEADER)
     ):
         raise ApiError(403, "missing or wrong X-CSRF-Token header", code="csrf_failed")
-    return await _active_user(ctx, row["user_id"], row["org_id"])
+    return _person(found, Credential(session_sha256=digest))
 
 
-async def _active_user(ctx: GatewayContext, user_id: UUID, org_id: UUID) -> Principal:
-    # One statement (migration 0004): checked on every request, so a disabled user or a
-    # changed role takes effect on the very next one.
-    role = await ctx.pool.fetchval("SELECT catalog.active_role($1, $2)", user_id, org_id)
-    if role is None:
-        raise ApiError(401, "this account is disabled or no longer exists")
-    return Principal(org_id=org_id, role=role, user_id=user_id, actor=f"user:{user_id}")
+async def authenticate_again(ctx: GatewayContext, caller: Principal) -> Principal | None:
+    """The caller as the database sees them now, skipping every cache; None when their
+    credential has ended (signed out, password changed, disabled, token revoked)."""
+    credential = caller.credential
+    if credential.token_sha256 is not None:
+        try:
+            return await _api_token(ctx, credential.token_sha256, touch=False)
+        except ApiError:
+            return None
+    found = await session_caller(
+        ctx.pool,
+        ctx.sessions,
+        session_id=credential.session_id,
+        token_sha256=credential.session_sha256,
+        fresh=True,
+    )
+    return _person(found, credential) if found is not None else None
 
 
-async def _api_token(ctx: GatewayContext, token: str) -> Principal:
-    digest = sha256(token)
+def _person(found: SessionCaller, credential: Credential) -> Principal:
+    # The role is the database's, read with the session (migration 0005), never the JWT's:
+    # a changed role or a disabled person takes effect with the session check.
+    return Principal(
+        org_id=found.org_id,
+        role=found.role,
+        user_id=found.user_id,
+        actor=f"user:{found.user_id}",
+        session_id=found.session_id,
+        credential=credential,
+    )
+
+
+async def _api_token(ctx: GatewayContext, digest: bytes, *, touch: bool = True) -> Principal:
     async with auth_lookup(ctx.pool) as conn:
         row = await conn.fetchrow(
             "SELECT id, org_id, scopes FROM catalog.api_tokens "
@@ -104,18 +138,20 @@ async def _api_token(ctx: GatewayContext, token: str) -> Principal:
         )
     if row is None or "read" not in row["scopes"]:
         raise ApiError(401, "unknown or revoked API token, or one without the `read` scope")
-    async with org_transaction(ctx.pool, row["org_id"]) as conn:
-        await conn.execute(
-            "UPDATE catalog.api_tokens SET last_used_at = now() WHERE id = $1 "
-            "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-            row["id"],
-        )
+    if touch:
+        async with org_transaction(ctx.pool, row["org_id"]) as conn:
+            await conn.execute(
+                "UPDATE catalog.api_tokens SET last_used_at = now() WHERE id = $1 "
+                "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+                row["id"],
+            )
     return Principal(
         org_id=row["org_id"],
         role="analyst",
         user_id=None,
         actor=f"token:{row['id']}",
         read_only=True,
+        credential=Credential(token_sha256=digest),
     )
 
 

@@ -15,6 +15,8 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 
 # Staff numbers carry money: a browser may keep them, a shared cache never; revalidate each time.
+# Not no-store (every other /api answer's, guards.ApiHeaders): a browser may not keep a no-store
+# answer at all, so it would never send If-None-Match and these reads would never get a 304.
 CACHE_CONTROL = "private, no-cache"
 
 

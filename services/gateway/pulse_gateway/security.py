@@ -94,6 +94,9 @@ class Claims:
     user_id: UUID
     org_id: UUID
     role: Role
+    # The session the token was issued with (`sid`): signing out, a password change or
+    # disabling the person deletes it, and with it every JWT that names it.
+    session_id: UUID
 
 
 def issue_access_token(keys: JwtKeys, claims: Claims, now: datetime) -> str:
@@ -101,6 +104,7 @@ def issue_access_token(keys: JwtKeys, claims: Claims, now: datetime) -> str:
         "sub": str(claims.user_id),
         "org": str(claims.org_id),
         "role": claims.role,
+        "sid": str(claims.session_id),
         "iat": int(now.timestamp()),
         "exp": int((now + ACCESS_TTL).timestamp()),
     }
@@ -119,7 +123,9 @@ def verify_access_token(keys: JwtKeys, token: str, now: datetime) -> Claims:
             token,
             key,
             algorithms=["HS256"],  # never "none", never whatever the token asks for
-            options={"require": ["exp", "sub", "org", "role"], "verify_exp": False},
+            # A token without `sid` predates revocable sessions: it cannot be ended, so it
+            # is refused and its holder signs in again.
+            options={"require": ["exp", "sub", "org", "role", "sid"], "verify_exp": False},
         )
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from exc
@@ -127,4 +133,12 @@ def verify_access_token(keys: JwtKeys, token: str, now: datetime) -> Claims:
         raise AuthError("token expired")
     if payload["role"] not in ("owner", "manager", "analyst"):
         raise AuthError("invalid role")
-    return Claims(user_id=UUID(payload["sub"]), org_id=UUID(payload["org"]), role=payload["role"])
+    try:
+        return Claims(
+            user_id=UUID(payload["sub"]),
+            org_id=UUID(payload["org"]),
+            role=payload["role"],
+            session_id=UUID(payload["sid"]),
+        )
+    except (TypeError, ValueError) as exc:
+        raise AuthError("invalid token: malformed claims") from exc

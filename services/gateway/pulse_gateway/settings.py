@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from pulse_runtime.settings import ServiceSettings
 
@@ -37,6 +37,18 @@ class GatewaySettings(ServiceSettings):
     # Extra CDN host suffixes the media proxy may fetch from, comma-separated (security.md).
     media_extra_suffixes: str = ""
     session_days: int = 14
+    # How long this process trusts a looked-up session (sessions.py says why so brief): a
+    # revoked session keeps working on another replica for at most this long.
+    session_cache_ttl_s: float = Field(default=5.0, ge=0, le=10)
+    # How often an open event stream asks again whether its credential still reads numbers.
+    stream_recheck_s: float = Field(default=15.0, gt=0, le=30)
+    # Sign-in links mailed per email address and per client address in the login window.
+    email_links_per_account: int = 3
+    email_links_per_address: int = 10
+    # PDF reports rendered at once per process, and how many more may wait for a turn; beyond
+    # that a request is answered 503 with Retry-After instead of queueing without bound.
+    pdf_render_slots: int = Field(default=2, ge=1)
+    pdf_render_queue: int = Field(default=4, ge=0)
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_window_minutes: int = 15

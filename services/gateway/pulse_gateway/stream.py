@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
@@ -28,6 +28,9 @@ log = get_logger(__name__)
 STREAMED = ("kpi.updated", "alert.*")
 CLIENT_BUFFER = 256  # a client this far behind loses its oldest events, never the gateway
 HEARTBEAT_S = 15.0
+# The last frame of a stream whose credential ended; the page's script does not reconnect.
+CLOSED_FRAME = 'event: closed\ndata: {"reason": "signed out or no longer allowed"}\n\n'
+StillAllowed = Callable[[], Awaitable[bool]]
 
 
 @dataclass
@@ -54,14 +57,31 @@ class StreamHub:
             if not clients:
                 self._clients.pop(org_id, None)
 
-    async def frames(self, org_id: UUID) -> AsyncIterator[str]:
+    async def frames(
+        self, org_id: UUID, *, still_allowed: StillAllowed, recheck_s: float
+    ) -> AsyncIterator[str]:
+        """The organization's events until the client leaves or `still_allowed` says no. A
+        stream lives for hours, so its credential is asked about again every `recheck_s`: a
+        signed-out session or a revoked token stops receiving numbers within that time."""
+        clock = asyncio.get_running_loop().time
         with self.subscribe(org_id) as queue:
             yield ": connected\n\n"
+            next_check = clock() + recheck_s
+            next_beat = clock() + HEARTBEAT_S
             while True:
-                try:
-                    yield await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
-                except TimeoutError:
+                now = clock()
+                if now >= next_check:
+                    if not await still_allowed():
+                        yield CLOSED_FRAME
+                        return
+                    next_check = now + recheck_s
+                if now >= next_beat:
                     yield ": heartbeat\n\n"  # keeps proxies from closing an idle stream
+                    next_beat = now + HEARTBEAT_S
+                with contextlib.suppress(TimeoutError):
+                    yield await asyncio.wait_for(
+                        queue.get(), timeout=max(0.0, min(next_check, next_beat) - now)
+                    )
 
 
 def stream_queue() -> RabbitQueue:

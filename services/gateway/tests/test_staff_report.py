@@ -3,6 +3,7 @@ fees, CPM, CPE) exactly as the gateway's JSON shows them, which the client's PDF
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator, Iterator
 from uuid import uuid4
@@ -115,3 +116,25 @@ async def test_another_organizations_campaign_has_no_report(world: ReportedCampa
     async with httpx.AsyncClient(base_url=world.gateway_url) as anonymous:
         r = await anonymous.get(f"/api/campaigns/{world.campaign_id}/report.pdf")
     assert r.status_code == 401
+
+
+@pytest.mark.parametrize("which", ["staff", "client"])
+async def test_pdf_renders_beyond_the_queue_are_told_to_come_back(
+    world: ReportedCampaign, which: str
+) -> None:
+    """Two renders at once and four waiting (the default): the rest answer 503 with
+    Retry-After at once instead of queueing behind renders nobody may still want."""
+    if which == "staff":
+        client, path = world.staff, f"/api/campaigns/{world.campaign_id}/report.pdf"
+    else:
+        client = httpx.AsyncClient(base_url=world.share_url, timeout=120)
+        path = f"/share/{world.share_token}/report.pdf"
+    answers = await asyncio.gather(*(client.get(path) for _ in range(12)))
+    if which == "client":
+        await client.aclose()
+    statuses = [r.status_code for r in answers]
+    assert statuses.count(200) >= 2, statuses
+    busy = [r for r in answers if r.status_code == 503]
+    assert busy, f"twelve renders at once all queued: {statuses}"
+    assert all(int(r.headers["retry-after"]) >= 1 for r in busy)
+    assert all(r.content.startswith(b"%PDF-") for r in answers if r.status_code == 200)

@@ -11,8 +11,11 @@ from typing import ClassVar
 import asyncpg
 import httpx
 from fastapi import FastAPI
+from pydantic import Field
 
+from pulse_runtime.body_limit import BodyLimit
 from pulse_runtime.media_proxy import MediaProxy
+from pulse_runtime.operator_routes import OperatorRoutesOnly, parse_networks
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
@@ -23,6 +26,7 @@ from .domain import unlock_key
 from .public import Limits, PublicConfig, SecurityHeaders, public_routes
 from .ratelimit import Rate, TokenBuckets
 
+JSON_BODY_LIMIT = 1024 * 1024  # no public route takes more; the unlock form reads 4 KB at most
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -43,6 +47,12 @@ class ShareSettings(ServiceSettings):
     unlock_ttl_s: int = 3600
     # CDN suffixes the media proxy admits beyond the platform defaults (comma-separated).
     media_extra_suffixes: str = ""
+    # PDF renders at once per process and how many more may wait; beyond: 503 + Retry-After.
+    pdf_render_slots: int = Field(default=2, ge=1)
+    pdf_render_queue: int = Field(default=4, ge=0)
+    # Peers (addresses or networks) that may read /metrics, /openapi.json and /docs on this
+    # public port; empty: nobody (pulse_runtime.operator_routes).
+    metrics_networks: str = ""
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
@@ -63,6 +73,11 @@ def create_app(settings: ServiceSettings) -> FastAPI:
                 proxy.clear()
 
     app = runtime.http_app("Pulse share", loops=[], resources=media_proxy)
+    app.add_middleware(BodyLimit, default=JSON_BODY_LIMIT)
+    app.add_middleware(
+        OperatorRoutesOnly,
+        networks=parse_networks(settings.metrics_networks, "PULSE_SHARE_METRICS_NETWORKS"),
+    )
     app.add_middleware(SecurityHeaders)
 
     def pool() -> asyncpg.Pool:
@@ -78,6 +93,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         unlock_key=unlock_key(secret),
         unlock_ttl=timedelta(seconds=settings.unlock_ttl_s),
         secure_cookies=settings.env == "production",
+        pdf_render_slots=settings.pdf_render_slots,
+        pdf_render_queue=settings.pdf_render_queue,
     )
 
     def media() -> MediaProxy | None:

@@ -22,7 +22,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulse_contracts import utcnow
-from pulse_report import RenderSlots
+from pulse_report import RenderAbandoned, RendersBusy, RenderSlots
 from pulse_runtime.errors import error_body
 from pulse_runtime.http import read_body
 from pulse_runtime.media_proxy import MAX_URL_LENGTH, MediaProxy, MediaProxyError, check_url
@@ -34,6 +34,7 @@ from .ratelimit import TokenBuckets, retry_after
 from .render import (
     API_CSP,
     Page,
+    busy_page,
     locked_page,
     media_src,
     not_found_page,
@@ -51,9 +52,6 @@ NOT_FOUND = "this link does not exist or is no longer available"
 MAX_TOKEN_LENGTH = 100  # tokens are 43 characters; anything far longer is not one
 MAX_UNLOCK_BODY = 4096
 NOT_READY_RETRY_S = "30"
-# PDF renders at once per process: each is ~100 ms of CPU in a worker thread, and more would
-# only make every one of them slower while starving the threads the rest of the service uses.
-PDF_RENDER_SLOTS = 2
 
 SECURITY_HEADERS: dict[str, str] = {
     "Referrer-Policy": "no-referrer",
@@ -119,6 +117,10 @@ class PublicConfig:
     unlock_key: bytes
     unlock_ttl: timedelta
     secure_cookies: bool
+    # PDF renders at once per process (each is CPU in a worker thread; more would only slow
+    # them all and starve the threads the rest of the service uses), and how many may wait.
+    pdf_render_slots: int = 2
+    pdf_render_queue: int = 4
 
 
 class UnlockIn(BaseModel):
@@ -159,7 +161,7 @@ def public_routes(
     pool: PoolGetter, limits: Limits, config: PublicConfig, media: MediaGetter
 ) -> APIRouter:
     router = APIRouter(tags=["share"])
-    renders = RenderSlots(PDF_RENDER_SLOTS)
+    renders = RenderSlots(config.pdf_render_slots, config.pdf_render_queue)
     projections = handlers.Projections()
 
     def proxiable(url: str) -> bool:
@@ -252,7 +254,14 @@ def public_routes(
             return _html(locked_page(token, wrong_password=False), 401)
         if found.payload is None:
             return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
-        pdf = await renders.run(partial(report_pdf, found.payload))
+        try:
+            pdf = await renders.run(
+                partial(report_pdf, found.payload), gone=request.is_disconnected
+            )
+        except RendersBusy as busy:
+            return _html(busy_page(), 503, {"Retry-After": str(busy.retry_after_s)})
+        except RenderAbandoned:
+            return Response(status_code=503)  # nobody is listening any more
         filename = report_filename(found.payload.campaign.name)
         return Response(
             pdf,

@@ -31,6 +31,7 @@ __all__ = [
     "API_CSP",
     "MediaSrc",
     "Page",
+    "busy_page",
     "client_report",
     "locked_page",
     "media_src",
@@ -157,6 +158,10 @@ def not_found_page() -> Page:
 
 def not_ready_page() -> Page:
     return _page("not_ready.html")
+
+
+def busy_page() -> Page:
+    return _page("busy.html")
 
 
 def too_many_page() -> Page:

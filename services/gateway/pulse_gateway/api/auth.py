@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_runtime.errors import ApiError
 
+from .. import mail
 from ..deps import CSRF_COOKIE, SESSION_COOKIE, CallerDep, ContextDep
 from ..handlers import accounts
 from ..security import ACCESS_TTL
@@ -81,7 +82,12 @@ async def login(
 
 @router.post("/api/auth/logout", status_code=204)
 async def logout(request: Request, ctx: ContextDep, caller: CallerDep) -> Response:
-    await accounts.sign_out(ctx.pool, request.cookies.get(SESSION_COOKIE))
+    await accounts.sign_out(
+        ctx.pool,
+        ctx.sessions,
+        session_token=request.cookies.get(SESSION_COOKIE),
+        session_id=caller.session_id,
+    )
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
@@ -89,8 +95,14 @@ async def logout(request: Request, ctx: ContextDep, caller: CallerDep) -> Respon
 
 
 @router.post("/api/auth/email-link", status_code=202)
-async def email_link(ctx: ContextDep, body: EmailLinkIn) -> dict[str, str]:
-    await accounts.send_email_link(ctx.pool, ctx.settings, body.email)
+async def email_link(request: Request, ctx: ContextDep, body: EmailLinkIn) -> dict[str, str]:
+    mails = await accounts.email_links(
+        ctx.pool, ctx.settings, body.email, address=_client_address(request)
+    )
+    if mails is None:
+        raise ApiError(429, "too many sign-in links asked for from here; try again later")
+    for message in mails:
+        await mail.send(ctx.settings, message)
     return {"status": "if this email has an account, a sign-in link is on its way"}
 
 

@@ -21,10 +21,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from pulse_contracts import utcnow
 from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
-from pulse_report import RenderSlots, report_filename
+from pulse_report import RenderAbandoned, RendersBusy, report_filename
 from pulse_report.staff import staff_report_pdf
 from pulse_runtime.db import Connection
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import ApiError, error_body
 
 from .. import numbers
 from ..csv_io import export_campaign_csv
@@ -36,9 +36,6 @@ router = APIRouter(tags=["exports"])
 
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 and shows creators' names as written
 SUMMARY_CHUNK = 200  # campaign ids per aggregator request
-# PDF renders at once per gateway process: each is ~100 ms+ of CPU in a worker thread, and more
-# would only slow every one of them while starving the threads the rest of the gateway uses.
-REPORT_RENDER_SLOTS = 2
 
 _CAMPAIGN = """
 SELECT id, client_id, name, status, start_date, end_date, budget_cents, currency,
@@ -176,7 +173,18 @@ async def campaign_report(
         creators=creators,
         generated_at=utcnow(),
     )
-    pdf = await _render_slots(request).run(partial(staff_report_pdf, report, figures))
+    try:
+        pdf = await ctx.renders.run(
+            partial(staff_report_pdf, report, figures), gone=request.is_disconnected
+        )
+    except RendersBusy as busy:
+        return JSONResponse(
+            error_body("unavailable", "reports are busy rendering; try again shortly"),
+            status_code=503,
+            headers={"Retry-After": str(busy.retry_after_s)},
+        )
+    except RenderAbandoned:
+        return Response(status_code=503)  # nobody is listening any more
     filename = report_filename(campaign["name"])
     return Response(
         pdf,
@@ -187,15 +195,6 @@ async def campaign_report(
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-def _render_slots(request: Request) -> RenderSlots:
-    """One bound per app, made on first use (it belongs to the app, not to this module)."""
-    slots: RenderSlots | None = getattr(request.app.state, "report_render_slots", None)
-    if slots is None:
-        slots = RenderSlots(REPORT_RENDER_SLOTS)
-        request.app.state.report_render_slots = slots
-    return slots
 
 
 @router.get("/api/pulse")

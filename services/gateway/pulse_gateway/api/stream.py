@@ -5,15 +5,27 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from ..deps import ContextDep, Reader
+from ..deps import RANK, ContextDep, Reader, authenticate_again
 
 router = APIRouter(tags=["stream"])
 
 
 @router.get("/api/stream")
 async def stream(ctx: ContextDep, caller: Reader) -> StreamingResponse:
+    async def still_allowed() -> bool:
+        """The stream carries fees, spend and budget: it lasts only while the same credential
+        still signs in someone of this organization whose role reads them."""
+        now = await authenticate_again(ctx, caller)
+        return (
+            now is not None
+            and now.org_id == caller.org_id
+            and RANK.get(now.role, 0) >= RANK["analyst"]
+        )
+
     return StreamingResponse(
-        ctx.hub.frames(caller.org_id),
+        ctx.hub.frames(
+            caller.org_id, still_allowed=still_allowed, recheck_s=ctx.settings.stream_recheck_s
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

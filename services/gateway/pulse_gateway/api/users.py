@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from pulse_runtime.errors import ApiError
 
 from ..db import decode_cursor, org_transaction, page
-from ..deps import Owner, PoolDep
+from ..deps import ContextDep, Owner, PoolDep
 from ..handlers import accounts
 from ..repository import users as repo
 
@@ -72,15 +72,17 @@ async def create_user(pool: PoolDep, caller: Owner, body: UserIn) -> dict[str, A
 
 @router.patch("/{user_id}", response_model=UserOut)
 async def update_user(
-    pool: PoolDep, caller: Owner, user_id: UUID, body: UserPatch
+    ctx: ContextDep, caller: Owner, user_id: UUID, body: UserPatch
 ) -> dict[str, Any]:
-    return await accounts.update_user(pool, caller, user_id, body.model_dump(exclude_unset=True))
+    return await accounts.update_user(
+        ctx.pool, ctx.sessions, caller, user_id, body.model_dump(exclude_unset=True)
+    )
 
 
 @router.delete("/{user_id}", status_code=204)
-async def delete_user(pool: PoolDep, caller: Owner, user_id: UUID) -> Response:
+async def delete_user(ctx: ContextDep, caller: Owner, user_id: UUID) -> Response:
     """People are disabled, not erased: the audit log keeps naming them."""
     if user_id == caller.user_id:
         raise ApiError(409, "you cannot remove yourself; ask another owner")
-    await accounts.update_user(pool, caller, user_id, {"disabled": True})
+    await accounts.update_user(ctx.pool, ctx.sessions, caller, user_id, {"disabled": True})
     return Response(status_code=204)

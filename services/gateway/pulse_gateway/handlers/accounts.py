@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -11,6 +13,7 @@ import asyncpg
 
 from pulse_contracts import utcnow
 from pulse_contracts.catalog import OrganizationUpserted
+from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
 
 from .. import mail
@@ -27,10 +30,13 @@ from ..security import (
     sha256,
     verify_password,
 )
+from ..sessions import SessionCache
 from ..settings import GatewaySettings
 
 EMAIL_LINK_TTL = timedelta(minutes=15)
 FAILED_LOGIN = "wrong email or password"
+SIGN_IN_CHECKS = 2
+TOO_MANY_SIGN_INS = "too many failed sign-ins; try again in a few minutes"
 
 
 @dataclass(frozen=True)
@@ -98,23 +104,52 @@ async def sign_in(
     """The same answer, in the same time, whether or not the email exists."""
     window = timedelta(minutes=settings.login_window_minutes)
     account_key, address_key = f"account:{email.lower()}", f"address:{address}"
-    async with auth_lookup(pool) as conn:
-        if (
+
+    async def limited(conn: Connection) -> bool:
+        return (
             await repo.recent_failures(conn, account_key, window)
             >= settings.login_failures_per_account
             or await repo.recent_failures(conn, address_key, window)
             >= settings.login_failures_per_address
-        ):
-            raise ApiError(429, "too many failed sign-ins; try again in a few minutes")
-        user = await repo.user_by_email(conn, email)
-        ok = verify_password(user["password_hash"] if user else None, password)
-        if not ok or user is None or user["disabled_at"] is not None:
+        )
+
+    async with auth_lookup(pool) as conn:
+        # Counting, checking the password and recording a failure are one step per account:
+        # without the lock, parallel guesses all read the count before any failure was
+        # written, and each got a real password check. Already limited: refused unlocked.
+        if await limited(conn):
+            raise ApiError(429, TOO_MANY_SIGN_INS)
+        try:
+            await repo.lock_account_sign_in(conn, account_key)
+        except asyncpg.LockNotAvailableError as exc:
+            raise ApiError(429, TOO_MANY_SIGN_INS) from exc
+        if await limited(conn):
+            raise ApiError(429, TOO_MANY_SIGN_INS)
+        # argon2 costs tens of milliseconds of CPU: off the event loop.
+        user = await asyncio.to_thread(
+            _matching_account, await repo.users_by_email(conn, email), password
+        )
+        if user is None:
             await repo.add_failures(conn, [account_key, address_key])
-    if not ok or user is None or user["disabled_at"] is not None:
+    if user is None:
         raise ApiError(401, FAILED_LOGIN)
     async with auth_lookup(pool) as conn:
         await repo.clear_failures(conn, account_key)
     return await start_session(pool, settings, keys, user)
+
+
+def _matching_account(accounts: list[dict[str, Any]], password: str) -> dict[str, Any] | None:
+    """The active account among the address's (one per organization that added it) whose
+    password matches. Always at least SIGN_IN_CHECKS argon2 checks, dummies for the missing:
+    a sign-in takes the same time whether the address is unknown, in one organization or in
+    two, so its timing does not say that another organization knows the address."""
+    found = None
+    for i in range(max(SIGN_IN_CHECKS, len(accounts))):
+        account = accounts[i] if i < len(accounts) else None
+        ok = verify_password(account["password_hash"] if account else None, password)
+        if ok and found is None and account is not None and account["disabled_at"] is None:
+            found = account
+    return found
 
 
 async def start_session(
@@ -124,7 +159,7 @@ async def start_session(
     csrf = new_csrf_token()
     now = utcnow()
     async with org_transaction(pool, user["org_id"]) as conn:
-        await repo.insert_session(
+        session_id = await repo.insert_session(
             conn,
             token_sha256=digest,
             user_id=user["id"],
@@ -132,38 +167,82 @@ async def start_session(
             csrf_token=csrf,
             expires_at=now + timedelta(days=settings.session_days),
         )
-    access = issue_access_token(
-        keys, Claims(user_id=user["id"], org_id=user["org_id"], role=user["role"]), now
+    claims = Claims(
+        user_id=user["id"], org_id=user["org_id"], role=user["role"], session_id=session_id
     )
+    access = issue_access_token(keys, claims, now)
     public = {k: user[k] for k in ("id", "org_id", "email", "name", "role")}
     return SignedIn(user=public, session_token=session_token, csrf_token=csrf, access_token=access)
 
 
-async def sign_out(pool: asyncpg.Pool, session_token: str | None) -> None:
-    if session_token:
-        async with pool.acquire() as conn:
-            await repo.delete_session(conn, sha256(session_token))
+async def sign_out(
+    pool: asyncpg.Pool,
+    sessions: SessionCache,
+    *,
+    session_token: str | None,
+    session_id: UUID | None = None,
+) -> None:
+    """Ends the session of the cookie and the one a JWT names: both stop working at once."""
+    async with pool.acquire() as conn:
+        if session_token:
+            ended = await repo.delete_session(conn, sha256(session_token))
+            if ended is not None:
+                sessions.forget(session_id=ended)
+        if session_id is not None:
+            await repo.delete_session_by_id(conn, session_id)
+            sessions.forget(session_id=session_id)
 
 
-async def send_email_link(pool: asyncpg.Pool, settings: GatewaySettings, email: str) -> None:
-    """Mail a one-time sign-in link; unknown emails get the same answer and no mail."""
+async def email_links(
+    pool: asyncpg.Pool, settings: GatewaySettings, email: str, *, address: str
+) -> list[EmailMessage] | None:
+    """The sign-in link mails to send (none for an unknown email), or None when the client's
+    address is over its limit. Each request counts against the email and the address whether
+    or not the email exists, so the limits reveal nothing either."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    email_key, address_key = f"email-link:{email.lower()}", f"email-link-from:{address}"
     async with auth_lookup(pool) as conn:
-        user = await repo.user_by_email(conn, email)
-        if user is None or user["disabled_at"] is not None:
-            return
-        token, digest = new_secret()
-        await repo.insert_email_link(
-            conn, token_sha256=digest, user_id=user["id"], expires_at=utcnow() + EMAIL_LINK_TTL
+        if (
+            await repo.recent_failures(conn, address_key, window)
+            >= settings.email_links_per_address
+        ):
+            return None
+        try:
+            await repo.lock_account_sign_in(conn, email_key)
+        except asyncpg.LockNotAvailableError:
+            return []  # a flood for this one email: the same answer, no mail
+        mailed_lately = await repo.recent_failures(conn, email_key, window)
+        await repo.add_failures(conn, [email_key, address_key])
+        if mailed_lately >= settings.email_links_per_account:
+            return []  # the links already sent are still in the inbox
+        links = []
+        for user in await repo.users_by_email(conn, email):
+            if user["disabled_at"] is None:
+                token, digest = new_secret()
+                await repo.insert_email_link(
+                    conn,
+                    token_sha256=digest,
+                    user_id=user["id"],
+                    expires_at=utcnow() + EMAIL_LINK_TTL,
+                )
+                links.append((user, token))
+    # One mail per organization the address belongs to, each naming its organization.
+    mails = []
+    for user, token in links:
+        async with org_transaction(pool, user["org_id"]) as conn:
+            organization = await repo.organization_name(conn, user["org_id"])
+        link = f"{settings.public_url}/api/auth/email-link/{token}"
+        mails.append(
+            mail.compose(
+                settings,
+                to=user["email"],
+                subject=f"Your Pulse sign-in link for {organization}",
+                text=f"Sign in to Pulse as a member of {organization} with this link "
+                f"(valid for 15 minutes, once):\n\n{link}\n\n"
+                "If you did not ask for it, ignore this message.",
+            )
         )
-    link = f"{settings.public_url}/api/auth/email-link/{token}"
-    message = mail.compose(
-        settings,
-        to=user["email"],
-        subject="Your Pulse sign-in link",
-        text=f"Sign in to Pulse with this link (valid for 15 minutes, once):\n\n{link}\n\n"
-        "If you did not ask for it, ignore this message.",
-    )
-    await mail.send(settings, message)
+    return mails
 
 
 async def use_email_link(
@@ -189,7 +268,8 @@ async def create_user(
     password = values.pop("password", None)
     async with org_transaction(pool, org_id) as conn:
         try:
-            # Emails are unique across organizations (sign-in names no organization).
+            # Unique within the organization; another organization may know the same address
+            # and that is never revealed here (no existence oracle).
             async with conn.transaction():
                 row = await repo.insert_user(
                     conn,
@@ -199,7 +279,11 @@ async def create_user(
                     **values,
                 )
         except asyncpg.UniqueViolationError as exc:
-            raise ApiError(409, f"{values['email']} already has a Pulse account") from exc
+            # Only this organization's own people can collide (migration 0005): saying so
+            # tells the owner nothing they cannot already see in their list of people.
+            raise ApiError(
+                409, f"{values['email']} is already a member of your organization"
+            ) from exc
         await record(
             conn,
             org_id=org_id,
@@ -215,8 +299,15 @@ async def create_user(
 
 
 async def update_user(
-    pool: asyncpg.Pool, caller: Principal, user_id: UUID, changes: dict[str, Any]
+    pool: asyncpg.Pool,
+    sessions: SessionCache,
+    caller: Principal,
+    user_id: UUID,
+    changes: dict[str, Any],
 ) -> dict[str, Any]:
+    """A changed password or a disabled person ends their sessions (and so their JWTs): a
+    password is changed because someone else may know the old one. The owner changing their
+    own password keeps the session they are using."""
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_user(conn, org_id=caller.org_id, user_id=user_id)
         if before is None:
@@ -239,7 +330,10 @@ async def update_user(
             disabled=bool(disabled),
         )
         if disabled:
-            await conn.execute("DELETE FROM catalog.sessions WHERE user_id = $1", user_id)
+            await repo.delete_sessions_of(conn, user_id=user_id, keep=None)
+        elif password:
+            keep = caller.session_id if caller.user_id == user_id else None
+            await repo.delete_sessions_of(conn, user_id=user_id, keep=keep)
         await record(
             conn,
             org_id=caller.org_id,
@@ -251,4 +345,7 @@ async def update_user(
             after=row,
             event=None,
         )
+    # Here at once; on other replicas within the session cache's TTL (sessions.py). A role
+    # change is dropped too, so the new role applies from the next request.
+    sessions.forget(user_id=user_id)
     return row

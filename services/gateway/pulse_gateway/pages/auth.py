@@ -88,7 +88,7 @@ async def logout(
         presented = csrf_token or request.headers.get("x-csrf-token")
         if expected is not None and not csrf_matches(expected, presented):
             raise ApiError(403, "This sign-out request did not come from your dashboard.")
-        await accounts.sign_out(ctx.pool, session)
+        await accounts.sign_out(ctx.pool, ctx.sessions, session_token=session)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")

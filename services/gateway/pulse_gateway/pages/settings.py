@@ -145,7 +145,11 @@ async def change_user(
         try:
             patch = validate(UserPatch, changes, {})
             await accounts.update_user(
-                ctx.pool, viewer.principal, user_id, patch.model_dump(exclude_unset=True)
+                ctx.pool,
+                ctx.sessions,
+                viewer.principal,
+                user_id,
+                patch.model_dump(exclude_unset=True),
             )
         except FormInvalid:
             problem = "Choose one of the roles."

@@ -19,10 +19,10 @@ async def insert_organization(
     return dict(row)
 
 
-async def user_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
-    """Only inside `db.auth_lookup`: sign-in, before the organization is known."""
-    row = await conn.fetchrow(sql.users_by_email, email)
-    return dict(row) if row else None
+async def users_by_email(conn: Connection, email: str) -> list[dict[str, Any]]:
+    """Only inside `db.auth_lookup`: sign-in, before the organization is known. One account
+    per organization that added the address, oldest first."""
+    return [dict(r) for r in await conn.fetch(sql.users_by_email, email)]
 
 
 async def list_users(
@@ -81,12 +81,39 @@ async def insert_session(
     org_id: UUID,
     csrf_token: str,
     expires_at: datetime,
-) -> None:
-    await conn.execute(sql.sessions_insert, token_sha256, user_id, org_id, csrf_token, expires_at)
+) -> UUID:
+    """The new session's id: the `sid` of the JWT issued with it."""
+    session_id: UUID = await conn.fetchval(
+        sql.sessions_insert, token_sha256, user_id, org_id, csrf_token, expires_at
+    )
+    return session_id
 
 
-async def delete_session(conn: Connection, token_sha256: bytes) -> None:
-    await conn.execute("DELETE FROM catalog.sessions WHERE token_sha256 = $1", token_sha256)
+async def delete_session(conn: Connection, token_sha256: bytes) -> UUID | None:
+    ended: UUID | None = await conn.fetchval(
+        "DELETE FROM catalog.sessions WHERE token_sha256 = $1 RETURNING id", token_sha256
+    )
+    return ended
+
+
+async def delete_session_by_id(conn: Connection, session_id: UUID) -> None:
+    await conn.execute("DELETE FROM catalog.sessions WHERE id = $1", session_id)
+
+
+async def delete_sessions_of(conn: Connection, *, user_id: UUID, keep: UUID | None) -> None:
+    """Every session of the person but `keep`."""
+    await conn.execute(
+        "DELETE FROM catalog.sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2",
+        user_id,
+        keep,
+    )
+
+
+async def lock_account_sign_in(conn: Connection, key: str) -> None:
+    """Serialize sign-in attempts on one key for the rest of the transaction (an advisory lock
+    on the key's hash). Waits at most a few seconds: a queue that long is an attack."""
+    await conn.execute("SET LOCAL lock_timeout = '5s'")
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 
 
 async def recent_failures(conn: Connection, key: str, window: timedelta) -> int:
@@ -122,3 +149,8 @@ async def use_email_link(conn: Connection, token_sha256: bytes) -> UUID | None:
         token_sha256,
     )
     return user_id
+
+
+async def organization_name(conn: Connection, org_id: UUID) -> str:
+    name: str = await conn.fetchval("SELECT name FROM catalog.organizations WHERE id = $1", org_id)
+    return name

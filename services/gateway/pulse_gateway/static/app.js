@@ -139,6 +139,11 @@
     var source = new EventSource("/api/stream");
     source.addEventListener("open", function () { status.setAttribute("data-state", "open"); });
     source.addEventListener("error", function () { status.setAttribute("data-state", "error"); });
+    // The server ended the stream because the sign-in ended: reconnecting would only fail.
+    source.addEventListener("closed", function () {
+      source.close();
+      status.setAttribute("data-state", "error");
+    });
     if (!page) return;
     var campaignId = page.getAttribute("data-campaign-id");
     // Whatever changed between rendering the page and (re)connecting was never streamed to it:
