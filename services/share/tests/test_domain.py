@@ -372,8 +372,9 @@ def test_the_page_shows_the_campaign_with_its_numbers_and_no_script() -> None:
     assert "javascript:" not in html
     assert "tracker.example" not in html
     assert 'referrerpolicy="no-referrer"' in html
-    assert '<svg class="chart"' in html
-    assert '<title id="chart-title">' in html
+    assert '<svg class="chart chart-wide"' in html
+    assert '<svg class="chart chart-narrow"' in html  # drawn again for a phone's width
+    assert '<title id="chart-title-wide">' in html
     assert "estimated" in html
     # Images come through the link's own media route, never straight from a CDN.
     srcs = re.findall(r'<img[^>]* src="([^"]*)"', html)
@@ -415,7 +416,16 @@ def test_chart_geometry() -> None:
     chart = growth_chart(redact(_doc(), _refs(), NOW).daily)
     assert chart is not None
     assert len(chart.bars) == 2
-    assert chart.ticks[-1].label == "500K"
+    assert [t.label for t in chart.total_ticks] == ["0", "250K", "500K"]
+    # The daily bars stand on their own axis, from 0: 350K new views is 70 % of its 500K top.
+    assert [t.label for t in chart.daily_ticks] == ["0", "250K", "500K"]
+    daily_height = chart.daily_bottom - chart.daily_top
+    assert chart.bars[1].height == pytest.approx(daily_height * 350_000 / 500_000)
+    assert chart.bars[1].y + chart.bars[1].height == chart.daily_bottom
+    # Not cut at either edge, and a hover target per day.
+    assert chart.bars[0].x >= chart.left
+    assert chart.bars[-1].x + chart.bars[-1].width <= chart.width - chart.right
+    assert [(d.date, d.new) for d in chart.days][1] == ("12 Nov 2026", "+350,000 new that day")
     assert on_color("#ffeb3b") == "#111111"
     assert on_color("#1a237e") == "#ffffff"
 
