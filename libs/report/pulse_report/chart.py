@@ -78,11 +78,13 @@ class Chart:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ value: round axis maxima."""
+    """The smallest round number × 10^k that is ≥ value: an axis top whose half is round too
+    and that leaves little empty room (5.9M tops at 6M, not 10M). The dashboard uses the same
+    steps (app.js niceCeiling)."""
     if value <= 0:
         return 1.0
     exponent = math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10):
         candidate = step * 10**exponent
         if candidate >= value:
             return float(candidate)
