@@ -19,6 +19,12 @@ fi
 export PULSE_DATABASE_URL="${PULSE_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/pulse}"
 export PULSE_AMQP_URL="${PULSE_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
 mkdir -p var/log var/run
+# The `pulse` command run from this checkout reads these when the shell does not set them.
+cat >var/dev.env <<ENV
+PULSE_ENV=$PULSE_ENV
+PULSE_DATABASE_URL=$PULSE_DATABASE_URL
+PULSE_AMQP_URL=$PULSE_AMQP_URL
+ENV
 
 stop() {
   local pids=()

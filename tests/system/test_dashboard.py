@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,23 +18,10 @@ from tests.support.browser import watched_page
 from tests.support.demo import (
     DemoSystem,
     capture,
-    computed_campaigns,
-    running_demo,
     staff_page,
 )
 
 pytestmark = pytest.mark.system
-
-
-@pytest.fixture(scope="module")
-def demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
-    with running_demo(service_env) as found:
-        yield found
-
-
-@pytest.fixture(scope="module")
-def campaigns(demo: DemoSystem) -> dict[str, dict[str, Any]]:
-    return computed_campaigns(demo)
 
 
 async def _mark(page: Page) -> None:

@@ -21,11 +21,12 @@ def fmt_number(value: int | None) -> str:
 
 
 def fmt_compact(value: int | float) -> str:
-    """Axis labels: 1.2M, 850K."""
+    """Axis labels: 1.25M, 850K (two decimals at most, so a half-way tick is not rounded
+    to a value the axis does not have)."""
     magnitude = abs(value)
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if magnitude >= limit:
-            return f"{value / limit:.1f}".rstrip("0").rstrip(".") + suffix
+            return f"{value / limit:.2f}".rstrip("0").rstrip(".") + suffix
     return f"{value:.0f}"
 
 
@@ -42,6 +43,21 @@ def fmt_datetime(value: datetime | None) -> str:
         return "—"
     utc = value.astimezone(UTC) if value.tzinfo else value
     return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
+
+
+def fmt_ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, as the page is served: 'just now', '3 min ago', '5 h ago', '2 days ago'."""
+    if value is None:
+        return "—"
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 2 * 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
 
 
 def fmt_platform(platform: str) -> str:

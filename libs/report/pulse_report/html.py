@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .chart import growth_chart
+from .chart import NARROW, PERIODS, growth_chart, period_summary
 from .formats import (
+    fmt_ago,
     fmt_compact,
     fmt_cost,
     fmt_date,
@@ -27,7 +28,7 @@ from .formats import (
     on_color,
     safe_color,
 )
-from .model import CampaignReport
+from .model import CampaignReport, ReportPlatform
 
 if TYPE_CHECKING:
     from .staff import StaffFigures
@@ -66,6 +67,7 @@ def _environment(search_path: tuple[Path, ...]) -> Environment:
         pct=fmt_pct,
         day=fmt_date,
         when=fmt_datetime,
+        ago=fmt_ago,
         platform=fmt_platform,
         money=fmt_money,
         cost=fmt_cost,
@@ -94,8 +96,35 @@ def render_page(
     """Any page on the report's base layout and stylesheet, with its CSP."""
     css = _stylesheet(brand)
     env = _environment(tuple(search_path))
-    html = env.get_template(template).render(css=Markup(css), **context)  # noqa: S704 - our CSS
+    html = env.get_template(template).render(
+        css=Markup(css),  # noqa: S704 - our CSS
+        # SVG fills are attributes, not CSS: a PDF never applies the page's CSS to an SVG.
+        brand_color=safe_color(brand) or DEFAULT_BRAND,
+        **context,
+    )
     return Page(html=html, csp=_CSP.format(style=_style_hash(css)))
+
+
+@dataclass(frozen=True)
+class PlatformShare:
+    platform: str
+    views: int
+    engagement: int
+    share_pct: float  # of all views: the bar's length
+
+
+def platform_shares(platforms: Sequence[ReportPlatform]) -> list[PlatformShare]:
+    """Biggest first, each bar as long as its share of all views (0.86 % draws as a sliver)."""
+    total = sum(max(p.views, 0) for p in platforms)
+    return [
+        PlatformShare(
+            platform=p.platform,
+            views=p.views,
+            engagement=p.engagement,
+            share_pct=round(100 * max(p.views, 0) / total, 2) if total else 0.0,
+        )
+        for p in sorted(platforms, key=lambda p: (-p.views, p.platform))
+    ]
 
 
 def render_report(
@@ -104,24 +133,40 @@ def render_report(
     staff: StaffFigures | None,
     pdf_href: str | None = None,
     for_print: bool = False,
+    period_days: int | None = None,
 ) -> Page:
-    """The report layout; `staff` (internal figures) is only ever passed by staff.py."""
+    """The report layout; `staff` (internal figures) is only ever passed by staff.py.
+    `period_days` (one of PERIODS) narrows the chart to the last days, with a summary against
+    the days before; the printed report always shows the whole campaign."""
     brand = report.client.brand_color if report.client else None
-    max_platform_views = max((p.views for p in report.platforms), default=0)
+    period = period_days if period_days in PERIODS and not for_print else None
+    daily = report.daily[-period:] if period else report.daily
     return render_page(
         "report.html",
         brand,
         r=report,
         staff=staff,
-        chart=growth_chart(report.daily),
-        max_platform_views=max(max_platform_views, 1),
+        chart=growth_chart(daily),
+        # SVG text shrinks with its drawing: a phone gets the chart drawn for its width.
+        narrow_chart=None if for_print else growth_chart(daily, width=NARROW),
+        period=period_summary(report.daily, period) if period else None,
+        periods=PERIODS,
+        # Links to ?days=N only where a server answers them: the live client view.
+        period_links=pdf_href is not None and not for_print,
+        platforms=platform_shares(report.platforms),
         pdf_href=pdf_href,
         for_print=for_print,
     )
 
 
 def report_page(
-    report: CampaignReport, *, pdf_href: str | None = None, for_print: bool = False
+    report: CampaignReport,
+    *,
+    pdf_href: str | None = None,
+    for_print: bool = False,
+    period_days: int | None = None,
 ) -> Page:
     """The client report: `for_print` is the same layout as the PDF renders it."""
-    return render_report(report, staff=None, pdf_href=pdf_href, for_print=for_print)
+    return render_report(
+        report, staff=None, pdf_href=pdf_href, for_print=for_print, period_days=period_days
+    )

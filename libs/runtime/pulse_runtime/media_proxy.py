@@ -19,6 +19,7 @@ import httpx
 
 __all__ = [
     "DEFAULT_SUFFIXES",
+    "EXACT_HOSTS",
     "MediaProxy",
     "MediaProxyError",
     "ProxiedImage",
@@ -38,6 +39,10 @@ DEFAULT_SUFFIXES: tuple[str, ...] = (
     "ytimg.com",
     "ggpht.com",
 )
+# Hosts allowed by exact name only, where a suffix would admit far more than images:
+# img.youtube.com is YouTube's own thumbnail host (ScrapeCreators returns its URLs), while
+# the rest of youtube.com serves pages, redirects and user content.
+EXACT_HOSTS: frozenset[str] = frozenset({"img.youtube.com"})
 MAX_REDIRECTS = 3
 MAX_URL_LENGTH = 4096
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -96,6 +101,8 @@ def _normalize_suffix(suffix: str) -> str:
 def _host_allowed(host: str, suffixes: Sequence[str]) -> bool:
     # Exact host or a dot-separated subdomain: a bare `endswith` would admit `evilfbcdn.net`,
     # and matching on the whole name (not a prefix) refuses `fbcdn.net.evil.com`.
+    if host in EXACT_HOSTS:
+        return True
     for raw in suffixes:
         suffix = _normalize_suffix(raw)
         if suffix and (host == suffix or host.endswith("." + suffix)):

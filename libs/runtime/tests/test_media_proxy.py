@@ -118,6 +118,7 @@ async def refused(proxy: MediaProxy, url: str) -> MediaProxyError:
         ("https://P16-Sign.TikTokCDN.com/obj.webp", "p16-sign.tiktokcdn.com"),
         ("https://fbcdn.net./a.jpg", "fbcdn.net"),
         ("https://fbcdn.net:443/a.jpg", "fbcdn.net"),
+        ("https://img.youtube.com/vi/Kq7vX2mLp9A/maxresdefault.jpg", "img.youtube.com"),
     ],
 )
 def test_allowed_host_and_subdomains(url: str, host: str) -> None:
@@ -130,6 +131,11 @@ def test_allowed_host_and_subdomains(url: str, host: str) -> None:
         ("https://evilfbcdn.net/a.jpg", "host_not_allowed"),
         ("https://fbcdn.net.evil.com/a.jpg", "host_not_allowed"),
         ("https://fbcdn-net.com/a.jpg", "host_not_allowed"),
+        # YouTube's thumbnail host by its exact name only, never the rest of youtube.com.
+        ("https://www.youtube.com/watch?v=x", "host_not_allowed"),
+        ("https://youtube.com/a.jpg", "host_not_allowed"),
+        ("https://evil.img.youtube.com/a.jpg", "host_not_allowed"),
+        ("https://img.youtube.com.evil.com/a.jpg", "host_not_allowed"),
         ("https://net/a.jpg", "host_not_allowed"),
         ("https://fbcdn.net@evil.com/a.jpg", "credentials_not_allowed"),
         ("https://evil.com\\@fbcdn.net/a.jpg", "credentials_not_allowed"),
@@ -274,6 +280,14 @@ async def test_request_goes_to_validated_ip_with_original_host_and_sni(rig: Rig)
     assert request.headers["host"] == "p16-sign.tiktokcdn.com"
     assert request.extensions["sni_hostname"] == "p16-sign.tiktokcdn.com"
     assert request.extensions["timeout"]["connect"] == 5.0
+
+
+async def test_a_youtube_thumbnail_on_img_youtube_com_is_fetched(rig: Rig) -> None:
+    rig.dns.records["img.youtube.com"] = [PUBLIC_V4]
+    image = await rig.proxy().fetch("https://img.youtube.com/vi/Kq7vX2mLp9A/maxresdefault.jpg")
+    assert image.body == PNG
+    (request,) = rig.upstream.requests
+    assert request.headers["host"] == "img.youtube.com"
 
 
 async def test_ipv6_validated_address_is_bracketed(rig: Rig) -> None:

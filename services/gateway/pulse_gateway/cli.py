@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
 
 from pulse_contracts import utcnow
 from pulse_runtime.db import create_pool
@@ -18,6 +22,31 @@ from .handlers import accounts
 from .settings import GatewaySettings
 
 SERVICES = ("ingest", "aggregator", "alerter", "gateway", "share")
+# Written by `make dev` (scripts/dev.sh): the settings the local services run with.
+DEV_ENV_FILE = Path("var") / "dev.env"
+
+
+def development_defaults(checkout: Path, environ: MutableMapping[str, str]) -> None:
+    """In a checkout where `make dev` ran, the command runs with the same settings as the
+    services it started (PULSE_ENV=development, the local URLs), for every one the shell did
+    not set. Without PULSE_ENV anywhere a setting defaults to production, which refuses the
+    development secrets: right for a server, a trap right after `make dev`."""
+    path = checkout / DEV_ENV_FILE
+    if "PULSE_ENV" in environ or not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key.startswith("PULSE_") and key not in environ:
+            environ[key] = value
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line naming the setting that is missing or wrong, instead of pydantic's report."""
+    first = error.errors()[0]
+    if first["loc"]:
+        return f"PULSE_{str(first['loc'][0]).upper()}: {first['msg']}"
+    reason = first.get("ctx", {}).get("error")
+    return str(reason) if reason is not None else str(first["msg"])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,17 +129,24 @@ async def _seed(args: argparse.Namespace) -> dict[str, object]:
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     configure_logging("cli", "WARNING")
-    if args.command == "migrate":
-        asyncio.run(_migrate_all())
-        return
-    if args.command == "seed-demo":
-        print(json.dumps(asyncio.run(_seed(args))))
-        return
+    development_defaults(Path.cwd(), os.environ)
     try:
-        result = asyncio.run(_admin(args))
-    except Exception as exc:  # the operator gets the reason, not a traceback
-        print(f"pulse: {exc}", file=sys.stderr)
-        raise SystemExit(1) from exc
+        if args.command == "migrate":
+            asyncio.run(_migrate_all())
+            return
+        if args.command == "seed-demo":
+            print(json.dumps(asyncio.run(_seed(args))))
+            return
+        try:
+            result = asyncio.run(_admin(args))
+        except ValidationError:
+            raise
+        except Exception as exc:  # the operator gets the reason, not a traceback
+            print(f"pulse: {exc}", file=sys.stderr)
+            raise SystemExit(1) from exc
+    except ValidationError as exc:
+        print(f"pulse: {settings_problem(exc)}", file=sys.stderr)
+        raise SystemExit(2) from exc
     print(json.dumps(result))
 
 

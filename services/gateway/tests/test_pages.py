@@ -41,7 +41,9 @@ def test_numbers_read_the_way_an_account_manager_expects() -> None:
     assert "n/a" in fmt_money(None, "EUR")
     assert fmt_rate(117.3, "USD") == "$117.30"
     assert "n/a" in fmt_rate(None, "USD")
-    assert fmt_compact(1_250_000) == "1.3M"
+    assert fmt_compact(1_250_000) == "1.25M"
+    assert fmt_compact(1_300_000) == "1.3M"
+    assert fmt_compact(1_254_999) == "1.25M"
     assert fmt_compact(845_000) == "845K"
     assert fmt_compact(999) == "999"
     assert "est." in estimated_badge(True)

@@ -390,6 +390,13 @@ async def test_screens_still_answer_when_the_peers_are_down(
         )
         assert found.text.lstrip().startswith('<div id="influencer-list"')
         assert "No influencer matches" in found.text
+        # Filters by platform and audience size, kept in the URL.
+        on_tiktok = await browser.get("/influencers", params={"platform": "tiktok"}, headers=plain)
+        assert "Mia Laurent" in on_tiktok.text
+        for params in ({"platform": "youtube"}, {"platform": "tiktok", "followers": "10k"}):
+            narrowed = await browser.get("/influencers", params=params, headers=plain)
+            assert narrowed.status_code == 200
+            assert "Mia Laurent" not in narrowed.text, params
         detail = await browser.get(f"/influencers/{influencer['id']}", headers=plain)
         assert detail.status_code == 200
         assert "1,200" in detail.text

@@ -28,6 +28,7 @@ from pulse_runtime.logging import get_logger
 
 from . import repository
 from .domain import (
+    ShareClient,
     SharePayload,
     at_moment,
     booking_ref,
@@ -319,6 +320,16 @@ async def open_link(
         await repository.count_view(conn, link.id, now)
         await _log(conn, link, visitor, surface, "viewed", now)
     return Opened(link=link, payload=payload)
+
+
+async def link_client(pool: asyncpg.Pool, link: LinkRecord) -> ShareClient | None:
+    """Whose report a locked link opens, for its password page: the client's name and brand
+    colour only (no numbers, no campaign, no images until the password is given)."""
+    async with pool.acquire() as conn:
+        stored = await repository.get_projection(
+            conn, org_id=link.org_id, campaign_id=link.campaign_id
+        )
+    return stored.payload.client if stored else None
 
 
 async def link_media(

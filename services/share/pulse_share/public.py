@@ -224,21 +224,24 @@ def public_routes(
         return Response(found.payload.model_dump_json(), media_type="application/json")
 
     @router.get("/share/{token}", response_class=HTMLResponse)
-    async def share_view(request: Request, token: str) -> Response:
-        """The client view: one server-rendered page, no script."""
+    async def share_view(request: Request, token: str, days: str | None = None) -> Response:
+        """The client view: one server-rendered page, no script. `?days=7|14|30` narrows the
+        chart to the last days, against the days before (anything else: the whole campaign)."""
         if wait := throttled(request, token):
             return _html(too_many_page(), 429, {"Retry-After": wait})
         found = await opened(request, token, "page")
         if found.link is None:
             return _html(not_found_page(), 404)
         if found.locked:
-            return _html(locked_page(token, wrong_password=False), 401)
+            client = await handlers.link_client(pool(), found.link)
+            return _html(locked_page(token, wrong_password=False, client=client), 401)
         if found.payload is None:
             return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
         page = share_page(
             found.payload,
             pdf_href=f"/share/{token}/report.pdf",
             media=media_src(token, proxiable),
+            period_days=int(days) if days and days.isdigit() and len(days) < 4 else None,
         )
         return _html(page, 200)
 
@@ -251,7 +254,8 @@ def public_routes(
         if found.link is None:
             return _html(not_found_page(), 404)
         if found.locked:
-            return _html(locked_page(token, wrong_password=False), 401)
+            client = await handlers.link_client(pool(), found.link)
+            return _html(locked_page(token, wrong_password=False, client=client), 401)
         if found.payload is None:
             return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
         try:
@@ -333,7 +337,8 @@ def public_routes(
         )
         if until is None:
             if as_form:
-                return _html(locked_page(token, wrong_password=True), 401)
+                client = await handlers.link_client(pool(), link)
+                return _html(locked_page(token, wrong_password=True, client=client), 401)
             return _json_error(401, "wrong_password", "wrong password")
         response: Response
         if as_form:

@@ -25,7 +25,7 @@ from pulse_report import (
     report_page,
 )
 
-from .domain import SharePayload
+from .domain import ShareClient, SharePayload
 
 __all__ = [
     "API_CSP",
@@ -132,9 +132,15 @@ def share_page(
     pdf_href: str | None = None,
     for_print: bool = False,
     media: MediaSrc = no_images,
+    period_days: int | None = None,
 ) -> Page:
     """The client view; `for_print` is the same layout as the PDF renders it."""
-    return report_page(client_report(payload, media), pdf_href=pdf_href, for_print=for_print)
+    return report_page(
+        client_report(payload, media),
+        pdf_href=pdf_href,
+        for_print=for_print,
+        period_days=period_days,
+    )
 
 
 def report_pdf(payload: SharePayload) -> bytes:
@@ -147,8 +153,16 @@ def _page(template: str, **context: object) -> Page:
     return render_page(template, None, search_path=(TEMPLATES,), **context)
 
 
-def locked_page(token: str, *, wrong_password: bool) -> Page:
-    return _page("locked.html", token=token, wrong_password=wrong_password)
+def locked_page(token: str, *, wrong_password: bool, client: ShareClient | None = None) -> Page:
+    """The password page, in the client's colours and with its name (nothing else shows)."""
+    return render_page(
+        "locked.html",
+        client.brand_color if client else None,
+        search_path=(TEMPLATES,),
+        token=token,
+        wrong_password=wrong_password,
+        client_name=client.name if client else None,
+    )
 
 
 def not_found_page() -> Page:

@@ -372,8 +372,9 @@ def test_the_page_shows_the_campaign_with_its_numbers_and_no_script() -> None:
     assert "javascript:" not in html
     assert "tracker.example" not in html
     assert 'referrerpolicy="no-referrer"' in html
-    assert '<svg class="chart"' in html
-    assert '<title id="chart-title">' in html
+    assert '<svg class="chart chart-wide"' in html
+    assert '<svg class="chart chart-narrow"' in html  # drawn again for a phone's width
+    assert '<title id="chart-title-wide">' in html
     assert "estimated" in html
     # Images come through the link's own media route, never straight from a CDN.
     srcs = re.findall(r'<img[^>]* src="([^"]*)"', html)
@@ -404,18 +405,28 @@ def test_the_not_found_page_is_always_the_same() -> None:
 
 def test_chart_geometry() -> None:
     assert growth_chart([]) is None
-    assert [nice_ceiling(v) for v in (0, 7, 10, 11, 180_000, 450_001)] == [
+    assert [nice_ceiling(v) for v in (0, 7, 10, 11, 180_000, 450_001, 5_887_831)] == [
         1.0,
+        8.0,
         10.0,
-        10.0,
-        20.0,
+        12.0,
         200_000.0,
         500_000.0,
+        6_000_000.0,
     ]
     chart = growth_chart(redact(_doc(), _refs(), NOW).daily)
     assert chart is not None
     assert len(chart.bars) == 2
-    assert chart.ticks[-1].label == "500K"
+    assert [t.label for t in chart.total_ticks] == ["0", "250K", "500K"]
+    # The daily bars stand on their own axis, from 0: 350K new views is 87.5 % of its 400K top.
+    assert [t.label for t in chart.daily_ticks] == ["0", "200K", "400K"]
+    daily_height = chart.daily_bottom - chart.daily_top
+    assert chart.bars[1].height == pytest.approx(daily_height * 350_000 / 400_000, abs=0.01)
+    assert chart.bars[1].y + chart.bars[1].height == chart.daily_bottom
+    # Not cut at either edge, and a hover target per day.
+    assert chart.bars[0].x >= chart.left
+    assert chart.bars[-1].x + chart.bars[-1].width <= chart.width - chart.right
+    assert [(d.date, d.new) for d in chart.days][1] == ("12 Nov 2026", "+350,000 new that day")
     assert on_color("#ffeb3b") == "#111111"
     assert on_color("#1a237e") == "#ffffff"
 

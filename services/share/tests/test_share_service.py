@@ -710,6 +710,10 @@ async def test_a_password_protects_the_link_until_unlocked(
         page = await browser.get(f"/share/{token}")
         assert page.status_code == 401
         assert f'action="/share/{token}/unlock"' in page.text
+        # The client's name and colours, and nothing of the campaign, before the password.
+        assert "Lumière Cosmetics" in page.text
+        assert "--brand:#C2185B" in page.text
+        assert "Glow Serum Launch" not in page.text
         assert_share_headers(page)
 
         wrong = await browser.post(f"/share/{token}/unlock", json={"password": "open sesame 43"})
@@ -745,6 +749,7 @@ async def test_a_password_protects_the_link_until_unlocked(
         form = await browser.post(f"/share/{token}/unlock", data={"password": "nope nope"})
         assert form.status_code == 401
         assert "not right" in form.text
+        assert "Lumière Cosmetics" in form.text
         form = await browser.post(f"/share/{token}/unlock", data={"password": "open sesame 42"})
         assert form.status_code == 303
         assert form.headers["location"] == f"/share/{token}"

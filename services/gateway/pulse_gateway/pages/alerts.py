@@ -4,18 +4,22 @@ and each alert's history on demand. The alerter owns alerts; this page only asks
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from typing import Annotated, Any, get_args
 from uuid import UUID
 
 from fastapi import Form, Query, Request, Response
 
+from pulse_contracts import utcnow
 from pulse_contracts.values import AlertType, Severity
 from pulse_runtime.errors import ApiError
 
 from .. import peers
 from ..db import org_transaction
 from ..deps import ContextDep
+from ..repository import alert_snoozes
 from ..repository import campaigns as campaigns_repo
+from ..repository import posts as posts_repo
 from .common import ViewerDep, is_fragment_request, page_router, render
 
 router = page_router()
@@ -26,10 +30,15 @@ STATUSES = ("open", "resolved", "all")
 LIST_LIMIT = 200
 MAX_NOTE = 2000
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+SNOOZE = timedelta(hours=24)  # "Snooze 1 day": back on the list tomorrow at this time
 
 
 def _filters(
-    status: str | None, type: str | None, severity: str | None, campaign_id: str | None
+    status: str | None,
+    type: str | None,
+    severity: str | None,
+    campaign_id: str | None,
+    snoozed: str | None = None,
 ) -> dict[str, str]:
     """What the page filters by; anything unknown is dropped rather than refused."""
     chosen = {
@@ -37,10 +46,37 @@ def _filters(
         "type": type if type in TYPES else "",
         "severity": severity if severity in SEVERITIES else "",
         "campaign_id": "",
+        "snoozed": "1" if snoozed == "1" else "",
     }
     with contextlib.suppress(ValueError):
         chosen["campaign_id"] = str(UUID(campaign_id)) if campaign_id else ""
     return chosen
+
+
+def grouped(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Near-identical alerts (same state, type and booking: three viral posts of one creator)
+    right under the first of them, groups in the order given. Each alert gets `group` (the
+    first one's id) and `similar` (on the first: how many others; elsewhere 0)."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for alert in alerts:
+        # A campaign-wide alert (no booking) stands alone: its own id is part of its key.
+        alone = alert["id"] if alert.get("booking_id") is None else None
+        key = (
+            alert["status"],
+            alert["type"],
+            alert.get("campaign_id"),
+            alert.get("booking_id"),
+            alone,
+        )
+        groups.setdefault(key, []).append(alert)
+    ordered: list[dict[str, Any]] = []
+    for members in groups.values():
+        for alert in members:
+            alert["group"] = str(members[0]["id"])
+            alert["similar"] = 0
+        members[0]["similar"] = len(members) - 1
+        ordered.extend(members)
+    return ordered
 
 
 async def _view(ctx: ContextDep, viewer: ViewerDep, filters: dict[str, str]) -> dict[str, Any]:
@@ -63,13 +99,31 @@ async def _view(ctx: ContextDep, viewer: ViewerDep, filters: dict[str, str]) -> 
             raise
         notices.append(exc.message)
         found = {"items": [], "next_cursor": None}
+    booking_ids = list({UUID(str(a["booking_id"])) for a in found["items"] if a.get("booking_id")})
+    open_ids = [UUID(str(a["id"])) for a in found["items"] if a["status"] == "open"]
+    async with org_transaction(ctx.pool, org_id) as conn:
+        posts = await posts_repo.posts_of_bookings(conn, org_id=org_id, booking_ids=booking_ids)
+        snoozes = await alert_snoozes.snoozed(conn, org_id=org_id, alert_ids=open_ids, now=utcnow())
+    post_urls = {str(p["id"]): p["url"] for p in posts}
     names = {str(c["id"]): c["name"] for c in campaigns}
-    alerts = [{**a, "campaign_name": names.get(str(a.get("campaign_id")))} for a in found["items"]]
+    alerts = [
+        {
+            **a,
+            "campaign_name": names.get(str(a.get("campaign_id"))),
+            "post_url": post_urls.get(str(a.get("post_id"))),
+            "snoozed_until": snoozes.get(UUID(str(a["id"]))),
+        }
+        for a in found["items"]
+    ]
+    # Snoozed alerts stay off the list until they come back, unless asked for.
+    snoozed_hidden = sum(1 for a in alerts if a["snoozed_until"]) if not filters["snoozed"] else 0
+    if not filters["snoozed"]:
+        alerts = [a for a in alerts if not a["snoozed_until"]]
     # Open before resolved, the worst first, then the newest.
     alerts.sort(key=lambda a: str(a["raised_at"]), reverse=True)
     alerts.sort(key=lambda a: (a["status"] != "open", SEVERITY_ORDER.get(a["severity"], 3)))
     return {
-        "alerts": alerts,
+        "alerts": grouped(alerts),
         "more": bool(found.get("next_cursor")),
         "campaigns": campaigns,
         "filters": filters,
@@ -79,7 +133,9 @@ async def _view(ctx: ContextDep, viewer: ViewerDep, filters: dict[str, str]) -> 
         "filtered": any(filters[k] for k in ("type", "severity", "campaign_id"))
         or filters["status"] != "open",
         "notices": notices,
+        "snoozed_hidden": snoozed_hidden,
         "resolved_count": None,
+        "snoozed_note": None,
         "problem": None,
     }
 
@@ -93,8 +149,9 @@ async def alerts_page(
     type: Annotated[str | None, Query(max_length=40)] = None,
     severity: Annotated[str | None, Query(max_length=20)] = None,
     campaign_id: Annotated[str | None, Query(max_length=64)] = None,
+    snoozed: Annotated[str | None, Query(max_length=1)] = None,
 ) -> Response:
-    view = await _view(ctx, viewer, _filters(status, type, severity, campaign_id))
+    view = await _view(ctx, viewer, _filters(status, type, severity, campaign_id, snoozed))
     if is_fragment_request(request) and request.headers.get("hx-target") == "alert-list":
         return render(request, "alerts_list.html", headers={"Vary": "HX-Request"}, **view)
     return render(request, "alerts.html", headers={"Vary": "HX-Request"}, **view)
@@ -135,6 +192,39 @@ async def resolve_alerts(
         resolved = sum(1 for item in answer.get("items", []) if item.get("result") == "resolved")
     view = await _view(ctx, viewer, filters)
     view.update(resolved_count=resolved, problem=problem, note=note if problem else "")
+    return render(request, "alerts_list.html", **view)
+
+
+@router.post("/alerts/{alert_id}/snooze")
+async def snooze_alert(
+    request: Request,
+    ctx: ContextDep,
+    viewer: ViewerDep,
+    alert_id: UUID,
+    status: Annotated[str | None, Form(max_length=20)] = None,
+    type: Annotated[str | None, Form(max_length=40)] = None,
+    severity: Annotated[str | None, Form(max_length=20)] = None,
+    campaign_id: Annotated[str | None, Form(max_length=64)] = None,
+) -> Response:
+    """Leave one open alert off the list for a day; the list comes back under the same
+    filters. The alerter is asked first: another agency's alert is a 404 like a missing one."""
+    org_id = viewer.principal.org_id
+    alert = await peers.alert(ctx, org_id, alert_id)
+    problem: str | None = None
+    until = None
+    if alert.get("status") != "open":
+        problem = "Only an open alert can be snoozed."
+    else:
+        async with org_transaction(ctx.pool, org_id) as conn:
+            until = await alert_snoozes.snooze(
+                conn,
+                org_id=org_id,
+                alert_id=alert_id,
+                until=utcnow() + SNOOZE,
+                user_id=viewer.principal.user_id,
+            )
+    view = await _view(ctx, viewer, _filters(status, type, severity, campaign_id))
+    view.update(problem=problem, snoozed_note=until)
     return render(request, "alerts_list.html", **view)
 
 

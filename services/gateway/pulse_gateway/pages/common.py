@@ -33,6 +33,7 @@ from fastapi.routing import APIRoute
 from markupsafe import Markup
 
 from pulse_contracts import utcnow
+from pulse_report.formats import fmt_ago as report_ago
 from pulse_runtime.db import SqlFiles
 from pulse_runtime.errors import ApiError
 from pulse_runtime.logging import get_logger
@@ -212,13 +213,14 @@ def fmt_number(value: int | float | None) -> str | Markup:
 
 
 def fmt_compact(value: int | float | None) -> str | Markup:
-    """1.2M, 845K: for tight places (cards' subtitles, grids); full numbers elsewhere."""
+    """1.25M, 845K: for tight places (cards' subtitles, grids); full numbers elsewhere. Two
+    decimals at most: "1.3M" for a 1.25M commitment misstates it."""
     if value is None:
         return NA
     for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")):
         if abs(value) >= size:
             scaled = Decimal(str(value)) / size
-            digits = scaled.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            digits = scaled.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             return f"{digits.normalize():f}{suffix}"
     return f"{int(value):,}"
 
@@ -279,14 +281,7 @@ def fmt_ago(value: datetime | str | None) -> str | Markup:
     moment = _parse_moment(value)
     if not isinstance(moment, datetime):
         return fmt_date(moment)
-    seconds = (utcnow() - moment).total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400 * 2:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} days ago"
+    return report_ago(moment, utcnow())  # the client view's words, the same everywhere
 
 
 def fmt_datetime(value: datetime | str | None) -> str | Markup:
@@ -338,6 +333,8 @@ def _environment() -> jinja2.Environment:
 
 templates = _environment()
 
+# An account manager's navigation. "Settings" holds people, tokens, alert thresholds and
+# notification channels, and the system's health (/docs/architecture) is one of its tabs.
 NAV = [
     ("campaigns", "Campaigns", "/campaigns"),
     ("alerts", "Alerts", "/alerts"),
@@ -346,8 +343,7 @@ NAV = [
     ("clients", "Clients", "/clients"),
     ("runs", "Runs", "/runs"),
     ("health", "Health", "/red-flags"),
-    ("settings", "Users & tokens", "/settings"),
-    ("architecture", "Architecture", "/docs/architecture"),
+    ("settings", "Settings", "/settings"),
 ]
 
 
@@ -357,7 +353,7 @@ def _section(path: str) -> str:
             return key
     if path.startswith("/rejected-items"):
         return "runs"
-    if path.startswith(("/users", "/tokens")):
+    if path.startswith(("/users", "/tokens", "/docs/architecture")):
         return "settings"
     return ""
 

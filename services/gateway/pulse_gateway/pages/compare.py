@@ -7,12 +7,14 @@ from uuid import UUID
 
 from fastapi import Query, Request, Response
 
+from pulse_contracts import utcnow
 from pulse_runtime.errors import ApiError
 
 from .. import numbers
 from ..api.numbers import require_campaigns
 from ..db import org_transaction
 from ..deps import ContextDep
+from ..pacing import pacing
 from ..repository import campaigns as campaigns_repo
 from .common import ViewerDep, page_router, render
 
@@ -81,11 +83,21 @@ async def compare_page(
         entry["client_name"] = row.get("client_name")
         entry["status"] = row.get("status")
     winners = {key: {str(w) for w in ids_} for key, ids_ in result["winners"].items()}
+    documents = await numbers.campaign_documents(ctx, org_id, wanted)
+    pace = pacing([documents[w] for w in wanted], utcnow().date())
+    chart = {
+        "days": pace.days,
+        "unit": pace.unit,
+        "names": [p.name for p in pace.paces],
+        "series": pace.series,
+    }
     return render(
         request,
         "compare.html",
         result=result,
         winners=winners,
+        pace=pace,
+        pace_chart=chart,
         problem=None,
         **{**base, "selected": [str(w) for w in wanted]},
     )

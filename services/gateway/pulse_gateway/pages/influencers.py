@@ -25,33 +25,70 @@ LIST_LIMIT = 200
 HISTORY_SAMPLES = 2000  # one post's own samples: a few a day over a campaign's weeks
 
 
+PLATFORMS = ("tiktok", "instagram", "youtube", "facebook")
+# Audience bands an account manager shortlists by (followers over all handles).
+FOLLOWER_BANDS = {
+    "": ("Any audience", 0),
+    "10k": ("10K+ followers", 10_000),
+    "100k": ("100K+ followers", 100_000),
+    "1m": ("1M+ followers", 1_000_000),
+}
+
+
+def reach(handles: list[dict[str, Any]]) -> int | None:
+    """Followers over every handle; None when no handle's count is known."""
+    known = [h["followers"] for h in handles if h["followers"] is not None]
+    return sum(known) if known else None
+
+
+def matching(
+    influencers: list[dict[str, Any]], *, tier: str, platform: str, min_followers: int
+) -> list[dict[str, Any]]:
+    """The creators in a tier, on a platform and above an audience size (each filter optional)."""
+    return [
+        i
+        for i in influencers
+        if (not tier or (i["tier"] or "").lower() == tier.lower())
+        and (not platform or any(h["platform"] == platform for h in i["handles"]))
+        and (not min_followers or (i["reach"] or 0) >= min_followers)
+    ]
+
+
 @router.get("/influencers")
 async def influencers_page(
     request: Request,
     ctx: ContextDep,
     viewer: ViewerDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    tier: Annotated[str, Query(max_length=100)] = "",
+    platform: Annotated[str, Query(max_length=20)] = "",
+    followers: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    """Search by name; an htmx request gets the list alone."""
+    """Search by name, filter by tier, platform and audience; an htmx request gets the list
+    alone."""
     org_id = viewer.principal.org_id
     search = (q or "").strip() or None
     async with org_transaction(ctx.pool, org_id) as conn:
         rows = await influencers_repo.list_influencers(
             conn, org_id=org_id, q=search, after=None, limit=LIST_LIMIT
         )
-    influencers = [
-        {
-            **row,
-            "reach": sum(h["followers"] or 0 for h in row["handles"])
-            if any(h["followers"] is not None for h in row["handles"])
-            else None,
-        }
+    everyone = [
+        {**row, "reach": reach(row["handles"])}
         for row in sorted(rows, key=lambda r: r["display_name"].lower())
     ]
+    band = followers if followers in FOLLOWER_BANDS else ""
+    chosen_platform = platform if platform in PLATFORMS else ""
+    influencers = matching(
+        everyone, tier=tier, platform=chosen_platform, min_followers=FOLLOWER_BANDS[band][1]
+    )
     context: dict[str, Any] = {
         "influencers": influencers,
         "q": search or "",
-        "filtered": bool(search),
+        "filters": {"tier": tier, "platform": chosen_platform, "followers": band},
+        "tiers": sorted({r["tier"] for r in everyone if r["tier"]}),
+        "platforms": PLATFORMS,
+        "bands": FOLLOWER_BANDS,
+        "filtered": bool(search or tier or chosen_platform or band),
     }
     if is_fragment_request(request) and request.headers.get("hx-target") == "influencer-list":
         return render(request, "influencers_list.html", headers={"Vary": "HX-Request"}, **context)
