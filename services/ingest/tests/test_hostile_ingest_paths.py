@@ -14,7 +14,6 @@ import asyncpg
 import httpx
 import pytest
 
-from pulse_runtime.settings import DEV_SERVICE_TOKEN
 from services.ingest.tests.test_hostile_items import hostile_batch
 from services.ingest.tests.test_ingest_api import (  # noqa: F401 - fixtures
     ROUTE,
@@ -28,6 +27,7 @@ from services.ingest.tests.test_ingest_api import (  # noqa: F401 - fixtures
     tenant,
 )
 from tests.support.scenario import Bus
+from tests.support.services import SERVICE_TOKEN
 
 pytestmark = pytest.mark.integration
 
@@ -115,7 +115,7 @@ async def test_messages_refused_for_their_key_are_counted_and_listed_for_the_ope
             aio_pika.Message(json.dumps({"marker": marker}).encode(), headers=headers),
             routing_key="ingest.posts",
         )
-    operator = {"X-Pulse-Service-Token": DEV_SERVICE_TOKEN}
+    operator = {"X-Pulse-Service-Token": SERVICE_TOKEN}
     listed: list[dict[str, str]] = []
 
     async def both_listed() -> bool:
