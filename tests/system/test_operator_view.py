@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from uuid import uuid4
 
 import aio_pika
@@ -17,25 +16,10 @@ from services.gateway.tests.test_pages_forms import signed_in
 from tests.support.agency import create_org
 from tests.support.scenario import Bus
 from tests.support.servers import Servers
-from tests.support.services import ROOT, ServiceProcess
+from tests.support.services import ServiceProcess
+from tests.system.test_gateway_flow import system  # noqa: F401 - ingest, …, gateway
 
 pytestmark = pytest.mark.system
-LOGS = ROOT / "test-artifacts" / "logs"
-
-
-@pytest.fixture(scope="module")
-def system(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]:
-    procs: dict[str, ServiceProcess] = {}
-    try:
-        procs["ingest"] = ServiceProcess("ingest", service_env, LOGS)
-        procs["ingest"].start()
-        env = {**service_env, "PULSE_GATEWAY_INGEST_URL": procs["ingest"].url}
-        procs["gateway"] = ServiceProcess("gateway", env, LOGS)
-        procs["gateway"].start()
-        yield procs
-    finally:
-        for proc in procs.values():
-            proc.stop()
 
 
 def _refused(html: str) -> int | None:
@@ -44,7 +28,9 @@ def _refused(html: str) -> int | None:
 
 
 async def test_the_architecture_page_counts_messages_refused_for_their_key(
-    system: dict[str, ServiceProcess], service_env: dict[str, str], servers: Servers
+    system: dict[str, ServiceProcess],  # noqa: F811
+    service_env: dict[str, str],
+    servers: Servers,
 ) -> None:
     email = f"ops-{uuid4().hex[:8]}@northwind.agency"
     await asyncio.to_thread(create_org, service_env, "Northwind Ops", email)
