@@ -20,7 +20,7 @@ from pulse_contracts import Envelope, EventData, make_event
 from pulse_contracts.catalog import OrganizationUpserted
 from pulse_runtime.db import create_pool
 from pulse_runtime.inbox import first_delivery
-from pulse_runtime.messaging import create_broker, subscribe_events
+from pulse_runtime.messaging import EventHandler, create_broker, subscribe_events
 from pulse_runtime.migrations import apply_migrations, ensure_role_and_schema
 from pulse_runtime.outbox import OutboxRelay, add_to_outbox
 from pulse_runtime.settings import with_user
@@ -153,6 +153,13 @@ async def _wait(predicate: object, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
+async def _consume(broker: RabbitBroker, spec: QueueSpec, handle: EventHandler) -> None:
+    subscribe_events(broker, spec, handle)
+    await broker.connect()
+    await declare_topology(broker, [spec])
+    await broker.start()
+
+
 async def test_poison_message_reaches_the_dlq_after_the_delivery_limit_and_the_queue_keeps_flowing(
     servers: Servers,
 ) -> None:
@@ -168,10 +175,7 @@ async def test_poison_message_reaches_the_dlq_after_the_delivery_limit_and_the_q
             raise RuntimeError("this message always fails")
         handled.append(envelope.event_id)
 
-    subscribe_events(broker, spec, handle)
-    await broker.connect()
-    await declare_topology(broker, [spec])
-    await broker.start()
+    await _consume(broker, spec, handle)
     connection = await aio_pika.connect_robust(servers.amqp_url)
     try:
         channel = await connection.channel()
@@ -216,10 +220,7 @@ async def test_a_message_failing_while_the_database_is_briefly_gone_is_not_dead_
             raise ConnectionRefusedError(111, "Connection refused")  # PostgreSQL restarting
         handled.append(envelope.event_id)
 
-    subscribe_events(broker, spec, handle)
-    await broker.connect()
-    await declare_topology(broker, [spec])
-    await broker.start()
+    await _consume(broker, spec, handle)
     connection = await aio_pika.connect_robust(servers.amqp_url)
     try:
         channel = await connection.channel()
