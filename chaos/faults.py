@@ -197,10 +197,12 @@ class Chaos:
         if self.plan.server_scope == "connections":
             infra.rabbitmqctl("close_all_connections", "--vhost", self.vhost, "make chaos")
             return
-        infra.rabbitmqctl("stop_app", timeout=120)
-        time.sleep(2)
-        infra.rabbitmqctl("start_app", timeout=300)
-        infra.rabbitmqctl("await_startup", timeout=300)
+        try:
+            infra.rabbitmqctl("stop_app", timeout=120)
+            time.sleep(2)
+        finally:  # whatever happened, the shared broker is started again
+            infra.rabbitmqctl("start_app", timeout=300)
+            infra.rabbitmqctl("await_startup", timeout=300)
 
     async def _database_fault(self) -> None:
         if self.plan.server_scope == "connections":
