@@ -53,7 +53,7 @@ def register_consumers(
             runtime.wake_relay()
 
     # Messages refused for their key belong to no organization: nobody but an operator can
-    # see them, so they are counted where operators look (docs/operations.md).
+    # see them, so they are counted where operators look (docs/ingest-operations.md).
     refused = Counter(
         "pulse_ingest_refused_messages",
         "AMQP item messages refused for a missing or unknown x-pulse-key (kept, no organization)",
