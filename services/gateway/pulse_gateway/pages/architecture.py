@@ -137,8 +137,8 @@ async def _live(ctx: GatewayContext) -> dict[str, Any]:
 
 
 async def _refused(ctx: GatewayContext) -> dict[str, Any] | None:
-    """n8n messages ingest refused for their key (docs/ingest-operations.md); None when ingest cannot
-    say right now (its health line already tells why)."""
+    """n8n messages ingest refused for their key (docs/ingest-operations.md); None when ingest
+    cannot say right now (its health line already tells why)."""
     try:
         async with asyncio.timeout(READY_TIMEOUT_S):
             return await peers.refused_messages(ctx)
