@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY := .venv/bin/python
 export PULSE_ENV ?= development
 
-.PHONY: install servers browser deploy-tools migrate dev stop test lint format schemas up down bench bench-smoke
+.PHONY: install servers browser deploy-tools migrate dev stop test lint format schemas up down bench bench-smoke chaos chaos-short
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -41,10 +41,21 @@ bench: install servers
 bench-smoke: install servers
 	$(PY) -m bench --smoke $(BENCH_ARGS)
 
+# Accepted data is never lost or double-counted (docs/reliability.md): load over HTTP and AMQP
+# while every service is killed -9 20 times and RabbitMQ and PostgreSQL are restarted twice
+# each. Restarts the SHARED servers: everyone using them notices. Report: chaos/results/.
+chaos: install servers
+	$(PY) -m chaos $(CHAOS_ARGS)
+
+# The CI version: one kill -9 of ingest, aggregator and alerter, one fault of the run's own
+# RabbitMQ connections and PostgreSQL sessions (tests/system/test_chaos.py runs it).
+chaos-short: install servers
+	$(PY) -m chaos --short $(CHAOS_ARGS)
+
 lint: install
 	.venv/bin/ruff format --check .
 	.venv/bin/ruff check .
-	.venv/bin/mypy contracts/pulse_contracts libs/runtime/pulse_runtime libs/report/pulse_report services/*/pulse_* tools/fake-scrapecreators/fake_scrapecreators bench
+	.venv/bin/mypy contracts/pulse_contracts libs/runtime/pulse_runtime libs/report/pulse_report services/*/pulse_* tools/fake-scrapecreators/fake_scrapecreators bench chaos
 
 format: install
 	.venv/bin/ruff format .

@@ -136,6 +136,15 @@ class Process:
             self._log.close()
             self._log = None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown code runs (make chaos)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
     def tail(self, lines: int = 30) -> str:
         if not self.log_path.exists():
             return ""

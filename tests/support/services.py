@@ -17,7 +17,7 @@ from typing import IO, Any
 import httpx
 
 from pulse_runtime.service import migrate
-from pulse_runtime.settings import ServiceSettings
+from pulse_runtime.settings import ServiceSettings, with_database
 
 from .servers import Servers
 
@@ -183,3 +183,32 @@ def fake_provider_process(log_dir: Path) -> Iterator[tuple[str, httpx.Client]]:
             control.close()
             process.kill()
             process.wait(10)
+
+
+def run_harness(
+    module: str, flags: list[str], servers: Servers, report: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`python -m <module>` (bench, chaos) in this test run's database and vhost, writing its
+    JSON report to `report`."""
+    admin = with_database(servers.database_url, "postgres")
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            module,
+            *flags,
+            "--pg-url",
+            admin,
+            "--use-database",
+            servers.database_url,
+            "--use-amqp",
+            servers.amqp_url,
+            "--json",
+            str(report),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -5,15 +5,12 @@ missing on the way — never a timing: figures belong in the bench, not in tests
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from pulse_runtime.settings import with_database
 from tests.support.servers import Servers
-from tests.support.services import ROOT
+from tests.support.services import run_harness
 
 pytestmark = pytest.mark.system
 
@@ -27,27 +24,7 @@ def test_every_bench_scenario_completes_without_missing_samples(
     servers: Servers, tmp_path: Path
 ) -> None:
     report = tmp_path / "smoke.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--smoke",
-            "--pg-url",
-            with_database(servers.database_url, "postgres"),
-            "--use-database",
-            servers.database_url,
-            "--use-amqp",
-            servers.amqp_url,
-            "--json",
-            str(report),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_harness("bench", ["--smoke"], servers, report, timeout=300)
     assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
     results = {r["id"]: r for r in json.loads(report.read_text())["results"]}
     assert set(results) == EXPECTED

@@ -77,6 +77,8 @@ class ServiceSettings(BaseSettings):
                 "PULSE_SERVICE_TOKEN must be set to a real secret outside development "
                 "(set PULSE_ENV=development for local runs)"
             )
+        if self.env == "production":
+            self._refuse_default_credentials()
         if self.port == 0:
             self.port = self.default_port
         self.trusted_proxy_list()  # refuses a malformed list at start-up, naming the setting
@@ -94,6 +96,23 @@ class ServiceSettings(BaseSettings):
                     "(trusting every peer would let any client pick its own address)"
                 ) from exc
         return found
+
+    def _refuse_default_credentials(self) -> None:
+        """RabbitMQ's guest:guest and a PostgreSQL role without a password are what anyone on
+        the network tries first; production names the setting instead of starting with them."""
+        own = f"PULSE_{self.service.upper()}_"
+        amqp = urlsplit(self.amqp_url)
+        if (amqp.username or "guest") == "guest" and (amqp.password or "guest") == "guest":
+            raise ValueError(
+                f"PULSE_AMQP_URL (or {own}AMQP_URL) uses RabbitMQ's default guest:guest "
+                "account; give the service its own RabbitMQ user and password outside development"
+            )
+        dsn = urlsplit(self.dsn)
+        if not dsn.password and "password=" not in dsn.query:
+            raise ValueError(
+                f"the PostgreSQL connection of {self.role} has no password: set "
+                f"{own}DATABASE_PASSWORD (or a password in {own}DATABASE_URL) outside development"
+            )
 
     @property
     def db_schema(self) -> str:

@@ -20,7 +20,7 @@ from pulse_contracts import Envelope, EventData, make_event
 from pulse_contracts.catalog import OrganizationUpserted
 from pulse_runtime.db import create_pool
 from pulse_runtime.inbox import first_delivery
-from pulse_runtime.messaging import create_broker, subscribe_events
+from pulse_runtime.messaging import EventHandler, create_broker, subscribe_events
 from pulse_runtime.migrations import apply_migrations, ensure_role_and_schema
 from pulse_runtime.outbox import OutboxRelay, add_to_outbox
 from pulse_runtime.settings import with_user
@@ -153,6 +153,13 @@ async def _wait(predicate: object, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
+async def _consume(broker: RabbitBroker, spec: QueueSpec, handle: EventHandler) -> None:
+    subscribe_events(broker, spec, handle)
+    await broker.connect()
+    await declare_topology(broker, [spec])
+    await broker.start()
+
+
 async def test_poison_message_reaches_the_dlq_after_the_delivery_limit_and_the_queue_keeps_flowing(
     servers: Servers,
 ) -> None:
@@ -168,10 +175,7 @@ async def test_poison_message_reaches_the_dlq_after_the_delivery_limit_and_the_q
             raise RuntimeError("this message always fails")
         handled.append(envelope.event_id)
 
-    subscribe_events(broker, spec, handle)
-    await broker.connect()
-    await declare_topology(broker, [spec])
-    await broker.start()
+    await _consume(broker, spec, handle)
     connection = await aio_pika.connect_robust(servers.amqp_url)
     try:
         channel = await connection.channel()
@@ -193,6 +197,44 @@ async def test_poison_message_reaches_the_dlq_after_the_delivery_limit_and_the_q
         assert set(handled) == {e.event_id for e in good}, "good messages flow past the poison one"
         # Redelivered until the limit, then dead-lettered, never dropped.
         assert attempts[poison.event_id] >= spec.delivery_limit
+    finally:
+        await connection.close()
+        await broker.stop()
+
+
+async def test_a_message_failing_while_the_database_is_briefly_gone_is_not_dead_lettered(
+    servers: Servers,
+) -> None:
+    """Found by `make chaos`: during a 2-second PostgreSQL restart a handler failed with
+    connection errors on every delivery, the queue's limit was used up in about a second and a
+    good message went to the DLQ. A connection failure now waits before its nack."""
+    spec = QueueSpec(f"test.outage.{uuid4().hex[:6]}", "test.outage.#", delivery_limit=3)
+    broker: RabbitBroker = create_broker(servers.amqp_url)
+    outage_until = asyncio.get_running_loop().time() + 3.0
+    attempts: list[float] = []
+    handled: list[UUID] = []
+
+    async def handle(envelope: Envelope[EventData]) -> None:
+        attempts.append(asyncio.get_running_loop().time())
+        if asyncio.get_running_loop().time() < outage_until:
+            raise ConnectionRefusedError(111, "Connection refused")  # PostgreSQL restarting
+        handled.append(envelope.event_id)
+
+    await _consume(broker, spec, handle)
+    connection = await aio_pika.connect_robust(servers.amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(EVENTS.name)
+        event = _event("through a restart")
+        await exchange.publish(
+            aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.event_id)),
+            routing_key="test.outage.x",
+        )
+        await _wait(lambda: bool(handled), 30)
+        dlq = await channel.get_queue(spec.dlq_name)
+        assert await dlq.get(fail=False) is None
+        assert handled == [event.event_id]
+        assert len(attempts) <= spec.delivery_limit
     finally:
         await connection.close()
         await broker.stop()

@@ -48,6 +48,40 @@ def test_production_refuses_the_development_service_token() -> None:
     assert _Example.load(environ={"PULSE_ENV": "development"}).port == 9999
 
 
+_PRODUCTION = {
+    "PULSE_ENV": "production",
+    "PULSE_SERVICE_TOKEN": "s3cret-token",
+    "PULSE_AMQP_URL": "amqp://pulse_example:amqp-pw@mq.internal/",
+    "PULSE_EXAMPLE_DATABASE_PASSWORD": "role-pw",
+}
+
+
+@pytest.mark.parametrize(
+    "amqp_url",
+    [
+        "amqp://guest:guest@127.0.0.1:5672/",
+        "amqp://guest@mq.internal/",
+        "amqp://mq.internal/",  # no credentials: clients then log in as guest:guest
+    ],
+)
+def test_production_refuses_rabbitmq_guest_credentials_naming_the_setting(amqp_url: str) -> None:
+    with pytest.raises(ValidationError, match=r"PULSE_AMQP_URL \(or PULSE_EXAMPLE_AMQP_URL\)"):
+        _Example.load(environ={**_PRODUCTION, "PULSE_EXAMPLE_AMQP_URL": amqp_url})
+    assert _Example.load(
+        environ={**_PRODUCTION, "PULSE_ENV": "development", "PULSE_AMQP_URL": amqp_url}
+    )
+
+
+def test_production_refuses_a_postgresql_connection_without_a_password() -> None:
+    without = {k: v for k, v in _PRODUCTION.items() if k != "PULSE_EXAMPLE_DATABASE_PASSWORD"}
+    with pytest.raises(ValidationError, match="PULSE_EXAMPLE_DATABASE_PASSWORD"):
+        _Example.load(environ=without)
+    with pytest.raises(ValidationError, match="PULSE_EXAMPLE_DATABASE_URL"):
+        _Example.load(environ={**without, "PULSE_EXAMPLE_DATABASE_URL": "postgresql://x@db/pulse"})
+    assert _Example.load(environ=_PRODUCTION).dsn.startswith("postgresql://pulse_example:role-pw@")
+    assert _Example.load(environ={**without, "PULSE_ENV": "test"}).dsn
+
+
 def test_per_service_keys_override_shared_ones_and_the_dsn_uses_the_service_role() -> None:
     env = {
         "PULSE_ENV": "production",
@@ -62,8 +96,8 @@ def test_per_service_keys_override_shared_ones_and_the_dsn_uses_the_service_role
     assert settings.port == 7000
     assert settings.amqp_url == "amqp://mine@b/"
     assert settings.dsn == "postgresql://pulse_example:role-pw@db.internal:5433/pulse"
-    own = _Example.load(environ={**env, "PULSE_EXAMPLE_DATABASE_URL": "postgresql://x@y/z"})
-    assert own.dsn == "postgresql://x@y/z"
+    own = _Example.load(environ={**env, "PULSE_EXAMPLE_DATABASE_URL": "postgresql://x:pw@y/z"})
+    assert own.dsn == "postgresql://x:pw@y/z"
     assert own.database_url == env["PULSE_DATABASE_URL"], "migrations still use the cluster URL"
 
 

@@ -186,3 +186,12 @@ async def ingest_items(
         ctx, "ingest", "POST", f"{_org(org_id)}/items", json={"items": items}
     )
     return result
+
+
+async def refused_messages(ctx: GatewayContext) -> dict[str, Any]:
+    """Ingest's count of AMQP messages refused for a missing or unknown x-pulse-key: they
+    belong to no organization, so this count is the only place staff see them."""
+    result: dict[str, Any] = await _call(
+        ctx, "ingest", "GET", "/internal/operator/refused-messages", params={"limit": "0"}
+    )
+    return result

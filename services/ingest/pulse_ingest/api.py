@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
 
@@ -18,8 +18,9 @@ from pulse_runtime.http import internal_router, read_body
 from pulse_runtime.logging import current_correlation_id, get_logger
 
 from . import handlers, repository, runs, signing
-from .domain import MAX_BODY_BYTES, SOURCE_NAMES, BodyError, parse_body
+from .domain import SOURCE_NAMES
 from .pulling import pull_status
+from .reading import MAX_BODY_BYTES, BodyError, parse_body
 from .scheduler import Clock
 from .tokens import TokenCache
 
@@ -179,6 +180,26 @@ def internal_reads(
         return {
             "items": items,
             "next_cursor": str(items[-1]["id"]) if len(items) == limit else None,
+        }
+
+    @router.get("/operator/refused-messages")
+    async def refused_messages(
+        limit: Annotated[int, Query(ge=0, le=200)] = 20,
+        hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24,
+    ) -> dict[str, Any]:
+        """AMQP messages refused for a missing or unknown `x-pulse-key`. They belong to no
+        organization, so no staff screen shows them: this is the operator's view (the gateway's
+        /docs/architecture shows the counts). Newest first, each raw body cut to 2000 chars."""
+        since = utcnow() - timedelta(hours=hours)
+        async with pool().acquire() as conn:
+            summary = await repository.refused_summary(conn, since=since)
+            rows = await repository.refused_messages(conn, limit=limit, raw_chars=2000)
+        return {
+            "total": summary["total"],
+            "recent": summary["recent"],
+            "recent_hours": hours,
+            "last_at": summary["last_at"],
+            "items": [dict(r) for r in rows],
         }
 
     return router

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import Counter
+
 from pulse_contracts import Envelope, EventData, utcnow
 from pulse_contracts.posts import FetchPosts
 from pulse_runtime.logging import current_correlation_id, get_logger
@@ -14,7 +16,7 @@ from pulse_runtime.topology import QUEUES
 
 from . import handlers
 from .batching import Batcher
-from .handlers import IngestResult, Message
+from .handlers import MISSING_KEY, UNAUTHORIZED, IngestResult, Message
 from .scheduler import Clock
 from .tokens import TokenCache
 
@@ -53,6 +55,17 @@ def register_consumers(
         if puller is not None:
             runtime.wake_relay()
 
+    # Messages refused for their key belong to no organization: nobody but an operator can
+    # see them, so they are counted where operators look (docs/ingest-operations.md).
+    refused = Counter(
+        "pulse_ingest_refused_messages",
+        "AMQP item messages refused for a missing or unknown x-pulse-key (kept, no organization)",
+        ["reason"],
+        registry=runtime.metrics.registry,
+    )
+    for reason in ("missing_key", "unknown_key"):
+        refused.labels(reason)  # shown at 0 from the start: a rise is what an alert looks for
+
     async def ingest_batch(messages: Sequence[Message]) -> list[IngestResult]:
         results = await handlers.ingest_messages(
             runtime.pool, messages=messages, tokens=known, now=utcnow()
@@ -60,6 +73,10 @@ def register_consumers(
         runtime.wake_relay()
         if metrics is not None:
             metrics.count_items("amqp", results)
+        for result in results:
+            if result.rejected and result.rejected[0].code == UNAUTHORIZED:
+                missing = result.rejected[0].message == MISSING_KEY
+                refused.labels("missing_key" if missing else "unknown_key").inc()
         log.info(
             "ingest messages handled",
             messages=len(messages),

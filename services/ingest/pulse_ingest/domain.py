@@ -12,33 +12,27 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Final, Literal, NamedTuple, Protocol
+from typing import Annotated, Any, Final, NamedTuple, Protocol
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
-from pydantic_core import from_json
+from pydantic import ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from pulse_contracts.post_urls import PostUrlError, parse_post_url
-from pulse_contracts.posts import MAX_SAMPLES_PER_MESSAGE
-from pulse_contracts.values import Counter, Platform
+from pulse_contracts.values import Platform
 
 from .normalizer import ProviderBodyError, looks_like_provider_body, normalize
+from .reading import Unreadable
 
-MAX_ITEMS = MAX_SAMPLES_PER_MESSAGE
-MAX_BODY_BYTES = 5 * 1024 * 1024
 FUTURE_TOLERANCE = timedelta(minutes=5)
 INT4_MAX = 2_147_483_647
 SOURCE_CODES: dict[str, int] = {"http": 1, "amqp": 2, "provider": 3, "import": 4}
 SOURCE_NAMES: dict[int, str] = {code: name for name, code in SOURCE_CODES.items()}
 
 
-class BodyError(ValueError):
-    """The request body as a whole is unusable (not JSON, too many items, too large)."""
-
-    def __init__(self, status: Literal[400, 413], message: str) -> None:
-        super().__init__(message)
-        self.status = status
+# A counter is a JSON integer >= 0: `true`, "123" or 1.0 is a sender's mistake, never a count
+# (strict: no coercion). Raw provider bodies keep their own tolerant mapping (normalizer.py).
+Counter = Annotated[StrictInt, Field(ge=0, le=10**15)] | None
 
 
 class _MetricsBody(TypedDict, total=False):
@@ -141,26 +135,6 @@ class RawItems(Protocol):
     def get(self, index: int, /) -> Any: ...
 
 
-def parse_body(body: bytes) -> list[Any]:
-    """One item, a JSON array of items, or {"items": [...]}."""
-    if len(body) > MAX_BODY_BYTES:
-        raise BodyError(413, f"body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
-    try:
-        # pydantic-core's parser: the same JSON as the standard library's (NaN included), at
-        # about twice its speed, and no further dependency.
-        parsed = from_json(body)
-    except ValueError as exc:
-        raise BodyError(400, f"body is not valid JSON: {exc}") from exc
-    if isinstance(parsed, dict) and set(parsed) == {"items"}:
-        parsed = parsed["items"]
-    items = parsed if isinstance(parsed, list) else [parsed]
-    if not items:
-        raise BodyError(400, 'no items: send one item, an array of items, or {"items": [...]}')
-    if len(items) > MAX_ITEMS:
-        raise BodyError(413, f"{len(items)} items; the limit is {MAX_ITEMS} per request")
-    return items
-
-
 def prepare_all(items: Sequence[Any], now: datetime) -> tuple[list[Candidate], list[Rejection]]:
     """Validate a batch and normalize its raw provider bodies; never raises for bad input.
 
@@ -189,6 +163,8 @@ def prepare_all(items: Sequence[Any], now: datetime) -> tuple[list[Candidate], l
 def prepare(index: int, raw_item: Any, now: datetime) -> Candidate | Rejection:
     """Validate one item and normalize a raw provider body; never raises for bad input."""
     sent = raw_item  # rejections keep the item exactly as it was sent
+    if isinstance(raw_item, Unreadable):  # kept as its text: jsonb could not hold its value
+        return Rejection(index, raw_item.code, raw_item.message, {"unparsed": raw_item.text})
     if not isinstance(raw_item, dict):
         return Rejection(index, "invalid_item", "an item must be a JSON object", sent)
     try:
@@ -252,6 +228,9 @@ def _finish(index: int, item: _ItemBody, sent: Any, now: datetime) -> Candidate 
                 saves=post.saves,
                 reach=post.reach,
             )
+    for name, text in (("platform_post_id", ppid), ("url", url)):
+        if text and "\x00" in text:  # PostgreSQL text cannot hold NUL; no post id or URL has one
+            return Rejection(index, "invalid_text", f"{name} holds a NUL character (\\u0000)", sent)
     if metrics is None:
         return Rejection(index, "no_metrics", "item has neither `metrics` nor a `raw` body", sent)
     if post_id is None and not ppid and not url:

@@ -41,16 +41,15 @@ from pulse_runtime.outbox import SerializedEvent, add_serialized_to_outbox, add_
 
 from . import held, repository, runs
 from .domain import (
-    BodyError,
     Candidate,
     Match,
     PostIndex,
     Rejection,
     lookup_keys,
     match_in,
-    parse_body,
     prepare_all,
 )
+from .reading import BodyError, parse_body
 from .tokens import TokenCache, token_digest
 
 PRODUCER = "ingest"
@@ -58,6 +57,11 @@ UNKNOWN_POST: Final = "unknown_post"
 MAX_CAPTION = 5000
 MAX_CORRELATION_ID: Final = 200  # the envelope's bound (pulse_contracts.envelope)
 Source = Literal["http", "amqp", "provider", "import"]
+# An AMQP message without a valid x-pulse-key: kept with no organization, so only an operator
+# sees it (on /metrics and through /internal/operator/refused-messages).
+UNAUTHORIZED: Final = "unauthorized"
+MISSING_KEY: Final = "missing x-pulse-key header"
+UNKNOWN_KEY: Final = "unknown or revoked x-pulse-key"
 
 
 @dataclass(frozen=True)
@@ -245,10 +249,7 @@ async def ingest_messages(
             for position, (message, org_id) in enumerate(zip(messages, orgs, strict=True)):
                 if org_id is None:
                     rejection = Rejection(
-                        None,
-                        "unauthorized",
-                        "missing or unknown x-pulse-key header",
-                        _text(message.body),
+                        None, UNAUTHORIZED, _key_problem(message.token), _text(message.body)
                     )
                     results[position] = IngestResult(rejected=[rejection])
                     await repository.insert_rejections(
@@ -309,6 +310,10 @@ class _Items:
 class _Pulled:
     correlation_id: str
     matches: list[Match]
+
+
+def _key_problem(token: str | None) -> str:
+    return UNKNOWN_KEY if token else MISSING_KEY
 
 
 def _text(body: bytes) -> dict[str, str]:

@@ -97,10 +97,11 @@ async def insert_rejections(
 
 
 def _as_json(raw: Any) -> Any:
-    # Anything that arrived is kept; a body that was not JSON is kept as its text.
+    # Anything that arrived is kept: what jsonb cannot hold as a value (an out-of-range number
+    # that parsed as Infinity, anything too deep) is kept as its text, NUL as U+FFFD.
     try:
-        json.dumps(raw)
-    except (TypeError, ValueError):
+        json.dumps(raw, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
         return {"unparsed": without_nul(repr(raw)[:100_000])}
     return without_nul(raw)
 
@@ -160,6 +161,18 @@ async def rejected_items(
     conn: Connection, *, org_id: UUID, before_id: int, limit: int, code: str | None = None
 ) -> list[asyncpg.Record]:
     return list(await conn.fetch(sql.rejected_items, org_id, before_id, limit, code))
+
+
+async def refused_summary(conn: Connection, *, since: datetime) -> asyncpg.Record:
+    """Messages kept with no organization (a missing or unknown x-pulse-key): all of them,
+    those received after `since`, and the newest one's time."""
+    row = await conn.fetchrow(sql.refused_summary, since)
+    assert row is not None  # an aggregate always returns its row
+    return row
+
+
+async def refused_messages(conn: Connection, *, limit: int, raw_chars: int) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql.refused_messages, limit, raw_chars))
 
 
 # --- campaigns, organizations ------------------------------------------------------------

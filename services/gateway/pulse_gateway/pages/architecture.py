@@ -11,9 +11,11 @@ import httpx
 from fastapi import Request, Response
 
 from pulse_contracts.envelope import REGISTRY
+from pulse_runtime.errors import ApiError
 from pulse_runtime.logging import get_logger
 from pulse_runtime.topology import QUEUES
 
+from .. import peers
 from ..context import GatewayContext
 from ..deps import ContextDep
 from .common import ViewerDep, page_router, render
@@ -129,9 +131,19 @@ async def architecture_live(request: Request, ctx: ContextDep, viewer: ViewerDep
 
 
 async def _live(ctx: GatewayContext) -> dict[str, Any]:
-    health, depths = await asyncio.gather(_health(ctx), _queue_depths(ctx))
+    health, depths, refused = await asyncio.gather(_health(ctx), _queue_depths(ctx), _refused(ctx))
     bindings = {spec.name: f"{spec.exchange.name} · {spec.binding}" for spec in QUEUES.values()}
-    return {"health": health, "depths": depths, "bindings": bindings}
+    return {"health": health, "depths": depths, "bindings": bindings, "refused": refused}
+
+
+async def _refused(ctx: GatewayContext) -> dict[str, Any] | None:
+    """n8n messages ingest refused for their key (docs/ingest-operations.md); None when ingest
+    cannot say right now (its health line already tells why)."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            return await peers.refused_messages(ctx)
+    except (ApiError, TimeoutError):
+        return None
 
 
 async def _health(ctx: GatewayContext) -> dict[str, dict[str, Any]]:
