@@ -31,6 +31,12 @@ def service_env(servers: Servers) -> dict[str, str]:
         "PULSE_DATABASE_URL": servers.database_url,
         "PULSE_AMQP_URL": servers.amqp_url,
         "PULSE_LOG_LEVEL": "WARNING",
+        # Every test gateway sees its clients as 127.0.0.1, so the per-address sign-in budgets
+        # would be one budget for the whole run: a module's deliberate failures would refuse
+        # another module's sign-ins. The tests of those limits set the real ones back
+        # (services/gateway/tests/test_credentials.py).
+        "PULSE_GATEWAY_LOGIN_FAILURES_PER_ADDRESS": "100000",
+        "PULSE_GATEWAY_EMAIL_LINKS_PER_ADDRESS": "100000",
     }
 
 

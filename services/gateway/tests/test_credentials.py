@@ -36,6 +36,9 @@ def gateway(service_env: dict[str, str], mail_dir: Path) -> Iterator[ServiceProc
             "PULSE_GATEWAY_MAIL_DIR": str(mail_dir),
             "PULSE_TRUSTED_PROXIES": "127.0.0.1",
             "PULSE_GATEWAY_STREAM_RECHECK_S": "1",
+            # The real per-address limits (the run's service_env lifts them for other modules).
+            "PULSE_GATEWAY_LOGIN_FAILURES_PER_ADDRESS": "20",
+            "PULSE_GATEWAY_EMAIL_LINKS_PER_ADDRESS": "10",
         },
         LOGS,
     )
