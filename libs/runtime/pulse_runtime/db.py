@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 else:
     Connection = asyncpg.Connection
+
+# What routers and loops take instead of a pool: the pool exists only once the app's lifespan
+# has started, after the routes were built (ServiceRuntime.get_pool is one).
+PoolGetter: TypeAlias = Callable[[], asyncpg.Pool]
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

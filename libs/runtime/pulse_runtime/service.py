@@ -10,7 +10,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import uvicorn
@@ -30,6 +30,7 @@ from .topology import QueueSpec, declare_dead_letters, declare_topology
 log = get_logger(__name__)
 
 Loop = Callable[["ServiceRuntime"], Awaitable[None]]
+Settings = TypeVar("Settings", bound=ServiceSettings)
 # How often /metrics' outbox gauges are refreshed: a scrape every 15 s sees values this fresh.
 OUTBOX_GAUGE_INTERVAL_S = 5.0
 
@@ -54,6 +55,10 @@ class ServiceRuntime:
 
     @property
     def pool(self) -> asyncpg.Pool:
+        return self.get_pool()
+
+    def get_pool(self) -> asyncpg.Pool:
+        """The pool, as the PoolGetter handed to routes built before the lifespan starts."""
         if self._pool is None:
             raise RuntimeError("the service has not started: no database pool yet")
         return self._pool
@@ -197,8 +202,8 @@ async def migrate(settings: ServiceSettings, migrations_dir: Path) -> list[str]:
 
 
 def service_main(
-    settings_cls: type[ServiceSettings],
-    create_app: Callable[[ServiceSettings], FastAPI],
+    settings_cls: type[Settings],
+    create_app: Callable[[Settings], FastAPI],
     migrations_dir: Path,
     argv: list[str] | None = None,
 ) -> None:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query
 
 from pulse_contracts import utcnow
 from pulse_contracts.compare import compare_campaigns
 from pulse_contracts.numbers import CampaignNumbers, extend_to
+from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
 
 from . import repository
 from .domain import influencer_series
-
-PoolGetter = Callable[[], asyncpg.Pool]
 
 
 def internal_reads(pool: PoolGetter, service_token: str) -> APIRouter:

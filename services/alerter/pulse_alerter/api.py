@@ -3,17 +3,16 @@ notification channels with their delivery log."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts import utcnow
 from pulse_contracts.values import AlertType, Severity
+from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
 from pulse_runtime.logging import current_correlation_id
@@ -22,7 +21,6 @@ from . import handlers, notifier, repository
 from . import notify_repository as notify_repo
 from .notifications import mask_target
 
-PoolGetter = Callable[[], asyncpg.Pool]
 MAX_BULK_RESOLVE = 200
 
 

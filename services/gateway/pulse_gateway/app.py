@@ -1,4 +1,4 @@
-"""Composition root of the gateway: settings, runtime, peers, routers."""
+"""Composition root of the gateway: runtime, peers, routers."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from pulse_runtime.body_limit import BodyLimit
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.messaging import subscribe_events
 from pulse_runtime.service import ServiceRuntime, service_main
-from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
 
 from . import api, guards, pages, read_model
@@ -43,8 +42,7 @@ def routers() -> list[APIRouter]:
     return found
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
-    assert isinstance(settings, GatewaySettings)
+def create_app(settings: GatewaySettings) -> FastAPI:
     runtime = ServiceRuntime(settings, queues=[QUEUES["gateway.numbers"]])
     ctx = GatewayContext(
         settings=settings,

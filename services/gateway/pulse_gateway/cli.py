@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
+import subprocess
 import sys
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
@@ -15,7 +17,6 @@ from pydantic import ValidationError
 from pulse_contracts import utcnow
 from pulse_runtime.db import create_pool
 from pulse_runtime.logging import configure_logging
-from pulse_runtime.service import migrate
 
 from . import demo
 from .handlers import accounts
@@ -77,12 +78,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _migrate_all() -> None:
+def _migrate_all() -> int:
+    """Each service applies its own schema with its own command, `pulse-<service> migrate`, the
+    one make, compose and the Kubernetes Job run: this CLI imports no other service, and a
+    service's migrations are found, configured and applied in one place only. Stops at the
+    first failure, whose output the operator has just seen."""
+    installed = str(Path(sys.executable).parent)  # the same virtualenv first
     for service in SERVICES:
-        module = __import__(f"pulse_{service}.app", fromlist=["app"])
-        settings_cls = getattr(module, f"{service.capitalize()}Settings", None) or GatewaySettings
-        applied = await migrate(settings_cls.load(), module.MIGRATIONS)
-        print(f"{service}: {len(applied)} migration(s) applied")
+        command = shutil.which(f"pulse-{service}", path=installed) or shutil.which(
+            f"pulse-{service}"
+        )
+        if command is None:
+            print(f"pulse: pulse-{service} is not installed", file=sys.stderr)
+            return 1
+        # development_defaults has put the checkout's settings into os.environ: they carry over.
+        # The command is our own console script, found on the virtualenv's PATH.
+        returncode = subprocess.run([command, "migrate"], check=False).returncode  # noqa: S603
+        if returncode != 0:
+            return returncode
+    return 0
 
 
 async def _admin(args: argparse.Namespace) -> dict[str, object]:
@@ -132,7 +146,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     development_defaults(Path.cwd(), os.environ)
     try:
         if args.command == "migrate":
-            asyncio.run(_migrate_all())
+            if returncode := _migrate_all():
+                raise SystemExit(returncode)
             return
         if args.command == "seed-demo":
             print(json.dumps(asyncio.run(_seed(args))))

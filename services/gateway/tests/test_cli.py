@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
-from pulse_gateway.cli import DEV_ENV_FILE, development_defaults
+from pulse_gateway.cli import DEV_ENV_FILE, SERVICES, development_defaults
 
 pytestmark = pytest.mark.integration
 
@@ -77,3 +78,35 @@ def test_the_shell_wins_over_the_development_file(tmp_path: Path) -> None:
     production = {"PULSE_ENV": "production"}
     development_defaults(tmp_path, production)
     assert production == {"PULSE_ENV": "production"}
+
+
+def test_migrate_applies_every_service_through_its_own_command(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`pulse migrate` on an empty database leaves every service's schema migrated, and a
+    second run applies nothing: it runs `pulse-<service> migrate` for each service in turn
+    rather than importing them (no service imports another)."""
+    admin_url = service_env["PULSE_DATABASE_URL"]
+    base, _, _ = admin_url.rpartition("/")
+    name = f"pulse_cli_{uuid.uuid4().hex[:8]}"
+    subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    env = {**service_env, "PULSE_DATABASE_URL": f"{base}/{name}"}
+    command = [sys.executable, "-m", "pulse_gateway.cli", "migrate"]
+    try:
+        first = subprocess.run(
+            command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180
+        )
+        assert first.returncode == 0, first.stderr
+        applied = dict(line.split(": ", 1) for line in first.stdout.splitlines())
+        assert set(applied) == set(SERVICES)
+        assert all(not outcome.startswith("0 ") for outcome in applied.values()), applied
+        again = subprocess.run(
+            command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180
+        )
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.splitlines() == [f"{s}: 0 migration(s) applied" for s in SERVICES]
+    finally:
+        subprocess.run(
+            ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+            check=False,
+        )

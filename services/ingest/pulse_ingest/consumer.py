@@ -18,20 +18,19 @@ from . import handlers
 from .batching import Batcher
 from .handlers import MISSING_KEY, UNAUTHORIZED, IngestResult, Message
 from .scheduler import Clock
+from .settings import DEFAULT_ITEMS_BATCH, DEFAULT_ITEMS_PREFETCH
 from .tokens import TokenCache
 
 if TYPE_CHECKING:
-    from .app import IngestSettings
     from .metrics import IngestMetrics
     from .pulling import Puller
+    from .settings import IngestSettings
 
 log = get_logger(__name__)
 INGEST_KEY_HEADER = "x-pulse-key"
 RUN_HEADER = "x-pulse-run"
 QUEUE_NAMES: tuple[str, ...] = ("ingest.catalog", "ingest.items")
 FETCH_QUEUE_NAMES: tuple[str, ...] = ("ingest.fetch.high", "ingest.fetch.low")
-DEFAULT_ITEMS_PREFETCH = 64
-DEFAULT_ITEMS_BATCH = 64
 
 
 def register_consumers(

@@ -73,7 +73,7 @@ import httpx
 
 from pulse_contracts import Envelope, EventData, make_event
 from pulse_contracts.posts import FetchPosts, FetchTarget, PostCommentsScored, PostPullFailed
-from pulse_runtime.db import Connection
+from pulse_runtime.db import Connection, PoolGetter
 from pulse_runtime.inbox import first_delivery
 from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
@@ -270,7 +270,7 @@ class Puller:
         self,
         settings: PullSettings,
         *,
-        pool: Callable[[], asyncpg.Pool],
+        pool: PoolGetter,
         clock: scheduler.Clock,
         wake_relay: Callable[[], None],
         gate: PriorityGate,

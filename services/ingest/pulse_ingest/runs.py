@@ -20,7 +20,7 @@ import asyncpg
 
 from pulse_contracts import make_event
 from pulse_contracts.posts import PostPullFailed
-from pulse_runtime.db import Connection
+from pulse_runtime.db import Connection, PoolGetter
 from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
 
@@ -352,7 +352,7 @@ async def time_out_runs(pool: asyncpg.Pool, *, now: datetime, after: timedelta) 
 
 
 def timeout_loop(
-    pool: Callable[[], asyncpg.Pool], now: Callable[[], datetime], after: timedelta
+    pool: PoolGetter, now: Callable[[], datetime], after: timedelta
 ) -> Callable[[Any], Awaitable[None]]:
     """A loop for the service runtime: open runs older than `after` become failed `timed_out`,
     checked a few times per `after` (at most once a minute)."""

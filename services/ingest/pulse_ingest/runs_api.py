@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
 
@@ -21,11 +21,9 @@ from .run_rules import Completion, OpenRun, RunSource, RunStatus
 from .scheduler import Clock
 from .tokens import TokenCache
 
-Pool = Callable[[], asyncpg.Pool]
-
 
 def runs_router(
-    pool: Pool, *, tokens: TokenCache, clock: Clock, wake_relay: Callable[[], None]
+    pool: PoolGetter, *, tokens: TokenCache, clock: Clock, wake_relay: Callable[[], None]
 ) -> APIRouter:
     router = APIRouter(tags=["ingest"])
 
@@ -84,7 +82,7 @@ class Replay(BaseModel):
 
 
 def runs_internal(
-    pool: Pool,
+    pool: PoolGetter,
     service_token: str,
     *,
     clock: Clock,

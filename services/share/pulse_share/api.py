@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulse_contracts import utcnow
+from pulse_runtime.db import PoolGetter
 from pulse_runtime.http import internal_router
 
 from . import handlers
 from .domain import MIN_PASSWORD_LENGTH, encodable
-
-PoolGetter = Callable[[], asyncpg.Pool]
 
 
 class LinkIn(BaseModel):

@@ -1,4 +1,4 @@
-"""Composition root of share: settings, runtime, consumers, the public and internal routes."""
+"""Composition root of share: runtime, consumers, the public and internal routes."""
 
 from __future__ import annotations
 
@@ -6,18 +6,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import ClassVar
 
-import asyncpg
 import httpx
 from fastapi import FastAPI
-from pydantic import Field
 
 from pulse_runtime.body_limit import BodyLimit
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.operator_routes import OperatorRoutesOnly, parse_networks
 from pulse_runtime.service import ServiceRuntime, service_main
-from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
 
 from .api import internal_links
@@ -25,38 +21,13 @@ from .consumer import QUEUE_NAMES, register_consumers
 from .domain import unlock_key
 from .public import Limits, PublicConfig, SecurityHeaders, public_routes
 from .ratelimit import Rate, TokenBuckets
+from .settings import ShareSettings
 
 JSON_BODY_LIMIT = 1024 * 1024  # no public route takes more; the unlock form reads 4 KB at most
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-class ShareSettings(ServiceSettings):
-    service: ClassVar[str] = "share"
-    default_port: ClassVar[int] = 8002
-
-    # Where clients reach this service: the base of the links handed out.
-    public_url: str = "http://127.0.0.1:8002"
-    # Token buckets (design/security.md: rate-limited per address and per link).
-    rate_address_burst: int = 60
-    rate_address_per_s: float = 1.0
-    rate_link_burst: int = 120
-    rate_link_per_s: float = 2.0
-    # Password tries on one link: argon2 costs the server, and guesses must stay slow.
-    rate_unlock_burst: int = 10
-    rate_unlock_per_s: float = 0.1
-    unlock_ttl_s: int = 3600
-    # CDN suffixes the media proxy admits beyond the platform defaults (comma-separated).
-    media_extra_suffixes: str = ""
-    # PDF renders at once per process and how many more may wait; beyond: 503 + Retry-After.
-    pdf_render_slots: int = Field(default=2, ge=1)
-    pdf_render_queue: int = Field(default=4, ge=0)
-    # Peers (addresses or networks) that may read /metrics, /openapi.json and /docs on this
-    # public port; empty: nobody (pulse_runtime.operator_routes).
-    metrics_networks: str = ""
-
-
-def create_app(settings: ServiceSettings) -> FastAPI:
-    assert isinstance(settings, ShareSettings)
+def create_app(settings: ShareSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, queues=[QUEUES[name] for name in QUEUE_NAMES])
     register_consumers(runtime)
     proxy: list[MediaProxy] = []  # the one proxy, while the app runs
@@ -80,9 +51,6 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
 
-    def pool() -> asyncpg.Pool:
-        return runtime.pool
-
     secret = settings.service_token.get_secret_value()
     limits = Limits(
         per_address=TokenBuckets(Rate(settings.rate_address_burst, settings.rate_address_per_s)),
@@ -100,8 +68,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     def media() -> MediaProxy | None:
         return proxy[0] if proxy else None
 
-    app.include_router(public_routes(pool, limits, config, media))
-    app.include_router(internal_links(pool, secret, settings.public_url))
+    app.include_router(public_routes(runtime.get_pool, limits, config, media))
+    app.include_router(internal_links(runtime.get_pool, secret, settings.public_url))
     app.state.runtime = runtime
     return app
 

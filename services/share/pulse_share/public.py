@@ -14,7 +14,6 @@ from functools import partial
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -23,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulse_contracts import utcnow
 from pulse_report import RenderAbandoned, RendersBusy, RenderSlots
+from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import error_body
 from pulse_runtime.http import read_body
 from pulse_runtime.media_proxy import MAX_URL_LENGTH, MediaProxy, MediaProxyError, check_url
@@ -45,7 +45,6 @@ from .render import (
     too_many_page,
 )
 
-PoolGetter = Callable[[], asyncpg.Pool]
 MediaGetter = Callable[[], MediaProxy | None]
 UNLOCK_COOKIE = "pulse_share_unlock"
 NOT_FOUND = "this link does not exist or is no longer available"
