@@ -17,10 +17,10 @@ from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router, read_body
 from pulse_runtime.logging import current_correlation_id, get_logger
 
-from . import handlers, repository, runs, signing
+from . import handlers, repository, signing
 from .domain import SOURCE_NAMES
 from .pulling import pull_status
-from .reading import MAX_BODY_BYTES, BodyError, parse_body
+from .reading import MAX_BODY_BYTES
 from .scheduler import Clock
 from .tokens import TokenCache
 
@@ -63,30 +63,21 @@ def ingest_router(
                 401, "missing or unknown ingest token (Authorization: Bearer or X-Pulse-Key)"
             )
         body = await read_body(request, MAX_BODY_BYTES)
+        delivery = handlers.Delivery(
+            org_id=org_id, body=body, correlation_id=current_correlation_id(), run_id=x_pulse_run
+        )
         # One connection for the rest: the signing check, then the batch's one transaction.
         # (It is taken only once the body is in, so a slow sender never holds one.)
         conn: Connection
         async with pool().acquire() as conn:
             await _check_signature(conn, sealing_key, org_id, body, x_pulse_signature)
-            try:
-                items = parse_body(body)
-            except BodyError as exc:
-                if exc.status == 400:
-                    await handlers.reject_body(conn, org_id, body, str(exc))
-                raise ApiError(exc.status, str(exc)) from exc
             async with conn.transaction():
-                result = await handlers.store_items(
-                    conn,
-                    org_id=org_id,
-                    items=items,
-                    source="http",
-                    now=utcnow(),
-                    correlation_id=current_correlation_id(),
+                (received,) = await handlers.receive_items(
+                    conn, [delivery], source="http", now=utcnow()
                 )
-                # The n8n run these items belong to, if they name one (runs.py).
-                await runs.count_result(
-                    conn, run_id=x_pulse_run, org_id=org_id, result=result, at=utcnow()
-                )
+        if received.unreadable is not None:
+            raise ApiError(received.unreadable.status, str(received.unreadable))
+        result = received.result
         if metrics is not None:
             metrics.count_items("http", [result])
         return result.as_response()
@@ -147,18 +138,16 @@ def internal_reads(
     async def import_items(org_id: UUID, request: Request) -> dict[str, Any]:
         """Samples another service hands over (the gateway's CSV imports): same rules as n8n's."""
         body = await read_body(request, MAX_BODY_BYTES)
-        try:
-            items = parse_body(body)
-        except BodyError as exc:
-            raise ApiError(exc.status, str(exc)) from exc
-        result = await handlers.ingest_items(
-            pool(),
-            org_id=org_id,
-            items=items,
-            source="import",
-            now=utcnow(),
-            correlation_id=current_correlation_id(),
+        delivery = handlers.Delivery(
+            org_id=org_id, body=body, correlation_id=current_correlation_id()
         )
+        async with pool().acquire() as conn, conn.transaction():
+            (received,) = await handlers.receive_items(
+                conn, [delivery], source="import", now=utcnow()
+            )
+        if received.unreadable is not None:
+            raise ApiError(received.unreadable.status, str(received.unreadable))
+        result = received.result
         if metrics is not None:
             metrics.count_items("import", [result])
         return result.as_response()

@@ -57,6 +57,8 @@ UNKNOWN_POST: Final = "unknown_post"
 MAX_CAPTION = 5000
 MAX_CORRELATION_ID: Final = 200  # the envelope's bound (pulse_contracts.envelope)
 Source = Literal["http", "amqp", "provider", "import"]
+# Where the sender is answered, and told when a body is over the limits (receive_items).
+ANSWERED: Final = frozenset({"http", "import"})
 # An AMQP message without a valid x-pulse-key: kept with no organization, so only an operator
 # sees it (on /metrics and through /internal/operator/refused-messages).
 UNAUTHORIZED: Final = "unauthorized"
@@ -124,27 +126,6 @@ async def _look_up(conn: Connection, digest: bytes, tokens: TokenCache) -> UUID 
     return org_id
 
 
-async def ingest_items(
-    pool: asyncpg.Pool,
-    *,
-    org_id: UUID,
-    items: list[Any],
-    source: Source,
-    now: datetime,
-    correlation_id: str,
-) -> IngestResult:
-    """Store what is valid, keep what is not with its reason; one post.pulled per batch."""
-    async with pool.acquire() as conn, conn.transaction():
-        return await store_items(
-            conn,
-            org_id=org_id,
-            items=items,
-            source=source,
-            now=now,
-            correlation_id=correlation_id,
-        )
-
-
 async def store_items(
     conn: Connection,
     *,
@@ -155,9 +136,9 @@ async def store_items(
     correlation_id: str,
     keep_rejections: bool = True,
 ) -> IngestResult:
-    """`ingest_items` inside the caller's transaction (the provider path adds its pull runs and
-    pull state to the same commit). A replay of kept items passes `keep_rejections=False`: those
-    items are already kept, and held.py updates their reason."""
+    """One batch of one organization's items in the caller's transaction (the provider path
+    adds its pull runs and pull state to the same commit). A replay of kept items passes
+    `keep_rejections=False`: those items are already kept, and held.py updates their reason."""
     (result,) = await store_batches(
         conn,
         org_id=org_id,
@@ -229,69 +210,102 @@ async def store_batches(
     return results
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One body of items as it reached ingest: an HTTP request, an AMQP message, an import."""
+
+    org_id: UUID | None  # None: an AMQP message without a valid key (HTTP answers 401 first)
+    body: bytes
+    correlation_id: str
+    run_id: UUID | None = None  # the n8n run it belongs to
+    token: str | None = None  # what an unauthenticated message carried, for its rejection
+
+
+@dataclass(frozen=True)
+class Received:
+    """A delivery's outcome; `unreadable` when its body could not be read at all, which HTTP
+    and imports answer with the error's status."""
+
+    result: IngestResult
+    unreadable: BodyError | None = None
+
+
+async def receive_items(
+    conn: Connection, deliveries: Sequence[Delivery], *, source: Source, now: datetime
+) -> list[Received]:
+    """The one pipeline behind every way items arrive (HTTP, n8n's AMQP messages, the gateway's
+    imports), in the caller's transaction: read each body, keep what cannot be used with its
+    reason, store the rest by organization with one query and one insert, and count each
+    result against its n8n run. Each delivery keeps the outcome it would have had alone.
+
+    Kept: a message without a valid key (under no organization: an operator's matter) and every
+    unreadable body, except a body over the size limits where the sender is answered (HTTP,
+    imports): it gets the 413 and still holds every item, while a stored copy of an oversized
+    body would only undo the limit."""
+    received: list[Received | None] = [None] * len(deliveries)
+    readable: list[tuple[UUID, int, list[Any], str]] = []
+    for position, delivery in enumerate(deliveries):
+        if delivery.org_id is None:
+            rejection = Rejection(
+                None, UNAUTHORIZED, _key_problem(delivery.token), _text(delivery.body)
+            )
+            received[position] = Received(IngestResult(rejected=[rejection]))
+            await repository.insert_rejections(
+                conn, org_id=None, channel=source, rejections=[rejection]
+            )
+            continue
+        try:
+            items = parse_body(delivery.body)
+        except BodyError as exc:
+            rejection = Rejection(None, "invalid_body", str(exc), _text(delivery.body))
+            received[position] = Received(IngestResult(rejected=[rejection]), unreadable=exc)
+            if exc.status != 413 or source not in ANSWERED:
+                await repository.insert_rejections(
+                    conn, org_id=delivery.org_id, channel=source, rejections=[rejection]
+                )
+            continue
+        readable.append((delivery.org_id, position, items, delivery.correlation_id))
+    readable.sort(key=lambda r: (str(r[0]), r[1]))  # grouped by organization, in order
+    for org_id, group in groupby(readable, key=lambda r: r[0]):
+        members = list(group)
+        stored = await store_batches(
+            conn,
+            org_id=org_id,
+            batches=[(items, cid) for _, _, items, cid in members],
+            source=source,
+            now=now,
+        )
+        for (_, position, _, _), result in zip(members, stored, strict=True):
+            received[position] = Received(result)
+            run_id = deliveries[position].run_id
+            await runs.count_result(conn, run_id=run_id, org_id=org_id, result=result, at=now)
+    return [r if r is not None else Received(IngestResult()) for r in received]
+
+
 async def ingest_messages(
     pool: asyncpg.Pool, *, messages: Sequence[Message], tokens: TokenCache, now: datetime
 ) -> list[IngestResult]:
-    """n8n messages from pulse.ingest, several in one transaction; each keeps the outcome it
-    would have had alone: a bad key or an unusable body is recorded as rejected (and the
-    message acked), its items are stored by the same rules as HTTP's."""
-    results: list[IngestResult | None] = [None] * len(messages)
+    """n8n messages from pulse.ingest, several in one transaction (receive_items); a bad key or
+    an unusable body is recorded as rejected, and the message acked."""
     async with pool.acquire() as conn:
-        orgs: list[UUID | None] = []
+        deliveries: list[Delivery] = []
         for message in messages:
-            if not message.token:
-                orgs.append(None)
-                continue
-            digest = token_digest(message.token)
-            orgs.append(tokens.org_for(digest) or await _look_up(conn, digest, tokens))
-        async with conn.transaction():
-            valid: list[tuple[UUID, int, list[Any], str]] = []
-            for position, (message, org_id) in enumerate(zip(messages, orgs, strict=True)):
-                if org_id is None:
-                    rejection = Rejection(
-                        None, UNAUTHORIZED, _key_problem(message.token), _text(message.body)
-                    )
-                    results[position] = IngestResult(rejected=[rejection])
-                    await repository.insert_rejections(
-                        conn, org_id=None, channel="amqp", rejections=[rejection]
-                    )
-                    continue
-                try:
-                    items = parse_body(message.body)
-                except BodyError as exc:
-                    rejection = Rejection(None, "invalid_body", str(exc), _text(message.body))
-                    results[position] = IngestResult(rejected=[rejection])
-                    await repository.insert_rejections(
-                        conn, org_id=org_id, channel="amqp", rejections=[rejection]
-                    )
-                    continue
-                valid.append((org_id, position, items, message.correlation_id))
-            valid.sort(key=lambda v: (str(v[0]), v[1]))  # grouped by organization, in order
-            for org_id, group in groupby(valid, key=lambda v: v[0]):
-                members = list(group)
-                stored = await store_batches(
-                    conn,
+            org_id = None
+            if message.token:
+                digest = token_digest(message.token)
+                org_id = tokens.org_for(digest) or await _look_up(conn, digest, tokens)
+            deliveries.append(
+                Delivery(
                     org_id=org_id,
-                    batches=[(items, cid) for _, _, items, cid in members],
-                    source="amqp",
-                    now=now,
+                    body=message.body,
+                    correlation_id=message.correlation_id,
+                    run_id=message.run_id,
+                    token=message.token,
                 )
-                for (_, position, _, _), result in zip(members, stored, strict=True):
-                    results[position] = result
-                    await runs.count_result(
-                        conn, run_id=messages[position].run_id, org_id=org_id, result=result, at=now
-                    )
-    return [r if r is not None else IngestResult() for r in results]
-
-
-async def reject_body(conn: Connection, org_id: UUID, body: bytes, message: str) -> None:
-    """Keep an HTTP body that could not be parsed, so nothing sent to Pulse is lost."""
-    await repository.insert_rejections(
-        conn,
-        org_id=org_id,
-        channel="http",
-        rejections=[Rejection(None, "invalid_body", message, _text(body))],
-    )
+            )
+        async with conn.transaction():
+            received = await receive_items(conn, deliveries, source="amqp", now=now)
+    return [r.result for r in received]
 
 
 class _Items:
