@@ -1,4 +1,4 @@
-"""`pulse`: the operator's command line (organizations, users, migrations)."""
+"""`pulse`: the operator's command line (organizations, users, migrations, dead letters)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pulse_contracts import utcnow
 from pulse_runtime.db import create_pool
 from pulse_runtime.logging import configure_logging
 
-from . import demo
+from . import dead_letters, demo
 from .handlers import accounts
 from .settings import GatewaySettings
 
@@ -62,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--fake-provider-url", default=None, help="the fake ScrapeCreators server, when used"
     )
+    dlq = commands.add_parser("dlq", help="messages waiting in the dead-letter queues")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_commands.add_parser("list", help="how many dead letters each queue has")
+    show = dlq_commands.add_parser("show", help="a queue's dead letters, one JSON line each")
+    show.add_argument("queue", help="e.g. aggregator.posts (with or without .dlq)")
+    show.add_argument("--limit", type=int, default=20)
+    again = dlq_commands.add_parser("replay", help="move a queue's dead letters back to it")
+    again.add_argument("queue", help="e.g. aggregator.posts (with or without .dlq)")
+    again.add_argument("--limit", type=int, default=None, help="default: all of them")
     admin = commands.add_parser("admin", help="organizations and people")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     org = admin_commands.add_parser("create-org", help="a new agency and its first owner")
@@ -97,6 +106,21 @@ def _migrate_all() -> int:
         if returncode != 0:
             return returncode
     return 0
+
+
+async def _dead_letters(args: argparse.Namespace) -> list[str]:
+    """The lines `pulse dlq …` prints."""
+    amqp_url = GatewaySettings.load().amqp_url
+    if args.dlq_command == "list":
+        waiting = await dead_letters.depths(amqp_url)
+        width = max(len(name) for name in waiting) + len(".dlq")
+        return [f"{name + '.dlq':<{width}}  {count}" for name, count in waiting.items()]
+    spec = dead_letters.queue_named(args.queue)
+    if args.dlq_command == "show":
+        letters = await dead_letters.peek(amqp_url, spec, max(1, args.limit))
+        return [json.dumps(letter.as_dict(), ensure_ascii=False) for letter in letters]
+    moved = await dead_letters.replay(amqp_url, spec, args.limit)
+    return [f"moved {moved} message(s) from {spec.dlq_name} back to {spec.name}"]
 
 
 async def _admin(args: argparse.Namespace) -> dict[str, object]:
@@ -148,6 +172,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.command == "migrate":
             if returncode := _migrate_all():
                 raise SystemExit(returncode)
+            return
+        if args.command == "dlq":
+            try:
+                lines = asyncio.run(_dead_letters(args))
+            except (dead_letters.UnknownQueue, OSError) as exc:
+                print(f"pulse: {exc}", file=sys.stderr)
+                raise SystemExit(1) from exc
+            print("\n".join(lines))
             return
         if args.command == "seed-demo":
             print(json.dumps(asyncio.run(_seed(args))))
