@@ -5,6 +5,9 @@ addresses believed only from configured proxies, limited sign-in links."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -350,6 +353,53 @@ async def test_sign_in_links_are_limited_per_client_address(agency: Agency) -> N
         ]
     assert [r.status_code for r in answers[:10]] == [202] * 10
     assert answers[10].status_code == 429
+
+
+@pytest.fixture(scope="module")
+def stalled_mail_server() -> Iterator[tuple[int, threading.Event]]:
+    """An SMTP port that accepts connections and never says a word: a mail server stuck."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    contacted = threading.Event()
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                held.append(conn)
+                contacted.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1], contacted
+    listener.close()
+    for conn in held:
+        conn.close()
+
+
+async def test_a_sign_in_link_is_answered_before_any_mail_is_sent(
+    service_env: dict[str, str], stalled_mail_server: tuple[int, threading.Event]
+) -> None:
+    """Waiting for the mail server before answering made an address with an account answer
+    later than one without: whoever asks could tell which addresses have accounts. With the
+    mail server stuck (the mailer gives up after 10 s), both answer at once."""
+    port, contacted = stalled_mail_server
+    proc = ServiceProcess(
+        "gateway", {**service_env, "PULSE_GATEWAY_SMTP_URL": f"smtp://127.0.0.1:{port}"}, LOGS
+    )
+    await asyncio.to_thread(proc.start)
+    try:
+        agency = await asyncio.to_thread(Agency, proc, service_env)
+        async with httpx.AsyncClient(base_url=proc.url, timeout=5) as client:
+            known = await client.post("/api/auth/email-link", json={"email": agency.owner_email})
+            unknown = await client.post(
+                "/api/auth/email-link", json={"email": f"ghost-{uuid4().hex[:6]}@x.example"}
+            )
+        assert (known.status_code, unknown.status_code) == (202, 202)
+        assert known.text == unknown.text
+        # The link is still sent, after the answer: the stuck server is being talked to.
+        assert await asyncio.to_thread(contacted.wait, 10), "no mail was attempted"
+    finally:
+        await asyncio.to_thread(proc.stop)
 
 
 # --- 12. adding an address another organization has reveals nothing --------------------------

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_runtime.errors import ApiError
+from pulse_runtime.logging import get_logger
 
 from .. import mail
 from ..deps import CSRF_COOKIE, SESSION_COOKIE, CallerDep, ContextDep
 from ..handlers import accounts
 from ..security import ACCESS_TTL
+from ..settings import GatewaySettings
 
 router = APIRouter(tags=["auth"])
+log = get_logger(__name__)
 
 
 # Sign-in takes any string: an address that is not an account simply does not sign in.
@@ -95,15 +99,27 @@ async def logout(request: Request, ctx: ContextDep, caller: CallerDep) -> Respon
 
 
 @router.post("/api/auth/email-link", status_code=202)
-async def email_link(request: Request, ctx: ContextDep, body: EmailLinkIn) -> dict[str, str]:
+async def email_link(
+    request: Request, ctx: ContextDep, body: EmailLinkIn, after: BackgroundTasks
+) -> dict[str, str]:
     mails = await accounts.email_links(
         ctx.pool, ctx.settings, body.email, address=_client_address(request)
     )
     if mails is None:
         raise ApiError(429, "too many sign-in links asked for from here; try again later")
+    # Sent once the answer is out: waiting for the mail server here made an address with an
+    # account answer slower than one without, telling anyone who asks which addresses exist.
     for message in mails:
-        await mail.send(ctx.settings, message)
+        after.add_task(_send_link, ctx.settings, message)
     return {"status": "if this email has an account, a sign-in link is on its way"}
+
+
+async def _send_link(settings: GatewaySettings, message: EmailMessage) -> None:
+    """A link that could not be sent is logged; the person asks again (nothing else is lost)."""
+    try:
+        await mail.send(settings, message)
+    except Exception:
+        log.exception("a sign-in link could not be mailed")
 
 
 @router.get("/api/auth/email-link/{token}")
