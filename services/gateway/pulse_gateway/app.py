@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import pkgutil
@@ -14,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from pulse_contracts import Envelope, EventData, utcnow
 from pulse_report import RenderSlots
 from pulse_runtime.body_limit import BodyLimit
+from pulse_runtime.logging import get_logger
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.messaging import subscribe_events
 from pulse_runtime.service import ServiceRuntime, service_main
@@ -22,6 +24,7 @@ from pulse_runtime.topology import QUEUES
 from . import api, guards, pages, read_model
 from .api import imports, post_imports
 from .context import GatewayContext
+from .handlers import accounts
 from .read_model import NumbersReadModel
 from .security import JwtKeys
 from .sessions import SessionCache
@@ -30,6 +33,7 @@ from .stream import StreamHub, bind_more, stream_queue, subscribe_stream
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around an uploaded file
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+log = get_logger(__name__)
 
 
 def routers() -> list[APIRouter]:
@@ -83,7 +87,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             yield
             ctx.peers = ctx.media = None
 
-    app = runtime.http_app("Pulse gateway", loops=[], resources=peers)
+    async def housekeeping(_: ServiceRuntime) -> None:
+        """Expired sessions and sign-in links, and failed sign-ins past the login window, go;
+        several replicas doing it at once only find less to delete."""
+        while True:
+            removed = await accounts.forget_expired(runtime.pool, settings, utcnow())
+            if removed:
+                log.info("expired sign-in records removed", rows=removed)
+            await asyncio.sleep(settings.housekeeping_interval_s)
+
+    app = runtime.http_app("Pulse gateway", loops=[("housekeeping", housekeeping)], resources=peers)
     # The CSV uploads keep their own caps (multipart: the file plus its boundaries).
     uploads = {
         "/api/imports/metrics": imports.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD,

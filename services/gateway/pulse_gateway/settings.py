@@ -52,6 +52,8 @@ class GatewaySettings(ServiceSettings):
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_window_minutes: int = 15
+    # How often expired sessions, sign-in links and old failed sign-ins are deleted.
+    housekeeping_interval_s: float = Field(default=900.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_dev_keys(self) -> Self:

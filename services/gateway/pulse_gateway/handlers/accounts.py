@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID, uuid4
@@ -52,6 +52,7 @@ async def create_organization(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A new agency with its first owner (the command line's `admin create-org`)."""
     org_id, user_id = uuid4(), uuid4()
+    password_hash = await _hashed(owner_password)
     async with org_transaction(pool, org_id) as conn:
         org = await repo.insert_organization(
             conn, org_id=org_id, name=name, is_test=is_test, settings={}
@@ -63,7 +64,7 @@ async def create_organization(
             email=owner_email,
             name="",
             role="owner",
-            password_hash=hash_password(owner_password),
+            password_hash=password_hash,
         )
         await record(
             conn,
@@ -262,10 +263,16 @@ async def use_email_link(
     return await start_session(pool, settings, keys, dict(user))
 
 
+async def _hashed(password: str | None) -> str | None:
+    """argon2 takes tens of milliseconds of CPU by design: off the event loop, so every other
+    request keeps being served meanwhile, and before the transaction, so no connection waits."""
+    return await asyncio.to_thread(hash_password, password) if password else None
+
+
 async def create_user(
     pool: asyncpg.Pool, caller: Principal | None, org_id: UUID, values: dict[str, Any]
 ) -> dict[str, Any]:
-    password = values.pop("password", None)
+    password_hash = await _hashed(values.pop("password", None))
     async with org_transaction(pool, org_id) as conn:
         try:
             # Unique within the organization; another organization may know the same address
@@ -275,7 +282,7 @@ async def create_user(
                     conn,
                     org_id=org_id,
                     user_id=uuid4(),
-                    password_hash=hash_password(password) if password else None,
+                    password_hash=password_hash,
                     **values,
                 )
         except asyncpg.UniqueViolationError as exc:
@@ -308,6 +315,8 @@ async def update_user(
     """A changed password or a disabled person ends their sessions (and so their JWTs): a
     password is changed because someone else may know the old one. The owner changing their
     own password keeps the session they are using."""
+    password = changes.get("password")
+    password_hash = await _hashed(password)
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_user(conn, org_id=caller.org_id, user_id=user_id)
         if before is None:
@@ -319,14 +328,13 @@ async def update_user(
             conn, org_id=caller.org_id, user_id=user_id
         ):
             raise ApiError(409, "an organization keeps at least one active owner")
-        password = changes.get("password")
         row = await repo.update_user(
             conn,
             org_id=caller.org_id,
             user_id=user_id,
             name=changes.get("name", before["name"]),
             role=role,
-            password_hash=hash_password(password) if password else None,
+            password_hash=password_hash,
             disabled=bool(disabled),
         )
         if disabled:
@@ -349,3 +357,15 @@ async def update_user(
     # change is dropped too, so the new role applies from the next request.
     sessions.forget(user_id=user_id)
     return row
+
+
+async def forget_expired(pool: asyncpg.Pool, settings: GatewaySettings, now: datetime) -> int:
+    """What sign-in no longer needs: expired sessions and links, and failed sign-ins older than
+    the login window (the only period the limits count them in). Without it these tables grow
+    with every sign-in and every guess, forever."""
+    async with pool.acquire() as conn:
+        return await repo.forget_expired(
+            conn,
+            now=now,
+            failures_before=now - timedelta(minutes=settings.login_window_minutes),
+        )

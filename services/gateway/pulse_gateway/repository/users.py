@@ -154,3 +154,17 @@ async def use_email_link(conn: Connection, token_sha256: bytes) -> UUID | None:
 async def organization_name(conn: Connection, org_id: UUID) -> str:
     name: str = await conn.fetchval("SELECT name FROM catalog.organizations WHERE id = $1", org_id)
     return name
+
+
+async def forget_expired(conn: Connection, *, now: datetime, failures_before: datetime) -> int:
+    """Sessions and sign-in links past their expiry (no longer accepted anyway) and failed
+    sign-ins older than any window that counts them. Returns the rows removed."""
+    removed = 0
+    for statement, moment in (
+        (sql.sessions_delete_expired, now),
+        (sql.email_links_delete_expired, now),
+        (sql.login_failures_delete_before, failures_before),
+    ):
+        status = await conn.execute(statement, moment)
+        removed += int(status.rsplit(" ", 1)[-1])
+    return removed

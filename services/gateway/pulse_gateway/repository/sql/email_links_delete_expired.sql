@@ -1,0 +1,1 @@
+DELETE FROM catalog.email_links WHERE expires_at <= $1

@@ -1,0 +1,1 @@
+DELETE FROM catalog.sessions WHERE expires_at <= $1
