@@ -448,7 +448,7 @@ async def test_adding_an_address_another_organization_has_reveals_nothing(
     assert r.status_code == 202
     subjects = sorted(
         next(line for line in path.read_text().splitlines() if line.startswith("Subject:"))
-        for path in set(mail_dir.glob("*.eml")) - before
+        for path in await _new_mails(mail_dir, before, expected=2)
     )
     assert len(subjects) == 2
     assert "Northwind Talent" in subjects[0]
