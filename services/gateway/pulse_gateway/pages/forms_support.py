@@ -9,6 +9,7 @@ re-rendered with its messages; on success an `HX-Redirect` sends the browser on.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from pulse_runtime.errors import ApiError
 
-from .common import Viewer
+from .common import Viewer, is_fragment_request, render
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -210,3 +211,44 @@ def error_status(request: Request) -> int:
     """htmx swaps only successful answers, so a form with errors comes back as 200 to it;
     anything else hears 422."""
     return 200 if request.headers.get("hx-request") else 422
+
+
+def form_page(
+    request: Request, template: str, errors: dict[str, str], *, status: int = 200, **context: Any
+) -> Response:
+    """The whole page, or (for an htmx submit) the form alone, with its messages."""
+    fragment = is_fragment_request(request) and request.method == "POST"
+    name = template.replace(".html", "_form.html") if fragment else template
+    return render(request, name, status_code=status, errors=errors, **context)
+
+
+async def form_post(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    submit: Callable[[], Awaitable[str]],
+    *,
+    worded: Callable[[dict[str, str]], dict[str, str]] | None = None,
+) -> Response:
+    """Every form's submit: `submit` validates, calls the handler and returns where to go
+    next; a FormInvalid, or a handler's 409 or 422, comes back as the same form with each
+    message beside its field (`worded` renames fields the form shows differently, e.g. a fee
+    in units for the model's cents). Any other refusal propagates as the page's error."""
+    try:
+        location = await submit()
+    except FormInvalid as exc:
+        errors = exc.errors
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        errors = handler_errors(exc)
+    else:
+        return done(request, location)
+    if worded is not None:
+        errors = worded(errors)
+    return form_page(request, template, errors, status=error_status(request), **context)
+
+
+def units(cents: int | None) -> str:
+    """Cents as the amount a form shows: 150000 → "1500", 1999 → "19.99"."""
+    return "" if cents is None else f"{cents / 100:.2f}".removesuffix(".00")
