@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 
 from pulse_runtime.errors import ApiError
 
@@ -15,52 +15,12 @@ from .. import numbers
 from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import bookings as handlers
+from ..handlers.bookings import BookingIn, BookingPatch
 from ..http_cache import etagged_json
 from ..repository import bookings as repo
 from ..repository import campaigns as campaigns_repo
 
 router = APIRouter(tags=["bookings"])
-
-Count = Annotated[int, Field(ge=0, le=10**15)]
-Days = Annotated[int, Field(ge=0, le=36_500)]
-Posts = Annotated[int, Field(ge=0, le=1_000_000)]
-Rate = Annotated[float, Field(ge=0, le=100)]
-Notes = Annotated[str, Field(max_length=5000)]
-
-
-class BookingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    influencer_id: UUID
-    fee_cents: Count
-    committed_views: Count | None = None
-    committed_engagement: Count | None = None
-    committed_posts: Posts | None = None
-    min_engagement_rate: Rate | None = None
-    exclusivity_days: Days | None = None
-    usage_rights_days: Days | None = None
-    notes: Notes = ""
-
-
-class BookingPatch(BaseModel):
-    """Every field but the campaign: a booking never moves to another campaign."""
-
-    model_config = ConfigDict(extra="forbid")
-    influencer_id: UUID | None = None
-    fee_cents: Count | None = None
-    committed_views: Count | None = None
-    committed_engagement: Count | None = None
-    committed_posts: Posts | None = None
-    min_engagement_rate: Rate | None = None
-    exclusivity_days: Days | None = None
-    usage_rights_days: Days | None = None
-    notes: Notes | None = None
-
-    @field_validator("influencer_id", "fee_cents", "notes")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be changed but not cleared")
-        return value
 
 
 class BookingOut(BaseModel):

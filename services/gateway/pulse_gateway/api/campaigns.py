@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 
 from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError
@@ -16,50 +16,11 @@ from .. import numbers
 from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import campaigns as handlers
+from ..handlers.campaigns import CampaignIn, CampaignPatch
 from ..http_cache import etagged_json
 from ..repository import campaigns as repo
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
-
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO-4217, e.g. EUR")]
-Count = Annotated[int, Field(ge=0, le=10**15)]
-Notes = Annotated[str, Field(max_length=5000)]
-
-
-class CampaignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    client_id: UUID
-    name: Name
-    status: CampaignStatus = "draft"
-    start_date: date
-    end_date: date
-    budget_cents: Count | None = None
-    currency: Currency = "USD"
-    committed_views: Count | None = None
-    committed_engagement: Count | None = None
-    notes: Notes = ""
-
-
-class CampaignPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    client_id: UUID | None = None
-    name: Name | None = None
-    status: CampaignStatus | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    budget_cents: Count | None = None
-    currency: Currency | None = None
-    committed_views: Count | None = None
-    committed_engagement: Count | None = None
-    notes: Notes | None = None
-
-    @field_validator("client_id", "name", "status", "start_date", "end_date", "currency", "notes")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be changed but not cleared")
-        return value
 
 
 class CampaignOut(BaseModel):

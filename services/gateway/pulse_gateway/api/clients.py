@@ -7,31 +7,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from pulse_runtime.errors import ApiError
 
 from ..db import decode_cursor, org_transaction, page
 from ..deps import Manager, PoolDep, Reader
 from ..handlers import clients as handlers
+from ..handlers.clients import ClientIn, ClientPatch
 from ..repository import clients as repo
 
 router = APIRouter(prefix="/api/clients", tags=["clients"])
-Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
-
-
-class ClientIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    brand_color: Color | None = None
-    logo_url: str | None = Field(default=None, max_length=2048, pattern=r"^https://")
-
-
-class ClientPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    brand_color: Color | None = None
-    logo_url: str | None = Field(default=None, max_length=2048, pattern=r"^https://")
 
 
 class ClientOut(BaseModel):

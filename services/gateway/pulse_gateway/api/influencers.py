@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 
 from pulse_contracts.values import CampaignStatus, Platform
 from pulse_runtime.errors import ApiError
@@ -16,6 +16,7 @@ from .. import numbers
 from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import influencers as handlers
+from ..handlers.influencers import InfluencerIn, InfluencerPatch
 from ..repository import bookings as bookings_repo
 from ..repository import influencers as repo
 from ..repository import posts as posts_repo
@@ -23,64 +24,6 @@ from .bookings import booking_numbers
 from .posts import PostWithLatest, post_numbers, with_latest
 
 router = APIRouter(prefix="/api/influencers", tags=["influencers"])
-MAX_HANDLES = 20
-
-
-class HandleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    platform: Platform
-    handle: str = Field(min_length=1, max_length=100, pattern=r"^[^\s@]+$")
-    followers: int | None = Field(default=None, ge=0, le=10**12)
-
-    @field_validator("handle", mode="before")
-    @classmethod
-    def _strip_at(cls, value: object) -> object:
-        """People paste "@name"; the handle is "name"."""
-        return value.strip().removeprefix("@") if isinstance(value, str) else value
-
-
-def _distinct(handles: list[HandleIn]) -> list[HandleIn]:
-    seen: set[tuple[str, str]] = set()
-    for h in handles:
-        key = (h.platform, h.handle.lower())
-        if key in seen:
-            raise ValueError(f"{h.platform} handle {h.handle!r} is listed twice")
-        seen.add(key)
-    return handles
-
-
-Handles = Annotated[list[HandleIn], Field(max_length=MAX_HANDLES), AfterValidator(_distinct)]
-DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
-AvatarUrl = Annotated[str, Field(max_length=2048, pattern=r"^https://")]
-Tier = Annotated[str, Field(min_length=1, max_length=100)]
-Notes = Annotated[str, Field(max_length=5000)]
-
-
-class InfluencerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    display_name: DisplayName
-    avatar_url: AvatarUrl | None = None
-    tier: Tier | None = None
-    notes: Notes = ""
-    handles: Handles = Field(default_factory=list)
-
-
-class InfluencerPatch(BaseModel):
-    """`handles`, when given, replaces the whole list."""
-
-    model_config = ConfigDict(extra="forbid")
-    display_name: DisplayName | None = None
-    avatar_url: AvatarUrl | None = None
-    tier: Tier | None = None
-    notes: Notes | None = None
-    handles: Handles | None = None
-
-    @field_validator("display_name", "notes", "handles")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be changed but not cleared")
-        return value
 
 
 class HandleOut(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from pulse_contracts.values import Platform
 from pulse_runtime.errors import ApiError
@@ -16,15 +16,11 @@ from .. import numbers, peers
 from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import posts as handlers
+from ..handlers.posts import PostIn
 from ..repository import campaigns as campaigns_repo
 from ..repository import posts as repo
 
 router = APIRouter(tags=["posts"])
-
-
-class PostIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=4096)
 
 
 class PostOut(BaseModel):

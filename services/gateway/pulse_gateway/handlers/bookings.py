@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulse_contracts.catalog import BookingDeleted, BookingUpserted
 from pulse_runtime.db import Connection
@@ -17,20 +18,47 @@ from ..repository import bookings as repo
 from ..repository import campaigns as campaigns_repo
 from ..repository import influencers as influencers_repo
 from ..repository import posts as posts_repo
+from .fields import Count, Notes, not_cleared
 from .posts import record_removals
 
+Days = Annotated[int, Field(ge=0, le=36_500)]
+Posts = Annotated[int, Field(ge=0, le=1_000_000)]
+Rate = Annotated[float, Field(ge=0, le=100)]
+
+
+class BookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    influencer_id: UUID
+    fee_cents: Count
+    committed_views: Count | None = None
+    committed_engagement: Count | None = None
+    committed_posts: Posts | None = None
+    min_engagement_rate: Rate | None = None
+    exclusivity_days: Days | None = None
+    usage_rights_days: Days | None = None
+    notes: Notes = ""
+
+
+class BookingPatch(BaseModel):
+    """Every field but the campaign: a booking never moves to another campaign."""
+
+    model_config = ConfigDict(extra="forbid")
+    influencer_id: UUID | None = None
+    fee_cents: Count | None = None
+    committed_views: Count | None = None
+    committed_engagement: Count | None = None
+    committed_posts: Posts | None = None
+    min_engagement_rate: Rate | None = None
+    exclusivity_days: Days | None = None
+    usage_rights_days: Days | None = None
+    notes: Notes | None = None
+
+    _kept = field_validator("influencer_id", "fee_cents", "notes")(not_cleared)
+
+
 # campaign_id is not among them: a booking never moves to another campaign.
-FIELDS = (
-    "influencer_id",
-    "fee_cents",
-    "committed_views",
-    "committed_engagement",
-    "committed_posts",
-    "min_engagement_rate",
-    "exclusivity_days",
-    "usage_rights_days",
-    "notes",
-)
+# What a change may name: every field of the Patch model, written once there.
+FIELDS = tuple(BookingPatch.model_fields)
 
 
 def _event(row: dict[str, Any]) -> BookingUpserted:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulse_contracts.catalog import CampaignDeleted, CampaignUpserted
+from pulse_contracts.values import CampaignStatus
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
 
@@ -16,20 +19,47 @@ from ..deps import Principal
 from ..repository import campaigns as repo
 from ..repository import numbers as numbers_repo
 from ..repository import posts as posts_repo
+from .fields import Count, Notes, not_cleared
 from .posts import record_removals
 
-FIELDS = (
-    "client_id",
-    "name",
-    "status",
-    "start_date",
-    "end_date",
-    "budget_cents",
-    "currency",
-    "committed_views",
-    "committed_engagement",
-    "notes",
-)
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO-4217, e.g. EUR")]
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    client_id: UUID
+    name: Name
+    status: CampaignStatus = "draft"
+    start_date: date
+    end_date: date
+    budget_cents: Count | None = None
+    currency: Currency = "USD"
+    committed_views: Count | None = None
+    committed_engagement: Count | None = None
+    notes: Notes = ""
+
+
+class CampaignPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    client_id: UUID | None = None
+    name: Name | None = None
+    status: CampaignStatus | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    budget_cents: Count | None = None
+    currency: Currency | None = None
+    committed_views: Count | None = None
+    committed_engagement: Count | None = None
+    notes: Notes | None = None
+
+    _kept = field_validator(
+        "client_id", "name", "status", "start_date", "end_date", "currency", "notes"
+    )(not_cleared)
+
+
+# What a change may name: every field of the Patch model, written once there.
+FIELDS = tuple(CampaignPatch.model_fields)
 
 
 def _event(row: dict[str, Any]) -> CampaignUpserted:

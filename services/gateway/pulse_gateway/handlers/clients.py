@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts.catalog import ClientUpserted
 from pulse_runtime.errors import ApiError
@@ -13,8 +14,27 @@ from pulse_runtime.errors import ApiError
 from ..db import org_transaction, record
 from ..deps import Principal
 from ..repository import clients as repo
+from .fields import HttpsUrl
 
-FIELDS = ("name", "brand_color", "logo_url")
+Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class ClientIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    brand_color: Color | None = None
+    logo_url: HttpsUrl | None = None
+
+
+class ClientPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    brand_color: Color | None = None
+    logo_url: HttpsUrl | None = None
+
+
+# What a change may name: every field of the Patch model, written once there.
+FIELDS = tuple(ClientPatch.model_fields)
 
 
 def _event(row: dict[str, Any]) -> ClientUpserted:

@@ -2,19 +2,76 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from pulse_contracts.catalog import Handle, InfluencerUpserted
+from pulse_contracts.values import Platform
 from pulse_runtime.errors import ApiError
 
 from ..db import org_transaction, record
 from ..deps import Principal
 from ..repository import influencers as repo
+from .fields import HttpsUrl, Notes, not_cleared
 
-FIELDS = ("display_name", "avatar_url", "tier", "notes", "handles")
+MAX_HANDLES = 20
+
+
+class HandleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    platform: Platform
+    handle: str = Field(min_length=1, max_length=100, pattern=r"^[^\s@]+$")
+    followers: int | None = Field(default=None, ge=0, le=10**12)
+
+    @field_validator("handle", mode="before")
+    @classmethod
+    def _strip_at(cls, value: object) -> object:
+        """People paste "@name"; the handle is "name"."""
+        return value.strip().removeprefix("@") if isinstance(value, str) else value
+
+
+def _distinct(handles: list[HandleIn]) -> list[HandleIn]:
+    seen: set[tuple[str, str]] = set()
+    for h in handles:
+        key = (h.platform, h.handle.lower())
+        if key in seen:
+            raise ValueError(f"{h.platform} handle {h.handle!r} is listed twice")
+        seen.add(key)
+    return handles
+
+
+Handles = Annotated[list[HandleIn], Field(max_length=MAX_HANDLES), AfterValidator(_distinct)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
+Tier = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class InfluencerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    display_name: DisplayName
+    avatar_url: HttpsUrl | None = None
+    tier: Tier | None = None
+    notes: Notes = ""
+    handles: Handles = Field(default_factory=list)
+
+
+class InfluencerPatch(BaseModel):
+    """`handles`, when given, replaces the whole list."""
+
+    model_config = ConfigDict(extra="forbid")
+    display_name: DisplayName | None = None
+    avatar_url: HttpsUrl | None = None
+    tier: Tier | None = None
+    notes: Notes | None = None
+    handles: Handles | None = None
+
+    _kept = field_validator("display_name", "notes", "handles")(not_cleared)
+
+
+# What a change may name: every field of the Patch model, written once there.
+FIELDS = tuple(InfluencerPatch.model_fields)
 
 
 def _event(row: dict[str, Any]) -> InfluencerUpserted:

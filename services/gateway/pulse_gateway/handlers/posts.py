@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts.catalog import PostRegistered, PostRemoved
 from pulse_contracts.post_urls import PostUrlError, parse_post_url
@@ -16,6 +17,11 @@ from ..db import org_transaction, record
 from ..deps import Principal
 from ..repository import bookings as bookings_repo
 from ..repository import posts as repo
+
+
+class PostIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=1, max_length=4096)
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

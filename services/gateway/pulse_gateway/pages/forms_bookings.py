@@ -10,12 +10,12 @@ from fastapi import Request, Response
 from pulse_contracts.post_urls import parse_post_url
 from pulse_runtime.errors import ApiError
 
-from ..api.bookings import BookingIn, BookingPatch
-from ..api.posts import PostIn
 from ..db import org_transaction
 from ..deps import ContextDep
 from ..handlers import bookings as handlers
 from ..handlers import posts as posts_handlers
+from ..handlers.bookings import BookingIn, BookingPatch
+from ..handlers.posts import PostIn
 from ..repository import bookings as repo
 from ..repository import campaigns as campaigns_repo
 from ..repository import influencers as influencers_repo

@@ -10,10 +10,10 @@ from fastapi import Request, Response
 from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError
 
-from ..api.campaigns import CampaignIn, CampaignPatch
 from ..db import org_transaction
 from ..deps import ContextDep
 from ..handlers import campaigns as handlers
+from ..handlers.campaigns import CampaignIn, CampaignPatch
 from ..repository import campaigns as repo
 from ..repository import clients as clients_repo
 from .common import ViewerDep, page_router

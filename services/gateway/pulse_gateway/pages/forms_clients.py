@@ -9,10 +9,10 @@ from fastapi import Request, Response
 
 from pulse_runtime.errors import ApiError
 
-from ..api.clients import ClientIn, ClientPatch
 from ..db import org_transaction
 from ..deps import ContextDep
 from ..handlers import clients as handlers
+from ..handlers.clients import ClientIn, ClientPatch
 from ..repository import campaigns as campaigns_repo
 from ..repository import clients as repo
 from .common import ViewerDep, page_router, render

@@ -10,10 +10,10 @@ from fastapi import Request, Response
 from pulse_contracts.values import Platform
 from pulse_runtime.errors import ApiError
 
-from ..api.influencers import InfluencerIn, InfluencerPatch
 from ..db import org_transaction
 from ..deps import ContextDep
 from ..handlers import influencers as handlers
+from ..handlers.influencers import InfluencerIn, InfluencerPatch
 from ..repository import influencers as repo
 from .common import ViewerDep, page_router
 from .forms_support import (
