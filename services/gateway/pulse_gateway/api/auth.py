@@ -13,7 +13,8 @@ from pulse_runtime.errors import ApiError
 from pulse_runtime.logging import get_logger
 
 from .. import mail
-from ..deps import CSRF_COOKIE, SESSION_COOKIE, CallerDep, ContextDep
+from ..cookies import clear_session_cookies, set_session_cookies
+from ..deps import SESSION_COOKIE, CallerDep, ContextDep
 from ..handlers import accounts
 from ..security import ACCESS_TTL
 from ..settings import GatewaySettings
@@ -38,30 +39,6 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _set_session(response: Response, ctx: ContextDep, signed: accounts.SignedIn) -> None:
-    max_age = ctx.settings.session_days * 86400
-    secure = ctx.settings.secure_cookies
-    response.set_cookie(
-        SESSION_COOKIE,
-        signed.session_token,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-        path="/",
-    )
-    # Readable by the page's script, which echoes it in X-CSRF-Token on unsafe requests.
-    response.set_cookie(
-        CSRF_COOKIE,
-        signed.csrf_token,
-        max_age=max_age,
-        httponly=False,
-        samesite="lax",
-        secure=secure,
-        path="/",
-    )
-
-
 @router.post("/api/auth/login")
 async def login(
     request: Request, response: Response, ctx: ContextDep, body: LoginIn
@@ -74,7 +51,7 @@ async def login(
         password=body.password,
         address=_client_address(request),
     )
-    _set_session(response, ctx, signed)
+    set_session_cookies(response, ctx, signed)
     return {
         "access_token": signed.access_token,
         "token_type": "bearer",
@@ -93,8 +70,7 @@ async def logout(request: Request, ctx: ContextDep, caller: CallerDep) -> Respon
         session_id=caller.session_id,
     )
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    clear_session_cookies(response)
     return response
 
 
@@ -128,7 +104,7 @@ async def use_email_link(ctx: ContextDep, token: str) -> Response:
         raise ApiError(401, "this sign-in link is invalid, used or expired")
     signed = await accounts.use_email_link(ctx.pool, ctx.settings, ctx.jwt_keys, token)
     response = RedirectResponse("/campaigns", status_code=303)
-    _set_session(response, ctx, signed)
+    set_session_cookies(response, ctx, signed)
     return response
 
 

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 
 from pulse_runtime.errors import ApiError
@@ -21,24 +20,11 @@ from pulse_runtime.errors import ApiError
 from .. import numbers, peers
 from ..db import org_transaction
 from ..deps import ContextDep, PoolDep, Reader
+from ..handlers import campaigns as campaign_handlers
 from ..http_cache import etagged_json
+from ..repository import posts as posts_repo
 
 router = APIRouter(tags=["numbers"])
-
-_CAMPAIGNS_OF_ORG = """
-SELECT id FROM catalog.campaigns
-WHERE org_id = $1 AND id = ANY ($2::uuid[]) AND deleted_at IS NULL
-"""
-_POST_OF_ORG = "SELECT id FROM catalog.posts WHERE org_id = $1 AND id = $2"
-
-
-async def require_campaigns(pool: asyncpg.Pool, org_id: UUID, campaign_ids: list[UUID]) -> None:
-    """404 unless every campaign exists in the organization (another org's is missing too)."""
-    async with org_transaction(pool, org_id) as conn:
-        found = {r["id"] for r in await conn.fetch(_CAMPAIGNS_OF_ORG, org_id, campaign_ids)}
-    missing = [cid for cid in campaign_ids if cid not in found]
-    if missing:
-        raise ApiError(404, f"no campaign {missing[0]}")
 
 
 @router.get("/api/campaigns/{campaign_id}/daily")
@@ -50,7 +36,7 @@ async def campaign_daily(
     influencer_id: UUID | None = None,
 ) -> Response:
     """The daily series (kpis.md); with `influencer_id`, over that creator's posts only."""
-    await require_campaigns(ctx.pool, caller.org_id, [campaign_id])
+    await campaign_handlers.require_campaigns(ctx.pool, caller.org_id, [campaign_id])
     items = await numbers.daily(ctx, caller.org_id, campaign_id, influencer_id)
     return etagged_json(request, {"items": items})
 
@@ -60,7 +46,7 @@ async def campaign_platforms(
     request: Request, ctx: ContextDep, caller: Reader, campaign_id: UUID
 ) -> Response:
     """Views and engagement per platform; empty before the first computation."""
-    await require_campaigns(ctx.pool, caller.org_id, [campaign_id])
+    await campaign_handlers.require_campaigns(ctx.pool, caller.org_id, [campaign_id])
     doc = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id, parts=("platforms",))
     return etagged_json(request, {"items": doc["platforms"] if doc else []})
 
@@ -71,7 +57,7 @@ async def compare(
 ) -> Response:
     """2–3 campaigns side by side with the winner of each metric (kpis.md Compare)."""
     wanted = _campaign_ids(ids)
-    await require_campaigns(ctx.pool, caller.org_id, wanted)
+    await campaign_handlers.require_campaigns(ctx.pool, caller.org_id, wanted)
     return etagged_json(request, await numbers.compare(ctx, caller.org_id, wanted))
 
 
@@ -86,8 +72,8 @@ async def post_metrics(
 ) -> dict[str, Any]:
     """The post's samples, oldest first (a removed post keeps its history)."""
     async with org_transaction(pool, caller.org_id) as conn:
-        known = await conn.fetchval(_POST_OF_ORG, caller.org_id, post_id)
-    if known is None:
+        known = await posts_repo.post_exists(conn, org_id=caller.org_id, post_id=post_id)
+    if not known:
         raise ApiError(404, f"no post {post_id}")
     body = await peers.post_samples(
         ctx, caller.org_id, post_id, limit=limit, cursor=_decode(cursor)

@@ -165,3 +165,12 @@ async def delete_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UU
             after=None,
             event=CampaignDeleted(id=campaign_id, deleted_at=deleted_at),
         )
+
+
+async def require_campaigns(pool: asyncpg.Pool, org_id: UUID, campaign_ids: list[UUID]) -> None:
+    """404 unless every campaign exists in the organization (another org's is missing too)."""
+    async with org_transaction(pool, org_id) as conn:
+        found = await repo.existing_ids(conn, org_id=org_id, ids=campaign_ids)
+    missing = [cid for cid in campaign_ids if cid not in found]
+    if missing:
+        raise ApiError(404, f"no campaign {missing[0]}")

@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse
 
 from pulse_runtime.errors import ApiError
 
-from ..api.auth import _set_session as set_session_cookies
-from ..deps import CSRF_COOKIE, SESSION_COOKIE, ContextDep
+from ..cookies import clear_session_cookies, set_session_cookies
+from ..deps import SESSION_COOKIE, ContextDep
 from ..handlers import accounts
 from ..security import csrf_matches, sha256
 from .common import page_router, render, safe_next, sql
@@ -90,6 +90,5 @@ async def logout(
             raise ApiError(403, "This sign-out request did not come from your dashboard.")
         await accounts.sign_out(ctx.pool, ctx.sessions, session_token=session)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    clear_session_cookies(response)
     return response

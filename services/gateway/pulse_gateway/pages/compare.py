@@ -11,9 +11,9 @@ from pulse_contracts import utcnow
 from pulse_runtime.errors import ApiError
 
 from .. import numbers
-from ..api.numbers import require_campaigns
 from ..db import org_transaction
 from ..deps import ContextDep
+from ..handlers.campaigns import require_campaigns
 from ..pacing import pacing
 from ..repository import campaigns as campaigns_repo
 from .common import ViewerDep, page_router, render

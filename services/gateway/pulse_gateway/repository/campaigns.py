@@ -117,3 +117,8 @@ async def delete_campaign(conn: Connection, *, org_id: UUID, campaign_id: UUID) 
     """Soft-delete; returns the deletion time."""
     deleted_at: datetime = await conn.fetchval(sql.campaigns_delete, org_id, campaign_id)
     return deleted_at
+
+
+async def existing_ids(conn: Connection, *, org_id: UUID, ids: list[UUID]) -> set[UUID]:
+    """Which of `ids` are campaigns of the organization (not deleted)."""
+    return {r["id"] for r in await conn.fetch(sql.campaigns_existing, org_id, ids)}

@@ -40,6 +40,11 @@ async def get_post(conn: Connection, *, org_id: UUID, post_id: UUID) -> dict[str
     return dict(row) if row else None
 
 
+async def post_exists(conn: Connection, *, org_id: UUID, post_id: UUID) -> bool:
+    """Whether the organization ever tracked this post (a removed one keeps its history)."""
+    return bool(await conn.fetchval(sql.posts_exists, org_id, post_id))
+
+
 async def url_tracked(conn: Connection, *, org_id: UUID, booking_id: UUID, url: str) -> bool:
     return bool(await conn.fetchval(sql.posts_url_tracked, org_id, booking_id, url))
 
