@@ -16,6 +16,7 @@ from pulse_report import RenderSlots
 from pulse_runtime.body_limit import BodyLimit
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.messaging import subscribe_events
+from pulse_runtime.rate_limit import RateLimiter, RateLimitHeaders, redis_client
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
@@ -23,6 +24,7 @@ from pulse_runtime.topology import QUEUES
 from . import api, guards, pages, read_model
 from .api import imports, post_imports
 from .context import GatewayContext
+from .rate_limits import ApiLimits, OrganizationLimits
 from .read_model import NumbersReadModel
 from .security import JwtKeys
 from .sessions import SessionCache
@@ -79,11 +81,20 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             httpx.AsyncClient(timeout=timeout, headers=headers) as client,
             # Never the peers' client: its default headers carry the service token.
             httpx.AsyncClient(trust_env=False) as media_client,
+            redis_client(settings.redis_url) as redis,
         ):
             ctx.peers = client
             ctx.media = MediaProxy(http=media_client, extra_suffixes=extra)
+            ctx.limits = ApiLimits(
+                RateLimiter(
+                    redis, prefix=settings.redis_key_prefix, registry=runtime.metrics.registry
+                ),
+                OrganizationLimits(
+                    settings.api_requests_per_minute, settings.api_limit_cache_ttl_s
+                ),
+            )
             yield
-            ctx.peers = ctx.media = None
+            ctx.peers = ctx.media = ctx.limits = None
 
     app = runtime.http_app("Pulse gateway", loops=[], resources=peers)
     # The CSV uploads keep their own caps (multipart: the file plus its boundaries).
@@ -94,6 +105,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.add_middleware(guards.CredentialsBeforeLargeBodies, paths=frozenset(uploads))
     app.add_middleware(BodyLimit, default=guards.JSON_BODY_LIMIT, routes=uploads)
     app.add_middleware(guards.ApiHeaders)
+    app.add_middleware(RateLimitHeaders)
     for router in routers():
         app.include_router(router)
     pages.install(app)  # the staff dashboard and its static files

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from pulse_contracts.values import Platform
 from pulse_runtime.logging import get_logger
+from pulse_runtime.rate_limit import RateLimiter, RateLimitHeaders, redis_client
 from pulse_runtime.service import Loop, ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
@@ -39,6 +40,7 @@ from .pulling import (
     PullSettings,
     QueueDepth,
 )
+from .rate_limits import TokenLimits
 from .runs_api import runs_internal, runs_router
 from .scheduler import Clock
 from .tokens import DEFAULT_TTL_S, MAX_TTL_S, TokenCache
@@ -99,6 +101,10 @@ class IngestSettings(ServiceSettings):
     # Ingest tokens remembered in process; a revoked token stops working within this many
     # seconds on every replica (tokens.py). 0 asks the database on every request.
     token_cache_ttl_s: float = Field(default=DEFAULT_TTL_S, ge=0, le=MAX_TTL_S)
+    # HTTP requests per minute for each ingest token (the webhook and runs; rate_limits.py),
+    # counted in Redis across replicas: higher than a person's gateway limit, since a workflow
+    # delivers one batch per pulled page.
+    token_requests_per_minute: int = Field(default=1200, ge=1)
     # Comments after successful pulls (pulling.py explains the cadence): at most this many
     # per post per fetch, over at most this many pages, at most once per interval.
     comments_enabled: bool = True
@@ -237,25 +243,35 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         runtime, clock=clock, puller=puller, settings=s, tokens=tokens, metrics=metrics
     )
 
+    limits = TokenLimits(s.token_requests_per_minute, pool, tokens)
+
     @contextlib.asynccontextmanager
     async def resources() -> AsyncIterator[None]:
         quiet_collector()
         try:
-            if puller is None:
-                yield
-            else:
-                async with puller.running():
+            async with redis_client(s.redis_url) as redis:
+                limits.limiter = RateLimiter(
+                    redis, prefix=s.redis_key_prefix, registry=runtime.metrics.registry
+                )
+                if puller is None:
                     yield
+                else:
+                    async with puller.running():
+                        yield
         finally:
+            limits.limiter = None
             await items.close()
             await depth.close()
 
     app = runtime.http_app("Pulse ingest", loops=loops, resources=resources)
     token = s.service_token.get_secret_value()
     sealing_key = s.sealing_key()
-    app.include_router(ingest_router(pool, sealing_key, tokens, metrics))
+    app.add_middleware(RateLimitHeaders)
+    app.include_router(ingest_router(pool, sealing_key, tokens, metrics, limits))
     app.include_router(internal_reads(pool, token, metrics))
-    app.include_router(runs_router(pool, tokens=tokens, clock=clock, wake_relay=runtime.wake_relay))
+    app.include_router(
+        runs_router(pool, tokens=tokens, clock=clock, wake_relay=runtime.wake_relay, limits=limits)
+    )
     app.include_router(
         runs_internal(
             pool,

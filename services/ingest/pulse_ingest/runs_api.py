@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_runtime.errors import ApiError
@@ -17,6 +17,7 @@ from pulse_runtime.http import internal_router
 
 from . import flags, handlers, held, runs
 from . import runs_repository as rr
+from .rate_limits import TokenLimits
 from .run_rules import Completion, OpenRun, RunSource, RunStatus
 from .scheduler import Clock
 from .tokens import TokenCache
@@ -25,9 +26,14 @@ Pool = Callable[[], asyncpg.Pool]
 
 
 def runs_router(
-    pool: Pool, *, tokens: TokenCache, clock: Clock, wake_relay: Callable[[], None]
+    pool: Pool,
+    *,
+    tokens: TokenCache,
+    clock: Clock,
+    wake_relay: Callable[[], None],
+    limits: TokenLimits | None = None,
 ) -> APIRouter:
-    router = APIRouter(tags=["ingest"])
+    router = APIRouter(tags=["ingest"], dependencies=[Depends(limits)] if limits else [])
 
     async def organization(authorization: str | None, x_pulse_key: str | None) -> UUID:
         token = x_pulse_key

@@ -1,0 +1,205 @@
+"""API rate limits shared by every replica: a sliding window per caller, kept in Redis.
+
+Why a sliding-window log: seed 001 asks for "100 requests per minute", and a log of the
+requests of the last 60 s admits exactly that: never a 101st in any 60 s, however the requests
+are spread over replicas. (A token bucket refills while a burst is being served, so its 101st
+request in a minute passes; a fixed window admits 200 around a minute's edge.) The price is one
+sorted-set entry per admitted request for a minute, a few kB per busy caller.
+
+Why one Lua script: the count, the decision and the record of the request are one atomic step
+in Redis, one round trip, so two replicas answering the same caller at the same instant can
+never both take the last place. The clock is Redis's own (TIME), so replicas whose clocks
+disagree still share one window.
+
+When Redis cannot be reached, requests pass unchecked (fail open), are counted as `unchecked`
+on /metrics and logged once per outage: the limit guards capacity against a runaway script, it
+is not what keeps data safe (authentication and tenancy are), so an outage of the limiter's
+store must not become an outage of the whole API. After a failure Redis is left alone for
+`retry_s`, so an outage costs requests nothing but a clock read.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .logging import get_logger
+
+log = get_logger(__name__)
+
+WINDOW_S = 60
+STATE_KEY = "rate_limit"  # where a route leaves its Decision in the request's scope state
+
+# KEYS[1] the caller's window; ARGV: limit, window (ms), a random suffix making the entry unique.
+# Returns {admitted (1/0), remaining, microseconds until remaining next rises}.
+SLIDING_WINDOW = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2]) * 1000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+local admitted = 0
+if count < limit then
+    redis.call('ZADD', KEYS[1], now, now .. '-' .. ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    count = count + 1
+    admitted = 1
+end
+-- Remaining rises when the entry that keeps the count at the limit leaves the window: the
+-- oldest one while under the limit; after a lowered limit, the (count - limit)th oldest.
+local reset = window
+local index = math.max(0, count - limit)
+local entry = redis.call('ZRANGE', KEYS[1], index, index, 'WITHSCORES')
+if entry[2] then
+    reset = tonumber(entry[2]) + window - now
+end
+return {admitted, math.max(0, limit - count), reset}
+"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One request's place in its caller's window, as the RateLimit-* headers tell it."""
+
+    admitted: bool
+    limit: int
+    remaining: int
+    reset_s: int  # whole seconds until `remaining` rises again (Retry-After when refused)
+    window_s: int = WINDOW_S
+
+    def headers(self) -> dict[str, str]:
+        found = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_s),
+            "RateLimit-Policy": f"{self.limit};w={self.window_s}",
+        }
+        if not self.admitted:
+            found["Retry-After"] = str(self.reset_s)
+        return found
+
+    def refusal(self) -> str:
+        return (
+            f"too many requests: {self.limit} per {self.window_s} s are allowed; "
+            f"try again in {self.reset_s} s"
+        )
+
+
+class RateLimiter:
+    """Counts requests per key (`user:<id>`, `token:<id>`, …) under one prefix in Redis."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str,
+        registry: CollectorRegistry | None = None,
+        window_s: int = WINDOW_S,
+        retry_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.window_s = window_s
+        self.retry_s = retry_s
+        self._clock = clock
+        self._script = redis.register_script(SLIDING_WINDOW)
+        self._down_until: float | None = None  # set while Redis is being left alone
+        self.requests = Counter(
+            "pulse_rate_limit_requests",
+            "Requests seen by the API rate limit: admitted, refused (429) or unchecked "
+            "(the limit's Redis unreachable, so the request passed without a count)",
+            ["outcome"],
+            registry=registry,
+        )
+
+    async def hit(self, key: str, limit: int) -> Decision | None:
+        """Count one request of `key` against `limit` per window; None when Redis cannot be
+        asked (the request passes unchecked)."""
+        if limit < 1:
+            raise ValueError("a rate limit must admit at least one request")
+        if self._down_until is not None and self._clock() < self._down_until:
+            self.requests.labels("unchecked").inc()
+            return None
+        try:
+            admitted, remaining, reset_us = await self._script(
+                keys=[self.prefix + key],
+                args=[limit, self.window_s * 1000, secrets.token_hex(4)],
+            )
+        except (RedisError, OSError) as exc:
+            if self._down_until is None:
+                log.warning(
+                    "rate limit store unreachable: API requests pass unchecked",
+                    error=repr(exc),
+                    retry_in_s=self.retry_s,
+                )
+            self._down_until = self._clock() + self.retry_s
+            self.requests.labels("unchecked").inc()
+            return None
+        if self._down_until is not None:
+            log.info("rate limit store reachable again: API requests are counted")
+            self._down_until = None
+        decision = Decision(
+            admitted=bool(admitted),
+            limit=limit,
+            remaining=int(remaining),
+            reset_s=max(1, math.ceil(int(reset_us) / 1_000_000)),
+            window_s=self.window_s,
+        )
+        self.requests.labels("admitted" if decision.admitted else "refused").inc()
+        return decision
+
+
+@asynccontextmanager
+async def redis_client(url: str, *, timeout_s: float = 0.25) -> AsyncIterator[Redis]:
+    """A connection pool for the lifetime of an app. The short timeouts bound what a slow or
+    unreachable Redis adds to a request before it passes unchecked."""
+    client: Redis = Redis.from_url(
+        url,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        health_check_interval=30,
+        max_connections=64,
+    )
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+class RateLimitHeaders:
+    """Puts the RateLimit-* headers (and Retry-After on a refusal) on every answer whose route
+    counted the request, whatever the route returned: a route may answer with its own Response
+    (ETags, files), which FastAPI's injected response headers would not reach."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state: dict[str, Any] = scope.get("state") or {}
+                decision = state.get(STATE_KEY)
+                if isinstance(decision, Decision):
+                    headers = MutableHeaders(scope=message)
+                    for name, value in decision.headers().items():
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
