@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -163,16 +163,22 @@ class RateLimiter:
 
 
 @asynccontextmanager
-async def redis_client(url: str, *, timeout_s: float = 0.25) -> AsyncIterator[Redis]:
+async def redis_client(
+    url: str, *, timeout_s: float = 0.25, max_connections: int = 32
+) -> AsyncIterator[Redis]:
     """A connection pool for the lifetime of an app. The short timeouts bound what a slow or
-    unreachable Redis adds to a request before it passes unchecked."""
-    client: Redis = Redis.from_url(
+    unreachable Redis adds to a request before it passes unchecked. The pool makes a request
+    wait for a free connection (a plain pool refuses at once when all are busy, which let a
+    burst of concurrent requests pass unchecked)."""
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=1.0,  # waiting for a free connection: only under a burst, never an outage
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
         health_check_interval=30,
-        max_connections=64,
     )
+    client: Redis = Redis.from_pool(pool)
     try:
         yield client
     finally:
