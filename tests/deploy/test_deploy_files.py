@@ -183,7 +183,11 @@ def test_migrate_runs_every_service_once_postgres_is_healthy(
 def test_infrastructure_images_are_pinned_to_a_major_version(
     services: dict[str, dict[str, Any]],
 ) -> None:
-    for name, expected_repo in (("postgres", "postgres"), ("rabbitmq", "rabbitmq"), ("redis", "redis")):
+    for name, expected_repo in (
+        ("postgres", "postgres"),
+        ("rabbitmq", "rabbitmq"),
+        ("redis", "redis"),
+    ):
         image = services[name]["image"]
         repo, _, tag = image.partition(":")
         assert repo == expected_repo
