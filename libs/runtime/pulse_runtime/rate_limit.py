@@ -105,7 +105,7 @@ class RateLimiter:
         redis: Redis,
         *,
         prefix: str,
-        registry: CollectorRegistry | None = None,
+        counter: Counter | None = None,
         window_s: int = WINDOW_S,
         retry_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
@@ -117,12 +117,12 @@ class RateLimiter:
         self._clock = clock
         self._script = redis.register_script(SLIDING_WINDOW)
         self._down_until: float | None = None  # set while Redis is being left alone
-        self.requests = Counter(
+        # Metrics.rate_limited on /metrics; a counter of its own when none is given (tests).
+        self.requests = counter or Counter(
             "pulse_rate_limit_requests",
-            "Requests seen by the API rate limit: admitted, refused (429) or unchecked "
-            "(the limit's Redis unreachable, so the request passed without a count)",
+            "Requests seen by the API rate limit, by outcome",
             ["outcome"],
-            registry=registry,
+            registry=CollectorRegistry(),
         )
 
     async def hit(self, key: str, limit: int) -> Decision | None:

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Callable
 from uuid import uuid4
 
 import pytest
-from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
+from pulse_runtime.http import Metrics
 from pulse_runtime.rate_limit import Decision, RateLimiter, redis_client
 
 pytestmark = pytest.mark.integration
@@ -37,26 +37,27 @@ async def redis(prefix: str) -> AsyncIterator[Redis]:
             await client.delete(*keys)
 
 
-def counted(registry: CollectorRegistry, outcome: str) -> float:
-    return registry.get_sample_value("pulse_rate_limit_requests_total", {"outcome": outcome}) or 0
+def counted(limiter: RateLimiter, outcome: str) -> float:
+    return limiter.requests.labels(outcome)._value.get()
 
 
 async def test_admits_exactly_the_limit_then_refuses_with_when_to_come_back(
     redis: Redis, prefix: str
 ) -> None:
-    registry = CollectorRegistry()
-    limiter = RateLimiter(redis, prefix=prefix, registry=registry)
+    limiter = RateLimiter(redis, prefix=prefix, counter=Metrics("gateway").rate_limited)
     decisions = [await limiter.hit("user:a", 100) for _ in range(101)]
     admitted = [d for d in decisions if d is not None and d.admitted]
     assert len(admitted) == 100
     assert [d.remaining for d in admitted] == list(range(99, -1, -1))
     refused = decisions[-1]
-    assert refused is not None and not refused.admitted and refused.remaining == 0
+    assert refused is not None
+    assert not refused.admitted
+    assert refused.remaining == 0
     # The oldest request leaves the window within the minute: then a place is free again.
     assert 55 <= refused.reset_s <= 60
     assert refused.headers()["Retry-After"] == str(refused.reset_s)
     assert refused.headers()["RateLimit-Limit"] == "100"
-    assert (counted(registry, "admitted"), counted(registry, "refused")) == (100, 1)
+    assert (counted(limiter, "admitted"), counted(limiter, "refused")) == (100, 1)
 
 
 async def test_each_caller_has_a_window_of_its_own(redis: Redis, prefix: str) -> None:
@@ -65,8 +66,11 @@ async def test_each_caller_has_a_window_of_its_own(redis: Redis, prefix: str) ->
         await limiter.hit("user:a", 3)
     refused = await limiter.hit("user:a", 3)
     other = await limiter.hit("user:b", 3)
-    assert refused is not None and not refused.admitted
-    assert other is not None and other.admitted and other.remaining == 2
+    assert refused is not None
+    assert not refused.admitted
+    assert other is not None
+    assert other.admitted
+    assert other.remaining == 2
 
 
 async def test_two_replicas_racing_never_admit_more_than_the_limit(
@@ -88,14 +92,21 @@ async def test_the_window_slides_and_refusals_are_not_counted(redis: Redis, pref
     await asyncio.sleep(0.5)
     second = await limiter.hit("user:a", 2)
     refused = [await limiter.hit("user:a", 2) for _ in range(5)]
-    assert first is not None and second is not None and first.admitted and second.admitted
+    assert first is not None
+    assert second is not None
+    assert first.admitted
+    assert second.admitted
     assert all(d is not None and not d.admitted for d in refused)
     await asyncio.sleep(0.6)  # the first request has left the window, the second has not
     again = await limiter.hit("user:a", 2)
-    assert again is not None and again.admitted and again.remaining == 0
+    assert again is not None
+    assert again.admitted
+    assert again.remaining == 0
     await asyncio.sleep(1.1)
     fresh = await limiter.hit("user:a", 2)
-    assert fresh is not None and fresh.admitted and fresh.remaining == 1
+    assert fresh is not None
+    assert fresh.admitted
+    assert fresh.remaining == 1
 
 
 async def test_a_lowered_limit_refuses_until_enough_requests_have_left(
@@ -105,17 +116,19 @@ async def test_a_lowered_limit_refuses_until_enough_requests_have_left(
     for _ in range(10):
         await limiter.hit("user:a", 10)
     lowered = await limiter.hit("user:a", 5)
-    assert lowered is not None and not lowered.admitted and lowered.remaining == 0
-    assert lowered.limit == 5 and 55 <= lowered.reset_s <= 60
+    assert lowered is not None
+    assert not lowered.admitted
+    assert lowered.remaining == 0
+    assert lowered.limit == 5
+    assert 55 <= lowered.reset_s <= 60
 
 
 async def test_an_unreachable_redis_lets_requests_pass_unchecked_and_says_so() -> None:
     """Fail open, counted on /metrics; Redis is left alone for `retry_s` after a failure."""
-    registry = CollectorRegistry()
     now = [1000.0]
     clock: Callable[[], float] = lambda: now[0]  # noqa: E731
     async with redis_client("redis://127.0.0.1:1/0") as nobody:
-        limiter = RateLimiter(nobody, prefix="x:", registry=registry, retry_s=5, clock=clock)
+        limiter = RateLimiter(nobody, prefix="x:", retry_s=5, clock=clock)
         started = time.perf_counter()
         assert await limiter.hit("user:a", 1) is None
         assert await limiter.hit("user:a", 1) is None  # within retry_s: Redis not even asked
@@ -123,8 +136,8 @@ async def test_an_unreachable_redis_lets_requests_pass_unchecked_and_says_so() -
         assert limiter._down_until == 1005.0
         now[0] += 6
         assert await limiter.hit("user:a", 1) is None  # asked again, still down
-    assert counted(registry, "unchecked") == 3
-    assert counted(registry, "admitted") == 0
+    assert counted(limiter, "unchecked") == 3
+    assert counted(limiter, "admitted") == 0
 
 
 def test_the_headers_a_caller_reads() -> None:

@@ -87,7 +87,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             ctx.media = MediaProxy(http=media_client, extra_suffixes=extra)
             ctx.limits = ApiLimits(
                 RateLimiter(
-                    redis, prefix=settings.redis_key_prefix, registry=runtime.metrics.registry
+                    redis, prefix=settings.redis_key_prefix, counter=runtime.metrics.rate_limited
                 ),
                 OrganizationLimits(
                     settings.api_requests_per_minute, settings.api_limit_cache_ttl_s

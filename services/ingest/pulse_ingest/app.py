@@ -251,7 +251,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         try:
             async with redis_client(s.redis_url) as redis:
                 limits.limiter = RateLimiter(
-                    redis, prefix=s.redis_key_prefix, registry=runtime.metrics.registry
+                    redis, prefix=s.redis_key_prefix, counter=runtime.metrics.rate_limited
                 )
                 if puller is None:
                     yield
