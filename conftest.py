@@ -42,6 +42,9 @@ def service_env(servers: Servers) -> dict[str, str]:
         # tests of the limits set the real ones back (services/gateway/tests/test_rate_limits.py).
         "PULSE_REDIS_URL": servers.redis_url,
         "PULSE_REDIS_KEY_PREFIX": servers.redis_key_prefix,
+        # Test machines run several suites at once: a stalled event loop must not be taken for
+        # an unreachable Redis (which lets the request pass uncounted).
+        "PULSE_REDIS_TIMEOUT_S": "3",
         "PULSE_GATEWAY_API_REQUESTS_PER_MINUTE": "1000000",
         "PULSE_INGEST_TOKEN_REQUESTS_PER_MINUTE": "1000000",
     }

@@ -28,7 +28,8 @@ fi
 # Redis keeps the API rate limits that every gateway and ingest replica shares.
 if [ -z "${PULSE_REDIS_URL:-}" ] && ! port_open 6379; then
   command -v redis-server >/dev/null || apt_install redis-server
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  # (Debian's package may have started one itself: then this start just finds the port taken.)
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
   for _ in $(seq 1 40); do port_open 6379 && break; sleep 0.25; done
   port_open 6379 || { echo "Redis did not start on 6379" >&2; exit 1; }
 fi

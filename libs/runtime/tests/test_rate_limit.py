@@ -21,6 +21,7 @@ REDIS_URL = (
     or os.environ.get("PULSE_REDIS_URL")
     or "redis://127.0.0.1:6379/0"
 )
+TIMEOUT_S = 3.0  # a loaded test machine's stalled loop is not an unreachable Redis
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def prefix() -> str:
 
 @pytest.fixture
 async def redis(prefix: str) -> AsyncIterator[Redis]:
-    async with redis_client(REDIS_URL) as client:
+    async with redis_client(REDIS_URL, timeout_s=TIMEOUT_S) as client:
         yield client
         keys = [key async for key in client.scan_iter(match=prefix + "*")]
         if keys:
@@ -77,7 +78,7 @@ async def test_two_replicas_racing_never_admit_more_than_the_limit(
     redis: Redis, prefix: str
 ) -> None:
     """Two limiters on two connection pools, as two gateway replicas: 150 requests at once."""
-    async with redis_client(REDIS_URL) as second:
+    async with redis_client(REDIS_URL, timeout_s=TIMEOUT_S) as second:
         replicas = [RateLimiter(redis, prefix=prefix), RateLimiter(second, prefix=prefix)]
         found = await asyncio.gather(*(replicas[i % 2].hit("user:a", 100) for i in range(150)))
     assert sum(1 for d in found if d is not None and d.admitted) == 100

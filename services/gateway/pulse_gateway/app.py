@@ -81,7 +81,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             httpx.AsyncClient(timeout=timeout, headers=headers) as client,
             # Never the peers' client: its default headers carry the service token.
             httpx.AsyncClient(trust_env=False) as media_client,
-            redis_client(settings.redis_url) as redis,
+            redis_client(settings.redis_url, timeout_s=settings.redis_timeout_s) as redis,
         ):
             ctx.peers = client
             ctx.media = MediaProxy(http=media_client, extra_suffixes=extra)

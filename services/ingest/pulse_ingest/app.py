@@ -249,7 +249,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     async def resources() -> AsyncIterator[None]:
         quiet_collector()
         try:
-            async with redis_client(s.redis_url) as redis:
+            async with redis_client(s.redis_url, timeout_s=s.redis_timeout_s) as redis:
                 limits.limiter = RateLimiter(
                     redis, prefix=s.redis_key_prefix, counter=runtime.metrics.rate_limited
                 )
