@@ -1,7 +1,9 @@
 """What the API rate limit costs a read: one gateway with the limit counting in Redis against one
 whose Redis is unreachable (the fail-open path: no Redis I/O, a clock read), both on the run's
-own database, loaded in turns with wrk on the same campaign read. Reports requests per second,
-latency percentiles and the gateway's CPU time per request (from /proc) for each run.
+own database with an aggregator behind them, loaded in turns with wrk on the same campaign read
+(GET /api/campaigns/{id}: catalog row plus its numbers from the read model). Reports requests
+per second, latency percentiles and the gateway's CPU time per request (from /proc) for each
+run, and first the limiter alone: the round trip of one count (Lua script) from this process.
 
     .venv/bin/python scripts/rate_limit_cost.py [--runs 4] [--seconds 8] [--connections 16]
 
@@ -20,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -30,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pulse_contracts import utcnow  # noqa: E402
+from pulse_runtime.rate_limit import RateLimiter, redis_client  # noqa: E402
 from tests.support.agency import PASSWORD, create_org  # noqa: E402
 from tests.support.servers import isolated_servers  # noqa: E402
 from tests.support.services import ServiceProcess, migrate_all  # noqa: E402
@@ -60,6 +64,23 @@ def wrk(url: str, token: str, seconds: int, connections: int) -> dict[str, float
     return {"requests": requests, "p50_ms": ms("50"), "p99_ms": ms("99")}
 
 
+async def one_count(redis_url: str, prefix: str, hits: int) -> dict[str, float]:
+    """Sequential counts of one caller, as one request of a gateway makes them."""
+    async with redis_client(redis_url) as redis:
+        limiter = RateLimiter(redis, prefix=prefix + "alone:")
+        await limiter.hit("user:warm", 10**9)
+        took = []
+        for _ in range(hits):
+            started = time.perf_counter()
+            assert await limiter.hit("user:a", 10**9) is not None
+            took.append((time.perf_counter() - started) * 1e6)
+    took.sort()
+    return {
+        "p50_us": round(took[len(took) // 2], 1),
+        "p99_us": round(took[int(len(took) * 0.99)], 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=4)
@@ -69,6 +90,8 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="pulse-rate-cost-"))
     with isolated_servers() as servers:
         asyncio.run(migrate_all(servers))
+        alone = asyncio.run(one_count(servers.redis_url, servers.redis_key_prefix, 5000))
+        print("one count, 5000 in a row:", json.dumps(alone))
         env = {
             **os.environ,
             "PULSE_ENV": "test",
@@ -82,6 +105,10 @@ def main() -> None:
         }
         email = f"owner-{uuid4().hex[:8]}@cost.agency"
         create_org(env, "Cost", email, test=True)
+        # The campaign's numbers come from the aggregator (kpi.updated into the read model).
+        aggregator = ServiceProcess("aggregator", env, logs)
+        aggregator.start()
+        env["PULSE_GATEWAY_AGGREGATOR_URL"] = aggregator.url
         gateways = {
             "limit on": ServiceProcess("gateway", env, logs),
             "limit off": ServiceProcess(
@@ -111,6 +138,15 @@ def main() -> None:
                 },
                 headers=headers,
             ).json()
+            for gateway in gateways.values():  # once the read model holds its numbers
+                for _ in range(100):
+                    read = httpx.get(
+                        f"{gateway.url}/api/campaigns/{campaign['id']}", headers=headers
+                    )
+                    if read.status_code == 200:
+                        break
+                    time.sleep(0.2)
+                assert read.status_code == 200, (read.status_code, read.text)
             results: dict[str, list[dict[str, float]]] = {name: [] for name in gateways}
             for gateway in gateways.values():  # warm up both
                 wrk(f"{gateway.url}/api/campaigns/{campaign['id']}", login["access_token"], 2, 4)
@@ -139,6 +175,7 @@ def main() -> None:
         finally:
             for gateway in gateways.values():
                 gateway.stop()
+            aggregator.stop()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ store must not become an outage of the whole API. After a failure Redis is left 
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import math
 import secrets
 import time
@@ -30,7 +32,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,7 +54,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 local admitted = 0
 if count < limit then
-    redis.call('ZADD', KEYS[1], now, now .. '-' .. ARGV[3])
+    redis.call('ZADD', KEYS[1], now, now_parts[1] .. '.' .. now_parts[2] .. '-' .. ARGV[3])
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
     count = count + 1
     admitted = 1
@@ -97,8 +99,17 @@ class Decision:
         )
 
 
+Pending = tuple[str, int, "asyncio.Future[Decision | None]"]
+
+
 class RateLimiter:
-    """Counts requests per key (`user:<id>`, `token:<id>`, …) under one prefix in Redis."""
+    """Counts requests per key (`user:<id>`, `token:<id>`, …) under one prefix in Redis.
+
+    The counts of requests that arrive together go to Redis in one pipeline: redis-py spends
+    about 100 µs of CPU on each command it sends alone (packing, the pool, the reply), and a
+    busy gateway has many requests in flight at once, so a batch of them costs the process a
+    fraction of that each. A request never waits for more than the batch in flight plus its
+    own; alone, it is sent at once. Each count is still its own atomic script."""
 
     def __init__(
         self,
@@ -108,14 +119,18 @@ class RateLimiter:
         counter: Counter | None = None,
         window_s: int = WINDOW_S,
         retry_s: float = 1.0,
+        max_batch: int = 128,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.window_s = window_s
         self.retry_s = retry_s
+        self.max_batch = max_batch
         self._clock = clock
-        self._script = redis.register_script(SLIDING_WINDOW)
+        self._sha = hashlib.sha1(SLIDING_WINDOW.encode(), usedforsecurity=False).hexdigest()
+        self._pending: list[Pending] = []
+        self._sender: asyncio.Task[None] | None = None
         self._down_until: float | None = None  # set while Redis is being left alone
         # Metrics.rate_limited on /metrics; a counter of its own when none is given (tests).
         self.requests = counter or Counter(
@@ -133,33 +148,81 @@ class RateLimiter:
         if self._down_until is not None and self._clock() < self._down_until:
             self.requests.labels("unchecked").inc()
             return None
-        try:
-            admitted, remaining, reset_us = await self._script(
-                keys=[self.prefix + key],
-                args=[limit, self.window_s * 1000, secrets.token_hex(4)],
-            )
-        except (RedisError, OSError) as exc:
-            if self._down_until is None:
-                log.warning(
-                    "rate limit store unreachable: API requests pass unchecked",
-                    error=repr(exc),
-                    retry_in_s=self.retry_s,
-                )
-            self._down_until = self._clock() + self.retry_s
+        answer: asyncio.Future[Decision | None] = asyncio.get_running_loop().create_future()
+        self._pending.append((key, limit, answer))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_pending(), name="rate-limit-counts")
+        decision = await answer
+        if decision is None:
             self.requests.labels("unchecked").inc()
-            return None
-        if self._down_until is not None:
-            log.info("rate limit store reachable again: API requests are counted")
-            self._down_until = None
-        decision = Decision(
+        else:
+            self.requests.labels("admitted" if decision.admitted else "refused").inc()
+        return decision
+
+    async def _send_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            try:
+                replies = await self._counted(batch)
+            except (RedisError, OSError) as exc:
+                self._went_down(exc)
+                batch, self._pending = batch + self._pending, []
+                replies = [None] * len(batch)
+            except Exception:
+                # Not an outage (a reply this code does not understand): logged with its trace,
+                # and the batch passes unchecked rather than leaving its requests waiting.
+                log.exception("rate limit counts failed: this batch passes unchecked")
+                replies = [None] * len(batch)
+            else:
+                if self._down_until is not None:
+                    log.info("rate limit store reachable again: API requests are counted")
+                    self._down_until = None
+            for (_, limit, answer), reply in zip(batch, replies, strict=True):
+                if not answer.done():  # its request may have gone (client disconnected)
+                    answer.set_result(None if reply is None else self._decision(limit, reply))
+
+    async def _counted(self, batch: list[Pending]) -> list[Any]:
+        """One pipeline of the batch's scripts; a Redis that lost its script cache (restarted)
+        gets it again, and the counts it refused are sent once more (a refused EVALSHA counted
+        nothing)."""
+        replies: list[Any] = await self._pipeline(batch)
+        missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
+        if missing:
+            await self.redis.script_load(SLIDING_WINDOW)
+            again = await self._pipeline([batch[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
+
+    async def _pipeline(self, batch: list[Pending]) -> list[Any]:
+        pipe = self.redis.pipeline(transaction=False)
+        window_ms = self.window_s * 1000
+        for key, limit, _ in batch:
+            pipe.evalsha(self._sha, 1, self.prefix + key, limit, window_ms, secrets.token_hex(4))
+        replies: list[Any] = await pipe.execute(raise_on_error=False)
+        return replies
+
+    def _went_down(self, exc: BaseException) -> None:
+        if self._down_until is None:
+            log.warning(
+                "rate limit store unreachable: API requests pass unchecked",
+                error=repr(exc),
+                retry_in_s=self.retry_s,
+            )
+        self._down_until = self._clock() + self.retry_s
+
+    def _decision(self, limit: int, reply: list[int]) -> Decision:
+        admitted, remaining, reset_us = reply
+        return Decision(
             admitted=bool(admitted),
             limit=limit,
             remaining=int(remaining),
             reset_s=max(1, math.ceil(int(reset_us) / 1_000_000)),
             window_s=self.window_s,
         )
-        self.requests.labels("admitted" if decision.admitted else "refused").inc()
-        return decision
 
 
 @asynccontextmanager

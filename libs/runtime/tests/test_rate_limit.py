@@ -141,6 +141,18 @@ async def test_an_unreachable_redis_lets_requests_pass_unchecked_and_says_so() -
     assert counted(limiter, "admitted") == 0
 
 
+async def test_a_redis_that_lost_its_scripts_still_counts_each_request_once(
+    redis: Redis, prefix: str
+) -> None:
+    """After a Redis restart the script cache is empty: the counts are sent again, once."""
+    limiter = RateLimiter(redis, prefix=prefix)
+    await limiter.hit("user:a", 10)
+    await redis.script_flush()
+    found = await asyncio.gather(*(limiter.hit("user:a", 10) for _ in range(4)))
+    assert [d.remaining for d in found if d is not None] == [8, 7, 6, 5]
+    assert await redis.zcard(prefix + "user:a") == 5
+
+
 def test_the_headers_a_caller_reads() -> None:
     admitted = Decision(admitted=True, limit=100, remaining=42, reset_s=17)
     assert admitted.headers() == {
