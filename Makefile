@@ -20,7 +20,7 @@ deploy-tools:
 	@bash scripts/ensure-deploy-tools.sh
 
 migrate: install servers
-	@bash -c 'for svc in ingest aggregator alerter gateway share; do .venv/bin/pulse-$$svc migrate; done'
+	@bash -c 'for svc in ingest aggregator alerter gateway share reporter; do .venv/bin/pulse-$$svc migrate; done'
 
 dev: install servers
 	@bash scripts/dev.sh

@@ -37,6 +37,16 @@ def service_env(servers: Servers) -> dict[str, str]:
         # (services/gateway/tests/test_credentials.py).
         "PULSE_GATEWAY_LOGIN_FAILURES_PER_ADDRESS": "100000",
         "PULSE_GATEWAY_EMAIL_LINKS_PER_ADDRESS": "100000",
+        # The API rate limits count in this run's own keys, and are lifted like the sign-in
+        # budgets: a module's many requests as one person must not refuse its later tests. The
+        # tests of the limits set the real ones back (services/gateway/tests/test_rate_limits.py).
+        "PULSE_REDIS_URL": servers.redis_url,
+        "PULSE_REDIS_KEY_PREFIX": servers.redis_key_prefix,
+        # Test machines run several suites at once: a stalled event loop must not be taken for
+        # an unreachable Redis (which lets the request pass uncounted).
+        "PULSE_REDIS_TIMEOUT_S": "3",
+        "PULSE_GATEWAY_API_REQUESTS_PER_MINUTE": "1000000",
+        "PULSE_INGEST_TOKEN_REQUESTS_PER_MINUTE": "1000000",
     }
 
 

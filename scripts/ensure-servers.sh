@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Make sure the local PostgreSQL and RabbitMQ are up: start them, or install them when missing.
-# Skipped for a server whose URL is given explicitly (PULSE_DATABASE_URL / PULSE_AMQP_URL).
+# Make sure the local PostgreSQL, RabbitMQ and Redis are up: start them, or install them when
+# missing. Skipped for a server whose URL is given explicitly (PULSE_DATABASE_URL /
+# PULSE_AMQP_URL / PULSE_REDIS_URL).
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -24,4 +25,12 @@ if [ -z "${PULSE_AMQP_URL:-}" ] && ! port_open 5672; then
   for _ in $(seq 1 120); do port_open 5672 && break; sleep 0.5; done
   port_open 5672 || { echo "RabbitMQ did not start on 5672" >&2; exit 1; }
 fi
-echo "PostgreSQL and RabbitMQ are up"
+# Redis keeps the API rate limits that every gateway and ingest replica shares.
+if [ -z "${PULSE_REDIS_URL:-}" ] && ! port_open 6379; then
+  command -v redis-server >/dev/null || apt_install redis-server
+  # (Debian's package may have started one itself: then this start just finds the port taken.)
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
+  for _ in $(seq 1 40); do port_open 6379 && break; sleep 0.25; done
+  port_open 6379 || { echo "Redis did not start on 6379" >&2; exit 1; }
+fi
+echo "PostgreSQL, RabbitMQ and Redis are up"

@@ -30,7 +30,7 @@ DEFINITIONS = ROOT / "deploy" / "rabbitmq" / "definitions.json"
 PORTS = {"gateway": 8000, "ingest": 8001, "share": 8002, "aggregator": 8003, "alerter": 8004}
 APP_SERVICES = tuple(PORTS)
 PUBLISHED = {"gateway": 8000, "ingest": 8001, "share": 8002}
-INFRA_SERVICES = ("postgres", "rabbitmq", "migrate")
+INFRA_SERVICES = ("postgres", "rabbitmq", "redis", "migrate")
 
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|(^|_)PASS$")
 REQUIRED_REF = re.compile(r"\$\{(?P<name>[A-Z0-9_]+):\?[^}]+\}")
@@ -183,7 +183,11 @@ def test_migrate_runs_every_service_once_postgres_is_healthy(
 def test_infrastructure_images_are_pinned_to_a_major_version(
     services: dict[str, dict[str, Any]],
 ) -> None:
-    for name, expected_repo in (("postgres", "postgres"), ("rabbitmq", "rabbitmq")):
+    for name, expected_repo in (
+        ("postgres", "postgres"),
+        ("rabbitmq", "rabbitmq"),
+        ("redis", "redis"),
+    ):
         image = services[name]["image"]
         repo, _, tag = image.partition(":")
         assert repo == expected_repo
@@ -195,6 +199,7 @@ def test_infrastructure_healthchecks(services: dict[str, dict[str, Any]]) -> Non
     assert "pg_isready" in postgres
     rabbitmq = " ".join(services["rabbitmq"]["healthcheck"]["test"])
     assert "rabbitmq-diagnostics -q ping" in rabbitmq
+    assert "redis-cli ping" in " ".join(services["redis"]["healthcheck"]["test"])
     assert any(m["target"] == "/var/lib/postgresql/data" for m in _mounts(services["postgres"]))
     assert any(m["target"] == "/var/lib/rabbitmq" for m in _mounts(services["rabbitmq"]))
 

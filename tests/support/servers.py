@@ -1,4 +1,5 @@
-"""Real PostgreSQL and RabbitMQ for tests: the local servers (or PULSE_* URLs), else testcontainers.
+"""Real PostgreSQL and RabbitMQ for tests: the local servers (or PULSE_* URLs), else testcontainers;
+the local Redis (or PULSE_REDIS_URL) under a key prefix of the run's own.
 
 Each test run gets its own database and its own RabbitMQ vhost, so a running `make dev` on the
 same machine is never disturbed and never steals messages.
@@ -24,10 +25,16 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 
 
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
 @dataclass(frozen=True)
 class Servers:
     database_url: str  # administrator URL of this run's own database
     amqp_url: str  # this run's own vhost
+    # The API rate limits' Redis, and this run's own key prefix in it (no run sees another's).
+    redis_url: str = DEFAULT_REDIS
+    redis_key_prefix: str = "pulse-test:"
 
 
 def _docker_ok() -> bool:
@@ -113,7 +120,14 @@ def isolated_servers() -> Iterator[Servers]:
             _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
             amqp_url = with_vhost(amqp_url, vhost)
         try:
-            yield Servers(database_url=with_database(pg_url, database), amqp_url=amqp_url)
+            yield Servers(
+                database_url=with_database(pg_url, database),
+                amqp_url=amqp_url,
+                redis_url=os.environ.get("PULSE_TEST_REDIS_URL")
+                or os.environ.get("PULSE_REDIS_URL")
+                or DEFAULT_REDIS,
+                redis_key_prefix=f"pulse-test-{suffix}:",
+            )
         finally:
             asyncio.run(_drop_database(pg_url, database))
             if own_vhost:

@@ -38,6 +38,8 @@ def settings_for(service: str, servers: Servers, **overrides: Any) -> ServiceSet
         env="test",
         database_url=servers.database_url,
         amqp_url=servers.amqp_url,
+        redis_url=servers.redis_url,
+        redis_key_prefix=servers.redis_key_prefix,
         service_token=SERVICE_TOKEN,
         **overrides,
     )

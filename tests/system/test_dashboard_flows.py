@@ -101,6 +101,7 @@ async def test_every_screen_and_form_loads_without_console_errors(
             ("/settings/users", "users"),
             ("/settings/tokens", "tokens"),
             ("/settings/alerts", "alert-thresholds"),
+            ("/settings/api-limit", "api-limit"),
             ("/settings/notifications", "notifications"),
         ]
         for path, screen in screens:

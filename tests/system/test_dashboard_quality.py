@@ -63,6 +63,7 @@ def staff_screens(demo: DemoSystem, campaigns: dict[str, dict[str, Any]]) -> lis
         ("users", "/settings/users"),
         ("tokens", "/settings/tokens"),
         ("alert-thresholds", "/settings/alerts"),
+        ("api-limit", "/settings/api-limit"),
         ("notifications", "/settings/notifications"),
         ("campaign-form", "/campaigns/new"),
         ("client-form", "/clients/new"),

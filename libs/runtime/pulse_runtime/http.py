@@ -79,6 +79,14 @@ class Metrics:
             registry=self.registry,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
         )
+        # The API rate limits (rate_limit.py) of the services that have them: admitted, refused
+        # (429) or unchecked (their Redis unreachable: the request passed without a count).
+        self.rate_limited = Counter(
+            "pulse_rate_limit_requests",
+            "Requests seen by the API rate limit, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.service = service
 
 

@@ -37,6 +37,12 @@ class ServiceSettings(BaseSettings):
     service_database_url: str | None = None  # PULSE_<SERVICE>_DATABASE_URL
     database_password: SecretStr | None = None  # password of the service role, when not trust auth
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Redis holds the API rate limits that every replica shares (pulse_runtime.rate_limit);
+    # the prefix keeps one deployment's (or one test run's) counts apart from another's.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_key_prefix: str = "pulse:rate:"
+    # How long a request waits for Redis before it passes unchecked (rate_limit.py).
+    redis_timeout_s: float = 0.25
     service_token: SecretStr = SecretStr(DEV_SERVICE_TOKEN)
     host: str = "127.0.0.1"
     port: int = 0

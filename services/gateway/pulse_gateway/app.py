@@ -18,6 +18,7 @@ from pulse_runtime.body_limit import BodyLimit
 from pulse_runtime.logging import get_logger
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.messaging import subscribe_events
+from pulse_runtime.rate_limit import RateLimiter, RateLimitHeaders, redis_client
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.topology import QUEUES
 
@@ -25,6 +26,7 @@ from . import api, guards, pages, read_model
 from .api import imports, post_imports
 from .context import GatewayContext
 from .handlers import accounts
+from .rate_limits import ApiLimits, OrganizationLimits
 from .read_model import NumbersReadModel
 from .security import JwtKeys
 from .sessions import SessionCache
@@ -81,11 +83,20 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             httpx.AsyncClient(timeout=timeout, headers=headers) as client,
             # Never the peers' client: its default headers carry the service token.
             httpx.AsyncClient(trust_env=False) as media_client,
+            redis_client(settings.redis_url, timeout_s=settings.redis_timeout_s) as redis,
         ):
             ctx.peers = client
             ctx.media = MediaProxy(http=media_client, extra_suffixes=extra)
+            ctx.limits = ApiLimits(
+                RateLimiter(
+                    redis, prefix=settings.redis_key_prefix, counter=runtime.metrics.rate_limited
+                ),
+                OrganizationLimits(
+                    settings.api_requests_per_minute, settings.api_limit_cache_ttl_s
+                ),
+            )
             yield
-            ctx.peers = ctx.media = None
+            ctx.peers = ctx.media = ctx.limits = None
 
     async def housekeeping(_: ServiceRuntime) -> None:
         """Expired sessions and sign-in links, and failed sign-ins past the login window, go;
@@ -105,6 +116,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(guards.CredentialsBeforeLargeBodies, paths=frozenset(uploads))
     app.add_middleware(BodyLimit, default=guards.JSON_BODY_LIMIT, routes=uploads)
     app.add_middleware(guards.ApiHeaders)
+    app.add_middleware(RateLimitHeaders)
     for router in routers():
         app.include_router(router)
     pages.install(app)  # the staff dashboard and its static files

@@ -11,6 +11,7 @@ from pulse_report import RenderSlots
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.service import ServiceRuntime
 
+from .rate_limits import ApiLimits
 from .read_model import NumbersReadModel
 from .security import JwtKeys
 from .sessions import SessionCache
@@ -29,6 +30,7 @@ class GatewayContext:
     renders: RenderSlots  # PDF reports: bounded, per process (pulse_report.render_queue)
     peers: httpx.AsyncClient | None = None  # created in the lifespan
     media: MediaProxy | None = None  # created in the lifespan, with a client of its own
+    limits: ApiLimits | None = None  # created in the lifespan (its Redis pool)
 
     @property
     def pool(self) -> asyncpg.Pool:

@@ -155,11 +155,22 @@ async def _api_token(ctx: GatewayContext, digest: bytes, *, touch: bool = True) 
     )
 
 
-CallerDep = Annotated[Principal, Depends(authenticate)]
+async def counted(
+    request: Request, ctx: ContextDep, caller: Annotated[Principal, Depends(authenticate)]
+) -> Principal:
+    """The caller, once this request is counted in their API rate limit (rate_limits.py)."""
+    if ctx.limits is not None:
+        await ctx.limits.count(ctx.pool, request, caller.org_id, caller.user_id, caller.actor)
+    return caller
 
 
-def require(minimum: Literal["analyst", "manager", "owner"]) -> object:
-    """A dependency admitting people with at least `minimum`; read-only tokens read only."""
+CallerDep = Annotated[Principal, Depends(counted)]
+UncountedCaller = Annotated[Principal, Depends(authenticate)]
+
+
+def require(minimum: Literal["analyst", "manager", "owner"], *, count: bool = True) -> object:
+    """A dependency admitting people with at least `minimum`; read-only tokens read only.
+    `count=False` for the routes the API rate limit leaves alone (rate_limits.py names them)."""
 
     async def check(request: Request, caller: CallerDep) -> Principal:
         if caller.read_only and request.method not in SAFE_METHODS:
@@ -168,10 +179,14 @@ def require(minimum: Literal["analyst", "manager", "owner"]) -> object:
             raise ApiError(403, f"this needs the {minimum} role or higher; you are {caller.role}")
         return caller
 
-    return Depends(check)
+    async def check_uncounted(request: Request, caller: UncountedCaller) -> Principal:
+        return await check(request, caller)
+
+    return Depends(check if count else check_uncounted)
 
 
 Reader = Annotated[Principal, require("analyst")]
 Analyst = Reader  # resolving alerts: any person, never a read-only token
 Manager = Annotated[Principal, require("manager")]
 Owner = Annotated[Principal, require("owner")]
+UncountedReader = Annotated[Principal, require("analyst", count=False)]

@@ -49,6 +49,11 @@ class GatewaySettings(ServiceSettings):
     # that a request is answered 503 with Retry-After instead of queueing without bound.
     pdf_render_slots: int = Field(default=2, ge=1)
     pdf_render_queue: int = Field(default=4, ge=0)
+    # API requests per minute for each person or API token (seed 001: 100), unless their
+    # organization sets its own (Settings → API limit); counted in Redis (rate_limits.py). An
+    # organization's own value reaches every replica within api_limit_cache_ttl_s.
+    api_requests_per_minute: int = Field(default=100, ge=1)
+    api_limit_cache_ttl_s: float = Field(default=5.0, ge=0, le=60)
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_window_minutes: int = 15

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts import utcnow
@@ -27,6 +27,7 @@ from .tokens import TokenCache
 if TYPE_CHECKING:
     from .metrics import IngestMetrics
     from .pulling import Puller
+    from .rate_limits import TokenLimits
 
 log = get_logger(__name__)
 
@@ -38,10 +39,12 @@ def ingest_router(
     sealing_key: bytes = b"",
     tokens: TokenCache | None = None,
     metrics: IngestMetrics | None = None,
+    limits: TokenLimits | None = None,
 ) -> APIRouter:
     """`pool` is a callable returning the live pool (the app creates it in its lifespan);
-    `tokens` remembers ingest tokens briefly (tokens.py states the revocation bound)."""
-    router = APIRouter(tags=["ingest"])
+    `tokens` remembers ingest tokens briefly (tokens.py states the revocation bound); `limits`
+    counts each token's requests (rate_limits.py)."""
+    router = APIRouter(tags=["ingest"], dependencies=[Depends(limits)] if limits else [])
     known = tokens if tokens is not None else TokenCache()
 
     @router.post("/api/ingest/posts")

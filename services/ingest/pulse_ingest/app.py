@@ -13,6 +13,7 @@ from typing import Final
 from fastapi import FastAPI
 
 from pulse_runtime.logging import get_logger
+from pulse_runtime.rate_limit import RateLimiter, RateLimitHeaders, redis_client
 from pulse_runtime.service import Loop, ServiceRuntime, service_main
 from pulse_runtime.topology import QUEUES
 
@@ -26,6 +27,7 @@ from .pulling import (
     Puller,
     QueueDepth,
 )
+from .rate_limits import TokenLimits
 from .runs_api import runs_internal, runs_router
 from .scheduler import Clock
 from .settings import IngestSettings
@@ -98,25 +100,37 @@ def create_app(settings: IngestSettings) -> FastAPI:
         runtime, clock=clock, puller=puller, settings=settings, tokens=tokens, metrics=metrics
     )
 
+    limits = TokenLimits(settings.token_requests_per_minute, pool, tokens)
+
     @contextlib.asynccontextmanager
     async def resources() -> AsyncIterator[None]:
         quiet_collector()
         try:
-            if puller is None:
-                yield
-            else:
-                async with puller.running():
+            async with redis_client(
+                settings.redis_url, timeout_s=settings.redis_timeout_s
+            ) as redis:
+                limits.limiter = RateLimiter(
+                    redis, prefix=settings.redis_key_prefix, counter=runtime.metrics.rate_limited
+                )
+                if puller is None:
                     yield
+                else:
+                    async with puller.running():
+                        yield
         finally:
+            limits.limiter = None
             await items.close()
             await depth.close()
 
     app = runtime.http_app("Pulse ingest", loops=loops, resources=resources)
     token = settings.service_token.get_secret_value()
     sealing_key = settings.sealing_key()
-    app.include_router(ingest_router(pool, sealing_key, tokens, metrics))
+    app.add_middleware(RateLimitHeaders)
+    app.include_router(ingest_router(pool, sealing_key, tokens, metrics, limits))
     app.include_router(internal_reads(pool, token, metrics))
-    app.include_router(runs_router(pool, tokens=tokens, clock=clock, wake_relay=runtime.wake_relay))
+    app.include_router(
+        runs_router(pool, tokens=tokens, clock=clock, wake_relay=runtime.wake_relay, limits=limits)
+    )
     app.include_router(
         runs_internal(
             pool,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_runtime.db import PoolGetter
@@ -17,15 +17,21 @@ from pulse_runtime.http import internal_router
 
 from . import flags, handlers, held, runs
 from . import runs_repository as rr
+from .rate_limits import TokenLimits
 from .run_rules import Completion, OpenRun, RunSource, RunStatus
 from .scheduler import Clock
 from .tokens import TokenCache
 
 
 def runs_router(
-    pool: PoolGetter, *, tokens: TokenCache, clock: Clock, wake_relay: Callable[[], None]
+    pool: PoolGetter,
+    *,
+    tokens: TokenCache,
+    clock: Clock,
+    wake_relay: Callable[[], None],
+    limits: TokenLimits | None = None,
 ) -> APIRouter:
-    router = APIRouter(tags=["ingest"])
+    router = APIRouter(tags=["ingest"], dependencies=[Depends(limits)] if limits else [])
 
     async def organization(authorization: str | None, x_pulse_key: str | None) -> UUID:
         token = x_pulse_key

@@ -69,6 +69,10 @@ class IngestSettings(ServiceSettings):
     # Ingest tokens remembered in process; a revoked token stops working within this many
     # seconds on every replica (tokens.py). 0 asks the database on every request.
     token_cache_ttl_s: float = Field(default=DEFAULT_TTL_S, ge=0, le=MAX_TTL_S)
+    # HTTP requests per minute for each ingest token (the webhook and runs; rate_limits.py),
+    # counted in Redis across replicas: higher than a person's gateway limit, since a workflow
+    # delivers one batch per pulled page.
+    token_requests_per_minute: int = Field(default=1200, ge=1)
     # Comments after successful pulls (pulling.py explains the cadence): at most this many
     # per post per fetch, over at most this many pages, at most once per interval.
     comments_enabled: bool = True

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pulse_runtime.errors import ApiError
 from pulse_runtime.media_proxy import MAX_URL_LENGTH, MediaProxyError
 
-from ..deps import ContextDep, Reader
+from ..deps import ContextDep, UncountedReader
 
 router = APIRouter(tags=["media"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["media"])
 @router.get("/api/media-proxy")
 async def proxy_image(
     ctx: ContextDep,
-    caller: Reader,
+    caller: UncountedReader,
     url: Annotated[str, Query(min_length=1, max_length=MAX_URL_LENGTH)],
 ) -> Response:
     try:

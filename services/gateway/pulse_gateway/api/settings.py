@@ -1,15 +1,15 @@
-"""/api/settings: the organization's own settings; for now its alert thresholds."""
+"""/api/settings: the organization's own settings: its alert thresholds and its API limit."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from pulse_contracts.alerts import AlertThresholds
 
-from ..deps import Manager, PoolDep, Reader
+from ..deps import ContextDep, Manager, Owner, PoolDep, Reader
 from ..handlers import organizations as handlers
 
 router = APIRouter(prefix="/api/settings", tags=["settings"])
@@ -43,3 +43,35 @@ async def put_alert_thresholds(
     """Change some or all thresholds; the answer is the whole set now in force."""
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     return await handlers.change_alert_thresholds(pool, caller, changes)
+
+
+class ApiLimit(BaseModel):
+    requests_per_minute: int  # in force for each person and API token of the organization
+    organization_value: int | None  # the organization's own; null: the gateway's default
+    default: int
+    window_s: int
+
+
+class ApiLimitChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # null puts the organization back on the gateway's default. At most 10,000: each request
+    # of the last minute is one entry in its caller's window (rate_limits.py).
+    requests_per_minute: int | None = Field(ge=1, le=10_000)
+
+
+@router.get("/api-limit", response_model=ApiLimit)
+async def get_api_limit(ctx: ContextDep, caller: Reader) -> dict[str, Any]:
+    """API requests per minute for each person (and API token) of this organization; every
+    /api answer also tells it in RateLimit-Limit."""
+    return await handlers.api_limit(ctx.pool, caller, ctx.settings.api_requests_per_minute)
+
+
+@router.put("/api-limit", response_model=ApiLimit)
+async def put_api_limit(ctx: ContextDep, caller: Owner, body: ApiLimitChange) -> dict[str, Any]:
+    """Owners set their organization's own limit; every replica applies it within seconds."""
+    found = await handlers.change_api_limit(
+        ctx.pool, caller, body.requests_per_minute, ctx.settings.api_requests_per_minute
+    )
+    if ctx.limits is not None:
+        ctx.limits.organizations.forget(caller.org_id)
+    return found

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from ..deps import RANK, ContextDep, Reader, authenticate_again
+from ..deps import RANK, ContextDep, UncountedReader, authenticate_again
 
 router = APIRouter(tags=["stream"])
 
 
 @router.get("/api/stream")
-async def stream(ctx: ContextDep, caller: Reader) -> StreamingResponse:
+async def stream(ctx: ContextDep, caller: UncountedReader) -> StreamingResponse:
     async def still_allowed() -> bool:
         """The stream carries fees, spend and budget: it lasts only while the same credential
         still signs in someone of this organization whose role reads them."""

@@ -1,4 +1,5 @@
-"""An organization's settings: alert thresholds, read with their defaults and changed in part."""
+"""An organization's settings: alert thresholds, read with their defaults and changed in part;
+its API rate limit."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 from pulse_contracts.alerts import ALERT_THRESHOLDS_KEY, AlertThresholds
 from pulse_contracts.catalog import OrganizationUpserted
 from pulse_runtime.errors import ApiError
+from pulse_runtime.rate_limit import WINDOW_S
 
 from ..db import org_transaction, record
 from ..deps import Principal
@@ -86,3 +88,45 @@ def _field(err: Any) -> str:
     words = str(err["msg"]).removeprefix("Value error, ").split()
     first = words[0] if words else ""
     return first if first in AlertThresholds.model_fields else "alert_thresholds"
+
+
+async def api_limit(pool: asyncpg.Pool, caller: Principal, default: int) -> dict[str, Any]:
+    """The API rate limit in force for each person of the organization, and whose it is."""
+    async with org_transaction(pool, caller.org_id) as conn:
+        own = await repo.api_limit(conn, org_id=caller.org_id)
+    return _api_limit(own, default)
+
+
+async def change_api_limit(
+    pool: asyncpg.Pool, caller: Principal, requests_per_minute: int | None, default: int
+) -> dict[str, Any]:
+    """Set the organization's own limit; None goes back to the gateway's default."""
+    async with org_transaction(pool, caller.org_id) as conn:
+        before = await repo.get_organization(conn, org_id=caller.org_id)
+        if before is None:
+            raise ApiError(404, "no such organization")
+        before["api_requests_per_minute"] = await repo.api_limit(conn, org_id=caller.org_id)
+        after = await repo.update_api_limit(
+            conn, org_id=caller.org_id, requests_per_minute=requests_per_minute
+        )
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor=caller.actor,
+            action="update",
+            entity="organization",
+            entity_id=caller.org_id,
+            before=before,
+            after=after,
+            event=None,  # only the gateway enforces it: no other service keeps a copy
+        )
+    return _api_limit(after["api_requests_per_minute"], default)
+
+
+def _api_limit(own: int | None, default: int) -> dict[str, Any]:
+    return {
+        "requests_per_minute": own or default,
+        "organization_value": own,
+        "default": default,
+        "window_s": WINDOW_S,
+    }

@@ -22,3 +22,17 @@ async def update_settings(
     row = await conn.fetchrow(sql.organizations_update_settings, org_id, settings)
     assert row is not None
     return dict(row)
+
+
+async def api_limit(conn: Connection, *, org_id: UUID) -> int | None:
+    """The organization's own requests per minute, or None for the gateway's default."""
+    value: int | None = await conn.fetchval(sql.organizations_api_limit, org_id)
+    return value
+
+
+async def update_api_limit(
+    conn: Connection, *, org_id: UUID, requests_per_minute: int | None
+) -> dict[str, Any]:
+    row = await conn.fetchrow(sql.organizations_update_api_limit, org_id, requests_per_minute)
+    assert row is not None
+    return dict(row)

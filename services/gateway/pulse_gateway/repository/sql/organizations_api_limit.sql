@@ -1,0 +1,3 @@
+SELECT api_requests_per_minute
+FROM catalog.organizations
+WHERE id = $1
