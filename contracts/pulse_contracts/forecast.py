@@ -1,0 +1,414 @@
+"""Delivery forecast (docs/insights.md): where each booking lands at its end date — pure, exact.
+
+It lives beside the numbers document rather than in the aggregator because a reader brings a
+document forward in time (numbers.extend_to) and the forecast moves with it.
+
+A booking's daily gains since its newest post's first full day are fitted to a geometric decay
+and carried on to the end date; committed posts not yet live are added at the creator's average
+projected views per live post. Everything is a Fraction until the final half-up rounding, so
+an independent calculation (tests/oracle/forecast_oracle.py) agrees to the unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Literal, Protocol
+from uuid import UUID
+
+from pydantic import Field
+
+from .envelope import ContractModel
+
+# Tuned with `make backtest` (docs/forecast.md); each one is stated in docs/insights.md.
+WINDOW_DAYS = 4  # the last full days whose gains the decay is fitted on
+PRIOR_RATE = Fraction(7, 10)  # day-over-day decay before any booking shows its own
+MIN_RATE = Fraction(1, 20)
+MAX_RATE = Fraction(97, 100)
+TAIL_BAND = Fraction(1, 2)  # the band: ± half of what live posts are still to gain
+NEW_POST_LOW = Fraction(1, 2)  # … and half to one and a half of the posts still to come
+NEW_POST_HIGH = Fraction(3, 2)
+
+# The days a forecast reads: the window's gains need the close of the day before it, and
+# "enough data" looks at the day before yesterday.
+RECENT_DAYS = WINDOW_DAYS + 2
+_ONE_DAY = timedelta(days=1)
+_METRICS = ("views", "engagement")
+
+# How a forecast reads: "projected" carries figures and a band, "final" is the close of the end
+# date once it has passed, "not_enough_data" has no figures at all.
+ForecastStatus = Literal["projected", "not_enough_data", "final"]
+
+
+class ForecastDay(ContractModel):
+    """One day of the projected views_cum path, from as_of's date to the end date."""
+
+    date: date
+    views_cum: int
+
+
+class DeliveryForecast(ContractModel):
+    """Where a booking or campaign is projected to land at its end date, with a low–high band.
+
+    Computed from each booking's daily series (docs/insights.md has the exact method).
+    """
+
+    status: ForecastStatus
+    views: int | None = None
+    views_low: int | None = None
+    views_high: int | None = None
+    engagement: int | None = None
+    engagement_low: int | None = None
+    engagement_high: int | None = None
+    posts: int | None = None
+    posts_low: int | None = None
+    posts_high: int | None = None
+    path: list[ForecastDay] = Field(default_factory=list)
+
+
+class SeriesDay(Protocol):
+    """A day of a booking's daily series (pulse_contracts.numbers.DailyPoint)."""
+
+    @property
+    def date(self) -> date: ...
+    @property
+    def views_cum(self) -> int: ...
+    @property
+    def engagement_cum(self) -> int: ...
+    @property
+    def posts_live(self) -> int: ...
+
+
+def round_units(value: Fraction) -> int:
+    """Half up to a whole number (values here are never negative)."""
+    return math.floor(value + Fraction(1, 2))
+
+
+def clamp_rate(value: Fraction) -> Fraction:
+    """Within [MIN_RATE, MAX_RATE], to 4 decimals half up (keeps the exact powers small)."""
+    bounded = min(max(value, MIN_RATE), MAX_RATE)
+    return Fraction(math.floor(bounded * 10_000 + Fraction(1, 2)), 10_000)
+
+
+def decay_sum(rate: Fraction, days: int) -> Fraction:
+    """rate + rate² + … + rate^days: what `days` more days add, relative to one day's gain."""
+    total, term = Fraction(0), Fraction(1)
+    for _ in range(max(days, 0)):
+        term *= rate
+        total += term
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPlan:
+    """What a booking's forecast reads: its daily series, current actuals and commitments."""
+
+    booking_id: UUID
+    series: Sequence[SeriesDay]  # the booking's own daily series: at least its recent days
+    views: int
+    engagement: int
+    posts: int
+    committed_views: int | None
+    committed_engagement: int | None
+    committed_posts: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """One metric of one booking: its gains window, anchor, and own decay (num/den) if any."""
+
+    gains: tuple[int, ...]
+    anchor_day: date
+    anchor_value: int
+    actual: int
+    level_days: int  # 0: the level is the gain since the newest post went live (no window)
+    level_gain: int
+    own: tuple[int, int] | None  # Σ later gains, Σ earlier gains (lag one day)
+
+
+class _Series:
+    def __init__(self, series: Sequence[SeriesDay], start: date) -> None:
+        self.by_day = {p.date: p for p in series}
+        self.start = start
+
+    def cum(self, metric: str, day: date) -> int:
+        point = self.by_day.get(day)
+        if point is None:
+            return 0  # only asked for days before start_date, where the series is 0
+        return point.views_cum if metric == "views" else point.engagement_cum
+
+    def live(self, day: date) -> int:
+        point = self.by_day.get(day)
+        return point.posts_live if point is not None else 0
+
+    def newest_go_live(self, last: date, today: date) -> date | None:
+        """The latest day of the recent days (≤ last) on which a post went live (posts_live rose).
+
+        Only the recent days are looked at, so the answer never needs an older day.
+        """
+        day = last
+        while day >= max(self.start, today - timedelta(days=RECENT_DAYS - 2)):
+            if self.live(day) > self.live(day - _ONE_DAY):
+                return day
+            day -= _ONE_DAY
+        return None
+
+
+def _gain_days(s: _Series, today: date) -> list[date]:
+    """Full days after the newest post's first day, within the window, up to yesterday."""
+    yesterday = today - _ONE_DAY
+    if s.live(yesterday) == 0:
+        return []
+    first = max(yesterday - timedelta(days=WINDOW_DAYS - 1), s.start + _ONE_DAY)
+    newest = s.newest_go_live(yesterday, today)
+    if newest is not None:
+        first = max(first, newest + _ONE_DAY)
+    days: list[date] = []
+    day = first
+    while day <= yesterday:
+        days.append(day)
+        day += _ONE_DAY
+    return days
+
+
+def _fit(s: _Series, metric: str, actual: int, today: date) -> _Fit:
+    days = _gain_days(s, today)
+    gains = tuple(s.cum(metric, d) - s.cum(metric, d - _ONE_DAY) for d in days)
+    own = None
+    if len(gains) >= 2 and sum(gains[:-1]) > 0:
+        own = (sum(gains[1:]), sum(gains[:-1]))
+    if gains:
+        yesterday = today - _ONE_DAY
+        return _Fit(gains, yesterday, s.cum(metric, yesterday), actual, len(gains), 0, own)
+    newest = s.newest_go_live(today, today)
+    level = actual - s.cum(metric, newest - _ONE_DAY) if newest is not None else 0
+    return _Fit(gains, today, actual, actual, 0, level, own)
+
+
+def _level(fit: _Fit, rate: Fraction) -> Fraction:
+    """The fitted gain of the anchor day: Σ gains / Σ rate^-j, so g_i ≈ level · rate^(i−n)."""
+    if not fit.gains:
+        return Fraction(max(fit.level_gain, 0))
+    weights = sum((1 / rate**j for j in range(len(fit.gains))), Fraction(0))
+    return max(Fraction(sum(fit.gains)) / weights, Fraction(0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Projection:
+    """A booking's exact forecast; summed as is into the campaign's."""
+
+    enough: bool
+    final: bool
+    views: Fraction
+    views_low: Fraction
+    views_high: Fraction
+    engagement: Fraction
+    engagement_low: Fraction
+    engagement_high: Fraction
+    posts: int
+    posts_low: int
+    posts_high: int
+    path: dict[date, Fraction]
+
+
+def _pooled(fits: Sequence[_Fit]) -> Fraction:
+    num = sum(f.own[0] for f in fits if f.own is not None)
+    den = sum(f.own[1] for f in fits if f.own is not None)
+    return clamp_rate(Fraction(num, den)) if den > 0 else PRIOR_RATE
+
+
+def _rate(fit: _Fit, pooled: Fraction) -> Fraction:
+    return clamp_rate(Fraction(*fit.own)) if fit.own is not None else pooled
+
+
+def _live_value(fit: _Fit, level: Fraction, rate: Fraction, day: date) -> Fraction:
+    """What the booking's live posts will hold at the end of `day`, never below today's."""
+    days = (day - fit.anchor_day).days
+    return max(fit.anchor_value + level * decay_sum(rate, days), Fraction(fit.actual))
+
+
+def _path(
+    fit: _Fit, level: Fraction, rate: Fraction, coming: Fraction, today: date, end_date: date
+) -> dict[date, Fraction]:
+    """_live_value of each day from today to the end date, plus the posts still to come spread
+    evenly over those days; the decay sum is carried from day to day (not recomputed)."""
+    path: dict[date, Fraction] = {}
+    span = (end_date - today).days + 1
+    total = decay_sum(rate, (today - fit.anchor_day).days)
+    term = rate ** max((today - fit.anchor_day).days, 0)
+    day = today
+    while day <= end_date:
+        live = max(fit.anchor_value + level * total, Fraction(fit.actual))
+        path[day] = live + coming * Fraction((day - today).days + 1, span)
+        term *= rate
+        total += term
+        day += _ONE_DAY
+    return path
+
+
+def _eventual(fit: _Fit, level: Fraction, rate: Fraction) -> Fraction:
+    # Σ rate^j over every day to come: a geometric series.
+    return max(fit.anchor_value + level * rate / (1 - rate), Fraction(fit.actual))
+
+
+def _enough(s: _Series, today: date) -> bool:
+    """A post was live at the end of the day before yesterday: yesterday was a full day."""
+    before = today - 2 * _ONE_DAY
+    return before >= s.start and s.live(before) > 0
+
+
+def forecast_bookings(
+    plans: Sequence[BookingPlan], *, start_date: date, end_date: date, today: date
+) -> dict[UUID, _Projection]:
+    """Every booking's exact forecast at `today` (the document's as_of date)."""
+    if end_date < start_date:
+        return {}
+    series = {p.booking_id: _Series(p.series, start_date) for p in plans}
+    if today > end_date:
+        return {p.booking_id: _final(p, series[p.booking_id], end_date) for p in plans}
+    fits = {
+        (p.booking_id, m): _fit(series[p.booking_id], m, getattr(p, m), today)
+        for p in plans
+        for m in _METRICS
+    }
+    pooled = {m: _pooled([fits[p.booking_id, m] for p in plans]) for m in _METRICS}
+    enough = {p.booking_id: _enough(series[p.booking_id], today) for p in plans}
+    # The campaign's average projected figure per live post, for creators without one yet.
+    eventual: dict[tuple[UUID, str], Fraction] = {}
+    for p in plans:
+        for m in _METRICS:
+            fit = fits[p.booking_id, m]
+            rate = _rate(fit, pooled[m])
+            eventual[p.booking_id, m] = _eventual(fit, _level(fit, rate), rate)
+    counted = [p for p in plans if enough[p.booking_id] and p.posts > 0]
+    campaign_typical = {
+        m: (
+            sum((eventual[p.booking_id, m] for p in counted), Fraction(0))
+            / sum(p.posts for p in counted)
+            if counted
+            else Fraction(0)
+        )
+        for m in _METRICS
+    }
+    out: dict[UUID, _Projection] = {}
+    for p in plans:
+        committed = {"views": p.committed_views, "engagement": p.committed_engagement}
+        missing = max((p.committed_posts or 0) - p.posts, 0)
+        figures: dict[str, tuple[Fraction, Fraction, Fraction]] = {}
+        path: dict[date, Fraction] = {}
+        for m in _METRICS:
+            fit = fits[p.booking_id, m]
+            rate = _rate(fit, pooled[m])
+            level = _level(fit, rate)
+            if enough[p.booking_id] and p.posts > 0:
+                typical = eventual[p.booking_id, m] / p.posts
+            elif committed[m] and p.committed_posts:
+                typical = Fraction(committed[m] or 0, p.committed_posts)
+            else:
+                typical = campaign_typical[m]
+            # A post still to come goes live, on average, halfway through the days left.
+            halfway = (end_date - today).days // 2 + 1
+            coming = missing * typical * (1 - rate**halfway)
+            live_end = _live_value(fit, level, rate, end_date)
+            tail = live_end - fit.actual
+            figures[m] = (
+                live_end + coming,
+                fit.actual + tail * (1 - TAIL_BAND) + coming * NEW_POST_LOW,
+                fit.actual + tail * (1 + TAIL_BAND) + coming * NEW_POST_HIGH,
+            )
+            if m == "views":
+                path = _path(fit, level, rate, coming, today, end_date)
+        out[p.booking_id] = _Projection(
+            enough=enough[p.booking_id],
+            final=False,
+            views=figures["views"][0],
+            views_low=figures["views"][1],
+            views_high=figures["views"][2],
+            engagement=figures["engagement"][0],
+            engagement_low=figures["engagement"][1],
+            engagement_high=figures["engagement"][2],
+            posts=p.posts + missing,
+            posts_low=p.posts,
+            posts_high=p.posts + missing,
+            path=path,
+        )
+    return out
+
+
+def _final(plan: BookingPlan, s: _Series, end_date: date) -> _Projection:
+    """After the end date: the close of the end date, with no band."""
+    views = Fraction(s.cum("views", end_date))
+    engagement = Fraction(s.cum("engagement", end_date))
+    posts = s.live(end_date)
+    return _Projection(
+        True, True, views, views, views, engagement, engagement, engagement, posts, posts, posts, {}
+    )
+
+
+def recent_days(series: Sequence[SeriesDay], *, end_date: date, today: date) -> list[SeriesDay]:
+    """The days of a booking's series its forecast reads (none once the end date has passed)."""
+    if today > end_date:
+        return []
+    first = today - timedelta(days=RECENT_DAYS - 1)
+    return [p for p in series if first <= p.date <= today]
+
+
+def document_forecast(projection: _Projection | None) -> DeliveryForecast | None:
+    """The contract shape of one projection (a booking's or the campaign's sum)."""
+    if projection is None:
+        return None
+    status: ForecastStatus
+    if projection.final:
+        status = "final"
+    elif not projection.enough:
+        return DeliveryForecast(status="not_enough_data")
+    else:
+        status = "projected"
+    return DeliveryForecast(
+        status=status,
+        views=round_units(projection.views),
+        views_low=round_units(projection.views_low),
+        views_high=round_units(projection.views_high),
+        engagement=round_units(projection.engagement),
+        engagement_low=round_units(projection.engagement_low),
+        engagement_high=round_units(projection.engagement_high),
+        posts=projection.posts,
+        posts_low=projection.posts_low,
+        posts_high=projection.posts_high,
+        path=[
+            ForecastDay(date=d, views_cum=round_units(v))
+            for d, v in sorted(projection.path.items())
+        ],
+    )
+
+
+def campaign_projection(projections: Mapping[UUID, _Projection]) -> _Projection | None:
+    """The campaign's forecast: the bookings' exact figures summed, then rounded once."""
+    if not projections:
+        return None
+    items = list(projections.values())
+    path: dict[date, Fraction] = {}
+    for item in items:
+        for d, v in item.path.items():
+            path[d] = path.get(d, Fraction(0)) + v
+
+    def total(name: str) -> Fraction:
+        return sum((getattr(i, name) for i in items), Fraction(0))
+
+    return _Projection(
+        enough=any(i.enough for i in items),
+        final=all(i.final for i in items),
+        views=total("views"),
+        views_low=total("views_low"),
+        views_high=total("views_high"),
+        engagement=total("engagement"),
+        engagement_low=total("engagement_low"),
+        engagement_high=total("engagement_high"),
+        posts=sum(i.posts for i in items),
+        posts_low=sum(i.posts_low for i in items),
+        posts_high=sum(i.posts_high for i in items),
+        path=path,
+    )
