@@ -25,11 +25,14 @@ from .envelope import ContractModel
 
 # Tuned with `make backtest` (docs/forecast.md); each one is stated in docs/insights.md.
 WINDOW_DAYS = 4  # the last full days whose gains the decay is fitted on
-PRIOR_RATE = Fraction(7, 10)  # day-over-day decay before any booking shows its own
+PRIOR_RATE = Fraction(13, 20)  # day-over-day decay before any booking shows its own
 MIN_RATE = Fraction(1, 20)
-MAX_RATE = Fraction(97, 100)
-TAIL_BAND = Fraction(1, 2)  # the band: ± half of what live posts are still to gain
-NEW_POST_LOW = Fraction(1, 2)  # … and half to one and a half of the posts still to come
+MAX_RATE = Fraction(9, 10)
+# The band: from TAIL_LOW to TAIL_HIGH times what the live posts are still projected to gain,
+# plus NEW_POST_LOW to NEW_POST_HIGH times what the posts still to come are projected to bring.
+TAIL_LOW = Fraction(1, 2)
+TAIL_HIGH = Fraction(3, 2)
+NEW_POST_LOW = Fraction(0)  # the low end: none of the posts still to come is made
 NEW_POST_HIGH = Fraction(3, 2)
 
 # The days a forecast reads: the window's gains need the close of the day before it, and
@@ -87,19 +90,26 @@ def round_units(value: Fraction) -> int:
     return math.floor(value + Fraction(1, 2))
 
 
-def clamp_rate(value: Fraction) -> Fraction:
-    """Within [MIN_RATE, MAX_RATE], to 4 decimals half up (keeps the exact powers small)."""
-    bounded = min(max(value, MIN_RATE), MAX_RATE)
-    return Fraction(math.floor(bounded * 10_000 + Fraction(1, 2)), 10_000)
+def integer_root(value: int, k: int) -> int:
+    """⌊value^(1/k)⌋ for value ≥ 0, exactly (integers only)."""
+    if value < 2:
+        return max(value, 0)
+    guess = round(value ** (1 / k))
+    while guess**k > value:
+        guess -= 1
+    while (guess + 1) ** k <= value:
+        guess += 1
+    return guess
 
 
-def decay_sum(rate: Fraction, days: int) -> Fraction:
-    """rate + rate² + … + rate^days: what `days` more days add, relative to one day's gain."""
-    total, term = Fraction(0), Fraction(1)
-    for _ in range(max(days, 0)):
-        term *= rate
-        total += term
-    return total
+def clamp_rate(later: int, earlier: int) -> Fraction:
+    """The day-over-day decay from two halves of the window: (later / earlier)^(1/h) for halves
+    of h days, since h days of a geometric decay shrink by rate^h; rounded down to 4 decimals
+    (an integer root, exact) and kept within [MIN_RATE, MAX_RATE]."""
+    half = WINDOW_DAYS // 2
+    scaled = max(later, 0) * 10 ** (4 * half) // earlier
+    root = Fraction(integer_root(scaled, half), 10_000)
+    return min(max(root, MIN_RATE), MAX_RATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +128,17 @@ class BookingPlan:
 
 @dataclass(frozen=True, slots=True)
 class _Fit:
-    """One metric of one booking: its gains window, anchor, and own decay (num/den) if any."""
+    """One metric of one booking: its gains since the newest post's first full day (`gains`),
+    its own day-over-day decay as (Σ later gains, Σ earlier gains) when the window shows one,
+    and where the projection starts (`anchor_day`, `anchor_value`)."""
 
     gains: tuple[int, ...]
     anchor_day: date
     anchor_value: int
     actual: int
-    level_days: int  # 0: the level is the gain since the newest post went live (no window)
-    level_gain: int
-    own: tuple[int, int] | None  # Σ later gains, Σ earlier gains (lag one day)
+    young_gain: int  # without gains: what the newest posts gained since they went live …
+    young_age: int  # … over this many days (the go-live day and today both counted)
+    own: tuple[int, int] | None
 
 
 class _Series:
@@ -174,26 +186,51 @@ def _gain_days(s: _Series, today: date) -> list[date]:
     return days
 
 
+def _own_decay(s: _Series, metric: str, today: date) -> tuple[int, int] | None:
+    """(B, A): what the last two full days gained, and the two days before them, when no post
+    went live in those four days (a go-live day's gain is partial, and mixes a new post in).
+    Halves of two days each even out a pull that lands just after midnight."""
+    yesterday = today - _ONE_DAY
+    first = yesterday - timedelta(days=WINDOW_DAYS - 1)
+    before = first - _ONE_DAY
+    if before < s.start or s.live(before) == 0 or s.live(yesterday) != s.live(before):
+        return None
+    middle = first + timedelta(days=WINDOW_DAYS // 2 - 1)
+    earlier = s.cum(metric, middle) - s.cum(metric, before)
+    later = s.cum(metric, yesterday) - s.cum(metric, middle)
+    return (later, earlier) if earlier > 0 else None
+
+
 def _fit(s: _Series, metric: str, actual: int, today: date) -> _Fit:
     days = _gain_days(s, today)
     gains = tuple(s.cum(metric, d) - s.cum(metric, d - _ONE_DAY) for d in days)
-    own = None
-    if len(gains) >= 2 and sum(gains[:-1]) > 0:
-        own = (sum(gains[1:]), sum(gains[:-1]))
+    own = _own_decay(s, metric, today)
     if gains:
         yesterday = today - _ONE_DAY
-        return _Fit(gains, yesterday, s.cum(metric, yesterday), actual, len(gains), 0, own)
+        return _Fit(gains, yesterday, s.cum(metric, yesterday), actual, 0, 0, own)
     newest = s.newest_go_live(today, today)
-    level = actual - s.cum(metric, newest - _ONE_DAY) if newest is not None else 0
-    return _Fit(gains, today, actual, actual, 0, level, own)
+    if newest is None:
+        return _Fit(gains, today, actual, actual, 0, 0, own)
+    gained = actual - s.cum(metric, newest - _ONE_DAY)
+    return _Fit(gains, today, actual, actual, gained, (today - newest).days + 1, own)
 
 
-def _level(fit: _Fit, rate: Fraction) -> Fraction:
-    """The fitted gain of the anchor day: Σ gains / Σ rate^-j, so g_i ≈ level · rate^(i−n)."""
-    if not fit.gains:
-        return Fraction(max(fit.level_gain, 0))
-    weights = sum((1 / rate**j for j in range(len(fit.gains))), Fraction(0))
-    return max(Fraction(sum(fit.gains)) / weights, Fraction(0))
+def _still_to_gain(fit: _Fit, rate: Fraction) -> Fraction:
+    """What the live posts gain from the anchor day on, ever: the geometric tail.
+
+    With gains: the fitted level of the anchor day (Σ gains / Σ rate^-j, so the i-th of n gains
+    ≈ level · rate^(i−n)) times rate + rate² + … = rate / (1 − rate). Without (posts younger
+    than a full day): they gained young_gain over young_age days, the share 1 − rate^age of a
+    post's whole, so rate^age / (1 − rate^age) of it is still to come.
+    """
+    if fit.gains:
+        weights = sum((1 / rate**j for j in range(len(fit.gains))), Fraction(0))
+        level = max(Fraction(sum(fit.gains)) / weights, Fraction(0))
+        return level * rate / (1 - rate)
+    if fit.young_age == 0:
+        return Fraction(0)
+    decayed = rate**fit.young_age
+    return max(Fraction(fit.young_gain), Fraction(0)) * decayed / (1 - decayed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,44 +251,32 @@ class _Projection:
     path: dict[date, Fraction]
 
 
-def _pooled(fits: Sequence[_Fit]) -> Fraction:
-    num = sum(f.own[0] for f in fits if f.own is not None)
-    den = sum(f.own[1] for f in fits if f.own is not None)
-    return clamp_rate(Fraction(num, den)) if den > 0 else PRIOR_RATE
+def _rate(fit: _Fit) -> Fraction:
+    """The booking's own decay when its window shows one, else the prior (pooling other
+    creators' decays was tried and forecast worse in the backtest: creators differ)."""
+    return clamp_rate(*fit.own) if fit.own is not None else PRIOR_RATE
 
 
-def _rate(fit: _Fit, pooled: Fraction) -> Fraction:
-    return clamp_rate(Fraction(*fit.own)) if fit.own is not None else pooled
-
-
-def _live_value(fit: _Fit, level: Fraction, rate: Fraction, day: date) -> Fraction:
-    """What the booking's live posts will hold at the end of `day`, never below today's."""
-    days = (day - fit.anchor_day).days
-    return max(fit.anchor_value + level * decay_sum(rate, days), Fraction(fit.actual))
+def _live_value(fit: _Fit, tail: Fraction, rate: Fraction, day: date) -> Fraction:
+    """What the booking's live posts hold at the end of `day`: of the tail still to gain, the
+    share 1 − rate^k arrives within the k days after the anchor. Never below today's actual."""
+    days = max((day - fit.anchor_day).days, 0)
+    return max(fit.anchor_value + tail * (1 - rate**days), Fraction(fit.actual))
 
 
 def _path(
-    fit: _Fit, level: Fraction, rate: Fraction, coming: Fraction, today: date, end_date: date
+    fit: _Fit, tail: Fraction, rate: Fraction, coming: Fraction, today: date, end_date: date
 ) -> dict[date, Fraction]:
     """_live_value of each day from today to the end date, plus the posts still to come spread
-    evenly over those days; the decay sum is carried from day to day (not recomputed)."""
+    evenly over those days."""
     path: dict[date, Fraction] = {}
     span = (end_date - today).days + 1
-    total = decay_sum(rate, (today - fit.anchor_day).days)
-    term = rate ** max((today - fit.anchor_day).days, 0)
     day = today
     while day <= end_date:
-        live = max(fit.anchor_value + level * total, Fraction(fit.actual))
-        path[day] = live + coming * Fraction((day - today).days + 1, span)
-        term *= rate
-        total += term
+        share = Fraction((day - today).days + 1, span)
+        path[day] = _live_value(fit, tail, rate, day) + coming * share
         day += _ONE_DAY
     return path
-
-
-def _eventual(fit: _Fit, level: Fraction, rate: Fraction) -> Fraction:
-    # Σ rate^j over every day to come: a geometric series.
-    return max(fit.anchor_value + level * rate / (1 - rate), Fraction(fit.actual))
 
 
 def _enough(s: _Series, today: date) -> bool:
@@ -274,15 +299,14 @@ def forecast_bookings(
         for p in plans
         for m in _METRICS
     }
-    pooled = {m: _pooled([fits[p.booking_id, m] for p in plans]) for m in _METRICS}
     enough = {p.booking_id: _enough(series[p.booking_id], today) for p in plans}
     # The campaign's average projected figure per live post, for creators without one yet.
     eventual: dict[tuple[UUID, str], Fraction] = {}
     for p in plans:
         for m in _METRICS:
             fit = fits[p.booking_id, m]
-            rate = _rate(fit, pooled[m])
-            eventual[p.booking_id, m] = _eventual(fit, _level(fit, rate), rate)
+            rate = _rate(fit)
+            eventual[p.booking_id, m] = fit.anchor_value + _still_to_gain(fit, rate)
     counted = [p for p in plans if enough[p.booking_id] and p.posts > 0]
     campaign_typical = {
         m: (
@@ -301,26 +325,31 @@ def forecast_bookings(
         path: dict[date, Fraction] = {}
         for m in _METRICS:
             fit = fits[p.booking_id, m]
-            rate = _rate(fit, pooled[m])
-            level = _level(fit, rate)
-            if enough[p.booking_id] and p.posts > 0:
-                typical = eventual[p.booking_id, m] / p.posts
-            elif committed[m] and p.committed_posts:
+            rate = _rate(fit)
+            still = _still_to_gain(fit, rate)
+            # A post to come is worth what was committed per post; without a commitment, what
+            # the creator's live posts are projected to average, else the campaign's average.
+            if committed[m] and p.committed_posts:
                 typical = Fraction(committed[m] or 0, p.committed_posts)
+            elif enough[p.booking_id] and p.posts > 0:
+                typical = eventual[p.booking_id, m] / p.posts
             else:
                 typical = campaign_typical[m]
             # A post still to come goes live, on average, halfway through the days left.
             halfway = (end_date - today).days // 2 + 1
             coming = missing * typical * (1 - rate**halfway)
-            live_end = _live_value(fit, level, rate, end_date)
+            live_end = _live_value(fit, still, rate, end_date)
             tail = live_end - fit.actual
+            # The high end also allows for the live posts keeping today's pace to the end (no
+            # decay at all: a slow creator, a second wave).
+            steady = fit.anchor_value + still * (1 - rate) / rate * (end_date - fit.anchor_day).days
             figures[m] = (
                 live_end + coming,
-                fit.actual + tail * (1 - TAIL_BAND) + coming * NEW_POST_LOW,
-                fit.actual + tail * (1 + TAIL_BAND) + coming * NEW_POST_HIGH,
+                fit.actual + tail * TAIL_LOW + coming * NEW_POST_LOW,
+                max(fit.actual + tail * TAIL_HIGH, steady) + coming * NEW_POST_HIGH,
             )
             if m == "views":
-                path = _path(fit, level, rate, coming, today, end_date)
+                path = _path(fit, still, rate, coming, today, end_date)
         out[p.booking_id] = _Projection(
             enough=enough[p.booking_id],
             final=False,

@@ -25,10 +25,10 @@ from fractions import Fraction
 from typing import Any
 
 WINDOW = 4
-PRIOR = Fraction(7, 10)
-LOWEST, HIGHEST = Fraction(1, 20), Fraction(97, 100)
-TAIL = Fraction(1, 2)
-COMING_LOW, COMING_HIGH = Fraction(1, 2), Fraction(3, 2)
+PRIOR = Fraction(13, 20)
+LOWEST, HIGHEST = Fraction(1, 20), Fraction(9, 10)
+TAIL_LOW, TAIL_HIGH = Fraction(1, 2), Fraction(3, 2)
+COMING_LOW, COMING_HIGH = Fraction(0), Fraction(3, 2)
 DAY = timedelta(days=1)
 
 
@@ -76,12 +76,21 @@ class _Booking:
         return self.live(d) > self.live(d - DAY)
 
 
-def _clamp(x: Fraction) -> Fraction:
+def _decay(later: int, earlier: int) -> Fraction:
+    # √(later / earlier) to 4 decimals, rounded down: the largest n with n² ≤ later·10⁸/earlier.
+    target = later * 10**8 // earlier if later > 0 else 0
+    n = 0
+    step = 1 << 40
+    while step:
+        if (n + step) ** 2 <= target:
+            n += step
+        step >>= 1
+    x = Fraction(n, 10000)
     if x < LOWEST:
         x = LOWEST
     if x > HIGHEST:
         x = HIGHEST
-    return Fraction(math.floor(x * 10000 + Fraction(1, 2)), 10000)
+    return x
 
 
 def _units(x: Fraction) -> int:
@@ -126,45 +135,33 @@ def oracle_forecasts(
         final = _final(total["views"], total["engagement"], total["posts"]) if books else None
         return out, final
 
-    # Per booking and metric: gains, own decay, level, anchor.
-    fitted: dict[tuple[str, str], dict[str, Any]] = {}
-    for bid, bk in books.items():
-        days = _gain_days(bk, today)
-        for metric in ("views", "engagement"):
-            gains = [bk.value(metric, d) - bk.value(metric, d - DAY) for d in days]
-            own = None
-            if len(gains) >= 2:
-                earlier = sum(gains[: len(gains) - 1])
-                later = sum(gains[1:])
-                if earlier > 0:
-                    own = (later, earlier)
-            fitted[bid, metric] = {"gains": gains, "own": own}
-    pooled = {}
-    for metric in ("views", "engagement"):
-        num = den = 0
-        for bid in books:
-            own = fitted[bid, metric]["own"]
-            if own is not None:
-                num += own[0]
-                den += own[1]
-        pooled[metric] = _clamp(Fraction(num, den)) if den > 0 else PRIOR
-
+    # Per booking and metric: gains, own decay, what the live posts still gain, anchor.
     enough = {
         bid: today - 2 * DAY >= start and bk.live(today - 2 * DAY) > 0 for bid, bk in books.items()
     }
     shapes: dict[tuple[str, str], dict[str, Any]] = {}
     for bid, bk in books.items():
         b = bk.b
+        days = _gain_days(bk, today)
+        d1, d4 = today - DAY, today - timedelta(days=WINDOW)  # the window's four full days
+        quiet = d4 - DAY >= start and bk.live(d4 - DAY) > 0
+        for d in [d4 + timedelta(days=i) for i in range(WINDOW)]:
+            quiet = quiet and bk.live(d) == bk.live(d4 - DAY)
         for metric in ("views", "engagement"):
-            f = fitted[bid, metric]
-            rate = _clamp(Fraction(*f["own"])) if f["own"] is not None else pooled[metric]
             actual = b[metric]
-            gains = f["gains"]
+            rate = PRIOR
+            if quiet:
+                earlier = bk.value(metric, d4 + DAY) - bk.value(metric, d4 - DAY)
+                later = bk.value(metric, d1) - bk.value(metric, d4 + DAY)
+                if earlier > 0:
+                    rate = _decay(later, earlier)
+            gains = [bk.value(metric, d) - bk.value(metric, d - DAY) for d in days]
             if gains:
                 divisor = Fraction(0)
                 for j in range(len(gains)):
                     divisor += Fraction(1) / rate**j
                 level = max(Fraction(sum(gains)) / divisor, Fraction(0))
+                still = level * rate / (1 - rate)
                 anchor, base = today - DAY, bk.value(metric, today - DAY)
             else:
                 newest = None
@@ -174,19 +171,25 @@ def oracle_forecasts(
                         newest = d
                         break
                     d -= DAY
-                gained = actual - bk.value(metric, newest - DAY) if newest else 0
-                level = Fraction(max(gained, 0))
+                still = Fraction(0)
+                if newest is not None:
+                    age = (today - newest).days + 1
+                    gained = Fraction(max(actual - bk.value(metric, newest - DAY), 0))
+                    still = gained * rate**age / (1 - rate**age)
                 anchor, base = today, actual
 
-            def at(d: date, level: Fraction = level, rate: Fraction = rate, base: int = base,
+            def at(d: date, still: Fraction = still, rate: Fraction = rate, base: int = base,
                    anchor: date = anchor, actual: int = actual) -> Fraction:  # fmt: skip
-                added = Fraction(0)
-                for k in range(1, (d - anchor).days + 1):
-                    added += level * rate**k
-                return max(base + added, Fraction(actual))
+                k = (d - anchor).days
+                return max(base + still * (1 - rate**k), Fraction(actual))
 
-            eventual = max(base + level * rate / (1 - rate), Fraction(actual))
-            shapes[bid, metric] = {"rate": rate, "at": at, "eventual": eventual}
+            pace = still * (1 - rate) / rate
+            shapes[bid, metric] = {
+                "rate": rate,
+                "at": at,
+                "eventual": base + still,
+                "steady": base + pace * (end - anchor).days,
+            }
 
     counted = [bid for bid in books if enough[bid] and books[bid].b["posts"] > 0]
     campaign_typical = {}
@@ -210,20 +213,19 @@ def oracle_forecasts(
         for metric in ("views", "engagement"):
             shape = shapes[bid, metric]
             committed = b["committed_" + metric]
-            if enough[bid] and b["posts"] > 0:
-                typical = shape["eventual"] / b["posts"]
-            elif committed and b["committed_posts"]:
+            if committed and b["committed_posts"]:
                 typical = Fraction(committed, b["committed_posts"])
+            elif enough[bid] and b["posts"] > 0:
+                typical = shape["eventual"] / b["posts"]
             else:
                 typical = campaign_typical[metric]
             coming = missing * typical * (1 - shape["rate"] ** halfway)
             at_end = shape["at"](end)
             row[metric] = at_end + coming
-            row[metric + "_low"] = (
-                b[metric] + (at_end - b[metric]) * (1 - TAIL) + coming * COMING_LOW
-            )
+            row[metric + "_low"] = b[metric] + (at_end - b[metric]) * TAIL_LOW + coming * COMING_LOW
             row[metric + "_high"] = (
-                b[metric] + (at_end - b[metric]) * (1 + TAIL) + coming * COMING_HIGH
+                max(b[metric] + (at_end - b[metric]) * TAIL_HIGH, shape["steady"])
+                + coming * COMING_HIGH
             )
             if metric == "views":
                 row["path"] = {
