@@ -30,6 +30,7 @@ from pulse_contracts.catalog import (
     InfluencerUpserted,
 )
 from pulse_contracts.envelope import ContractModel
+from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import (
     CampaignNumbers,
     DailyPoint,
@@ -222,6 +223,8 @@ class ShareNumbers(ContractModel):
     bookings: list[BookingActuals]
     posts: list[PostFigures]
     as_of: datetime
+    # The campaign's delivery forecast (no money in it); a link shows it only when it opted in.
+    forecast: DeliveryForecast | None = None
 
 
 def _counters(latest: LatestCounters | None) -> ShareCounters | None:
@@ -300,6 +303,7 @@ def redact_numbers(doc: CampaignNumbers) -> ShareNumbers:
             for p in doc.posts
         ],
         as_of=doc.as_of,
+        forecast=c.forecast,
     )
 
 
@@ -350,6 +354,8 @@ class SharePayload(ContractModel):
     platforms: list[SharePlatform]
     influencers: list[ShareInfluencer]
     generated_at: datetime
+    # Shown only on links that opted in (handlers.for_link strips it from the others).
+    forecast: DeliveryForecast | None = None
 
 
 EMPTY_KPIS = CampaignKpis(
@@ -416,6 +422,7 @@ def build_payload(
         platforms=list(numbers.platforms),
         influencers=_influencers(numbers, refs),
         generated_at=generated_at,
+        forecast=numbers.forecast,
     )
 
 

@@ -146,6 +146,7 @@ def link_out(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         "revoked_at": row["revoked_at"],
         "view_count": row["view_count"],
         "last_viewed_at": row["last_viewed_at"],
+        "show_forecast": row["show_forecast"],
         "state": link_state(expires_at=row["expires_at"], revoked_at=row["revoked_at"], now=now),
     }
 
@@ -159,6 +160,7 @@ async def create_link(
     expires_at: datetime | None,
     password: str | None,
     now: datetime,
+    show_forecast: bool = False,
 ) -> tuple[dict[str, Any], str]:
     """The link's row and its token: the one time the token exists outside the caller's hands."""
     if problem := expiry_problem(expires_at, now):
@@ -176,6 +178,7 @@ async def create_link(
             token_sha256=digest,
             created_by=created_by,
             expires_at=expires_at,
+            show_forecast=show_forecast,
             password_hash=password_hash,
         )
     log.info("share link created", link_id=str(row["id"]), campaign_id=str(campaign_id))
@@ -319,7 +322,14 @@ async def open_link(
             return Opened(link=link)
         await repository.count_view(conn, link.id, now)
         await _log(conn, link, visitor, surface, "viewed", now)
-    return Opened(link=link, payload=payload)
+    return Opened(link=link, payload=for_link(payload, link))
+
+
+def for_link(payload: SharePayload | None, link: LinkRecord) -> SharePayload | None:
+    """What this link may show: the delivery forecast only when the link opted in."""
+    if payload is None or link.show_forecast or payload.forecast is None:
+        return payload
+    return payload.model_copy(update={"forecast": None})
 
 
 async def link_client(pool: asyncpg.Pool, link: LinkRecord) -> ShareClient | None:
@@ -353,7 +363,7 @@ async def link_media(
         return Opened(link=link, locked=True)
     async with pool.acquire() as conn:
         stored = await projections.stored(conn, link)
-    return Opened(link=link, payload=stored.payload if stored else None)
+    return Opened(link=link, payload=for_link(stored.payload if stored else None, link))
 
 
 async def unlock_link(

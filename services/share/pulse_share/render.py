@@ -15,6 +15,7 @@ from pulse_report import (
     ReportCounters,
     ReportCreator,
     ReportDay,
+    ReportForecast,
     ReportKpis,
     ReportPlatform,
     ReportPost,
@@ -123,6 +124,26 @@ def client_report(payload: SharePayload, media: MediaSrc = no_images) -> Campaig
             for i in payload.influencers
         ),
         generated_at=payload.generated_at,
+        forecast=_forecast(payload),
+    )
+
+
+def _forecast(payload: SharePayload) -> ReportForecast | None:
+    """The link's forecast when it opted in (handlers.for_link leaves it only then)."""
+    f = payload.forecast
+    if f is None:
+        return None
+    return ReportForecast(
+        status=f.status,
+        views=f.views,
+        views_low=f.views_low,
+        views_high=f.views_high,
+        engagement=f.engagement,
+        engagement_low=f.engagement_low,
+        engagement_high=f.engagement_high,
+        posts=f.posts,
+        posts_low=f.posts_low,
+        posts_high=f.posts_high,
     )
 
 

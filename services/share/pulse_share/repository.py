@@ -272,6 +272,7 @@ class LinkRecord:
     password_hash: str | None
     campaign_deleted: bool
     projection_version: datetime | None  # generated_at of the campaign's current projection
+    show_forecast: bool = False  # the link opted in to the delivery forecast
 
 
 async def insert_link(
@@ -284,6 +285,7 @@ async def insert_link(
     created_by: UUID | None,
     expires_at: datetime | None,
     password_hash: str | None,
+    show_forecast: bool = False,
 ) -> dict[str, Any]:
     row = await conn.fetchrow(
         sql.insert_link,
@@ -294,6 +296,7 @@ async def insert_link(
         created_by,
         expires_at,
         password_hash,
+        show_forecast,
     )
     assert row is not None
     return dict(row)
