@@ -16,6 +16,7 @@ from pulse_alerter import handlers, repository
 from pulse_contracts import EventData, make_event
 from pulse_contracts.catalog import (
     BookingUpserted,
+    CampaignDeleted,
     CampaignUpserted,
     InfluencerUpserted,
     OrganizationUpserted,
@@ -126,6 +127,12 @@ class Agency:
             as_of=as_of,
         )
 
+    async def finish(self, now: datetime) -> None:
+        """Delete the campaign: its alerts resolve, and no later sweep of the shared database
+        (other test modules sweep every live campaign at their own clocks) meets it again."""
+        await self.send(CampaignDeleted(id=self.campaign_id, deleted_at=now), now)
+        assert await self.open_() == {}
+
     async def open_(self) -> dict[str, str]:
         async with self.pool.acquire() as conn:
             rows = await repository.list_alerts(
@@ -181,6 +188,7 @@ async def test_raised_below_the_commitment_and_resolved_when_the_forecast_recove
     assert found is not None
     assert found["resolved_by"] == "system"
     assert [h["action"] for h in found["history"]] == ["raised", "resolved"]
+    await a.finish(DAY_3 + 3 * D + H)
 
 
 async def test_not_raised_once_less_than_the_set_share_of_the_timeline_remains(
@@ -192,11 +200,13 @@ async def test_not_raised_once_less_than_the_set_share_of_the_timeline_remains(
     late = datetime(2027, 5, 9, 0, tzinfo=UTC)
     await a.send(a.doc(late, high=10_000), late)
     assert await a.open_() == {}
+    await a.finish(late + H)
     # Not enough data yet is never a miss.
     b = Agency(pool)
     await b.catalog()
     await b.send(b.doc(DAY_3, high=10_000, status="not_enough_data"), DAY_3)
     assert await b.open_() == {}
+    await b.finish(DAY_3 + H)
 
 
 async def test_an_open_alert_holds_past_the_raising_window_until_it_recovers(
@@ -206,9 +216,13 @@ async def test_an_open_alert_holds_past_the_raising_window_until_it_recovers(
     await a.catalog()
     await a.send(a.doc(DAY_3, high=50_000), DAY_3)
     assert len(await a.open_()) == 2
-    # 90 % of the timeline gone, still short: the sweep keeps it open rather than resolving.
-    await handlers.sweep(pool, datetime(2027, 5, 10, 0, tzinfo=UTC))
-    assert len(await a.open_()) == 2
+    # 90 % of the timeline gone, still short: it stays open rather than resolving (and is
+    # not raised afresh: the same alerts, touched).
+    before = await a.open_()
+    late = datetime(2027, 5, 10, 0, tzinfo=UTC)
+    await a.send(a.doc(late, high=40_000), late)
+    assert set(await a.open_()) == set(before)
+    await a.finish(late + H)
 
 
 async def test_the_organizations_thresholds(pool: asyncpg.Pool) -> None:
@@ -226,8 +240,10 @@ async def test_the_organizations_thresholds(pool: asyncpg.Pool) -> None:
     assert await a.open_() == {}
     await a.send(a.doc(DAY_3 + H, high=89_000), DAY_3 + H)
     assert len(await a.open_()) == 2
+    await a.finish(DAY_3 + 2 * H)
     b = Agency(pool)
     await b.catalog({"alert_thresholds": {"forecast_miss_min_remaining_pct": 50}})
     day_6 = datetime(2027, 5, 6, 12, tzinfo=UTC)  # 45 % remains
     await b.send(b.doc(day_6, high=10_000), day_6)
     assert await b.open_() == {}
+    await b.finish(day_6 + H)

@@ -354,8 +354,6 @@ class SharePayload(ContractModel):
     platforms: list[SharePlatform]
     influencers: list[ShareInfluencer]
     generated_at: datetime
-    # Shown only on links that opted in (handlers.for_link strips it from the others).
-    forecast: DeliveryForecast | None = None
 
 
 EMPTY_KPIS = CampaignKpis(
@@ -422,7 +420,6 @@ def build_payload(
         platforms=list(numbers.platforms),
         influencers=_influencers(numbers, refs),
         generated_at=generated_at,
-        forecast=numbers.forecast,
     )
 
 

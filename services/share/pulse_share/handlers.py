@@ -20,6 +20,7 @@ from pulse_contracts.catalog import (
     ClientUpserted,
     InfluencerUpserted,
 )
+from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
@@ -129,7 +130,8 @@ async def _rebuild_one(conn: Connection, org_id: UUID, campaign_id: UUID, now: d
         await repository.forget_projection(conn, org_id, campaign_id)
         return
     as_of = inputs.numbers.as_of if inputs.numbers else None
-    await repository.save_projection(conn, org_id, campaign_id, payload, as_of)
+    forecast = inputs.numbers.forecast if inputs.numbers else None
+    await repository.save_projection(conn, org_id, campaign_id, payload, as_of, forecast)
 
 
 # --- links for the gateway --------------------------------------------------------------------
@@ -227,6 +229,8 @@ class Opened:
     link: LinkRecord | None
     locked: bool = False
     payload: SharePayload | None = None
+    # The campaign's delivery forecast: set only for a link that opted in (never money).
+    forecast: DeliveryForecast | None = None
 
 
 class Projections:
@@ -320,16 +324,10 @@ async def open_link(
         payload = await projections.seen_at(conn, link, now)
         if payload is None:
             return Opened(link=link)
+        stored = await projections.stored(conn, link) if link.show_forecast else None
         await repository.count_view(conn, link.id, now)
         await _log(conn, link, visitor, surface, "viewed", now)
-    return Opened(link=link, payload=for_link(payload, link))
-
-
-def for_link(payload: SharePayload | None, link: LinkRecord) -> SharePayload | None:
-    """What this link may show: the delivery forecast only when the link opted in."""
-    if payload is None or link.show_forecast or payload.forecast is None:
-        return payload
-    return payload.model_copy(update={"forecast": None})
+    return Opened(link=link, payload=payload, forecast=stored.forecast if stored else None)
 
 
 async def link_client(pool: asyncpg.Pool, link: LinkRecord) -> ShareClient | None:
@@ -363,7 +361,7 @@ async def link_media(
         return Opened(link=link, locked=True)
     async with pool.acquire() as conn:
         stored = await projections.stored(conn, link)
-    return Opened(link=link, payload=for_link(stored.payload if stored else None, link))
+    return Opened(link=link, payload=stored.payload if stored else None)
 
 
 async def unlock_link(
