@@ -5,8 +5,9 @@ document forward in time (numbers.extend_to) and the forecast moves with it.
 
 A booking's daily gains since its newest post's first full day are fitted to a geometric decay
 and carried on to the end date; committed posts not yet live are added at the creator's average
-projected views per live post. Everything is a Fraction until the final half-up rounding, so
-an independent calculation (tests/oracle/forecast_oracle.py) agrees to the unit.
+projected views per live post. Every booking figure is an exact Fraction until
+its half-up rounding, so an independent calculation (tests/oracle/forecast_oracle.py) agrees to
+the unit; the campaign's are the sums of its bookings'.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def integer_root(value: int, k: int) -> int:
     """⌊value^(1/k)⌋ for value ≥ 0, exactly (integers only)."""
     if value < 2:
         return max(value, 0)
-    guess = round(value ** (1 / k))
+    guess: int = round(float(value) ** (1 / k))
     while guess**k > value:
         guess -= 1
     while (guess + 1) ** k <= value:
@@ -266,15 +267,34 @@ def _live_value(fit: _Fit, tail: Fraction, rate: Fraction, day: date) -> Fractio
 
 def _path(
     fit: _Fit, tail: Fraction, rate: Fraction, coming: Fraction, today: date, end_date: date
-) -> dict[date, Fraction]:
+) -> dict[date, int]:
     """_live_value of each day from today to the end date, plus the posts still to come spread
-    evenly over those days."""
-    path: dict[date, Fraction] = {}
+    evenly over those days, each rounded half up.
+
+    The same exact values as with Fractions, in plain integers (numerator over denominator,
+    never reduced): a campaign's path has a point per booking and day, and Fraction's
+    normalising made it most of a recompute's cost.
+    """
+    path: dict[date, int] = {}
     span = (end_date - today).days + 1
+    rn, rd = rate.numerator, rate.denominator
+    tn, td = tail.numerator, tail.denominator
+    cn, cd = coming.numerator, coming.denominator
+    k = max((today - fit.anchor_day).days, 0)
+    power_n, power_d = rn**k, rd**k  # rate^k
     day = today
     while day <= end_date:
-        share = Fraction((day - today).days + 1, span)
-        path[day] = _live_value(fit, tail, rate, day) + coming * share
+        # live = anchor + tail · (1 − rate^k) = ln / ld, never below the actual.
+        ld = td * power_d
+        ln = fit.anchor_value * ld + tn * (power_d - power_n)
+        if ln < fit.actual * ld:
+            ln = fit.actual * ld
+        # + coming · (i + 1) / span
+        i = (day - today).days + 1
+        num = ln * cd * span + cn * i * ld
+        den = ld * cd * span
+        path[day] = (2 * num + den) // (2 * den)
+        power_n, power_d = power_n * rn, power_d * rd
         day += _ONE_DAY
     return path
 
@@ -322,7 +342,7 @@ def forecast_bookings(
         committed = {"views": p.committed_views, "engagement": p.committed_engagement}
         missing = max((p.committed_posts or 0) - p.posts, 0)
         figures: dict[str, tuple[Fraction, Fraction, Fraction]] = {}
-        path: dict[date, Fraction] = {}
+        path: dict[date, int] = {}
         for m in _METRICS:
             fit = fits[p.booking_id, m]
             rate = _rate(fit)
@@ -350,21 +370,26 @@ def forecast_bookings(
             )
             if m == "views":
                 path = _path(fit, still, rate, coming, today, end_date)
+        # Each booking's figures are rounded here; the campaign's are their sums.
         out[p.booking_id] = _Projection(
             enough=enough[p.booking_id],
             final=False,
-            views=figures["views"][0],
-            views_low=figures["views"][1],
-            views_high=figures["views"][2],
-            engagement=figures["engagement"][0],
-            engagement_low=figures["engagement"][1],
-            engagement_high=figures["engagement"][2],
+            views=_whole(figures["views"][0]),
+            views_low=_whole(figures["views"][1]),
+            views_high=_whole(figures["views"][2]),
+            engagement=_whole(figures["engagement"][0]),
+            engagement_low=_whole(figures["engagement"][1]),
+            engagement_high=_whole(figures["engagement"][2]),
             posts=p.posts + missing,
             posts_low=p.posts,
             posts_high=p.posts + missing,
-            path=path,
+            path={d: Fraction(v) for d, v in path.items()},
         )
     return out
+
+
+def _whole(value: Fraction) -> Fraction:
+    return Fraction(round_units(value))
 
 
 def _final(plan: BookingPlan, s: _Series, end_date: date) -> _Projection:
@@ -415,17 +440,19 @@ def document_forecast(projection: _Projection | None) -> DeliveryForecast | None
 
 
 def campaign_projection(projections: Mapping[UUID, _Projection]) -> _Projection | None:
-    """The campaign's forecast: the bookings' exact figures summed, then rounded once."""
+    """The campaign's forecast: the sums of its bookings' (already whole) figures."""
     if not projections:
         return None
     items = list(projections.values())
-    path: dict[date, Fraction] = {}
+    # Whole numbers already: summed as integers (Fraction's normalising is slow at this count).
+    sums: dict[date, int] = {}
     for item in items:
         for d, v in item.path.items():
-            path[d] = path.get(d, Fraction(0)) + v
+            sums[d] = sums.get(d, 0) + int(v)
+    path = {d: Fraction(v) for d, v in sums.items()}
 
     def total(name: str) -> Fraction:
-        return sum((getattr(i, name) for i in items), Fraction(0))
+        return Fraction(sum(int(getattr(i, name)) for i in items))
 
     return _Projection(
         enough=any(i.enough for i in items),

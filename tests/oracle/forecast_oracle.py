@@ -257,6 +257,12 @@ def oracle_forecasts(
         return out, None
     summed: dict[str, Any] = {"path": {}}
     for row in exact.values():
+        row = {
+            k: ({d: Fraction(_units(v)) for d, v in val.items()} if k == "path" else val)
+            if k == "path" or k.startswith("posts")
+            else Fraction(_units(val))
+            for k, val in row.items()
+        }
         for key, value in row.items():
             if key == "path":
                 for d, v in value.items():
