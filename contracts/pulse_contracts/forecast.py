@@ -12,7 +12,6 @@ the unit; the campaign's are the sums of its bookings'.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -88,7 +87,9 @@ class SeriesDay(Protocol):
 
 def round_units(value: Fraction) -> int:
     """Half up to a whole number (values here are never negative)."""
-    return math.floor(value + Fraction(1, 2))
+    if value.denominator == 1:  # most are whole already (bookings are rounded once)
+        return value.numerator
+    return (2 * value.numerator + value.denominator) // (2 * value.denominator)
 
 
 def integer_root(value: int, k: int) -> int:
