@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY := .venv/bin/python
 export PULSE_ENV ?= development
 
-.PHONY: install servers browser deploy-tools migrate dev stop test lint format schemas up down bench bench-smoke chaos chaos-short
+.PHONY: install servers browser deploy-tools migrate dev stop test lint format schemas up down bench bench-smoke chaos chaos-short backtest
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -51,6 +51,11 @@ chaos: install servers
 # RabbitMQ connections and PostgreSQL sessions (tests/system/test_chaos.py runs it).
 chaos-short: install servers
 	$(PY) -m chaos --short $(CHAOS_ARGS)
+
+# The delivery forecast replayed over finished campaigns (demo and a seeded synthetic set);
+# no servers needed. Prints the table and writes it to docs/forecast.md.
+backtest: install
+	$(PY) -m bench.backtest --out docs/forecast.md
 
 lint: install
 	.venv/bin/ruff format --check .

@@ -62,6 +62,10 @@ class AlertThresholds(ContractModel):
     sentiment_min_comments: int = Field(default=20, ge=1)
     sentiment_warning_share: float = Field(default=30, gt=0, le=100)
     sentiment_critical_share: float = Field(default=50, gt=0, le=100)
+    # forecast_miss (docs/insights.md): raised only while at least this share of the timeline
+    # remains, when the forecast's high end is below this share of the commitment.
+    forecast_miss_min_remaining_pct: float = Field(default=30, ge=0, le=100)
+    forecast_miss_margin_pct: float = Field(default=100, gt=0, le=200)
 
     @model_validator(mode="after")
     def _ordered(self) -> "AlertThresholds":

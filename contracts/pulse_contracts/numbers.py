@@ -6,7 +6,7 @@ timeline_pct, the daily series' tail) live here once, beside the document they a
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from uuid import UUID
@@ -14,6 +14,14 @@ from uuid import UUID
 from pydantic import Field
 
 from .envelope import ContractModel, EventData, register
+from .forecast import (
+    BookingPlan,
+    DeliveryForecast,
+    campaign_projection,
+    document_forecast,
+    forecast_bookings,
+    recent_days,
+)
 from .posts import Counters
 from .values import CampaignStatus, CurrencyCode, Platform, Url
 
@@ -71,6 +79,11 @@ class BookingNumbers(KpiFigures):
     # booking's tracked posts), so a reader can compare today against yesterday without the
     # samples; None when that day is outside the campaign's series (or the dates are unknown).
     previous_close: DailyClose | None = None
+    forecast: DeliveryForecast | None = None
+    # The booking's own daily series over the last forecast.RECENT_DAYS days to as_of's date: its
+    # forecast reads, so a reader can bring the forecast forward (extend_to) without the samples.
+    # Empty when the campaign is unknown or its end date has passed (the forecast is final).
+    recent: list["DailyPoint"] = Field(default_factory=list)
 
 
 class CampaignFigures(KpiFigures):
@@ -84,6 +97,7 @@ class CampaignFigures(KpiFigures):
     budget_cents: int | None = None
     spend_cents: int = 0
     timeline_pct: float | None = None
+    forecast: DeliveryForecast | None = None
 
 
 class DailyPoint(ContractModel):
@@ -93,6 +107,9 @@ class DailyPoint(ContractModel):
     engagement_cum: int
     engagement_delta: int
     posts_live: int
+
+
+BookingNumbers.model_rebuild()  # `recent` names DailyPoint, defined after it
 
 
 class PlatformSplit(ContractModel):
@@ -219,8 +236,8 @@ def extend_to(doc: CampaignNumbers, now: datetime) -> CampaignNumbers:
         posts=figures.actual_posts,
     )
     timeline = timeline_pct(figures.start_date, figures.end_date, now)
+    figures, bookings = _forecast_forward(doc, now)
     close_day = previous_close_day(figures.start_date, figures.end_date, now)
-    bookings = doc.bookings
     held = doc.bookings[0].previous_close if doc.bookings else None
     if close_day != (held.date if held is not None else None):
         # A later day's close: the booking's current actuals (no sample is newer than as_of's
@@ -237,7 +254,7 @@ def extend_to(doc: CampaignNumbers, now: datetime) -> CampaignNumbers:
                     )
                 }
             )
-            for b in doc.bookings
+            for b in bookings
         ]
     return doc.model_copy(
         update={
@@ -247,3 +264,81 @@ def extend_to(doc: CampaignNumbers, now: datetime) -> CampaignNumbers:
             "as_of": now,
         }
     )
+
+
+def with_forecast(
+    bookings: Sequence[BookingNumbers],
+    figures: CampaignFigures,
+    series: Mapping[UUID, Sequence[DailyPoint]],
+    *,
+    today: date,
+) -> tuple[list[BookingNumbers], CampaignFigures]:
+    """The bookings and campaign with their delivery forecasts and recent days (forecast.py).
+
+    `series[booking_id]` is the booking's own daily series, at least over its recent days (and
+    the end date once that has passed). Nothing changes without the campaign's dates.
+    """
+    start_date, end_date = figures.start_date, figures.end_date
+    if start_date is None or end_date is None:
+        return list(bookings), figures
+    plans = [
+        BookingPlan(
+            booking_id=b.booking_id,
+            series=series.get(b.booking_id, ()),
+            views=b.actual_views,
+            engagement=b.actual_engagement,
+            posts=b.actual_posts,
+            committed_views=b.committed_views,
+            committed_engagement=b.committed_engagement,
+            committed_posts=b.committed_posts,
+        )
+        for b in bookings
+    ]
+    projections = forecast_bookings(plans, start_date=start_date, end_date=end_date, today=today)
+    updated = [
+        b.model_copy(
+            update={
+                "forecast": document_forecast(projections.get(b.booking_id)),
+                "recent": [
+                    DailyPoint.model_validate(p, from_attributes=True)
+                    for p in recent_days(
+                        series.get(b.booking_id, ()), end_date=end_date, today=today
+                    )
+                ],
+            }
+        )
+        for b in bookings
+    ]
+    campaign = document_forecast(campaign_projection(projections))
+    return updated, figures.model_copy(update={"forecast": campaign})
+
+
+def _forecast_forward(
+    doc: CampaignNumbers, now: datetime
+) -> tuple[CampaignFigures, list[BookingNumbers]]:
+    """The forecasts of a later day without new samples: each booking's recent days go on flat
+    at its actuals (nothing newer than as_of exists), and the forecast is taken again."""
+    figures, today = doc.campaign, now.astimezone(UTC).date()
+    held = doc.as_of.astimezone(UTC).date()
+    if today == held or figures.end_date is None or held > figures.end_date:
+        return figures, list(doc.bookings)  # the same day, or final already: nothing moves
+    last = min(today, figures.end_date + SERIES_TAIL)
+    series: dict[UUID, list[DailyPoint]] = {}
+    for b in doc.bookings:
+        days = list(b.recent)
+        day = max(held + _ONE_DAY, figures.start_date or held)
+        while day <= last:
+            days.append(
+                DailyPoint(
+                    date=day,
+                    views_cum=b.actual_views,
+                    views_delta=b.actual_views - (days[-1].views_cum if days else 0),
+                    engagement_cum=b.actual_engagement,
+                    engagement_delta=b.actual_engagement - (days[-1].engagement_cum if days else 0),
+                    posts_live=b.actual_posts,
+                )
+            )
+            day += _ONE_DAY
+        series[b.booking_id] = days
+    bookings, figures = with_forecast(doc.bookings, figures, series, today=today)
+    return figures, bookings

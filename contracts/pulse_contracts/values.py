@@ -10,7 +10,9 @@ PULLED_PLATFORMS: tuple[Platform, ...] = ("tiktok", "instagram", "youtube", "fac
 CampaignStatus = Literal["draft", "live", "paused", "ended"]
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 1, "warning": 2, "critical": 3}
-AlertType = Literal["under_kpi", "engagement_drop", "deadline", "stale_data", "viral", "sentiment"]
+AlertType = Literal[
+    "under_kpi", "engagement_drop", "deadline", "stale_data", "viral", "sentiment", "forecast_miss"
+]
 AlertScope = Literal["campaign", "booking", "post"]
 SampleSource = Literal["http", "amqp", "provider", "import"]
 TokenScope = Literal["ingest", "read"]

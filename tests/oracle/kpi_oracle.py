@@ -35,6 +35,8 @@ Rules beyond kpis.md that the aggregator also follows:
 - Summed commitments are null when no booking has one ("n/a" is not a commitment of 0).
 - Bookings sorted by id, posts by id, platforms by name; ``today`` is now's UTC date.
 - timeline_pct is null when end_date is before start_date.
+- Each booking's ``forecast`` and ``recent`` days, and the campaign's ``forecast``, come from
+  forecast_oracle (docs/insights.md), null and empty when the campaign is unknown.
 - Each booking's ``previous_close`` is its own daily-series close (views_cum, engagement_cum
   over the booking's tracked posts) of the day before now's UTC date, null when the campaign
   is unknown or that day is outside start_date … end_date + 7 days.
@@ -48,6 +50,8 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import TypeAdapter
+
+from .forecast_oracle import oracle_forecasts
 
 _DATETIME_JSON = TypeAdapter(datetime)
 _COUNTERS = ("views", "likes", "comments", "shares", "saves", "reach")
@@ -408,6 +412,36 @@ def oracle_numbers(
             )
             previous_views, previous_engagement = views_cum, engagement_cum
             d += timedelta(days=1)
+
+    # Delivery forecast (docs/insights.md), from the same raw samples by its own oracle.
+    for b in booking_docs:
+        b["forecast"], b["recent"] = None, []
+    campaign_doc["forecast"] = None
+    if campaign is not None:
+        by_booking, campaign_doc["forecast"] = oracle_forecasts(
+            _date(campaign["start_date"]),
+            _date(campaign["end_date"]),
+            now,
+            [
+                {
+                    "id": b["booking_id"],
+                    "committed_views": b["committed_views"],
+                    "committed_engagement": b["committed_engagement"],
+                    "committed_posts": b["committed_posts"],
+                    "views": b["actual_views"],
+                    "engagement": b["actual_engagement"],
+                    "posts": b["actual_posts"],
+                    "samples": [
+                        samples_of[pid]
+                        for pid, p in tracked_posts.items()
+                        if _id_str(p["booking_id"]) == b["booking_id"]
+                    ],
+                }
+                for b in booking_docs
+            ],
+        )
+        for b in booking_docs:
+            b["forecast"], b["recent"] = by_booking[b["booking_id"]]
 
     # Posts and platform split.
     post_docs: list[dict[str, Any]] = []

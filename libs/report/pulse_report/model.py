@@ -108,6 +108,22 @@ class ReportCreator:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportForecast:
+    """The delivery forecast at the end date (docs/insights.md): an estimate with its band."""
+
+    status: str  # "projected", "final" or "not_enough_data" (then every figure is None)
+    views: int | None
+    views_low: int | None
+    views_high: int | None
+    engagement: int | None
+    engagement_low: int | None
+    engagement_high: int | None
+    posts: int | None
+    posts_low: int | None
+    posts_high: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignReport:
     """The campaign header, KPI cards, daily series, platform split and creator grid."""
 
@@ -118,3 +134,4 @@ class CampaignReport:
     platforms: tuple[ReportPlatform, ...]
     creators: tuple[ReportCreator, ...]
     generated_at: datetime
+    forecast: ReportForecast | None = None  # only where the report's reader may see it

@@ -21,6 +21,7 @@ from pulse_contracts.numbers import (
     previous_close_day,
     round_half_up,
     timeline_pct,
+    with_forecast,
 )
 from pulse_contracts.values import CampaignStatus, Platform
 
@@ -659,13 +660,15 @@ def _assemble(
         split[post.platform] = (views, eng)
 
     daily: list[DailyPoint] = []
+    figures = _campaign_figures(campaign, campaign_id, booking_numbers, now)
     if campaign is not None:
         total: Steps = {}
         for booking_steps_ in steps.values():
             add_steps(total, booking_steps_)
         daily = series_from_steps(campaign.start_date, campaign.end_date, day_of(now), total)
+        booking_numbers, figures = _with_forecast(campaign, booking_numbers, figures, steps, now)
     return CampaignNumbers(
-        campaign=_campaign_figures(campaign, campaign_id, booking_numbers, now),
+        campaign=figures,
         bookings=booking_numbers,
         posts=post_numbers,
         daily=daily,
@@ -675,6 +678,25 @@ def _assemble(
         ],
         as_of=now,
     )
+
+
+def _with_forecast(
+    campaign: CampaignRef,
+    bookings: list[BookingNumbers],
+    figures: CampaignFigures,
+    steps: Mapping[UUID, Mapping[date, Step]],
+    now: datetime,
+) -> tuple[list[BookingNumbers], CampaignFigures]:
+    """The bookings and the campaign with their delivery forecasts (pulse_contracts.forecast),
+    from each booking's own daily series: the steps the recompute already holds."""
+    today = day_of(now)
+    series = {
+        b.booking_id: series_from_steps(
+            campaign.start_date, campaign.end_date, today, steps[b.booking_id]
+        )
+        for b in bookings
+    }
+    return with_forecast(bookings, figures, series, today=today)
 
 
 def influencer_series(

@@ -38,6 +38,9 @@ class Condition:
     holds: bool
     severity: Severity | None
     message: str
+    # False: the condition holds but may not open an alert now (forecast_miss once too little
+    # of the timeline remains); an open one still holds on until the condition ends.
+    may_raise: bool = True
 
     def __post_init__(self) -> None:
         # A holding condition without a severity could not be raised; catch it where it is built.
@@ -170,6 +173,8 @@ def decide(condition: Condition, current: AlertState | None, now: datetime) -> A
             return Action.RESOLVE
         return Action.NONE
     assert condition.severity is not None  # guaranteed by Condition.__post_init__
+    if not condition.may_raise and (current is None or current.status != "open"):
+        return Action.NONE
     if current is None:
         return Action.RAISE
     more_severe = SEVERITY_RANK[condition.severity] > SEVERITY_RANK[current.severity]

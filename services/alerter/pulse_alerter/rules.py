@@ -494,4 +494,8 @@ def evaluate_all(ctx: CampaignContext, now: datetime) -> list[Condition]:
             conditions.append(evaluate_viral(listed, ctx))
         conditions.append(evaluate_stale_data(state, influencer_id, ctx, now))
         conditions.append(evaluate_sentiment(state, influencer_id, ctx))
+    # Imported here: forecast_rule builds on this module's context and helpers.
+    from .forecast_rule import evaluate_forecast_miss
+
+    conditions.extend(evaluate_forecast_miss(ctx, now))
     return conditions

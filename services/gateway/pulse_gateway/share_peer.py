@@ -67,6 +67,7 @@ async def create_link(
     created_by: UUID | None,
     expires_at: datetime | None,
     password: str | None,
+    show_forecast: bool = False,
 ) -> dict[str, Any]:
     """The new link with its token: the only answer that ever carries it."""
     result: dict[str, Any] = await _call(
@@ -78,6 +79,7 @@ async def create_link(
             "created_by": str(created_by) if created_by else None,
             "expires_at": expires_at.isoformat() if expires_at else None,
             "password": password,
+            "show_forecast": show_forecast,
         },
     )
     return result

@@ -23,6 +23,7 @@ class LinkIn(BaseModel):
     created_by: UUID | None = None
     expires_at: datetime | None = None
     password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    show_forecast: bool = False  # the delivery forecast on the client view (never money)
 
     @field_validator("password")
     @classmethod
@@ -40,6 +41,7 @@ class LinkOut(BaseModel):
     revoked_at: datetime | None
     view_count: int
     last_viewed_at: datetime | None
+    show_forecast: bool = False
     state: str
 
 
@@ -68,6 +70,7 @@ def internal_links(pool: PoolGetter, service_token: str, public_url: str) -> API
             expires_at=body.expires_at,
             password=body.password,
             now=utcnow(),
+            show_forecast=body.show_forecast,
         )
         path = f"/share/{token}"
         return {**link, "token": token, "path": path, "url": public_url.rstrip("/") + path}

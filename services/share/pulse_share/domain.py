@@ -30,6 +30,7 @@ from pulse_contracts.catalog import (
     InfluencerUpserted,
 )
 from pulse_contracts.envelope import ContractModel
+from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import (
     CampaignNumbers,
     DailyPoint,
@@ -222,6 +223,8 @@ class ShareNumbers(ContractModel):
     bookings: list[BookingActuals]
     posts: list[PostFigures]
     as_of: datetime
+    # The campaign's delivery forecast (no money in it); a link shows it only when it opted in.
+    forecast: DeliveryForecast | None = None
 
 
 def _counters(latest: LatestCounters | None) -> ShareCounters | None:
@@ -300,6 +303,7 @@ def redact_numbers(doc: CampaignNumbers) -> ShareNumbers:
             for p in doc.posts
         ],
         as_of=doc.as_of,
+        forecast=c.forecast,
     )
 
 

@@ -20,6 +20,7 @@ from pulse_contracts.catalog import (
     ClientUpserted,
     InfluencerUpserted,
 )
+from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
@@ -129,7 +130,8 @@ async def _rebuild_one(conn: Connection, org_id: UUID, campaign_id: UUID, now: d
         await repository.forget_projection(conn, org_id, campaign_id)
         return
     as_of = inputs.numbers.as_of if inputs.numbers else None
-    await repository.save_projection(conn, org_id, campaign_id, payload, as_of)
+    forecast = inputs.numbers.forecast if inputs.numbers else None
+    await repository.save_projection(conn, org_id, campaign_id, payload, as_of, forecast)
 
 
 # --- links for the gateway --------------------------------------------------------------------
@@ -146,6 +148,7 @@ def link_out(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         "revoked_at": row["revoked_at"],
         "view_count": row["view_count"],
         "last_viewed_at": row["last_viewed_at"],
+        "show_forecast": row["show_forecast"],
         "state": link_state(expires_at=row["expires_at"], revoked_at=row["revoked_at"], now=now),
     }
 
@@ -159,6 +162,7 @@ async def create_link(
     expires_at: datetime | None,
     password: str | None,
     now: datetime,
+    show_forecast: bool = False,
 ) -> tuple[dict[str, Any], str]:
     """The link's row and its token: the one time the token exists outside the caller's hands."""
     if problem := expiry_problem(expires_at, now):
@@ -176,6 +180,7 @@ async def create_link(
             token_sha256=digest,
             created_by=created_by,
             expires_at=expires_at,
+            show_forecast=show_forecast,
             password_hash=password_hash,
         )
     log.info("share link created", link_id=str(row["id"]), campaign_id=str(campaign_id))
@@ -224,6 +229,8 @@ class Opened:
     link: LinkRecord | None
     locked: bool = False
     payload: SharePayload | None = None
+    # The campaign's delivery forecast: set only for a link that opted in (never money).
+    forecast: DeliveryForecast | None = None
 
 
 class Projections:
@@ -317,9 +324,10 @@ async def open_link(
         payload = await projections.seen_at(conn, link, now)
         if payload is None:
             return Opened(link=link)
+        stored = await projections.stored(conn, link) if link.show_forecast else None
         await repository.count_view(conn, link.id, now)
         await _log(conn, link, visitor, surface, "viewed", now)
-    return Opened(link=link, payload=payload)
+    return Opened(link=link, payload=payload, forecast=stored.forecast if stored else None)
 
 
 async def link_client(pool: asyncpg.Pool, link: LinkRecord) -> ShareClient | None:

@@ -220,7 +220,12 @@ def public_routes(
                 "the campaign's report is being prepared",
                 **{"Retry-After": NOT_READY_RETRY_S},
             )
-        return Response(found.payload.model_dump_json(), media_type="application/json")
+        if found.forecast is None:
+            return Response(found.payload.model_dump_json(), media_type="application/json")
+        # A link that opted in gets the delivery forecast beside the allow-listed payload.
+        body = found.payload.model_dump(mode="json")
+        body["forecast"] = found.forecast.model_dump(mode="json")
+        return JSONResponse(body)
 
     @router.get("/share/{token}", response_class=HTMLResponse)
     async def share_view(request: Request, token: str, days: str | None = None) -> Response:
@@ -241,6 +246,7 @@ def public_routes(
             pdf_href=f"/share/{token}/report.pdf",
             media=media_src(token, proxiable),
             period_days=int(days) if days and days.isdigit() and len(days) < 4 else None,
+            forecast=found.forecast,
         )
         return _html(page, 200)
 
@@ -259,7 +265,7 @@ def public_routes(
             return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
         try:
             pdf = await renders.run(
-                partial(report_pdf, found.payload), gone=request.is_disconnected
+                partial(report_pdf, found.payload, found.forecast), gone=request.is_disconnected
             )
         except RendersBusy as busy:
             return _html(busy_page(), 503, {"Retry-After": str(busy.retry_after_s)})

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
+from pulse_contracts.forecast import DeliveryForecast
 from pulse_report import (
     CampaignReport,
     Page,
@@ -15,6 +16,7 @@ from pulse_report import (
     ReportCounters,
     ReportCreator,
     ReportDay,
+    ReportForecast,
     ReportKpis,
     ReportPlatform,
     ReportPost,
@@ -66,7 +68,11 @@ def media_src(token: str, proxiable: Callable[[str], bool]) -> MediaSrc:
     return src
 
 
-def client_report(payload: SharePayload, media: MediaSrc = no_images) -> CampaignReport:
+def client_report(
+    payload: SharePayload,
+    media: MediaSrc = no_images,
+    forecast: DeliveryForecast | None = None,
+) -> CampaignReport:
     """Field by field, like the payload itself: nothing is copied whole."""
     k = payload.kpis
     return CampaignReport(
@@ -123,6 +129,25 @@ def client_report(payload: SharePayload, media: MediaSrc = no_images) -> Campaig
             for i in payload.influencers
         ),
         generated_at=payload.generated_at,
+        forecast=_forecast(forecast),
+    )
+
+
+def _forecast(f: DeliveryForecast | None) -> ReportForecast | None:
+    """The delivery forecast, for a link that opted in (handlers.open_link decides)."""
+    if f is None:
+        return None
+    return ReportForecast(
+        status=f.status,
+        views=f.views,
+        views_low=f.views_low,
+        views_high=f.views_high,
+        engagement=f.engagement,
+        engagement_low=f.engagement_low,
+        engagement_high=f.engagement_high,
+        posts=f.posts,
+        posts_low=f.posts_low,
+        posts_high=f.posts_high,
     )
 
 
@@ -133,20 +158,21 @@ def share_page(
     for_print: bool = False,
     media: MediaSrc = no_images,
     period_days: int | None = None,
+    forecast: DeliveryForecast | None = None,
 ) -> Page:
     """The client view; `for_print` is the same layout as the PDF renders it."""
     return report_page(
-        client_report(payload, media),
+        client_report(payload, media, forecast),
         pdf_href=pdf_href,
         for_print=for_print,
         period_days=period_days,
     )
 
 
-def report_pdf(payload: SharePayload) -> bytes:
+def report_pdf(payload: SharePayload, forecast: DeliveryForecast | None = None) -> bytes:
     """The client view, printable: the same redacted payload through the same template, with
     no images at all (the renderer fetches nothing remote)."""
-    return render_pdf(share_page(payload, for_print=True).html)
+    return render_pdf(share_page(payload, for_print=True, forecast=forecast).html)
 
 
 def _page(template: str, **context: object) -> Page:

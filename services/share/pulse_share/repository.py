@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from pulse_contracts.forecast import DeliveryForecast
 from pulse_runtime.db import Connection, SqlFiles
 
 from .domain import (
@@ -185,6 +186,7 @@ async def save_projection(
     campaign_id: UUID,
     payload: SharePayload,
     numbers_as_of: datetime | None,
+    forecast: DeliveryForecast | None = None,
 ) -> None:
     c, k, client = payload.campaign, payload.kpis, payload.client
     await conn.execute(
@@ -215,6 +217,7 @@ async def save_projection(
         [i.model_dump(mode="json") for i in payload.influencers],
         numbers_as_of,
         payload.generated_at,
+        forecast.model_dump(mode="json") if forecast else None,
     )
 
 
@@ -226,6 +229,9 @@ async def forget_projection(conn: Connection, org_id: UUID, campaign_id: UUID) -
 class StoredProjection:
     payload: SharePayload
     numbers_as_of: datetime | None
+    # The delivery forecast, kept beside the payload (the allow-list) and handed only to links
+    # that opted in (handlers.open_link).
+    forecast: DeliveryForecast | None = None
 
 
 async def get_projection(
@@ -254,7 +260,8 @@ async def get_projection(
         influencers=[ShareInfluencer.model_validate(i) for i in r["influencers"]],
         generated_at=r["generated_at"],
     )
-    return StoredProjection(payload=payload, numbers_as_of=r["numbers_as_of"])
+    forecast = DeliveryForecast.model_validate(r["forecast"]) if r["forecast"] else None
+    return StoredProjection(payload=payload, numbers_as_of=r["numbers_as_of"], forecast=forecast)
 
 
 # --- links ------------------------------------------------------------------------------------
@@ -272,6 +279,7 @@ class LinkRecord:
     password_hash: str | None
     campaign_deleted: bool
     projection_version: datetime | None  # generated_at of the campaign's current projection
+    show_forecast: bool = False  # the link opted in to the delivery forecast
 
 
 async def insert_link(
@@ -284,6 +292,7 @@ async def insert_link(
     created_by: UUID | None,
     expires_at: datetime | None,
     password_hash: str | None,
+    show_forecast: bool = False,
 ) -> dict[str, Any]:
     row = await conn.fetchrow(
         sql.insert_link,
@@ -294,6 +303,7 @@ async def insert_link(
         created_by,
         expires_at,
         password_hash,
+        show_forecast,
     )
     assert row is not None
     return dict(row)

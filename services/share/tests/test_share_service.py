@@ -29,6 +29,7 @@ from pulse_contracts.catalog import (
     Handle,
     InfluencerUpserted,
 )
+from pulse_contracts.forecast import DeliveryForecast, ForecastDay
 from pulse_contracts.numbers import (
     BookingNumbers,
     CampaignFigures,
@@ -975,3 +976,64 @@ async def test_the_media_route_serves_only_the_links_images_and_counts_no_view(
 def assert_share_headers_but_csp(r: httpx.Response) -> None:
     for name, value in SHARE_HEADERS.items():
         assert r.headers.get(name) == value, (name, r.headers.get(name))
+
+
+async def test_the_forecast_shows_only_on_links_that_opted_in_and_never_money(
+    bus: Bus, db: asyncpg.Connection, internal: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    w = World()
+    today = utcnow().date()
+    start, end = today - timedelta(days=7), today + timedelta(days=7)
+    for event in catalog_events(w, start, end):
+        await bus.publish_event(w.org_id, event)
+    doc = kpi_document(w, start, end, utcnow() - timedelta(minutes=1))
+    forecast = DeliveryForecast(
+        status="projected",
+        views=2_345_678,
+        views_low=1_900_000,
+        views_high=2_800_000,
+        engagement=150_000,
+        engagement_low=120_000,
+        engagement_high=180_000,
+        posts=4,
+        posts_low=2,
+        posts_high=4,
+        path=[ForecastDay(date=today, views_cum=1_500_000)],
+    )
+    doc = doc.model_copy(
+        update={"campaign": doc.campaign.model_copy(update={"forecast": forecast})}
+    )
+    await bus.publish_event(w.org_id, doc)
+
+    async def ready() -> bool:
+        row = await projected(db, w.campaign_id)
+        return bool(row and row["numbers_as_of"] == doc.as_of and "Leo Runs" in str(row))
+
+    await eventually(ready)
+    plain = await create_link(internal, w)
+    opted = await create_link(internal, w, show_forecast=True)
+    assert (plain["show_forecast"], opted["show_forecast"]) == (False, True)
+    listed = await internal.get(f"/internal/orgs/{w.org_id}/campaigns/{w.campaign_id}/share-links")
+    assert {item["id"]: item["show_forecast"] for item in listed.json()["items"]} == {
+        plain["id"]: False,
+        opted["id"]: True,
+    }
+
+    # Off by default: neither the JSON nor the page says anything of a forecast.
+    r = await anonymous.get(f"/api/share/{plain['token']}")
+    assert r.status_code == 200, r.text
+    assert "forecast" not in r.json()
+    page = await anonymous.get(f"/share/{plain['token']}")
+    assert "2,345,678" not in page.text
+    assert "Forecast at the end date" not in page.text
+
+    # Opted in: the forecast and its band, and still no money anywhere.
+    r = await anonymous.get(f"/api/share/{opted['token']}")
+    assert r.json()["forecast"] == forecast.model_dump(mode="json")
+    assert_no_leak(r.text, w, UUID(opted["id"]))
+    page = await anonymous.get(f"/share/{opted['token']}")
+    assert page.status_code == 200
+    assert "Forecast at the end date" in page.text
+    assert "2,345,678" in page.text
+    assert "1,900,000–2,800,000" in page.text
+    assert_no_leak(page.text, w, UUID(opted["id"]))

@@ -29,6 +29,9 @@ class ShareLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     expires_at: datetime | None = Field(default=None, description="ISO-8601 with a timezone")
     password: str | None = Field(default=None, min_length=8, max_length=200)
+    show_forecast: bool = Field(
+        default=False, description="show the delivery forecast (an estimate, never money)"
+    )
 
     @field_validator("password")
     @classmethod
@@ -53,6 +56,7 @@ class ShareLinkOut(BaseModel):
     view_count: int
     last_viewed_at: datetime | None
     state: Literal["active", "expired", "revoked"]
+    show_forecast: bool = False
 
 
 class CreatedShareLink(ShareLinkOut):
@@ -85,6 +89,7 @@ def _audited(link: dict[str, Any]) -> dict[str, Any]:
         "expires_at": link["expires_at"],
         "has_password": link["has_password"],
         "revoked_at": link["revoked_at"],
+        "show_forecast": link.get("show_forecast", False),
     }
 
 
@@ -127,6 +132,7 @@ async def _new_link(
         created_by=caller.user_id,
         expires_at=body.expires_at,
         password=body.password,
+        show_forecast=body.show_forecast,
     )
     async with org_transaction(pool, caller.org_id) as conn:
         await record(

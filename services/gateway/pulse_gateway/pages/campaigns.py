@@ -185,12 +185,20 @@ async def _campaign_view(
             "engagement_cum": [d["engagement_cum"] for d in daily],
             "views_delta": [d["views_delta"] for d in daily],
             "engagement_delta": [d["engagement_delta"] for d in daily],
+            "projection": projection_of(kpis),
         },
+        "forecast": (kpis or {}).get("forecast"),
         "as_of": doc["as_of"] if doc else None,
         "alerts": alerts["items"],
         "notices": notices,
         "estimated": any(b["estimated"] for b in grid),
     }
+
+
+def projection_of(figures: dict[str, Any] | None) -> dict[str, list[Any]]:
+    """The forecast's path (views to date, today to the end date) for the growth chart."""
+    path = ((figures or {}).get("forecast") or {}).get("path") or []
+    return {"dates": [p["date"] for p in path], "views_cum": [p["views_cum"] for p in path]}
 
 
 async def _no_alerts() -> dict[str, Any]:

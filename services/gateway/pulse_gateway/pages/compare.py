@@ -98,6 +98,8 @@ async def compare_page(
         winners=winners,
         pace=pace,
         pace_chart=chart,
+        # The delivery forecast of each campaign (docs/insights.md), beside its actuals.
+        forecasts={str(w): (documents[w]["campaign"].get("forecast") or None) for w in wanted},
         problem=None,
         **{**base, "selected": [str(w) for w in wanted]},
     )

@@ -94,6 +94,7 @@ async def create_link(
         payload = {
             "expires_at": _expiry(values.get("expires_on", ""), errors),
             "password": values.get("password") or None,
+            "show_forecast": values.get("show_forecast") == "on",
         }
         body = validate(ShareLinkIn, payload, errors)
     except FormInvalid as exc:

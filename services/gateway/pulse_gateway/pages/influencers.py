@@ -125,10 +125,13 @@ async def influencer_page(
         doc = by_campaign.get(booking["campaign_id"])
         latest = post_numbers(doc)
         mine = [with_latest(p, latest) for p in posts_of.get(booking["id"], [])]
+        kpis = booking_numbers(doc).get(str(booking["id"]))
         detail.append(
             {
                 **booking,
-                "kpis": booking_numbers(doc).get(str(booking["id"])),
+                "kpis": kpis,
+                "forecast": (kpis or {}).get("forecast"),
+                "forecast_chart": forecast_chart(kpis),
                 "timeline_pct": doc["campaign"].get("timeline_pct") if doc else None,
                 "posts": mine,
                 "estimated": any((p.get("latest") or {}).get("estimated") for p in mine),
@@ -143,6 +146,27 @@ async def influencer_page(
         totals=totals,
         notices=sorted(set(notices)),
     )
+
+
+def forecast_chart(kpis: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The booking's recent days and its forecast path, for a small growth chart with the
+    dashed projection; None until the forecast projects."""
+    forecast = (kpis or {}).get("forecast") or {}
+    recent = (kpis or {}).get("recent") or []
+    if forecast.get("status") != "projected" or not recent:
+        return None
+    path = forecast.get("path") or []
+    return {
+        "dates": [d["date"] for d in recent],
+        "views_cum": [d["views_cum"] for d in recent],
+        "engagement_cum": [d["engagement_cum"] for d in recent],
+        "views_delta": [d["views_delta"] for d in recent],
+        "engagement_delta": [d["engagement_delta"] for d in recent],
+        "projection": {
+            "dates": [p["date"] for p in path],
+            "views_cum": [p["views_cum"] for p in path],
+        },
+    }
 
 
 def _totals(bookings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -268,6 +268,18 @@ THRESHOLDS = [
     ("sentiment_min_comments", "Sentiment: minimum comments", "comments", ""),
     ("sentiment_warning_share", "Sentiment warning", "% negative", ""),
     ("sentiment_critical_share", "Sentiment critical", "% negative", ""),
+    (
+        "forecast_miss_min_remaining_pct",
+        "Forecast miss: timeline left",
+        "% of timeline",
+        "Warn that a forecast misses its commitment only while this much of the timeline remains.",
+    ),
+    (
+        "forecast_miss_margin_pct",
+        "Forecast miss: share of commitment",
+        "% committed",
+        "Warn when the forecast's high end is below this share of the commitment.",
+    ),
 ]
 MILESTONES = ("milestone_1", "milestone_2", "milestone_3")
 

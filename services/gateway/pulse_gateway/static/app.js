@@ -88,11 +88,13 @@
       var i = u.cursor.idx;
       if (i == null || u.cursor.left < 0) { tip.hidden = true; return; }
       var value = u.data[1][i];
+      var guess = value == null && u.data[2] ? u.data[2][i] : null;
+      if (guess != null) value = guess;
       tip.textContent = "";
       var day = document.createElement("strong");
       day.textContent = new Date(u.data[0][i] * 1000).toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
       var line = document.createElement("span");
-      line.textContent = (mode === "daily" ? "+" + full(value) + " new " : full(value) + " ") + noun;
+      line.textContent = (guess != null ? "projected: " : "") + (mode === "daily" ? "+" + full(value) + " new " : full(value) + " ") + noun;
       tip.appendChild(day);
       tip.appendChild(line);
       tip.hidden = false;
@@ -147,10 +149,27 @@
       xs = xs.slice(-state.period);
       values = values.slice(-state.period);
     }
+    // The delivery forecast's path (views to date): a dashed line from today to the end date.
+    var projected = null;
+    var path = data.projection;
+    if (path && path.dates && path.dates.length && state.metric === "views" && !daily) {
+      var byDay = {};
+      path.dates.forEach(function (d, i) { byDay[Date.parse(d + "T00:00:00Z") / 1000] = path.views_cum[i]; });
+      projected = xs.map(function (x) { return byDay[x] == null ? null : byDay[x]; });
+      var last = xs.length ? xs[xs.length - 1] : -Infinity;
+      Object.keys(byDay).map(Number).sort(function (a, b) { return a - b; }).forEach(function (x) {
+        if (x > last) { xs.push(x); values.push(null); projected.push(byDay[x]); }
+      });
+      // Start the dashed line at the last measured day, so it reads as a continuation.
+      var lastMeasured = values.length - 1;
+      while (lastMeasured >= 0 && values[lastMeasured] == null) lastMeasured -= 1;
+      if (lastMeasured >= 0 && projected[lastMeasured] == null) projected[lastMeasured] = values[lastMeasured];
+      values = values.slice();
+    }
     var color = cssVar(state.metric === "views" ? "--views" : "--engagement") || "#4f46e5";
     var grid = { stroke: "#eef0f3", width: 1 };
     var axisFont = "12px system-ui, sans-serif";
-    var top = niceCeiling(Math.max.apply(null, values.concat([0])) * 1.05);
+    var top = niceCeiling(Math.max.apply(null, values.concat(projected || [], [0])) * 1.05);
     var bars = daily && uPlot.paths && uPlot.paths.bars;
     var opts = {
       width: Math.max(el.clientWidth, 260),
@@ -179,6 +198,10 @@
       ],
       plugins: []
     };
+    if (projected) {
+      opts.series.push({ label: "Projected", scale: "y", stroke: cssVar("--forecast") || "#b45309",
+        width: 2, dash: [6, 5], spanGaps: false, points: { show: false } });
+    }
     if (charts[id]) { charts[id].destroy(); }
     el.textContent = "";
     var tip = document.createElement("div");
@@ -186,11 +209,12 @@
     tip.setAttribute("aria-hidden", "true"); // it follows the pointer; the chart has its own label
     tip.hidden = true;
     opts.plugins.push(tooltipPlugin(tip, state.metric, state.mode));
-    charts[id] = new uPlot(opts, [xs, values], el);
+    charts[id] = new uPlot(opts, projected ? [xs, values, projected] : [xs, values], el);
     charts[id].root.appendChild(tip);
     el.setAttribute("data-mode", state.mode);
     el.setAttribute("data-days", String(xs.length));
     el.setAttribute("data-metric", state.metric);
+    el.setAttribute("data-projected", projected ? "true" : "false");
     el.setAttribute("data-axis-max", String(top));
     controls.querySelectorAll("[data-chart-mode]").forEach(function (btn) {
       btn.setAttribute("aria-pressed", String(btn.getAttribute("data-chart-mode") === state.mode));

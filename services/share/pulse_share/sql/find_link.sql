@@ -3,7 +3,7 @@
 -- is current, so a replica that holds that one parsed need not read it (handlers.Projections).
 SELECT l.id, l.org_id, l.campaign_id, l.expires_at, l.revoked_at, l.password_hash,
        coalesce(c.deleted_at IS NOT NULL, false) AS campaign_deleted,
-       p.generated_at AS projection_version
+       p.generated_at AS projection_version, l.show_forecast
 FROM share.links l
 LEFT JOIN share.campaign_refs c ON c.id = l.campaign_id
 LEFT JOIN share.campaigns p ON p.campaign_id = l.campaign_id AND p.org_id = l.org_id

@@ -1,5 +1,6 @@
 INSERT INTO share.links
-    (id, org_id, campaign_id, token_sha256, created_by, expires_at, password_hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+    (id, org_id, campaign_id, token_sha256, created_by, expires_at, password_hash, show_forecast)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING id, campaign_id, created_by, created_at, expires_at,
-          password_hash IS NOT NULL AS has_password, revoked_at, view_count, last_viewed_at
+          password_hash IS NOT NULL AS has_password, revoked_at, view_count, last_viewed_at,
+          show_forecast

@@ -4,9 +4,9 @@ INSERT INTO share.campaigns
      committed_views, committed_engagement, committed_posts,
      actual_views, actual_engagement, actual_posts,
      views_pct, engagement_pct, posts_pct, kpi_pct, engagement_rate, timeline_pct,
-     daily, platforms, influencers, numbers_as_of, generated_at)
+     daily, platforms, influencers, numbers_as_of, generated_at, forecast)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24, $25, $26)
+        $20, $21, $22, $23, $24, $25, $26, $27)
 ON CONFLICT (campaign_id) DO UPDATE
 SET org_id = excluded.org_id, name = excluded.name, status = excluded.status,
     start_date = excluded.start_date, end_date = excluded.end_date,
@@ -21,4 +21,5 @@ SET org_id = excluded.org_id, name = excluded.name, status = excluded.status,
     posts_pct = excluded.posts_pct, kpi_pct = excluded.kpi_pct,
     engagement_rate = excluded.engagement_rate, timeline_pct = excluded.timeline_pct,
     daily = excluded.daily, platforms = excluded.platforms, influencers = excluded.influencers,
-    numbers_as_of = excluded.numbers_as_of, generated_at = excluded.generated_at
+    numbers_as_of = excluded.numbers_as_of, generated_at = excluded.generated_at,
+    forecast = excluded.forecast
