@@ -47,9 +47,9 @@ class ShareSettings(ServiceSettings):
     unlock_ttl_s: int = 3600
     # CDN suffixes the media proxy admits beyond the platform defaults (comma-separated).
     media_extra_suffixes: str = ""
-    # PDF renders at once per process and how many more may wait; beyond: 503 + Retry-After.
-    pdf_render_slots: int = Field(default=2, ge=1)
-    pdf_render_queue: int = Field(default=4, ge=0)
+    # The reporter, which renders the client PDF and hands over its file (internal HTTP).
+    reporter_url: str = "http://127.0.0.1:8005"
+    reporter_timeout_s: float = Field(default=30.0, gt=0)
     # Peers (addresses or networks) that may read /metrics, /openapi.json and /docs on this
     # public port; empty: nobody (pulse_runtime.operator_routes).
     metrics_networks: str = ""
@@ -60,17 +60,27 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, queues=[QUEUES[name] for name in QUEUE_NAMES])
     register_consumers(runtime)
     proxy: list[MediaProxy] = []  # the one proxy, while the app runs
+    reporter: list[httpx.AsyncClient] = []  # the reporter's client, while the app runs
 
     @contextlib.asynccontextmanager
     async def media_proxy() -> AsyncIterator[None]:
         extra = [h.strip() for h in settings.media_extra_suffixes.split(",") if h.strip()]
         # A client of its own: no base URL, no default headers, no cookies from anywhere.
-        async with httpx.AsyncClient(trust_env=False) as client:
+        token = {"X-Pulse-Service-Token": settings.service_token.get_secret_value()}
+        async with (
+            httpx.AsyncClient(trust_env=False) as client,
+            # Never the media proxy's client: this one's default headers carry the token.
+            httpx.AsyncClient(
+                trust_env=False, headers=token, timeout=settings.reporter_timeout_s
+            ) as internal,
+        ):
             proxy.append(MediaProxy(http=client, extra_suffixes=extra))
+            reporter.append(internal)
             try:
                 yield
             finally:
                 proxy.clear()
+                reporter.clear()
 
     app = runtime.http_app("Pulse share", loops=[], resources=media_proxy)
     app.add_middleware(BodyLimit, default=JSON_BODY_LIMIT)
@@ -93,14 +103,16 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         unlock_key=unlock_key(secret),
         unlock_ttl=timedelta(seconds=settings.unlock_ttl_s),
         secure_cookies=settings.env == "production",
-        pdf_render_slots=settings.pdf_render_slots,
-        pdf_render_queue=settings.pdf_render_queue,
+        reporter_url=settings.reporter_url,
     )
 
     def media() -> MediaProxy | None:
         return proxy[0] if proxy else None
 
-    app.include_router(public_routes(pool, limits, config, media))
+    def reporter_client() -> httpx.AsyncClient | None:
+        return reporter[0] if reporter else None
+
+    app.include_router(public_routes(pool, limits, config, media, reporter_client))
     app.include_router(internal_links(pool, secret, settings.public_url))
     app.state.runtime = runtime
     return app

@@ -1,0 +1,50 @@
+"""Composition root of reporter: settings, runtime, the job consumer, retention, routes.
+
+Files are kept in PostgreSQL (reporter.files, bytea) rather than a directory: every replica
+and every download sees them without a shared volume, they are written in the transaction
+that ends their job, and the retention period is a DELETE (migrations/0001_reporter.sql).
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI
+
+from pulse_runtime.service import ServiceRuntime, service_main
+from pulse_runtime.settings import ServiceSettings
+from pulse_runtime.topology import QUEUES
+
+from .api import internal_routes
+from .consumer import QUEUE_NAMES, register_consumers, retention_loop
+from .handlers import RenderConfig
+from .settings import ReporterSettings
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    assert isinstance(settings, ReporterSettings)
+    runtime = ServiceRuntime(settings, queues=[QUEUES[name] for name in QUEUE_NAMES])
+    config = RenderConfig(
+        replica=settings.replica_name or f"{socket.gethostname()}:{settings.port}",
+        retention_days=settings.retention_days,
+    )
+    register_consumers(runtime, config, settings.render_slots)
+    app = runtime.http_app(
+        "Pulse reporter",
+        loops=[("retention", retention_loop(settings.retention_sweep_s))],
+    )
+
+    def pool() -> asyncpg.Pool:
+        return runtime.pool
+
+    app.include_router(internal_routes(pool, settings.service_token.get_secret_value()))
+    app.state.runtime = runtime
+    return app
+
+
+def main() -> None:
+    service_main(ReporterSettings, create_app, MIGRATIONS)
