@@ -38,7 +38,8 @@ PEAK_RSS_MB = {
     "share": 95,
     "aggregator": 96,
     "alerter": 105,
-    "reporter": 290,  # measured below: a demo campaign's PDF render (docs in the reporter's yaml)
+    # A 12-creator PDF render alone peaked at 124 MB (ru_maxrss); plus the service's runtime.
+    "reporter": 200,
 }
 UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
 

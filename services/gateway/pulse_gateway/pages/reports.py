@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Form, Request, Response
-from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from pulse_contracts.reports import REPORT_FORMATS, REPORT_SECTIONS
@@ -20,6 +19,7 @@ from ..deps import ContextDep
 from ..reports import ReportRequest
 from ..repository import report_jobs as jobs_repo
 from .common import ViewerDep, page_router, render
+from .forms_support import done, error_status
 
 router = page_router()
 LIST_LIMIT = 100
@@ -100,16 +100,15 @@ async def ask_for_report(
         )
         await report_jobs.ask(ctx, viewer.principal.org_id, viewer.principal.user_id, body)
     except (ValidationError, ValueError) as exc:
-        return await _page(
-            request, ctx, viewer, problem=_problem(exc), status_code=422, chosen=chosen
-        )
+        problem = _problem(exc)
     except ApiError as exc:
         if exc.status != 422:
             raise
-        return await _page(
-            request, ctx, viewer, problem=exc.message, status_code=422, chosen=chosen
-        )
-    return RedirectResponse("/reports", status_code=303)
+        problem = exc.message
+    else:
+        return done(request, "/reports")
+    status = error_status(request)  # htmx swaps only a 200; a plain post hears 422
+    return await _page(request, ctx, viewer, problem=problem, status_code=status, chosen=chosen)
 
 
 def _problem(exc: Exception) -> str:
@@ -135,8 +134,9 @@ async def retry_report(
     except ApiError as exc:
         if exc.status != 409:
             raise
-        return await _page(request, ctx, viewer, problem=exc.message, status_code=409)
-    return RedirectResponse("/reports", status_code=303)
+        status = 200 if request.headers.get("hx-request") else 409
+        return await _page(request, ctx, viewer, problem=exc.message, status_code=status)
+    return done(request, "/reports")
 
 
 @router.post("/campaigns/{campaign_id}/report")
@@ -151,4 +151,4 @@ async def campaign_pdf(
         if exc.status == 422:
             raise ApiError(404, f"no campaign {campaign_id}") from exc
         raise
-    return RedirectResponse("/reports", status_code=303)
+    return done(request, "/reports")
