@@ -48,12 +48,14 @@ def reporting_services(service_env: dict[str, str]) -> Iterator[dict[str, Servic
     """aggregator, reporter, share and gateway as processes (ingest's part is played by the
     test); the staff and client PDFs are report jobs the reporter renders."""
     reporter = ServiceProcess("reporter", service_env, LOGS)
+    share = ServiceProcess("share", {**service_env, "PULSE_SHARE_REPORTER_URL": reporter.url}, LOGS)
+    # Scheduled client reports: the reporter asks share for the link and the client view.
+    reporter.env = {**service_env, "PULSE_REPORTER_SHARE_URL": share.url}
+    share.env = {**share.env, "PULSE_SHARE_PUBLIC_URL": share.url}  # links it mails must open
     procs = {
         "aggregator": ServiceProcess("aggregator", service_env, LOGS),
         "reporter": reporter,
-        "share": ServiceProcess(
-            "share", {**service_env, "PULSE_SHARE_REPORTER_URL": reporter.url}, LOGS
-        ),
+        "share": share,
     }
     try:
         with ThreadPoolExecutor(3) as pool:

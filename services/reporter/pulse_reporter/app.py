@@ -8,6 +8,7 @@ that ends their job, and the retention period is a DELETE (migrations/0001_repor
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -17,9 +18,10 @@ from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
 
-from .api import internal_routes
+from .api import internal_routes, schedule_routes
 from .consumer import QUEUE_NAMES, register_consumers, retention_loop
 from .handlers import RenderConfig
+from .schedules import ScheduleConfig, schedule_loop
 from .settings import ReporterSettings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -33,15 +35,27 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         retention_days=settings.retention_days,
     )
     register_consumers(runtime, config, settings.render_slots)
+    scheduled = ScheduleConfig(
+        replica=config.replica,
+        share_url=settings.share_url,
+        mail=settings,
+        lease=timedelta(seconds=settings.schedule_lease_s),
+        poll_s=settings.schedule_poll_s,
+    )
+    token = settings.service_token.get_secret_value()
     app = runtime.http_app(
         "Pulse reporter",
-        loops=[("retention", retention_loop(settings.retention_sweep_s))],
+        loops=[
+            ("retention", retention_loop(settings.retention_sweep_s)),
+            ("schedules", schedule_loop(scheduled, token)),
+        ],
     )
 
     def pool() -> asyncpg.Pool:
         return runtime.pool
 
-    app.include_router(internal_routes(pool, settings.service_token.get_secret_value()))
+    app.include_router(internal_routes(pool, token))
+    app.include_router(schedule_routes(pool, token))
     app.state.runtime = runtime
     return app
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pulse_contracts.reports import ReportDocument, ReportFormat, ReportRequested
 from pulse_report import (
@@ -224,3 +224,42 @@ def _units(cents: int | None) -> str | None:
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(cents), 100)
     return f"{sign}{whole}.{part:02d}"
+
+
+# Scheduled client reports: when each period's report is due, and what it is called.
+SEND_HOUR_UTC = 8  # weekly reports on Monday morning, monthly ones on the 1st
+
+
+def first_due(cadence: str, now: datetime) -> datetime:
+    """The next Monday (weekly) or the next 1st of a month (monthly), 08:00 UTC."""
+    day = now.astimezone(UTC).replace(hour=SEND_HOUR_UTC, minute=0, second=0, microsecond=0)
+    if cadence == "weekly":
+        ahead = (7 - day.weekday()) % 7 or 7
+        return day + timedelta(days=ahead)
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return day.replace(year=year, month=month, day=1)
+
+
+def next_due(cadence: str, due: datetime, now: datetime) -> datetime:
+    """The period after `due`, skipping periods wholly missed while nothing ran: after a long
+    outage the current period is sent once, not a backlog of old ones."""
+    following = _step(cadence, due)
+    while following <= now:
+        following = _step(cadence, following)
+    return following
+
+
+def _step(cadence: str, due: datetime) -> datetime:
+    if cadence == "weekly":
+        return due + timedelta(days=7)
+    year, month = (due.year + 1, 1) if due.month == 12 else (due.year, due.month + 1)
+    return due.replace(year=year, month=month, day=min(due.day, 28))
+
+
+def period_of(cadence: str, due: datetime) -> str:
+    """The period a due moment stands for: ISO week (2026-W49) or month (2026-12)."""
+    moment = due.astimezone(UTC)
+    if cadence == "weekly":
+        year, week, _ = moment.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{moment.year}-{moment.month:02d}"

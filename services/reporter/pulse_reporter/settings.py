@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field
@@ -20,3 +21,10 @@ class ReporterSettings(ServiceSettings):
     retention_sweep_s: float = Field(default=600.0, gt=0)
     # A name for this process in reporter.render_starts (the pod's name in Kubernetes).
     replica_name: str = ""
+    # Scheduled client reports: share builds them (client view and link), mail sends them.
+    share_url: str = "http://127.0.0.1:8002"
+    schedule_poll_s: float = Field(default=30.0, gt=0)
+    schedule_lease_s: float = Field(default=300.0, gt=0)
+    smtp_url: str | None = None
+    mail_from: str = "Pulse <pulse@localhost>"
+    mail_dir: Path = Path("var/mail")

@@ -25,6 +25,7 @@ from .consumer import QUEUE_NAMES, register_consumers
 from .domain import unlock_key
 from .public import Limits, PublicConfig, SecurityHeaders, public_routes
 from .ratelimit import Rate, TokenBuckets
+from .scheduled import scheduled_routes
 
 JSON_BODY_LIMIT = 1024 * 1024  # no public route takes more; the unlock form reads 4 KB at most
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -114,6 +115,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     app.include_router(public_routes(pool, limits, config, media, reporter_client))
     app.include_router(internal_links(pool, secret, settings.public_url))
+    app.include_router(scheduled_routes(pool, secret, settings.public_url))
     app.state.runtime = runtime
     return app
 
