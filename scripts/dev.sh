@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES="ingest aggregator alerter gateway share"
+SERVICES="ingest aggregator alerter gateway share reporter"
 FAKE_PROVIDER_PORT=8010
 export PULSE_ENV="${PULSE_ENV:-development}"
 # ScrapeCreators: the real API when a key is given, else the built-in fake server.
@@ -70,7 +70,7 @@ for svc in $SERVICES; do
   echo $! >"var/run/$svc.pid"
 done
 
-declare -A PORTS=([gateway]=8000 [ingest]=8001 [share]=8002 [aggregator]=8003 [alerter]=8004)
+declare -A PORTS=([gateway]=8000 [ingest]=8001 [share]=8002 [aggregator]=8003 [alerter]=8004 [reporter]=8005)
 for svc in $SERVICES; do
   for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:${PORTS[$svc]}/ready" >/dev/null 2>&1 && break
@@ -97,5 +97,6 @@ Pulse is running (logs in var/log/, stop with: make stop)
   share       http://127.0.0.1:8002
   aggregator  http://127.0.0.1:8003   internal reads, X-Pulse-Service-Token: dev-service-token
   alerter     http://127.0.0.1:8004   internal reads, X-Pulse-Service-Token: dev-service-token
+  reporter    http://127.0.0.1:8005   report jobs (PDF/CSV/XLSX); reports at /reports
   provider    $provider
 MSG

@@ -1,6 +1,6 @@
 """Pulse's wire contracts: the event envelope, every event and command, and shared value types."""
 
-from . import alerts, catalog, numbers, posts
+from . import alerts, catalog, numbers, posts, reports
 from .envelope import (
     REGISTRY,
     ContractError,
@@ -24,5 +24,6 @@ __all__ = [
     "numbers",
     "parse_event",
     "posts",
+    "reports",
     "utcnow",
 ]

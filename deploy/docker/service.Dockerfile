@@ -4,12 +4,12 @@
 #
 #   docker build -f deploy/docker/service.Dockerfile --build-arg SERVICE=ingest -t pulse-ingest .
 #
-# SERVICE is one of gateway | ingest | share | aggregator | alerter, or `all` for the tools image
-# (every service package installed; runs `pulse-<svc> migrate` for all five by default, which is
+# SERVICE is one of gateway | ingest | share | aggregator | alerter | reporter, or `all` for the
+# tools image (every service package installed; runs `pulse-<svc> migrate` for all six by default, which is
 # what compose's one-shot `migrate` service and a Kubernetes migration Job use).
 #
 # The port table lives here once (the svc-* stages below): gateway 8000, ingest 8001,
-# share 8002, aggregator 8003, alerter 8004. PULSE_<SVC>_PORT still overrides at run time,
+# share 8002, aggregator 8003, alerter 8004, reporter 8005. PULSE_<SVC>_PORT still overrides at run time,
 # exactly as the service's settings read it.
 
 # Global: used by the final FROM below; each stage re-declares it to read it.
@@ -43,12 +43,12 @@ COPY services/ ./services/
 RUN --mount=type=cache,target=/root/.cache/uv \
     set -eu; \
     case "${SERVICE:-}" in \
-      gateway|ingest|share|aggregator|alerter) \
+      gateway|ingest|share|aggregator|alerter|reporter) \
         uv sync --frozen --no-dev --package "pulse-${SERVICE}" ;; \
       all) \
         uv sync --frozen --no-dev --all-packages ;; \
       *) \
-        echo "build arg SERVICE must be gateway|ingest|share|aggregator|alerter|all, got '${SERVICE:-}'" >&2; \
+        echo "build arg SERVICE must be gateway|ingest|share|aggregator|alerter|reporter|all, got '${SERVICE:-}'" >&2; \
         exit 1 ;; \
     esac; \
     python -m compileall -q contracts libs services
@@ -108,10 +108,22 @@ FROM runtime AS svc-alerter
 ENV PULSE_PORT=8004
 EXPOSE 8004
 
-# Tools image: all five packages, serves nothing, migrates everything by default.
+# The report worker: WeasyPrint's system libraries (Pango, HarfBuzz, fonts) in this image only;
+# no other service renders a PDF.
+FROM runtime AS svc-reporter
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+      fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+USER 10001:10001
+ENV PULSE_PORT=8005
+EXPOSE 8005
+
+# Tools image: all six packages, serves nothing, migrates everything by default.
 FROM runtime AS svc-all
 HEALTHCHECK NONE
-CMD ["sh", "-ec", "for svc in gateway ingest aggregator alerter share; do pulse-$svc migrate; done"]
+CMD ["sh", "-ec", "for svc in gateway ingest aggregator alerter share reporter; do pulse-$svc migrate; done"]
 
 FROM svc-${SERVICE} AS final
 USER 10001:10001

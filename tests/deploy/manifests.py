@@ -21,7 +21,14 @@ OVERLAYS = ("dev", "production")
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 COMPOSE_FILE = ROOT / "compose.yaml"
 
-PORTS = {"gateway": 8000, "ingest": 8001, "share": 8002, "aggregator": 8003, "alerter": 8004}
+PORTS = {
+    "gateway": 8000,
+    "ingest": 8001,
+    "share": 8002,
+    "aggregator": 8003,
+    "alerter": 8004,
+    "reporter": 8005,
+}
 SERVICES = tuple(PORTS)
 # Secrets the operators generate themselves (CloudNativePG, RabbitMQ Cluster Operator).
 OPERATOR_SECRETS = {

@@ -27,7 +27,14 @@ RABBITMQ_CONF = ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf"
 # Where `python -m pulse_runtime.topology` output is kept (generated, owned elsewhere).
 DEFINITIONS = ROOT / "deploy" / "rabbitmq" / "definitions.json"
 
-PORTS = {"gateway": 8000, "ingest": 8001, "share": 8002, "aggregator": 8003, "alerter": 8004}
+PORTS = {
+    "gateway": 8000,
+    "ingest": 8001,
+    "share": 8002,
+    "aggregator": 8003,
+    "alerter": 8004,
+    "reporter": 8005,
+}
 APP_SERVICES = tuple(PORTS)
 PUBLISHED = {"gateway": 8000, "ingest": 8001, "share": 8002}
 INFRA_SERVICES = ("postgres", "rabbitmq", "redis", "migrate")

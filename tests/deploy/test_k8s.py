@@ -32,7 +32,15 @@ from tests.deploy.manifests import (
 # The oldest Kubernetes minor the manifests are written for (autoscaling/v2, policy/v1, ...).
 KUBERNETES_VERSION = "1.30"
 # bench/RESULTS.md, P6: peak RSS of each service under the P1 load, in MB.
-PEAK_RSS_MB = {"gateway": 191, "ingest": 119, "share": 95, "aggregator": 96, "alerter": 105}
+PEAK_RSS_MB = {
+    "gateway": 191,
+    "ingest": 119,
+    "share": 95,
+    "aggregator": 96,
+    "alerter": 105,
+    # A 12-creator PDF render alone peaked at 124 MB (ru_maxrss); plus the service's runtime.
+    "reporter": 200,
+}
 UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
 
 
@@ -205,7 +213,14 @@ def test_production_overlay_commits_no_secret() -> None:
 def test_migration_job_runs_each_service_own_migrate_in_order() -> None:
     job = one(render("production"), "Job", "pulse-migrate")
     steps = containers(job)
-    assert [c["name"] for c in steps] == ["gateway", "ingest", "aggregator", "alerter", "share"]
+    assert [c["name"] for c in steps] == [
+        "gateway",
+        "ingest",
+        "aggregator",
+        "alerter",
+        "reporter",
+        "share",
+    ]
     deployments = of_kind(render("production"), "Deployment")
     for container in steps:
         svc = container["name"]
@@ -318,7 +333,7 @@ def test_one_autoscaler_per_deployment() -> None:
         o["spec"]["scaleTargetRef"]["name"]
         for o in of_kind(objects, "HorizontalPodAutoscaler").values()
     }
-    assert scaled == {"ingest", "aggregator", "alerter", "share"}
+    assert scaled == {"ingest", "aggregator", "alerter", "share", "reporter"}
     assert hpas == {"gateway"}
     assert not scaled & hpas, "KEDA owns an HPA of its own: two would fight over replicas"
 
@@ -332,6 +347,7 @@ def test_keda_scales_on_the_queues_each_service_consumes() -> None:
         "aggregator": {"aggregator.posts"},
         "alerter": {"alerter.kpi", "alerter.posts"},
         "share": {"share.kpi"},
+        "reporter": {"reporter.jobs"},
     }
     for name, scaled in of_kind(objects, "ScaledObject").items():
         triggers = scaled["spec"]["triggers"]

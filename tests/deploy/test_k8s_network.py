@@ -41,6 +41,7 @@ INTERNET_PORTS = {
     "share": {443},
     "alerter": {443, 465, 587},
     "aggregator": set(),
+    "reporter": set(),  # renders from what the job carries; fetches nothing
 }
 PRIVATE_RANGES = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"}
 
@@ -93,22 +94,32 @@ def _expected_ingress(svc: str) -> set[Flow]:
     flows = {(PROMETHEUS, PORTS[svc])}
     if PORTS[svc] in public:
         flows.add((INGRESS_CONTROLLER, PORTS[svc]))
-    if svc in _gateway_peers():
-        flows.add(("gateway", PORTS[svc]))
+    for caller in SERVICES:
+        if svc in _peers(caller):
+            flows.add((caller, PORTS[svc]))
     return flows
 
 
-def _gateway_peers() -> set[str]:
-    env = compose_services()["gateway"]["environment"]
+def _peers(caller: str) -> set[str]:
+    """The services `caller` calls: its PULSE_<CALLER>_*_URL settings in compose.yaml."""
+    env = compose_services()[caller].get("environment", {})
+    prefix = f"PULSE_{caller.upper()}_"
     peers = set()
     for key, value in env.items():
         url = urlsplit(str(value))
-        if key.startswith("PULSE_GATEWAY_") and url.scheme == "http" and "PUBLIC" not in key:
+        if key.startswith(prefix) and url.scheme == "http" and "PUBLIC" not in key:
             host = url.hostname
             assert host in PORTS, f"{key} points at {value}"
             assert url.port == PORTS[host]
             peers.add(host)
-    assert peers == {"aggregator", "alerter", "ingest", "share"}
+    return peers
+
+
+def _gateway_peers() -> set[str]:
+    peers = _peers("gateway")
+    assert peers == {"aggregator", "alerter", "ingest", "share", "reporter"}
+    # Share fetches the client PDF's file from the reporter; nobody else calls a peer.
+    assert _peers("share") == {"reporter"}
     return peers
 
 
@@ -119,6 +130,7 @@ def _expected_egress(svc: str) -> set[Flow]:
         flows.add((REDIS, 6379))
     if svc == "gateway":
         flows |= {(peer, PORTS[peer]) for peer in _gateway_peers()}
+    flows |= {(peer, PORTS[peer]) for peer in _peers(svc)}
     return flows
 
 

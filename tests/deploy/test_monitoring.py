@@ -176,7 +176,7 @@ def test_every_pulse_pod_is_scraped() -> None:
             (container,) = deployment["spec"]["template"]["spec"]["containers"]
             assert endpoint["port"] in {p["name"] for p in container["ports"]}
             scraped.add(name)
-    assert scraped == {"gateway", "ingest", "share", "aggregator", "alerter"}
+    assert scraped == {"gateway", "ingest", "share", "aggregator", "alerter", "reporter"}
 
 
 def test_each_alert_has_a_runbook_section() -> None:

@@ -79,6 +79,9 @@ def running_demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
         provider_url, control = stack.enter_context(fake_provider_process(LOGS))
         procs: dict[str, ServiceProcess] = {}
         stack.callback(_stop_all, procs)
+        procs["reporter"] = ServiceProcess("reporter", service_env, LOGS)
+        procs["reporter"].start()
+        reporter_url = procs["reporter"].url
         ingest_env = {
             **service_env,
             "PULSE_INGEST_SCRAPECREATORS_BASE_URL": provider_url,
@@ -88,7 +91,7 @@ def running_demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
             ("ingest", ingest_env),
             ("aggregator", service_env),
             ("alerter", service_env),
-            ("share", service_env),
+            ("share", {**service_env, "PULSE_SHARE_REPORTER_URL": reporter_url}),
         ):
             procs[name] = ServiceProcess(name, env, LOGS)
             procs[name].start()
@@ -99,6 +102,7 @@ def running_demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
             "PULSE_GATEWAY_ALERTER_URL": procs["alerter"].url,
             "PULSE_GATEWAY_SHARE_URL": procs["share"].url,
             "PULSE_GATEWAY_SHARE_PUBLIC_URL": procs["share"].url,
+            "PULSE_GATEWAY_REPORTER_URL": reporter_url,
         }
         procs["gateway"] = ServiceProcess("gateway", gateway_env, LOGS)
         procs["gateway"].start()

@@ -45,10 +45,20 @@ class ReportedCampaign:
 
 @contextmanager
 def reporting_services(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]:
-    """aggregator, share and gateway as processes (ingest's part is played by the test)."""
-    procs = {name: ServiceProcess(name, service_env, LOGS) for name in ("aggregator", "share")}
+    """aggregator, reporter, share and gateway as processes (ingest's part is played by the
+    test); the staff and client PDFs are report jobs the reporter renders."""
+    reporter = ServiceProcess("reporter", service_env, LOGS)
+    share = ServiceProcess("share", {**service_env, "PULSE_SHARE_REPORTER_URL": reporter.url}, LOGS)
+    # Scheduled client reports: the reporter asks share for the link and the client view.
+    reporter.env = {**service_env, "PULSE_REPORTER_SHARE_URL": share.url}
+    share.env = {**share.env, "PULSE_SHARE_PUBLIC_URL": share.url}  # links it mails must open
+    procs = {
+        "aggregator": ServiceProcess("aggregator", service_env, LOGS),
+        "reporter": reporter,
+        "share": share,
+    }
     try:
-        with ThreadPoolExecutor(2) as pool:
+        with ThreadPoolExecutor(3) as pool:
             for future in [pool.submit(p.start) for p in procs.values()]:
                 future.result()
         procs["gateway"] = ServiceProcess(
@@ -59,6 +69,7 @@ def reporting_services(service_env: dict[str, str]) -> Iterator[dict[str, Servic
                 # Alerter and ingest are not running: nothing here reads them.
                 "PULSE_GATEWAY_SHARE_URL": procs["share"].url,
                 "PULSE_GATEWAY_SHARE_PUBLIC_URL": procs["share"].url,
+                "PULSE_GATEWAY_REPORTER_URL": reporter.url,
             },
             LOGS,
         )
@@ -78,6 +89,38 @@ async def wait_for(probe: Callable[[], Awaitable[T | None]], timeout: float, wha
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.2)
+
+
+async def staff_report_job(staff: httpx.AsyncClient, path: str, timeout: float = 240) -> Any:
+    """Ask for a report job at `path` (202), follow it until done, and return the job."""
+    asked = await staff.post(path)
+    assert asked.status_code == 202, asked.text
+    location = asked.headers["location"]
+
+    async def finished() -> Any:
+        job = (await staff.get(location)).json()
+        assert job["status"] != "failed", job
+        return job if job["status"] == "done" else None
+
+    return await wait_for(finished, timeout, f"report job {location}")
+
+
+async def client_pdf(share: httpx.AsyncClient, token: str, timeout: float = 240) -> httpx.Response:
+    """The share link's PDF as a browser gets it: "preparing your report…" (202, refreshing
+    itself) until the same URL answers the PDF."""
+    seen_preparing: list[bool] = []
+
+    async def ready() -> httpx.Response | None:
+        r = await share.get(f"/share/{token}/report.pdf")
+        if r.status_code == 202:
+            assert "Preparing your report" in r.text
+            assert r.headers["refresh"] == "2"
+            seen_preparing.append(True)
+            return None
+        return r
+
+    found = await wait_for(ready, timeout, f"the PDF of share link {token[:6]}…")
+    return found
 
 
 async def _login(base_url: str, email: str) -> httpx.AsyncClient:

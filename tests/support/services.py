@@ -22,7 +22,7 @@ from pulse_runtime.settings import ServiceSettings, with_database
 from .servers import Servers
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("ingest", "aggregator", "alerter", "gateway", "share")
+SERVICES = ("ingest", "aggregator", "alerter", "gateway", "share", "reporter")
 SERVICE_TOKEN = "test-service-token"
 
 

@@ -6,6 +6,7 @@ docs/screenshots/ next to the desktop ones."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -71,6 +72,7 @@ def staff_screens(demo: DemoSystem, campaigns: dict[str, dict[str, Any]]) -> lis
         ("booking-form", f"/campaigns/{holiday['id']}/bookings/new"),
         ("post-form", f"/bookings/{booked['id']}/posts/new"),
         ("share-links", f"/campaigns/{holiday['id']}/share-links"),
+        ("reports", "/reports"),
         ("not-found", "/campaigns/00000000-0000-4000-8000-000000000000"),
     ]
 
@@ -149,6 +151,47 @@ async def test_every_screen_passes_axe_and_fits_the_window(
         assert [e for e in watched.errors if "404" not in e] == []
     assert problems == {}, problems
     assert too_wide == {}, f"wider than a {viewport[0]} px window: {too_wide}"
+
+
+async def test_the_reports_screen_prepares_a_report_and_offers_its_download(
+    browser: Browser, demo: DemoSystem, campaigns: dict[str, dict[str, Any]]
+) -> None:
+    """From the campaign's PDF button and from the form: each report is listed as it is
+    prepared (the list refreshes itself) and offers its download once done."""
+    holiday = campaigns["Holiday Gift Sets"]
+    async with staff_page(browser, demo) as watched:
+        page = watched.page
+        await page.goto(f"/campaigns/{holiday['id']}")
+        await page.get_by_role("button", name="PDF report").click()
+        await expect(page).to_have_url(f"{demo.gateway_url}/reports")
+        await expect(page.get_by_role("link", name="Reports")).to_have_attribute(
+            "aria-current", "page"
+        )
+        row = page.locator("#report-list tbody tr").first
+        await expect(row).to_contain_text("Holiday Gift Sets")
+        await expect(row.get_by_role("link", name="Download")).to_be_visible(timeout=240_000)
+        async with page.expect_download() as waiting:
+            await row.get_by_role("link", name="Download").click()
+        download = await waiting.value
+        assert download.suggested_filename == "holiday-gift-sets-report.pdf"
+
+        # A refused form comes back with the reason and what was chosen.
+        await page.locator("#report-form").get_by_role("button", name="Prepare report").click()
+        await expect(page.locator("#report-problem")).to_contain_text("Pick at least one campaign")
+
+        form = page.locator("#report-form")
+        await form.get_by_label("Holiday Gift Sets").check()
+        await form.locator("#r-format").select_option("csv")
+        await form.get_by_role("button", name="Prepare report").click()
+        await expect(page).to_have_url(f"{demo.gateway_url}/reports")
+        csv_row = page.locator("#report-list tbody tr").first
+        await expect(csv_row).to_contain_text("CSV")
+        await expect(csv_row.get_by_role("link", name="Download")).to_be_visible(timeout=240_000)
+        for width, suffix in ((1280, ""), (390, "-phone")):
+            await page.set_viewport_size({"width": width, "height": 844})
+            await settle(page)
+            await page.screenshot(path=SCREENSHOTS / f"reports-list{suffix}.png", full_page=True)
+        assert [e for e in watched.errors if "404" not in e] == []
 
 
 async def test_on_a_phone_the_influencer_grid_shows_kpi_and_every_column(
@@ -291,10 +334,25 @@ async def test_both_pdfs_print_bars_and_charts_in_colour_at_their_true_length(
     with demo.api() as api:
         clients = {c["id"]: c for c in api.get("/api/clients").json()["items"]}
         platforms = api.get(f"/api/campaigns/{holiday['id']}/platforms").json()["items"]
+        # Both are report jobs now: asked, prepared by the reporter, then downloaded.
         if audience == "staff":
-            answer = api.get(f"/api/campaigns/{holiday['id']}/report.pdf", timeout=120)
+            asked = api.post(f"/api/campaigns/{holiday['id']}/report")
+            assert asked.status_code == 202, asked.text[:300]
+            location = asked.headers["location"]
+            for _ in range(1200):
+                job = api.get(location).json()
+                assert job["status"] != "failed", job
+                if job["status"] == "done":
+                    break
+                await asyncio.sleep(0.2)
+            answer = api.get(job["download_url"], timeout=60)
         else:
-            answer = api.get(f"{share_url}/report.pdf", timeout=120)
+            for _ in range(1200):
+                answer = api.get(f"{share_url}/report.pdf", timeout=60)
+                if answer.status_code != 202:
+                    break
+                assert "Preparing your report" in answer.text
+                await asyncio.sleep(0.2)
     assert answer.status_code == 200, answer.text[:300]
     assert answer.headers["content-type"] == "application/pdf"
     pages = rasterise(answer.content, keep_as=ARTIFACTS / f"pdf-{audience}.png")

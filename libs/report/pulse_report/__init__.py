@@ -4,7 +4,7 @@ The client's report is this package's neutral view model (model.py) and nothing 
 agency's internal figures live in pulse_report.staff, which this package does not import.
 """
 
-from .html import Page, render_page, report_page
+from .html import SECTIONS, Page, render_page, report_page
 from .model import (
     CampaignReport,
     ReportCampaign,
@@ -18,10 +18,11 @@ from .model import (
     ReportPost,
     from_fields,
 )
-from .pdf import render_pdf, report_filename, report_pdf
+from .pdf import render_pdf, render_pdf_documents, report_filename, report_pdf
 from .render_queue import RenderAbandoned, RendersBusy, RenderSlots
 
 __all__ = [
+    "SECTIONS",
     "CampaignReport",
     "Page",
     "RenderAbandoned",
@@ -39,6 +40,7 @@ __all__ = [
     "from_fields",
     "render_page",
     "render_pdf",
+    "render_pdf_documents",
     "report_filename",
     "report_page",
     "report_pdf",

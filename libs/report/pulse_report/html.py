@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_BRAND = "#3949ab"
+# The parts of a report a custom report may pick; "money" shows only where staff figures exist.
+SECTIONS = ("kpis", "money", "growth", "platforms", "creators")
 # Anything the page does not name here is refused by the browser: no script at all, images
 # from this origin only (remote ones come through the audience's media proxy), the one inline
 # stylesheet by its hash, forms posting back to this origin.
@@ -134,8 +136,10 @@ def render_report(
     pdf_href: str | None = None,
     for_print: bool = False,
     period_days: int | None = None,
+    sections: Collection[str] = SECTIONS,
 ) -> Page:
     """The report layout; `staff` (internal figures) is only ever passed by staff.py.
+    `sections` (of SECTIONS) are the parts a custom report asked for; the header always shows.
     `period_days` (one of PERIODS) narrows the chart to the last days, with a summary against
     the days before; the printed report always shows the whole campaign."""
     brand = report.client.brand_color if report.client else None
@@ -156,6 +160,7 @@ def render_report(
         platforms=platform_shares(report.platforms),
         pdf_href=pdf_href,
         for_print=for_print,
+        sections=frozenset(sections),
     )
 
 
@@ -165,8 +170,14 @@ def report_page(
     pdf_href: str | None = None,
     for_print: bool = False,
     period_days: int | None = None,
+    sections: Collection[str] = SECTIONS,
 ) -> Page:
     """The client report: `for_print` is the same layout as the PDF renders it."""
     return render_report(
-        report, staff=None, pdf_href=pdf_href, for_print=for_print, period_days=period_days
+        report,
+        staff=None,
+        pdf_href=pdf_href,
+        for_print=for_print,
+        period_days=period_days,
+        sections=sections,
     )

@@ -6,9 +6,10 @@ this module, so no code path there can even construct money to hand to the rende
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from .html import Page, render_report
+from .html import SECTIONS, Page, render_report
 from .model import CampaignReport
 from .pdf import render_pdf
 
@@ -38,9 +39,11 @@ class StaffFigures:
     bookings: tuple[StaffBooking, ...]
 
 
-def staff_report_page(report: CampaignReport, staff: StaffFigures) -> Page:
+def staff_report_page(
+    report: CampaignReport, staff: StaffFigures, *, sections: Collection[str] = SECTIONS
+) -> Page:
     """The agency's report as printed: the client layout plus the internal figures."""
-    return render_report(report, staff=staff, for_print=True)
+    return render_report(report, staff=staff, for_print=True, sections=sections)
 
 
 def staff_report_pdf(report: CampaignReport, staff: StaffFigures) -> bytes:

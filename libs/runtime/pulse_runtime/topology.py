@@ -82,6 +82,11 @@ QUEUES: dict[str, QueueSpec] = {
         QueueSpec("gateway.numbers", "kpi.updated"),
         QueueSpec("share.catalog", "catalog.#"),
         QueueSpec("share.kpi", "kpi.updated"),
+        # Report jobs: renders are long, so each replica takes one at a time (reporter's prefetch).
+        QueueSpec("reporter.jobs", "report.requested"),
+        # Each requester keeps its own rows of its jobs' state.
+        QueueSpec("gateway.reports", "report.progressed"),
+        QueueSpec("share.reports", "report.progressed"),
     )
 }
 

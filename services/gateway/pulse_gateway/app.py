@@ -13,7 +13,6 @@ import httpx
 from fastapi import APIRouter, FastAPI
 
 from pulse_contracts import Envelope, EventData, utcnow
-from pulse_report import RenderSlots
 from pulse_runtime.body_limit import BodyLimit
 from pulse_runtime.logging import get_logger
 from pulse_runtime.media_proxy import MediaProxy
@@ -22,7 +21,7 @@ from pulse_runtime.rate_limit import RateLimiter, RateLimitHeaders, redis_client
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.topology import QUEUES
 
-from . import api, guards, pages, read_model
+from . import api, guards, pages, read_model, report_jobs
 from .api import imports, post_imports
 from .context import GatewayContext
 from .handlers import accounts
@@ -49,7 +48,9 @@ def routers() -> list[APIRouter]:
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, queues=[QUEUES["gateway.numbers"]])
+    runtime = ServiceRuntime(
+        settings, queues=[QUEUES["gateway.numbers"], QUEUES["gateway.reports"]]
+    )
     ctx = GatewayContext(
         settings=settings,
         runtime=runtime,
@@ -59,7 +60,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             settings.numbers_cache_size, max_bytes=settings.numbers_cache_mb * 2**20
         ),
         sessions=SessionCache(settings.session_cache_ttl_s),
-        renders=RenderSlots(settings.pdf_render_slots, settings.pdf_render_queue),
     )
     live = stream_queue()
     subscribe_stream(runtime.broker, ctx.hub, live, ctx.numbers)
@@ -72,6 +72,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         freshness.observe((utcnow() - envelope.occurred_at).total_seconds())
 
     subscribe_events(runtime.broker, QUEUES["gateway.numbers"], kpi_updated)
+
+    async def report_progressed(envelope: Envelope[EventData]) -> None:
+        await report_jobs.on_report_progressed(runtime.pool, envelope)
+
+    subscribe_events(runtime.broker, QUEUES["gateway.reports"], report_progressed)
 
     @contextlib.asynccontextmanager
     async def peers() -> AsyncIterator[None]:

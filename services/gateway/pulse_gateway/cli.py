@@ -22,7 +22,7 @@ from . import dead_letters, demo
 from .handlers import accounts
 from .settings import GatewaySettings
 
-SERVICES = ("ingest", "aggregator", "alerter", "gateway", "share")
+SERVICES = ("ingest", "aggregator", "alerter", "gateway", "share", "reporter")
 # Written by `make dev` (scripts/dev.sh): the settings the local services run with.
 DEV_ENV_FILE = Path("var") / "dev.env"
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 
-from pulse_report import RenderSlots
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.service import ServiceRuntime
 
@@ -27,7 +26,6 @@ class GatewayContext:
     hub: StreamHub
     numbers: NumbersReadModel
     sessions: SessionCache
-    renders: RenderSlots  # PDF reports: bounded, per process (pulse_report.render_queue)
     peers: httpx.AsyncClient | None = None  # created in the lifespan
     media: MediaProxy | None = None  # created in the lifespan, with a client of its own
     limits: ApiLimits | None = None  # created in the lifespan (its Redis pool)

@@ -32,6 +32,7 @@ async def _call(
         "aggregator": ctx.settings.aggregator_url,
         "alerter": ctx.settings.alerter_url,
         "ingest": ctx.settings.ingest_url,
+        "reporter": ctx.settings.reporter_url,
     }[peer]
     try:
         response = await ctx.http.request(
@@ -195,3 +196,11 @@ async def refused_messages(ctx: GatewayContext) -> dict[str, Any]:
         ctx, "ingest", "GET", "/internal/operator/refused-messages", params={"limit": "0"}
     )
     return result
+
+
+async def report_schedule(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID, method: str, json: Any = None
+) -> Any:
+    """The reporter's schedule of the campaign's client report and its delivery log."""
+    path = f"{_org(org_id)}/campaigns/{campaign_id}/report-schedule"
+    return await _call(ctx, "reporter", method, path, json=json)

@@ -24,6 +24,7 @@ class GatewaySettings(ServiceSettings):
     alerter_url: str = "http://127.0.0.1:8004"
     ingest_url: str = "http://127.0.0.1:8001"
     share_url: str = "http://127.0.0.1:8002"
+    reporter_url: str = "http://127.0.0.1:8005"  # report files (jobs go over RabbitMQ)
     peer_timeout_s: float = 3.0
     # Numbers documents each replica holds in memory (read_model.py), at most this many and
     # this many MB of JSON (about a third of their parsed size); the rest are one primary-key
@@ -45,10 +46,6 @@ class GatewaySettings(ServiceSettings):
     # Sign-in links mailed per email address and per client address in the login window.
     email_links_per_account: int = 3
     email_links_per_address: int = 10
-    # PDF reports rendered at once per process, and how many more may wait for a turn; beyond
-    # that a request is answered 503 with Retry-After instead of queueing without bound.
-    pdf_render_slots: int = Field(default=2, ge=1)
-    pdf_render_queue: int = Field(default=4, ge=0)
     # API requests per minute for each person or API token (seed 001: 100), unless their
     # organization sets its own (Settings → API limit); counted in Redis (rate_limits.py). An
     # organization's own value reaches every replica within api_limit_cache_ttl_s.

@@ -1,4 +1,4 @@
-"""Live updates for browsers: kpi.updated and alert.* fanned out to each organization's streams.
+"""Live updates for browsers: kpi.updated, alert.* and report.progressed, per organization.
 
 Every gateway instance binds its own exclusive, auto-delete queue, so each instance sees every
 event and serves its own connected clients; nothing is shared between instances.
@@ -25,7 +25,7 @@ from pulse_runtime.topology import EVENTS
 from .read_model import NumbersReadModel
 
 log = get_logger(__name__)
-STREAMED = ("kpi.updated", "alert.*")
+STREAMED = ("kpi.updated", "alert.*", "report.progressed")
 CLIENT_BUFFER = 256  # a client this far behind loses its oldest events, never the gateway
 HEARTBEAT_S = 15.0
 # The last frame of a stream whose credential ended; the page's script does not reconnect.

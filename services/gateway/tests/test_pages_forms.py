@@ -412,6 +412,7 @@ async def test_screens_still_answer_when_the_peers_are_down(
             "aggregator": "no",
             "alerter": "no",
             "share": "no",
+            "reporter": "no",
         }
         assert 'data-event="kpi.updated"' in architecture.text
         live = await browser.get("/docs/architecture/live")

@@ -18,8 +18,11 @@ from tests.support.reported_campaign import (
     FEE_LEO,
     FEE_MAYA,
     ReportedCampaign,
+    client_pdf,
     reported_campaign,
     reporting_services,
+    staff_report_job,
+    wait_for,
 )
 from tests.support.services import ServiceProcess
 
@@ -74,7 +77,10 @@ async def test_the_staff_report_shows_fees_spend_and_cpm_as_the_api_does(
     assert kpis["budget_cents"] == BUDGET
     assert kpis["cpm"] is not None
 
-    r = await world.staff.get(f"/api/campaigns/{cid}/report.pdf")
+    job = await staff_report_job(world.staff, f"/api/campaigns/{cid}/report")
+    assert job["progress"] == 100
+    assert job["format"] == "pdf"
+    r = await world.staff.get(job["download_url"])
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/pdf"
     assert r.headers["content-disposition"] == (
@@ -97,44 +103,64 @@ async def test_the_staff_report_shows_fees_spend_and_cpm_as_the_api_does(
 
     # The client's PDF of the very same campaign has none of them.
     async with httpx.AsyncClient(base_url=world.share_url, timeout=60) as anonymous:
-        client_pdf = await anonymous.get(f"/share/{world.share_token}/report.pdf")
-    assert client_pdf.status_code == 200
-    client_text = pdf_text(client_pdf.content)
+        client = await client_pdf(anonymous, world.share_token)
+    assert client.status_code == 200
+    assert client.headers["content-type"] == "application/pdf"
+    client_text = pdf_text(client.content)
     assert "Glow Serum Launch" in client_text
     assert fmt_number(kpis["actual_views"]) in client_text
     assert "Internal figures" not in client_text
     leaked = [s for s in money_shown(kpis) if s in client_text]
-    leaked += [s for s in money_shown(kpis) if s in client_pdf.content.decode("latin-1")]
+    leaked += [s for s in money_shown(kpis) if s in client.content.decode("latin-1")]
     assert leaked == []
 
 
 async def test_another_organizations_campaign_has_no_report(world: ReportedCampaign) -> None:
-    theirs = await world.stranger.get(f"/api/campaigns/{world.campaign_id}/report.pdf")
-    missing = await world.staff.get(f"/api/campaigns/{uuid4()}/report.pdf")
+    theirs = await world.stranger.post(f"/api/campaigns/{world.campaign_id}/report")
+    missing = await world.staff.post(f"/api/campaigns/{uuid4()}/report")
     assert theirs.status_code == missing.status_code == 404
     assert not theirs.content.startswith(b"%PDF")
     async with httpx.AsyncClient(base_url=world.gateway_url) as anonymous:
-        r = await anonymous.get(f"/api/campaigns/{world.campaign_id}/report.pdf")
+        r = await anonymous.post(f"/api/campaigns/{world.campaign_id}/report")
     assert r.status_code == 401
+    # Nor the staff's own report job, its state or its file (row-level security).
+    job = await staff_report_job(world.staff, f"/api/campaigns/{world.campaign_id}/report")
+    assert (await world.stranger.get(f"/api/reports/{job['id']}")).status_code == 404
+    stolen = await world.stranger.get(job["download_url"])
+    assert stolen.status_code == 404
+    assert not stolen.content.startswith(b"%PDF")
+    assert job["id"] not in (await world.stranger.get("/api/reports")).text
 
 
 @pytest.mark.parametrize("which", ["staff", "client"])
-async def test_pdf_renders_beyond_the_queue_are_told_to_come_back(
+async def test_many_pdf_requests_at_once_are_answered_at_once_and_rendered_by_the_worker(
     world: ReportedCampaign, which: str
 ) -> None:
-    """Two renders at once and four waiting (the default): the rest answer 503 with
-    Retry-After at once instead of queueing behind renders nobody may still want."""
+    """No request waits for a render any more: a burst of asks is answered at once (202 and
+    the job, or the "preparing" page), and the reporter renders what was asked."""
     if which == "staff":
-        client, path = world.staff, f"/api/campaigns/{world.campaign_id}/report.pdf"
-    else:
-        client = httpx.AsyncClient(base_url=world.share_url, timeout=120)
+        path = f"/api/campaigns/{world.campaign_id}/report"
+        answers = await asyncio.gather(*(world.staff.post(path) for _ in range(4)))
+        assert [r.status_code for r in answers] == [202] * 4
+        assert len({r.json()["id"] for r in answers}) == 4  # each ask is its own job
+        for r in answers:
+            job = await staff_report_job_at(world, r.headers["location"])
+            pdf = await world.staff.get(job["download_url"])
+            assert pdf.content.startswith(b"%PDF-")
+        return
+    async with httpx.AsyncClient(base_url=world.share_url, timeout=30) as anonymous:
         path = f"/share/{world.share_token}/report.pdf"
-    answers = await asyncio.gather(*(client.get(path) for _ in range(12)))
-    if which == "client":
-        await client.aclose()
-    statuses = [r.status_code for r in answers]
-    assert statuses.count(200) >= 2, statuses
-    busy = [r for r in answers if r.status_code == 503]
-    assert busy, f"twelve renders at once all queued: {statuses}"
-    assert all(int(r.headers["retry-after"]) >= 1 for r in busy)
-    assert all(r.content.startswith(b"%PDF-") for r in answers if r.status_code == 200)
+        answers = await asyncio.gather(*(anonymous.get(path) for _ in range(12)))
+        statuses = {r.status_code for r in answers}
+        assert statuses <= {200, 202}, statuses
+        pdf = await client_pdf(anonymous, world.share_token)
+    assert pdf.content.startswith(b"%PDF-")
+
+
+async def staff_report_job_at(world: ReportedCampaign, location: str) -> dict[str, object]:
+    async def finished() -> dict[str, object] | None:
+        job: dict[str, object] = (await world.staff.get(location)).json()
+        assert job["status"] != "failed", job
+        return job if job["status"] == "done" else None
+
+    return await wait_for(finished, 240, f"report job {location}")

@@ -21,6 +21,7 @@ from .consumer import QUEUE_NAMES, register_consumers
 from .domain import unlock_key
 from .public import Limits, PublicConfig, SecurityHeaders, public_routes
 from .ratelimit import Rate, TokenBuckets
+from .scheduled import scheduled_routes
 from .settings import ShareSettings
 
 JSON_BODY_LIMIT = 1024 * 1024  # no public route takes more; the unlock form reads 4 KB at most
@@ -31,17 +32,27 @@ def create_app(settings: ShareSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, queues=[QUEUES[name] for name in QUEUE_NAMES])
     register_consumers(runtime)
     proxy: list[MediaProxy] = []  # the one proxy, while the app runs
+    reporter: list[httpx.AsyncClient] = []  # the reporter's client, while the app runs
 
     @contextlib.asynccontextmanager
     async def media_proxy() -> AsyncIterator[None]:
         extra = [h.strip() for h in settings.media_extra_suffixes.split(",") if h.strip()]
         # A client of its own: no base URL, no default headers, no cookies from anywhere.
-        async with httpx.AsyncClient(trust_env=False) as client:
+        token = {"X-Pulse-Service-Token": settings.service_token.get_secret_value()}
+        async with (
+            httpx.AsyncClient(trust_env=False) as client,
+            # Never the media proxy's client: this one's default headers carry the token.
+            httpx.AsyncClient(
+                trust_env=False, headers=token, timeout=settings.reporter_timeout_s
+            ) as internal,
+        ):
             proxy.append(MediaProxy(http=client, extra_suffixes=extra))
+            reporter.append(internal)
             try:
                 yield
             finally:
                 proxy.clear()
+                reporter.clear()
 
     app = runtime.http_app("Pulse share", loops=[], resources=media_proxy)
     app.add_middleware(BodyLimit, default=JSON_BODY_LIMIT)
@@ -61,15 +72,18 @@ def create_app(settings: ShareSettings) -> FastAPI:
         unlock_key=unlock_key(secret),
         unlock_ttl=timedelta(seconds=settings.unlock_ttl_s),
         secure_cookies=settings.env == "production",
-        pdf_render_slots=settings.pdf_render_slots,
-        pdf_render_queue=settings.pdf_render_queue,
+        reporter_url=settings.reporter_url,
     )
 
     def media() -> MediaProxy | None:
         return proxy[0] if proxy else None
 
-    app.include_router(public_routes(runtime.get_pool, limits, config, media))
+    def reporter_client() -> httpx.AsyncClient | None:
+        return reporter[0] if reporter else None
+
+    app.include_router(public_routes(runtime.get_pool, limits, config, media, reporter_client))
     app.include_router(internal_links(runtime.get_pool, secret, settings.public_url))
+    app.include_router(scheduled_routes(runtime.get_pool, secret, settings.public_url))
     app.state.runtime = runtime
     return app
 

@@ -1,4 +1,5 @@
-"""share's subscribers: catalog.* and kpi.updated in, redacted projections rebuilt."""
+"""share's subscribers: catalog.* and kpi.updated in, redacted projections rebuilt; its report
+jobs' state from report.progressed."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pulse_runtime.messaging import LARGE_MESSAGE_PREFETCH, subscribe_events
 from pulse_runtime.service import ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
-from . import handlers
+from . import handlers, report_jobs
 
-QUEUE_NAMES = ("share.catalog", "share.kpi")
+QUEUE_NAMES = ("share.catalog", "share.kpi", "share.reports")
 
 
 def register_consumers(runtime: ServiceRuntime) -> None:
@@ -19,7 +20,11 @@ def register_consumers(runtime: ServiceRuntime) -> None:
     async def kpi_updated(envelope: Envelope[EventData]) -> None:
         await handlers.on_kpi_updated(runtime.pool, envelope, utcnow())
 
+    async def report_progressed(envelope: Envelope[EventData]) -> None:
+        await report_jobs.on_report_progressed(runtime.pool, envelope)
+
     subscribe_events(runtime.broker, QUEUES["share.catalog"], catalog_event)
+    subscribe_events(runtime.broker, QUEUES["share.reports"], report_progressed)
     subscribe_events(
         runtime.broker, QUEUES["share.kpi"], kpi_updated, prefetch=LARGE_MESSAGE_PREFETCH
     )

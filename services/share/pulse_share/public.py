@@ -10,10 +10,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
+import httpx
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -21,36 +21,37 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulse_contracts import utcnow
-from pulse_report import RenderAbandoned, RendersBusy, RenderSlots
 from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import error_body
 from pulse_runtime.http import read_body
 from pulse_runtime.media_proxy import MAX_URL_LENGTH, MediaProxy, MediaProxyError, check_url
 
-from . import handlers
+from . import handlers, report_jobs
 from .domain import encodable, media_urls, sign_unlock, token_digest
 from .handlers import Visitor
 from .ratelimit import TokenBuckets, retry_after
 from .render import (
     API_CSP,
     Page,
-    busy_page,
     locked_page,
     media_src,
     not_found_page,
     not_ready_page,
+    preparing_page,
+    report_failed_page,
     report_filename,
-    report_pdf,
     share_page,
     too_many_page,
 )
 
 MediaGetter = Callable[[], MediaProxy | None]
+ReporterGetter = Callable[[], httpx.AsyncClient | None]
 UNLOCK_COOKIE = "pulse_share_unlock"
 NOT_FOUND = "this link does not exist or is no longer available"
 MAX_TOKEN_LENGTH = 100  # tokens are 43 characters; anything far longer is not one
 MAX_UNLOCK_BODY = 4096
 NOT_READY_RETRY_S = "30"
+PREPARING_REFRESH_S = 2
 
 SECURITY_HEADERS: dict[str, str] = {
     "Referrer-Policy": "no-referrer",
@@ -116,10 +117,8 @@ class PublicConfig:
     unlock_key: bytes
     unlock_ttl: timedelta
     secure_cookies: bool
-    # PDF renders at once per process (each is CPU in a worker thread; more would only slow
-    # them all and starve the threads the rest of the service uses), and how many may wait.
-    pdf_render_slots: int = 2
-    pdf_render_queue: int = 4
+    # The PDF is a report job (report_jobs.py); the reporter hands over the file.
+    reporter_url: str = "http://127.0.0.1:8005"
 
 
 class UnlockIn(BaseModel):
@@ -157,10 +156,13 @@ def _not_found_json() -> JSONResponse:
 
 
 def public_routes(
-    pool: PoolGetter, limits: Limits, config: PublicConfig, media: MediaGetter
+    pool: PoolGetter,
+    limits: Limits,
+    config: PublicConfig,
+    media: MediaGetter,
+    reporter: ReporterGetter = lambda: None,
 ) -> APIRouter:
     router = APIRouter(tags=["share"])
-    renders = RenderSlots(config.pdf_render_slots, config.pdf_render_queue)
     projections = handlers.Projections()
 
     def proxiable(url: str) -> bool:
@@ -252,7 +254,8 @@ def public_routes(
 
     @router.get("/share/{token}/report.pdf", response_class=Response)
     async def share_report(request: Request, token: str) -> Response:
-        """The client view as an A4 PDF: the page's rules, answers and payload, printed."""
+        """The client view as an A4 PDF: the page's rules, answers and payload, printed by
+        the reporter. Never held open: "preparing your report…" until the file is there."""
         if wait := throttled(request, token):
             return _html(too_many_page(), 429, {"Retry-After": wait})
         found = await opened(request, token, "pdf")
@@ -263,20 +266,40 @@ def public_routes(
             return _html(locked_page(token, wrong_password=False, client=client), 401)
         if found.payload is None:
             return _html(not_ready_page(), 503, {"Retry-After": NOT_READY_RETRY_S})
-        try:
-            pdf = await renders.run(
-                partial(report_pdf, found.payload, found.forecast), gone=request.is_disconnected
+        link, payload = found.link, found.payload
+
+        async def ask() -> report_jobs.ShareJob:
+            return await report_jobs.job_for(
+                pool(),
+                link_id=link.id,
+                org_id=link.org_id,
+                version=link.projection_version or payload.generated_at,
+                payload=payload,
+                now=utcnow(),
             )
-        except RendersBusy as busy:
-            return _html(busy_page(), 503, {"Retry-After": str(busy.retry_after_s)})
-        except RenderAbandoned:
-            return Response(status_code=503)  # nobody is listening any more
-        filename = report_filename(found.payload.campaign.name)
-        return Response(
-            pdf,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{filename}"'},
-        )
+
+        job = await ask()
+        http = reporter()
+        if job.status == "done" and http is not None:
+            try:
+                pdf = await report_jobs.fetch_file(http, config.reporter_url, job)
+            except httpx.HTTPError:
+                return _html(report_failed_page(token), 503, {"Retry-After": "30"})
+            if pdf is not None:
+                filename = report_filename(payload.campaign.name)
+                return Response(
+                    pdf.content,
+                    media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'},
+                )
+            await report_jobs.forget_file(pool(), job)  # expired: ask for it again
+            job = await ask()
+        if job.status == "failed":
+            return _html(report_failed_page(token), 503, {"Retry-After": "60"})
+        # Answered at once: the page refreshes itself until the same URL answers the PDF.
+        refresh = str(PREPARING_REFRESH_S)
+        page = preparing_page(token, job.progress, PREPARING_REFRESH_S)
+        return _html(page, 202, {"Retry-After": refresh, "Refresh": refresh})
 
     @router.get("/share/{token}/media", response_class=Response)
     async def share_media(

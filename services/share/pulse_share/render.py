@@ -22,7 +22,6 @@ from pulse_report import (
     ReportPost,
     from_fields,
     render_page,
-    render_pdf,
     report_filename,
     report_page,
 )
@@ -39,8 +38,9 @@ __all__ = [
     "media_src",
     "not_found_page",
     "not_ready_page",
+    "preparing_page",
+    "report_failed_page",
     "report_filename",
-    "report_pdf",
     "share_page",
     "too_many_page",
 ]
@@ -169,12 +169,6 @@ def share_page(
     )
 
 
-def report_pdf(payload: SharePayload, forecast: DeliveryForecast | None = None) -> bytes:
-    """The client view, printable: the same redacted payload through the same template, with
-    no images at all (the renderer fetches nothing remote)."""
-    return render_pdf(share_page(payload, for_print=True, forecast=forecast).html)
-
-
 def _page(template: str, **context: object) -> Page:
     return render_page(template, None, search_path=(TEMPLATES,), **context)
 
@@ -198,6 +192,16 @@ def not_found_page() -> Page:
 
 def not_ready_page() -> Page:
     return _page("not_ready.html")
+
+
+def preparing_page(token: str, progress: int, refresh_s: int) -> Page:
+    """ "Preparing your report…": refreshes itself (no script on this origin) until the PDF
+    is ready, and the same URL then answers the PDF."""
+    return _page("preparing.html", token=token, progress=progress, refresh_s=refresh_s)
+
+
+def report_failed_page(token: str) -> Page:
+    return _page("report_failed.html", token=token)
 
 
 def busy_page() -> Page:

@@ -1,5 +1,5 @@
-"""The share service's settings: its public address, the public routes' rate limits, PDF
-render slots and who may read its operator routes."""
+"""The share service's settings: its public address, the public routes' rate limits, the
+reporter that renders its PDFs, and who may read its operator routes."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ class ShareSettings(ServiceSettings):
     unlock_ttl_s: int = 3600
     # CDN suffixes the media proxy admits beyond the platform defaults (comma-separated).
     media_extra_suffixes: str = ""
-    # PDF renders at once per process and how many more may wait; beyond: 503 + Retry-After.
-    pdf_render_slots: int = Field(default=2, ge=1)
-    pdf_render_queue: int = Field(default=4, ge=0)
+    # The reporter, which renders the client PDF and hands over its file (internal HTTP).
+    reporter_url: str = "http://127.0.0.1:8005"
+    reporter_timeout_s: float = Field(default=30.0, gt=0)
     # Peers (addresses or networks) that may read /metrics, /openapi.json and /docs on this
     # public port; empty: nobody (pulse_runtime.operator_routes).
     metrics_networks: str = ""

@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,6 +34,7 @@ from pulse_contracts.numbers import (
     PlatformSplit,
     PostNumbers,
 )
+from pulse_reporter.render import render_file
 from pulse_share.domain import (
     ShareRefs,
     as_of_now,
@@ -44,7 +45,8 @@ from pulse_share.domain import (
     redact,
     redact_numbers,
 )
-from pulse_share.render import media_src, report_pdf, share_page
+from pulse_share.render import media_src, share_page
+from pulse_share.report_jobs import ShareJob, job_request
 
 PLATFORMS = ("tiktok", "instagram", "youtube", "facebook", "other")
 STAMP = datetime(2026, 11, 1, tzinfo=UTC)
@@ -315,7 +317,21 @@ def test_no_money_and_no_internal_id_reaches_the_pdf_report(
     doc: CampaignNumbers = world["doc"]
     payload = redact(doc, world["refs"], generated_at=doc.as_of)
     seen = as_of_now(payload, doc.as_of, doc.as_of + timedelta(days=viewed_after, hours=5))
-    pdf = report_pdf(seen)
+    # The PDF as it is made now: the report job share sends, rendered by the reporter.
+    job = job_request(
+        ShareJob(
+            id=uuid4(),
+            org_id=uuid4(),
+            attempt=1,
+            status="pending",
+            progress=0,
+            error=None,
+            updated_at=STAMP,
+        ),
+        seen,
+    )
+    assert _leaks(job.model_dump_json(), world) == []  # nor on the wire to the reporter
+    pdf = render_file(job, lambda _: None).content
     assert pdf.startswith(b"%PDF-")
 
     reader = PdfReader(io.BytesIO(pdf))

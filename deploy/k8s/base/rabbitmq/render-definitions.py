@@ -1,7 +1,7 @@
 import base64, hashlib, json, os, pathlib, secrets, string, sys
 
 VHOST = "/"
-SERVICES = ("gateway", "ingest", "share", "aggregator", "alerter")
+SERVICES = ("gateway", "ingest", "share", "aggregator", "alerter", "reporter")
 URL_SAFE = set(string.ascii_letters + string.digits + "-._~")
 topology = pathlib.Path(os.environ["PULSE_TOPOLOGY_FILE"])
 out = pathlib.Path(os.environ["PULSE_DEFINITIONS_OUT"])

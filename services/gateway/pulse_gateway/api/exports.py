@@ -1,5 +1,5 @@
-"""Exports: a campaign as CSV (streamed) or as the agency's PDF report, and the organization's
-whole state as one JSON document.
+"""Exports: a campaign as CSV (streamed), and the organization's whole state as one JSON
+document. (The agency's PDF report is a report job: api/reports.py.)
 
 All read the catalog under the caller's organization and the numbers from the aggregator;
 none ever contains a password hash or a token hash (the columns are never selected).
@@ -10,27 +10,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from functools import partial
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from pulse_contracts import utcnow
 from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
-from pulse_report import RenderAbandoned, RendersBusy, report_filename
-from pulse_report.staff import staff_report_pdf
 from pulse_runtime.db import Connection
-from pulse_runtime.errors import ApiError, error_body
+from pulse_runtime.errors import ApiError
 
 from .. import numbers
 from ..csv_io import export_campaign_csv
 from ..db import org_transaction
 from ..deps import ContextDep, Reader
-from ..staff_report import ClientInfo, CreatorInfo, staff_report
 
 router = APIRouter(tags=["exports"])
 
@@ -49,20 +45,6 @@ FROM catalog.bookings AS b
 JOIN catalog.influencers AS i ON i.id = b.influencer_id AND i.org_id = b.org_id
 WHERE b.org_id = $1 AND b.campaign_id = $2
 """
-_REPORT_CLIENT = """
-SELECT name, brand_color FROM catalog.clients WHERE org_id = $1 AND id = $2
-"""
-_REPORT_CREATORS = """
-SELECT i.id, i.display_name, i.tier,
-       coalesce(array_agg(DISTINCT h.platform) FILTER (WHERE h.platform IS NOT NULL), '{}')
-           AS platforms
-FROM catalog.influencers AS i
-LEFT JOIN catalog.influencer_handles AS h ON h.influencer_id = i.id AND h.org_id = i.org_id
-WHERE i.org_id = $1
-  AND i.id IN (SELECT influencer_id FROM catalog.bookings WHERE org_id = $1 AND campaign_id = $2)
-GROUP BY i.id, i.display_name, i.tier
-"""
-
 _ORGANIZATION = """
 SELECT id, name, is_test, settings, created_at, updated_at
 FROM catalog.organizations WHERE id = $1
@@ -124,73 +106,6 @@ async def export_campaign(ctx: ContextDep, caller: Reader, campaign_id: UUID) ->
             "Content-Disposition": (
                 f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
             ),
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-@router.get("/api/campaigns/{campaign_id}/report.pdf", response_class=Response)
-async def campaign_report(
-    ctx: ContextDep, caller: Reader, request: Request, campaign_id: UUID
-) -> Response:
-    """The client report's layout with the internal figures: budget, spend, fee per booking,
-    CPM and CPE, from the same numbers the dashboard shows."""
-    async with org_transaction(ctx.pool, caller.org_id) as conn:
-        campaign = await conn.fetchrow(_CAMPAIGN, caller.org_id, campaign_id)
-        if campaign is None:
-            raise ApiError(404, f"no campaign {campaign_id}")
-        client = await conn.fetchrow(_REPORT_CLIENT, caller.org_id, campaign["client_id"])
-        creators = {
-            r["id"]: CreatorInfo(
-                display_name=r["display_name"], tier=r["tier"], platforms=tuple(r["platforms"])
-            )
-            for r in await conn.fetch(_REPORT_CREATORS, caller.org_id, campaign_id)
-        }
-    found = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id)
-    doc = (
-        CampaignNumbers.model_validate(found)
-        if found is not None
-        else _not_computed_yet(dict(campaign))
-    )
-    # The catalog's name and dates are the current ones; the numbers may predate an edit.
-    doc = doc.model_copy(
-        update={
-            "campaign": doc.campaign.model_copy(
-                update={
-                    "name": campaign["name"],
-                    "start_date": campaign["start_date"],
-                    "end_date": campaign["end_date"],
-                }
-            )
-        }
-    )
-    report, figures = staff_report(
-        doc,
-        client=ClientInfo(name=client["name"], brand_color=client["brand_color"])
-        if client
-        else None,
-        creators=creators,
-        generated_at=utcnow(),
-    )
-    try:
-        pdf = await ctx.renders.run(
-            partial(staff_report_pdf, report, figures), gone=request.is_disconnected
-        )
-    except RendersBusy as busy:
-        return JSONResponse(
-            error_body("unavailable", "reports are busy rendering; try again shortly"),
-            status_code=503,
-            headers={"Retry-After": str(busy.retry_after_s)},
-        )
-    except RenderAbandoned:
-        return Response(status_code=503)  # nobody is listening any more
-    filename = report_filename(campaign["name"])
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },

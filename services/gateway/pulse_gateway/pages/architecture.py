@@ -70,8 +70,23 @@ SERVICES: list[dict[str, str]] = [
         "publishes": "—",
         "http": "public client view, JSON, PDF",
     },
+    {
+        "name": "reporter",
+        "role": "Renders reports (PDF, CSV, XLSX) off the request path",
+        "owns": "reporter: report jobs, rendered files (with retention), render starts",
+        "consumes": "report.requested",
+        "publishes": "report.progressed",
+        "http": "internal downloads",
+    },
 ]
-PUBLISHERS = {"catalog": "gateway", "post": "ingest", "kpi": "aggregator", "alert": "alerter"}
+PUBLISHERS = {
+    "catalog": "gateway",
+    "post": "ingest",
+    "kpi": "aggregator",
+    "alert": "alerter",
+    "report.requested": "gateway, share",
+    "report.progressed": "reporter",
+}
 
 
 def _events() -> list[dict[str, Any]]:
@@ -90,7 +105,9 @@ def _events() -> list[dict[str, Any]]:
                 "type": event_type,
                 "version": version,
                 "summary": doc[0] if doc else "",
-                "publisher": PUBLISHERS.get(event_type.split(".")[0], "—"),
+                "publisher": PUBLISHERS.get(
+                    event_type, PUBLISHERS.get(event_type.split(".")[0], "—")
+                ),
                 "consumers": consumers,
                 "fields": list(model.model_fields),
             }
@@ -154,6 +171,7 @@ async def _health(ctx: GatewayContext) -> dict[str, dict[str, Any]]:
         "aggregator": settings.aggregator_url,
         "alerter": settings.alerter_url,
         "share": settings.share_url,
+        "reporter": settings.reporter_url,
     }
     results = await asyncio.gather(
         _own_health(ctx), *(_peer_ready(ctx, url) for url in peers.values())

@@ -339,6 +339,7 @@ NAV = [
     ("campaigns", "Campaigns", "/campaigns"),
     ("alerts", "Alerts", "/alerts"),
     ("compare", "Compare", "/compare"),
+    ("reports", "Reports", "/reports"),
     ("influencers", "Influencers", "/influencers"),
     ("clients", "Clients", "/clients"),
     ("runs", "Runs", "/runs"),

@@ -1,0 +1,1 @@
+DELETE FROM reporter.files WHERE expires_at <= $1

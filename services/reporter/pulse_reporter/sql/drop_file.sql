@@ -1,0 +1,1 @@
+DELETE FROM reporter.files WHERE job_id = $1
