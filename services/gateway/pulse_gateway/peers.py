@@ -195,3 +195,14 @@ async def refused_messages(ctx: GatewayContext) -> dict[str, Any]:
         ctx, "ingest", "GET", "/internal/operator/refused-messages", params={"limit": "0"}
     )
     return result
+
+
+async def hashtags(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID, params: dict[str, str]
+) -> dict[str, Any]:
+    """The campaign's top hashtags and mentions from the aggregator's rollup, which alone has
+    each post's tags beside its latest figures (docs/insights.md)."""
+    result: dict[str, Any] = await _call(
+        ctx, "aggregator", "GET", f"{_org(org_id)}/campaigns/{campaign_id}/hashtags", params=params
+    )
+    return result
