@@ -22,6 +22,7 @@ from pulse_runtime.topology import QUEUES
 
 from . import repository, runs, signing
 from .api import ingest_router, internal_reads, pulling_routes, test_routes
+from .benchmarks import BenchmarkPuller, benchmark_reads
 from .consumer import (
     DEFAULT_ITEMS_BATCH,
     DEFAULT_ITEMS_PREFETCH,
@@ -33,6 +34,7 @@ from .metrics import IngestMetrics
 from .provider import ProviderConfig
 from .pulling import (
     HIGH_QUEUE,
+    LOW_QUEUE,
     CommentSettings,
     PriorityGate,
     Puller,
@@ -92,6 +94,9 @@ class IngestSettings(ServiceSettings):
     fetch_high_prefetch: int = Field(default=32, ge=1, le=1000)
     fetch_low_prefetch: int = 2
     low_max_wait_s: float = 60.0
+    # Benchmark accounts (benchmarks.py): how often the loop looks for accounts due (each is
+    # pulled once a day).
+    benchmark_poll_s: float = Field(default=60.0, gt=0)
     # n8n's item messages on pulse.ingest: unacked per replica, and at most this many handled
     # in one transaction (batching.py).
     items_prefetch: int = Field(default=DEFAULT_ITEMS_PREFETCH, ge=1, le=5000)
@@ -193,6 +198,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     metrics = IngestMetrics(runtime.metrics.registry)
     loops: list[tuple[str, Loop]] = []
     depth = QueueDepth(s.amqp_url, HIGH_QUEUE)
+    low_depth = QueueDepth(s.amqp_url, LOW_QUEUE)
     if provider is None:
         log.warning(
             "pulling from ScrapeCreators is disabled: set PULSE_INGEST_SCRAPECREATORS_API_KEY "
@@ -228,6 +234,15 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         loops.append(("paused-gauge", watch_paused))
         loops.append(("refresh-scheduler", puller.scheduler_loop))
         loops.append(("comments", puller.comments_loop))
+        benchmark_puller = BenchmarkPuller(
+            pool=pool,
+            client=puller.provider_client,
+            now=clock.now,
+            wait_turn=gate.wait_turn,
+            low_backlog=low_depth,
+            poll_s=s.benchmark_poll_s,
+        )
+        loops.append(("benchmarks", benchmark_puller.loop))
         log.info("pulling from ScrapeCreators", base_url=provider.base_url)
     loops.append(
         ("run-timeouts", runs.timeout_loop(pool, clock.now, timedelta(seconds=s.run_timeout_s)))
@@ -249,12 +264,14 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         finally:
             await items.close()
             await depth.close()
+            await low_depth.close()
 
     app = runtime.http_app("Pulse ingest", loops=loops, resources=resources)
     token = s.service_token.get_secret_value()
     sealing_key = s.sealing_key()
     app.include_router(ingest_router(pool, sealing_key, tokens, metrics))
     app.include_router(internal_reads(pool, token, metrics))
+    app.include_router(benchmark_reads(pool, token))
     app.include_router(runs_router(pool, tokens=tokens, clock=clock, wake_relay=runtime.wake_relay))
     app.include_router(
         runs_internal(

@@ -61,6 +61,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from .accounts import register_account_routes
+
 __all__ = ["PLATFORMS", "Behaviour", "create_app", "main", "post_id_from_url"]
 
 PlatformName = Literal["tiktok", "instagram", "youtube", "facebook"]
@@ -857,6 +859,27 @@ def create_app(
             return JSONResponse(MISSING_KEY_BODY, status_code=401)
         log(request.url.path, None, api_key, 200)
         return JSONResponse({"creditCount": state.credits})
+
+    def charge(path: str, api_key: str | None) -> Response | None:
+        """An account call (accounts.py): refused without a key or credits, else one credit."""
+        if api_key is None:
+            log(path, None, None, 401)
+            return JSONResponse(MISSING_KEY_BODY, status_code=401)
+        if state.credits <= 0:
+            log(path, None, api_key, 402)
+            return JSONResponse(OUT_OF_CREDITS_BODY, status_code=402)
+        state.credits -= 1
+        log(path, None, api_key, 200)
+        return None
+
+    register_account_routes(
+        app,
+        now=now,
+        charge=charge,
+        counters_at=counters_at,
+        unit=_unit,
+        extra_tags=_extra_tags,
+    )
 
     @app.post("/_control/behaviour")
     async def set_behaviour(behaviour: Behaviour) -> dict[str, Any]:
