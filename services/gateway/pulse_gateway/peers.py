@@ -206,3 +206,14 @@ async def hashtags(
         ctx, "aggregator", "GET", f"{_org(org_id)}/campaigns/{campaign_id}/hashtags", params=params
     )
     return result
+
+
+async def benchmark_accounts(
+    ctx: GatewayContext, org_id: UUID, account_ids: Sequence[UUID]
+) -> dict[UUID, dict[str, Any]]:
+    """Ingest's status and rollup of each benchmark account (it pulls them daily)."""
+    if not account_ids:
+        return {}
+    params = {"ids": ",".join(str(a) for a in account_ids)}
+    body = await _call(ctx, "ingest", "GET", f"{_org(org_id)}/benchmark-accounts", params=params)
+    return {UUID(item["id"]): item for item in body["items"]}

@@ -55,7 +55,8 @@ def register_account_routes(
     def followers(platform: str, handle: str) -> int:
         base: float = 10 ** (3.5 + 3.0 * unit(f"{platform}:@{handle}", "followers"))
         daily = 0.001 + 0.004 * unit(f"{platform}:@{handle}", "follower-growth")
-        return math.floor(base * (1 + daily) ** (now() / 86400 - 20_000))
+        growth: float = (1 + daily) ** (now() / 86400 - 20_000)
+        return math.floor(base * growth)
 
     def recent_posts(platform: str, handle: str) -> list[tuple[str, int, Any, str]]:
         """(post id, posted at, counters, caption) of the newest posts, newest first."""
