@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulse_runtime.errors import ApiError
@@ -202,4 +203,4 @@ async def benchmark(
                 details=[{"path": "campaign_id", "message": "not a UUID"}],
             ) from None
     body = await benchmark_comparison(ctx, caller.org_id, set_id, wanted)
-    return etagged_json(request, body)
+    return etagged_json(request, jsonable_encoder(body))
