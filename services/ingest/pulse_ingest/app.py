@@ -241,6 +241,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             wait_turn=gate.wait_turn,
             low_backlog=low_depth,
             poll_s=s.benchmark_poll_s,
+            due=puller.benchmarks_due,
         )
         loops.append(("benchmarks", benchmark_puller.loop))
         log.info("pulling from ScrapeCreators", base_url=provider.base_url)

@@ -193,6 +193,7 @@ class BenchmarkPuller:
         every: timedelta = timedelta(days=1),
         poll_s: float = 60.0,
         per_pass: int = 20,
+        due: asyncio.Event | None = None,
     ) -> None:
         self._pool = pool
         self._client = client
@@ -202,6 +203,7 @@ class BenchmarkPuller:
         self.every = every
         self.poll_s = poll_s
         self.per_pass = per_pass
+        self.due = due if due is not None else asyncio.Event()
 
     async def loop(self, _: object = None) -> None:
         while True:
@@ -211,7 +213,9 @@ class BenchmarkPuller:
                 log.warning(
                     "benchmark pass failed; the next retries", error=repr(failed.exceptions[0])
                 )
-            await asyncio.sleep(self.poll_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.due.wait(), timeout=self.poll_s)
+            self.due.clear()
 
     async def pull_due(self) -> int:
         """One pass: the accounts due now, one at a time; returns how many were pulled."""

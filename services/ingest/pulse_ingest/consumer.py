@@ -50,7 +50,8 @@ def register_consumers(
 
     async def catalog_event(envelope: Envelope[EventData]) -> None:
         if isinstance(envelope.data, benchmarks.BENCHMARK_TYPES):
-            await benchmarks.on_account_event(runtime.pool, envelope)
+            if await benchmarks.on_account_event(runtime.pool, envelope) and puller is not None:
+                puller.benchmarks_due.set()
             return
         await handlers.on_catalog_event(
             runtime.pool, envelope, start_tracking=puller is not None, now=now(), tokens=known

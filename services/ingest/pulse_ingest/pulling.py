@@ -287,6 +287,8 @@ class Puller:
         self.ready = asyncio.Event()
         self._last_credit_check: datetime | None = None
         self._comments_due = asyncio.Event()
+        # Set when a benchmark account is added, so its first pull need not wait for the poll.
+        self.benchmarks_due = asyncio.Event()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -339,6 +339,7 @@ NAV = [
     ("campaigns", "Campaigns", "/campaigns"),
     ("alerts", "Alerts", "/alerts"),
     ("compare", "Compare", "/compare"),
+    ("benchmarks", "Benchmarks", "/benchmarks"),
     ("influencers", "Influencers", "/influencers"),
     ("clients", "Clients", "/clients"),
     ("runs", "Runs", "/runs"),
