@@ -117,7 +117,13 @@ async def benchmark_page(
     if chosen is None and campaigns:
         chosen = campaigns[0]["id"]
     notices: list[str] = []
-    empty: dict[str, Any] = {"set": held, "percentiles": {}, "accounts": [], "campaign": None, "creators": []}
+    empty: dict[str, Any] = {
+        "set": held,
+        "percentiles": {},
+        "accounts": [],
+        "campaign": None,
+        "creators": [],
+    }
     result = await optional(benchmark_comparison(ctx, org_id, set_id, chosen), empty, notices)
     return render(
         request,
