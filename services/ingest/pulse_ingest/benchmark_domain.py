@@ -7,12 +7,13 @@ server's templates):
   `user.secret`), `stats.followerCount`. No `user` object: the handle is unknown.
 - TikTok `GET /v3/tiktok/profile/videos?handle=&sort_by=latest`: `aweme_list[]` with `aweme_id`,
   `desc`, `create_time` (unix s), `statistics.play_count / digg_count / comment_count /
-  share_count / collect_count`.
+  share_count / collect_count`; the next page with `max_cursor` while `has_more`.
 - Instagram `GET /v1/instagram/profile?handle=`: `data.user.username`, `data.user.is_private`,
   `data.user.edge_followed_by.count`. `data.user` null: unknown.
 - Instagram `GET /v2/instagram/user/posts?handle=`: `items[]` with `code`, `caption.text`,
   `taken_at` (unix s), `play_count` (falls back to `ig_play_count`; null for photos),
-  `like_count`, `comment_count`; shares and saves are not exposed (null).
+  `like_count`, `comment_count`; shares and saves are not exposed (null); the next page with
+  `next_max_id` while `more_available`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ ENDPOINTS: Mapping[str, tuple[str, str, Mapping[str, str]]] = {
     "tiktok": ("/v1/tiktok/profile", "/v3/tiktok/profile/videos", {"sort_by": "latest"}),
     "instagram": ("/v1/instagram/profile", "/v2/instagram/user/posts", {}),
 }
+# Pages of posts read per pull at most: enough for 30 days of a daily poster, bounded credits.
+MAX_PAGES = 4
 UNKNOWN_HANDLE = "unknown_handle"
 PRIVATE = "private"
 
@@ -154,6 +157,20 @@ def parse_posts(platform: str, raw: Mapping[str, Any]) -> list[BenchmarkPost]:
             )
         )
     return posts
+
+
+def next_page(platform: str, raw: Mapping[str, Any]) -> dict[str, str] | None:
+    """The parameters of the posts page after this one (TikTok `max_cursor` when `has_more`,
+    Instagram `next_max_id` when `more_available`), or None at the end."""
+    if platform == "tiktok":
+        cursor = raw.get("max_cursor")
+        if raw.get("has_more") and isinstance(cursor, int | str) and str(cursor) not in ("", "0"):
+            return {"max_cursor": str(cursor)}
+        return None
+    cursor = raw.get("next_max_id")
+    if raw.get("more_available") and isinstance(cursor, str) and cursor:
+        return {"next_max_id": cursor}
+    return None
 
 
 def engagement(post: BenchmarkPost) -> int:

@@ -31,12 +31,14 @@ from pulse_runtime.logging import get_logger
 from . import repository
 from .benchmark_domain import (
     ENDPOINTS,
+    MAX_PAGES,
     PRIVATE,
     UNKNOWN_HANDLE,
     WINDOW,
     BenchmarkPost,
     DayRecord,
     Profile,
+    next_page,
     parse_posts,
     parse_profile,
     rollup,
@@ -91,7 +93,7 @@ class Pulled:
     posts: tuple[BenchmarkPost, ...] = ()
 
 
-async def pull_account(client: ScrapeCreatorsClient, account: Account) -> Pulled:
+async def pull_account(client: ScrapeCreatorsClient, account: Account, now: datetime) -> Pulled:
     """The profile (followers, private or unknown), then the recent posts of a public one."""
     profile_path, posts_path, extra = ENDPOINTS[account.platform]
     label = f"benchmark:{account.platform}:@{account.handle}"
@@ -109,17 +111,30 @@ async def pull_account(client: ScrapeCreatorsClient, account: Account) -> Pulled
         return Pulled(runs, status, exc.message)
     if profile.private:
         return Pulled(runs, PRIVATE, "the account is private: its posts cannot be read", profile)
-    second = await client.fetch_json(
-        platform, posts_path, {"handle": account.handle, **extra}, label=label
-    )
-    runs.append(second.run)
-    if second.run.status != "ok" or second.raw is None:
-        return Pulled(runs, "failed", second.run.error, profile)
-    try:
-        posts = parse_posts(account.platform, second.raw)
-    except ProviderBodyError as exc:
-        return Pulled(runs, "failed", exc.message, profile)
-    return Pulled(runs, "ok", None, profile, tuple(posts))
+    # Pages of recent posts until one reaches back past the 30-day window (or MAX_PAGES).
+    posts: list[BenchmarkPost] = []
+    params: dict[str, str] = {"handle": account.handle, **extra}
+    horizon = now - WINDOW
+    for _ in range(MAX_PAGES):
+        page = await client.fetch_json(platform, posts_path, params, label=label)
+        runs.append(page.run)
+        if page.run.status != "ok" or page.raw is None:
+            if posts:  # a later page failed: what was read is still a sound sample
+                break
+            return Pulled(runs, "failed", page.run.error, profile)
+        try:
+            found = parse_posts(account.platform, page.raw)
+        except ProviderBodyError as exc:
+            if posts:
+                break
+            return Pulled(runs, "failed", exc.message, profile)
+        posts.extend(found)
+        more = next_page(account.platform, page.raw)
+        if not found or more is None or min(p.posted_at for p in found) <= horizon:
+            break
+        params = {"handle": account.handle, **extra, **more}
+    unique = {p.platform_post_id: p for p in reversed(posts)}  # pages may overlap: newest read wins
+    return Pulled(runs, "ok", None, profile, tuple(unique.values()))
 
 
 async def save_pull(conn: Connection, account: Account, pulled: Pulled, now: datetime) -> None:
@@ -227,7 +242,7 @@ class BenchmarkPuller:
         accounts = [Account(r["id"], r["org_id"], r["platform"], r["handle"]) for r in claimed]
         for account in accounts:
             await self._yield_to_booked_posts()
-            pulled = await pull_account(client, account)
+            pulled = await pull_account(client, account, self._now())
             async with self._pool().acquire() as conn, conn.transaction():
                 await save_pull(conn, account, pulled, self._now())
         return len(accounts)

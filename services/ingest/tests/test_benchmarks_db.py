@@ -36,11 +36,22 @@ async def pool(servers: Servers) -> AsyncIterator[asyncpg.Pool]:
     await created.close()
 
 
+SEEN: list[tuple[str, dict[str, str], Any]] = []  # (path, query, body) the provider answered
+
+
+async def _keep(response: httpx.Response) -> None:
+    await response.aread()
+    SEEN.append((response.url.path, dict(response.url.params), response.json()))
+
+
 @pytest.fixture
 async def client(fake_provider: FakeProvider) -> AsyncIterator[ScrapeCreatorsClient]:
+    """The real client; every answer is kept, so the oracle reads the very bodies the pull
+    read (the fake's counters move with the clock)."""
     fake_provider.reset()
+    SEEN.clear()
     config = ProviderConfig(base_url=fake_provider.url, api_key=DUMMY_KEY, max_attempts=2)
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(event_hooks={"response": [_keep]}) as http:
         yield ScrapeCreatorsClient(config, http, rng=random.Random(1))
 
 
@@ -56,8 +67,13 @@ def _median(values: list[Decimal]) -> Decimal | None:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def expected_rollup(platform: str, body: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The documented figures, read straight from the provider's posts body."""
+def provider_pages(path: str, handle: str) -> list[dict[str, Any]]:
+    """The posts pages the provider answered for `handle`, in the order they were asked."""
+    return [body for p, query, body in SEEN if p == path and query.get("handle") == handle]
+
+
+def expected_rollup(platform: str, pages: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """The documented figures, read straight from the provider's posts bodies."""
     if platform == "tiktok":
         rows = [
             (
@@ -68,11 +84,13 @@ def expected_rollup(platform: str, body: dict[str, Any], now: datetime) -> dict[
                     for k in ("digg_count", "comment_count", "share_count", "collect_count")
                 ),
             )
+            for body in pages
             for it in body["aweme_list"]
         ]
     else:
         rows = [
             (it["taken_at"], it["play_count"], it["like_count"] + it["comment_count"])
+            for body in pages
             for it in body["items"]
         ]
     start = (now - timedelta(days=30)).timestamp()
@@ -144,16 +162,20 @@ async def test_accounts_are_pulled_rolled_up_and_recorded_like_any_pull(
     assert found["unknown_brand"]["status"] == "unknown_handle"
     assert found["private_house"]["status"] == "private"
     assert found["private_house"]["median_views"] is None
+    page_count: dict[str, int] = {}
     for handle, platform, path in (
         ("lumen.beauty", "tiktok", "/v3/tiktok/profile/videos"),
         ("glow.co", "instagram", "/v2/instagram/user/posts"),
     ):
         row = found[handle]
         assert row["status"] == "ok"
-        body = fake_provider.control.get(
-            path, params={"handle": handle}, headers={"x-api-key": DUMMY_KEY}
-        ).json()
-        want = expected_rollup(platform, body, clock["now"])
+        pages = provider_pages(path, handle)
+        page_count[handle] = len(pages)
+        want = expected_rollup(platform, pages, clock["now"])
+        assert want["posts_30d"] > 12  # more than one page: the pull followed the cursor
+        last = pages[-1]["aweme_list" if platform == "tiktok" else "items"]
+        oldest = min(it["create_time" if platform == "tiktok" else "taken_at"] for it in last)
+        assert len(pages) == 4 or oldest <= (clock["now"] - timedelta(days=30)).timestamp()
         assert {k: row[k] for k in want} == want, handle
         assert row["followers"] > 0
         assert row["follower_growth_pct"] is None  # one day of history: no baseline yet
@@ -165,10 +187,11 @@ async def test_accounts_are_pulled_rolled_up_and_recorded_like_any_pull(
     assert {r["reason"] for r in runs} == {"benchmark"}
     assert {r["priority"] for r in runs} == {"low"}
     credits = {aid: sum(r["credits"] for r in runs if r["post_id"] == aid) for aid in ids.values()}
-    # A public account costs its profile and its posts; unknown and private ones the profile.
+    # A public account costs its profile and each page of posts; unknown and private ones the
+    # profile.
     assert credits == {
-        ids["lumen"]: 2,
-        ids["glow"]: 2,
+        ids["lumen"]: 1 + page_count["lumen.beauty"],
+        ids["glow"]: 1 + page_count["glow.co"],
         ids["unknown"]: 1,
         ids["private"]: 1,
         ids["gone"]: 0,

@@ -58,13 +58,18 @@ def register_account_routes(
         growth: float = (1 + daily) ** (now() / 86400 - 20_000)
         return math.floor(base * growth)
 
-    def recent_posts(platform: str, handle: str) -> list[tuple[str, int, Any, str]]:
-        """(post id, posted at, counters, caption) of the newest posts, newest first."""
+    def recent_posts(
+        platform: str, handle: str, before: float | None = None
+    ) -> tuple[list[tuple[str, int, Any, str]], int]:
+        """(post id, posted at, counters, caption) of one page of posts, newest first, posted
+        before `before` (unix s; None: now), and the first slot of the next page."""
         key = f"{platform}:@{handle}"
         gap = (8 + 52 * unit(key, "gap")) * 3600
         phase = unit(key, "phase") * gap
         t = now()
-        newest = math.floor((t - phase) / gap)
+        newest = math.floor((min(t, before if before is not None else t) - phase) / gap)
+        if before is not None and newest * gap + phase >= before:
+            newest -= 1
         found = []
         for i in range(POSTS_PER_PAGE):
             slot = newest - i
@@ -75,9 +80,11 @@ def register_account_routes(
             found.append(
                 (post_id, posted, counters_at(post_key, (t - posted) / 3600), extra_tags(post_key))
             )
-        return found
+        return found, newest - POSTS_PER_PAGE
 
-    def answer(request: Request, kind: str, render: Callable[[str], dict[str, Any]]) -> Response:
+    def answer(
+        request: Request, kind: str, render: Callable[[str, Request], dict[str, Any]]
+    ) -> Response:
         refused = charge(request.url.path, request.headers.get("x-api-key") or None)
         if refused is not None:
             return refused
@@ -87,20 +94,24 @@ def register_account_routes(
             return JSONResponse(body, status_code=400)
         if handle.startswith("unknown"):
             return JSONResponse(NOT_FOUND_BODY, status_code=404)
-        return JSONResponse(render(handle))
+        return JSONResponse(render(handle, request))
 
-    def tiktok_profile(handle: str) -> dict[str, Any]:
+    def tiktok_profile(handle: str, _: Request) -> dict[str, Any]:
         body = copy.deepcopy(templates["tiktok_profile"])
         body["user"].update(uniqueId=handle, nickname=handle.title())
         body["user"]["privateAccount"] = body["user"]["secret"] = handle.startswith("private")
         body["stats"]["followerCount"] = followers("tiktok", handle)
         return body
 
-    def tiktok_videos(handle: str) -> dict[str, Any]:
+    def tiktok_videos(handle: str, request: Request) -> dict[str, Any]:
+        """Paged like the provider: `max_cursor` (ms) of the oldest post in the last page."""
         body = copy.deepcopy(templates["tiktok_profile_videos"])
         item = body["aweme_list"][0]
         items = []
-        for post_id, posted, c, tags in recent_posts("tiktok", handle):
+        cursor = request.query_params.get("max_cursor")
+        before = int(cursor) / 1000 if cursor and cursor.isdigit() else None
+        page, _ = recent_posts("tiktok", handle, before)
+        for post_id, posted, c, tags in page:
             video = copy.deepcopy(item)
             video.update(aweme_id=post_id, create_time=posted, desc=f"New drop{tags}")
             video["author"]["unique_id"] = handle
@@ -115,9 +126,12 @@ def register_account_routes(
             )
             items.append(video)
         body["aweme_list"] = [] if handle.startswith("private") else items
+        body["has_more"] = 1 if body["aweme_list"] else 0
+        body["max_cursor"] = items[-1]["create_time"] * 1000 if items else 0
+        body["min_cursor"] = items[0]["create_time"] * 1000 if items else 0
         return body
 
-    def instagram_profile(handle: str) -> dict[str, Any]:
+    def instagram_profile(handle: str, _: Request) -> dict[str, Any]:
         body = copy.deepcopy(templates["instagram_profile"])
         user = body["data"]["user"]
         user.update(
@@ -126,11 +140,19 @@ def register_account_routes(
         user["edge_followed_by"]["count"] = followers("instagram", handle)
         return body
 
-    def instagram_posts(handle: str) -> dict[str, Any]:
+    def instagram_posts(handle: str, request: Request) -> dict[str, Any]:
+        """Paged like the provider: `next_max_id` from the last page ("<slot>_<user id>")."""
         body = copy.deepcopy(templates["instagram_user_posts"])
         item = body["items"][0]
         items = []
-        for post_id, posted, c, tags in recent_posts("instagram", handle):
+        cursor = (request.query_params.get("next_max_id") or "").split("_")[0]
+        before = None
+        if cursor.lstrip("-").isdigit():
+            key = f"instagram:@{handle}"
+            gap = (8 + 52 * unit(key, "gap")) * 3600
+            before = (int(cursor) + 1) * gap + unit(key, "phase") * gap
+        page, next_slot = recent_posts("instagram", handle, before)
+        for post_id, posted, c, tags in page:
             post = copy.deepcopy(item)
             post.update(
                 code=post_id,
@@ -144,6 +166,8 @@ def register_account_routes(
             items.append(post)
         body["items"] = [] if handle.startswith("private") else items
         body["num_results"] = len(body["items"])
+        body["more_available"] = bool(body["items"])
+        body["next_max_id"] = f"{next_slot}_{body['user']['pk']}" if body["items"] else None
         body["user"]["username"] = handle
         return body
 
@@ -154,7 +178,7 @@ def register_account_routes(
         "/v2/instagram/user/posts": instagram_posts,
     }
 
-    def route(path: str, render: Callable[[str], dict[str, Any]]) -> Callable[..., Any]:
+    def route(path: str, render: Callable[[str, Request], dict[str, Any]]) -> Callable[..., Any]:
         async def handler(request: Request) -> Response:
             return answer(request, path, render)
 
