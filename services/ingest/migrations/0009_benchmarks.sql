@@ -54,3 +54,15 @@ CREATE TABLE ingest.benchmark_rollups (
     view_growth_pct        double precision,
     growth_days            integer
 );
+
+-- Hashtags and mentions (docs/insights.md) of each account's posts in its 30-day window,
+-- replaced by every pull of the account: a set's top tags sum these rows, never captions.
+CREATE TABLE ingest.benchmark_tags (
+    account_id uuid    NOT NULL REFERENCES ingest.benchmark_accounts (id) ON DELETE CASCADE,
+    kind       text    NOT NULL CHECK (kind IN ('hashtag', 'mention')),
+    tag        text    NOT NULL,
+    posts      integer NOT NULL,
+    views      bigint  NOT NULL,
+    engagement bigint  NOT NULL,
+    PRIMARY KEY (account_id, kind, tag)
+);

@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from pulse_contracts.numbers import round_half_up
+from pulse_contracts.tags import TagKind, caption_tags
 
 from .normalizer import ProviderBodyError
 
@@ -212,3 +213,23 @@ def rollup(
         view_growth_pct=_growth(median_views, base.median_views) if base else None,
         growth_days=(today - base.day).days if base else None,
     )
+
+
+def window_tags(
+    posts: Sequence[BenchmarkPost], as_of: datetime
+) -> list[tuple[TagKind, str, int, int, int]]:
+    """(kind, tag, posts, views, engagement) over the account's posts in the 30-day window:
+    each post counts once per tag, views of a post that hides them as 0."""
+    sums: dict[tuple[TagKind, str], list[int]] = {}
+    for post in posts:
+        if not as_of - WINDOW < post.posted_at <= as_of:
+            continue
+        found = caption_tags(post.caption)
+        keyed: list[tuple[TagKind, str]] = [("hashtag", t) for t in found.hashtags]
+        keyed += [("mention", m) for m in found.mentions]
+        for key in keyed:
+            acc = sums.setdefault(key, [0, 0, 0])
+            acc[0] += 1
+            acc[1] += post.views or 0
+            acc[2] += engagement(post)
+    return [(kind, tag, *acc) for (kind, tag), acc in sorted(sums.items())]  # type: ignore[misc]

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Query
 from pulse_contracts import Envelope, EventData
 from pulse_contracts.benchmarks import BenchmarkAccountRemoved, BenchmarkAccountUpserted
 from pulse_runtime.db import Connection
+from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
 from pulse_runtime.inbox import first_delivery
 from pulse_runtime.logging import get_logger
@@ -42,6 +43,7 @@ from .benchmark_domain import (
     parse_posts,
     parse_profile,
     rollup,
+    window_tags,
 )
 from .normalizer import OUT_OF_CREDITS, ProviderBodyError
 from .provider import NOT_FOUND, PullRun, ScrapeCreatorsClient
@@ -180,6 +182,17 @@ async def save_pull(conn: Connection, account: Account, pulled: Pulled, now: dat
     ]
     figures = rollup(posts=held, followers=followers, history=history, as_of=now)
     await conn.execute(sql.benchmark_save_day, account.id, today, followers, figures.median_views)
+    tags = window_tags(held, now)
+    await conn.execute(sql.benchmark_delete_tags, account.id)
+    await conn.execute(
+        sql.benchmark_save_tags,
+        account.id,
+        [t[0] for t in tags],
+        [t[1] for t in tags],
+        [t[2] for t in tags],
+        [t[3] for t in tags],
+        [t[4] for t in tags],
+    )
     await conn.execute(
         sql.benchmark_save_rollup,
         account.id,
@@ -274,12 +287,37 @@ def benchmark_reads(pool: Callable[[], asyncpg.Pool], service_token: str) -> API
     ) -> dict[str, Any]:
         """Each of the organization's benchmark accounts among `ids` (comma-separated), with
         its pull status and rollup; unknown ids are left out."""
-        wanted = [UUID(part) for part in ids.split(",") if part.strip()]
+        wanted = _uuids(ids)
         async with pool().acquire() as conn:
             found = await read_accounts(conn, org_id, wanted)
         return {"items": [_jsonable(row) for row in found]}
 
+    @router.get("/orgs/{org_id}/benchmark-tags")
+    async def tags(
+        org_id: UUID,
+        ids: Annotated[str, Query(max_length=40_000)] = "",
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> dict[str, Any]:
+        """The top hashtags and mentions of the accounts among `ids`, over their windows."""
+        wanted = _uuids(ids)
+        async with pool().acquire() as conn:
+            found = {
+                kind: [
+                    dict(r)
+                    for r in await conn.fetch(sql.benchmark_top_tags, org_id, wanted, kind, limit)
+                ]
+                for kind in ("hashtag", "mention")
+            }
+        return {"hashtags": found["hashtag"], "mentions": found["mention"]}
+
     return router
+
+
+def _uuids(raw: str) -> list[UUID]:
+    try:
+        return [UUID(part) for part in raw.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ApiError(422, "ids must be comma-separated UUIDs", details=[{"path": "ids"}]) from exc
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from the provider's own bodies (docs/insights.md)."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +20,7 @@ from pulse_contracts import make_event, utcnow
 from pulse_contracts.benchmarks import BenchmarkAccountRemoved, BenchmarkAccountUpserted
 from pulse_ingest import benchmarks
 from pulse_ingest.provider import ProviderConfig, ScrapeCreatorsClient
+from pulse_ingest.repository import sql
 from pulse_runtime.db import create_pool
 from tests.support.servers import Servers
 from tests.support.services import settings_for
@@ -179,6 +181,56 @@ async def test_accounts_are_pulled_rolled_up_and_recorded_like_any_pull(
         assert {k: row[k] for k in want} == want, handle
         assert row["followers"] > 0
         assert row["follower_growth_pct"] is None  # one day of history: no baseline yet
+
+    # Hashtags and mentions of the accounts' window posts, against a plain reading of the
+    # captions the provider sent (these captions are simple ASCII: a regex suffices).
+    window_start = (clock["now"] - timedelta(days=30)).timestamp()
+    sums: dict[tuple[str, str], list[int]] = {}
+    for handle, platform, path in (
+        ("lumen.beauty", "tiktok", "/v3/tiktok/profile/videos"),
+        ("glow.co", "instagram", "/v2/instagram/user/posts"),
+    ):
+        seen_posts: set[str] = set()
+        for body in provider_pages(path, handle):
+            for it in body["aweme_list" if platform == "tiktok" else "items"]:
+                pid = it["aweme_id" if platform == "tiktok" else "code"]
+                ts = it["create_time" if platform == "tiktok" else "taken_at"]
+                if pid in seen_posts or not window_start < ts <= clock["now"].timestamp():
+                    continue
+                seen_posts.add(pid)
+                text = it["desc"] if platform == "tiktok" else it["caption"]["text"]
+                if platform == "tiktok":
+                    st = it["statistics"]
+                    views = st["play_count"]
+                    eng = st["digg_count"] + st["comment_count"] + st["share_count"]
+                    eng += st["collect_count"]
+                else:
+                    views, eng = it["play_count"], it["like_count"] + it["comment_count"]
+                tags = {("hashtag", t.lower()) for t in re.findall(r"#(\w+)", text)}
+                tags |= {("mention", m.lower()) for m in re.findall(r"@([\w.]+)", text)}
+                for key in tags:
+                    acc = sums.setdefault(key, [0, 0, 0])
+                    acc[0] += 1
+                    acc[1] += views
+                    acc[2] += eng
+    async with pool.acquire() as conn:
+        for kind in ("hashtag", "mention"):
+            got = [
+                dict(r)
+                for r in await conn.fetch(
+                    sql.benchmark_top_tags, org, [ids["lumen"], ids["glow"]], kind, 100
+                )
+            ]
+            want = sorted(
+                (
+                    {"tag": tag, "posts": p, "views": v, "engagement": e}
+                    for (k, tag), (p, v, e) in sums.items()
+                    if k == kind
+                ),
+                key=lambda t: (-t["views"], -t["posts"], t["tag"]),
+            )
+            assert got == want, kind
+            assert got
 
     runs = await pool.fetch(
         "SELECT post_id, reason, priority, credits, status FROM ingest.pull_runs WHERE org_id = $1",
