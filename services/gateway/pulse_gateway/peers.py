@@ -217,3 +217,16 @@ async def benchmark_accounts(
     params = {"ids": ",".join(str(a) for a in account_ids)}
     body = await _call(ctx, "ingest", "GET", f"{_org(org_id)}/benchmark-accounts", params=params)
     return {UUID(item["id"]): item for item in body["items"]}
+
+
+async def benchmark_tags(
+    ctx: GatewayContext, org_id: UUID, account_ids: Sequence[UUID], limit: int
+) -> dict[str, Any]:
+    """The top hashtags and mentions of benchmark accounts' recent posts (ingest's rollup)."""
+    if not account_ids:
+        return {"hashtags": [], "mentions": []}
+    params = {"ids": ",".join(str(a) for a in account_ids), "limit": str(limit)}
+    result: dict[str, Any] = await _call(
+        ctx, "ingest", "GET", f"{_org(org_id)}/benchmark-tags", params=params
+    )
+    return result

@@ -218,6 +218,12 @@ async def test_creators_stand_beside_the_set_percentile_by_percentile(world: Wor
         assert {k: body["percentiles"][metric][k] for k in want} == want, metric
         assert body["percentiles"][metric]["accounts"] == len(values)
 
+    # The set's hashtags and mentions from its accounts' recent captions, top by views.
+    for kind in ("hashtags", "mentions"):
+        tags = body["tags"][kind]
+        assert tags, kind
+        assert [t["views"] for t in tags] == sorted((t["views"] for t in tags), reverse=True)
+
     latest = latest_samples(world.scenario.samples)
     views_set = [_dec(a["median_views"]) for a in ok]
     rates_set = [_dec(a["median_engagement_rate"]) for a in ok]

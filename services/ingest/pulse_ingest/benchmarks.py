@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -23,6 +24,7 @@ from fastapi import APIRouter, Query
 
 from pulse_contracts import Envelope, EventData
 from pulse_contracts.benchmarks import BenchmarkAccountRemoved, BenchmarkAccountUpserted
+from pulse_contracts.numbers import round_half_up
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
@@ -303,7 +305,7 @@ def benchmark_reads(pool: Callable[[], asyncpg.Pool], service_token: str) -> API
         async with pool().acquire() as conn:
             found = {
                 kind: [
-                    dict(r)
+                    {**dict(r), "engagement_rate": _rate(r["engagement"], r["views"])}
                     for r in await conn.fetch(sql.benchmark_top_tags, org_id, wanted, kind, limit)
                 ]
                 for kind in ("hashtag", "mention")
@@ -311,6 +313,10 @@ def benchmark_reads(pool: Callable[[], asyncpg.Pool], service_token: str) -> API
         return {"hashtags": found["hashtag"], "mentions": found["mention"]}
 
     return router
+
+
+def _rate(engagement: int, views: int) -> float | None:
+    return round_half_up(Fraction(100 * engagement, views)) if views else None
 
 
 def _uuids(raw: str) -> list[UUID]:

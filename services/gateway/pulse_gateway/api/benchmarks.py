@@ -23,6 +23,7 @@ from ..repository import sql
 router = APIRouter(tags=["benchmarks"])
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+TAGS_SHOWN = 10  # the set's top hashtags and mentions in a comparison
 _CAMPAIGN_OF_ORG = (
     "SELECT id, name FROM catalog.campaigns WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
 )
@@ -156,9 +157,11 @@ async def benchmark_comparison(
                     details=[{"path": "campaign_id", "message": "unknown campaign"}],
                 )
             creators = [dict(r) for r in await conn.fetch(_CREATORS, org_id, campaign_id)]
-    pulled = await peers.benchmark_accounts(ctx, org_id, [a["id"] for a in found["accounts"]])
+    account_ids = [a["id"] for a in found["accounts"]]
+    pulled = await peers.benchmark_accounts(ctx, org_id, account_ids)
     accounts = [_with_rollup(a, pulled) for a in found["accounts"]]
     result: dict[str, Any] = {
+        "tags": await peers.benchmark_tags(ctx, org_id, account_ids, TAGS_SHOWN),
         "set": {k: found[k] for k in ("id", "name", "created_at", "updated_at")},
         "percentiles": set_percentiles(accounts),
         "accounts": accounts,

@@ -123,6 +123,7 @@ async def benchmark_page(
         "accounts": [],
         "campaign": None,
         "creators": [],
+        "tags": None,
     }
     result = await optional(benchmark_comparison(ctx, org_id, set_id, chosen), empty, notices)
     return render(
