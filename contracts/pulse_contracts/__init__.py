@@ -1,6 +1,6 @@
 """Pulse's wire contracts: the event envelope, every event and command, and shared value types."""
 
-from . import alerts, catalog, numbers, posts, reports
+from . import alerts, benchmarks, catalog, numbers, posts, reports
 from .envelope import (
     REGISTRY,
     ContractError,
@@ -19,6 +19,7 @@ __all__ = [
     "Envelope",
     "EventData",
     "alerts",
+    "benchmarks",
     "catalog",
     "make_event",
     "numbers",

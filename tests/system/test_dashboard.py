@@ -63,6 +63,9 @@ async def test_every_screen_loads_without_console_errors(
         await expect(page.locator(".booking-grid tbody tr")).to_have_count(4)
         await expect(page.locator(".split-row")).to_have_count(4)  # four platforms
         await expect(page.locator("#campaign-alerts .alert-row").first).to_be_visible()
+        # Hashtags and mentions from the captions the provider returned (docs/insights.md).
+        await expect(page.locator("#tags-hashtags tbody tr").first).to_be_visible(timeout=20_000)
+        await expect(page.locator("#tags-mentions tbody tr").first).to_be_visible()
         await capture(page, "campaign")
         await page.get_by_role("button", name="Daily").click()
         await expect(page.locator("#growth-chart")).to_have_attribute("data-mode", "daily")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
 
-from . import repository
+from . import repository, tags_repository
 from .domain import influencer_series
 
 
@@ -73,6 +74,30 @@ def internal_reads(pool: PoolGetter, service_token: str) -> APIRouter:
             now=utcnow(),
         )
         return {"items": [d.model_dump(mode="json") for d in series]}
+
+    @router.get("/campaigns/{campaign_id}/hashtags")
+    async def hashtags(
+        org_id: UUID,
+        campaign_id: UUID,
+        first_day: Annotated[date | None, Query(alias="from")] = None,
+        last_day: Annotated[date | None, Query(alias="to")] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> dict[str, Any]:
+        """The campaign's top hashtags and mentions from its rollup (docs/insights.md)."""
+        async with pool().acquire() as conn:
+            found = {
+                kind: await tags_repository.top_tags(
+                    conn,
+                    org_id=org_id,
+                    campaign_id=campaign_id,
+                    kind=kind,
+                    first_day=first_day,
+                    last_day=last_day,
+                    limit=limit,
+                )
+                for kind in ("hashtag", "mention")
+            }
+        return {"hashtags": found["hashtag"], "mentions": found["mention"]}
 
     @router.get("/campaigns")
     async def campaign_summaries(

@@ -24,7 +24,7 @@ from pulse_runtime.inbox import first_delivery
 from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
 
-from . import repository
+from . import repository, tags_repository
 from .domain import (
     Point,
     batch_step_changes,
@@ -35,6 +35,7 @@ from .domain import (
     newer,
 )
 from .repository import SCHEMA, DirtyCampaign
+from .tags import caption_tags, tag_rollup
 
 PRODUCER = "aggregator"
 log = get_logger(__name__)
@@ -60,6 +61,10 @@ async def on_post_pulled(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> b
         await repository.ensure_posts(conn, envelope.org_id, data.samples)
         campaigns = await repository.add_pending(conn, data.samples)
         await repository.update_post_facts(conn, data.posts)
+        # A caption is read for tags once, when it arrives (a null caption keeps the old one).
+        await tags_repository.save_post_tags(
+            conn, [(f.post_id, caption_tags(f.caption)) for f in data.posts if f.caption]
+        )
         campaigns |= {s.campaign_id for s in data.samples}
         await repository.mark_dirty(conn, envelope.org_id, campaigns, envelope.correlation_id)
     return True
@@ -152,7 +157,9 @@ async def recompute_campaign(pool: asyncpg.Pool, dirty: DirtyCampaign, now: date
             published = False
             if inputs.campaign is not None and inputs.campaign.deleted:
                 await repository.delete_numbers(conn, dirty.campaign_id)
+                await tags_repository.save_campaign_tags(conn, dirty.campaign_id, dirty.org_id, [])
             else:
+                await save_tag_rollup(conn, dirty, inputs)
                 doc = campaign_numbers_from_steps(
                     campaign=inputs.campaign,
                     campaign_id=dirty.campaign_id,
@@ -180,6 +187,21 @@ async def recompute_campaign(pool: asyncpg.Pool, dirty: DirtyCampaign, now: date
         # fold_pending); the mark stays, and the next pass tries again.
         log.warning("recompute gave way in a deadlock", campaign_id=str(dirty.campaign_id))
         return False
+
+
+async def save_tag_rollup(
+    conn: Connection, dirty: DirtyCampaign, inputs: repository.CampaignSummary
+) -> None:
+    """The campaign's hashtags and mentions with the figures this recompute just read: the
+    rollup moves with the numbers, batch by batch, and a read never scans posts or samples."""
+    rows = tag_rollup(
+        campaign_id=dirty.campaign_id,
+        bookings=inputs.bookings,
+        posts=inputs.posts,
+        latest=inputs.latest,
+        tags=await tags_repository.load_post_tags(conn, dirty.campaign_id),
+    )
+    await tags_repository.save_campaign_tags(conn, dirty.campaign_id, dirty.org_id, rows)
 
 
 async def fold_pending(conn: Connection, campaign_id: UUID) -> set[UUID]:

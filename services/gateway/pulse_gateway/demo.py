@@ -69,6 +69,20 @@ def _post_url(rng: random.Random, platform: str, handle: str) -> str:
     return f"https://www.facebook.com/{handle}/videos/{rng.randrange(10**15, 10**16)}"
 
 
+# A benchmark set (docs/insights.md): rival skincare brands, one handle the provider does not
+# know, so the screen shows a status beside the figures.
+DEMO_BENCHMARKS: dict[str, Any] = {
+    "name": "Skincare rivals",
+    "accounts": [
+        {"platform": "tiktok", "handle": "glowrival"},
+        {"platform": "tiktok", "handle": "dermalab.official"},
+        {"platform": "instagram", "handle": "velvetskin"},
+        {"platform": "instagram", "handle": "auroraderm"},
+        {"platform": "tiktok", "handle": "unknown_glowhouse"},
+    ],
+}
+
+
 def demo_campaigns(today: date, seed: int = 2026) -> list[DemoCampaign]:
     """Four campaigns; bookings name creators by index and carry their posts' curves."""
     rng = random.Random(seed)
@@ -234,6 +248,7 @@ async def seed_demo(
         if fake_provider_url:
             await _curves(fake_provider_url, now)
         items = await _catalog(api, now)
+        await _ok(api.post("/api/benchmark-sets", json=DEMO_BENCHMARKS))
         token = (
             await _ok(api.post("/api/tokens", json={"name": "demo seed", "scopes": ["ingest"]}))
         )["token"]

@@ -204,3 +204,38 @@ async def report_schedule(
     """The reporter's schedule of the campaign's client report and its delivery log."""
     path = f"{_org(org_id)}/campaigns/{campaign_id}/report-schedule"
     return await _call(ctx, "reporter", method, path, json=json)
+
+
+async def hashtags(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID, params: dict[str, str]
+) -> dict[str, Any]:
+    """The campaign's top hashtags and mentions from the aggregator's rollup, which alone has
+    each post's tags beside its latest figures (docs/insights.md)."""
+    result: dict[str, Any] = await _call(
+        ctx, "aggregator", "GET", f"{_org(org_id)}/campaigns/{campaign_id}/hashtags", params=params
+    )
+    return result
+
+
+async def benchmark_accounts(
+    ctx: GatewayContext, org_id: UUID, account_ids: Sequence[UUID]
+) -> dict[UUID, dict[str, Any]]:
+    """Ingest's status and rollup of each benchmark account (it pulls them daily)."""
+    if not account_ids:
+        return {}
+    params = {"ids": ",".join(str(a) for a in account_ids)}
+    body = await _call(ctx, "ingest", "GET", f"{_org(org_id)}/benchmark-accounts", params=params)
+    return {UUID(item["id"]): item for item in body["items"]}
+
+
+async def benchmark_tags(
+    ctx: GatewayContext, org_id: UUID, account_ids: Sequence[UUID], limit: int
+) -> dict[str, Any]:
+    """The top hashtags and mentions of benchmark accounts' recent posts (ingest's rollup)."""
+    if not account_ids:
+        return {"hashtags": [], "mentions": []}
+    params = {"ids": ",".join(str(a) for a in account_ids), "limit": str(limit)}
+    result: dict[str, Any] = await _call(
+        ctx, "ingest", "GET", f"{_org(org_id)}/benchmark-tags", params=params
+    )
+    return result

@@ -92,6 +92,15 @@ ACCESS: dict[tuple[str, str], str] = {
     ("DELETE", "/api/posts/{post_id}"): MANAGER,
     ("GET", "/api/posts/{post_id}/metrics"): READER,
     ("GET", "/api/compare"): READER,
+    ("GET", "/api/hashtags"): READER,
+    ("GET", "/api/benchmark-sets"): READER,
+    ("POST", "/api/benchmark-sets"): MANAGER,
+    ("GET", "/api/benchmark-sets/{set_id}"): READER,
+    ("PATCH", "/api/benchmark-sets/{set_id}"): MANAGER,
+    ("DELETE", "/api/benchmark-sets/{set_id}"): MANAGER,
+    ("POST", "/api/benchmark-sets/{set_id}/accounts"): MANAGER,
+    ("DELETE", "/api/benchmark-sets/{set_id}/accounts/{account_id}"): MANAGER,
+    ("GET", "/api/benchmarks/{set_id}"): READER,
     ("POST", "/api/imports/metrics"): MANAGER,
     ("POST", "/api/imports/posts"): MANAGER,
     ("GET", "/api/imports/{import_id}"): READER,
@@ -232,7 +241,15 @@ async def world(
             },
         )
     )
+    rivals = await _json(
+        owner.post(
+            "/api/benchmark-sets",
+            json={"name": "Rivals", "accounts": [{"platform": "tiktok", "handle": "rival"}]},
+        )
+    )
     ids = {
+        "set_id": rivals["id"],
+        "account_id": rivals["accounts"][0]["id"],
         "client_id": client["id"],
         "campaign_id": campaign["id"],
         "influencer_id": influencer["id"],
@@ -297,6 +314,12 @@ def _body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("PATCH", "/api/users/{user_id}"): {"name": "Spare"},
         ("POST", "/api/rejected-items/replay"): {"ids": [1]},
         ("PUT", "/api/signing"): {"required": False},
+        ("POST", "/api/benchmark-sets"): {"name": "Rivals", "accounts": []},
+        ("PATCH", "/api/benchmark-sets/{set_id}"): {"name": "Rivals 2"},
+        ("POST", "/api/benchmark-sets/{set_id}/accounts"): {
+            "platform": "instagram",
+            "handle": f"walk{uuid4().hex[:8]}",
+        },
     }
     found = bodies.get((method, path))
     return {"json": found} if found is not None else {}

@@ -19,10 +19,12 @@ from pulse_runtime.topology import QUEUES
 
 from . import repository, runs
 from .api import ingest_router, internal_reads, pulling_routes, test_routes
+from .benchmarks import BenchmarkPuller, benchmark_reads
 from .consumer import FETCH_QUEUE_NAMES, QUEUE_NAMES, register_consumers
 from .metrics import IngestMetrics
 from .pulling import (
     HIGH_QUEUE,
+    LOW_QUEUE,
     PriorityGate,
     Puller,
     QueueDepth,
@@ -53,6 +55,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
     metrics = IngestMetrics(runtime.metrics.registry)
     loops: list[tuple[str, Loop]] = []
     depth = QueueDepth(settings.amqp_url, HIGH_QUEUE)
+    low_depth = QueueDepth(settings.amqp_url, LOW_QUEUE)
     if provider is None:
         log.warning(
             "pulling from ScrapeCreators is disabled: set PULSE_INGEST_SCRAPECREATORS_API_KEY "
@@ -88,6 +91,16 @@ def create_app(settings: IngestSettings) -> FastAPI:
         loops.append(("paused-gauge", watch_paused))
         loops.append(("refresh-scheduler", puller.scheduler_loop))
         loops.append(("comments", puller.comments_loop))
+        benchmark_puller = BenchmarkPuller(
+            pool=pool,
+            client=puller.provider_client,
+            now=clock.now,
+            wait_turn=gate.wait_turn,
+            low_backlog=low_depth,
+            poll_s=settings.benchmark_poll_s,
+            due=puller.benchmarks_due,
+        )
+        loops.append(("benchmarks", benchmark_puller.loop))
         log.info("pulling from ScrapeCreators", base_url=provider.base_url)
     loops.append(
         (
@@ -121,6 +134,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             limits.limiter = None
             await items.close()
             await depth.close()
+            await low_depth.close()
 
     app = runtime.http_app("Pulse ingest", loops=loops, resources=resources)
     token = settings.service_token.get_secret_value()
@@ -128,6 +142,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
     app.add_middleware(RateLimitHeaders)
     app.include_router(ingest_router(pool, sealing_key, tokens, metrics, limits))
     app.include_router(internal_reads(pool, token, metrics))
+    app.include_router(benchmark_reads(pool, token))
     app.include_router(
         runs_router(pool, tokens=tokens, clock=clock, wake_relay=runtime.wake_relay, limits=limits)
     )

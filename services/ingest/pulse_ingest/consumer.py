@@ -14,7 +14,7 @@ from pulse_runtime.messaging import subscribe_events, subscribe_raw
 from pulse_runtime.service import ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
-from . import handlers
+from . import benchmarks, handlers
 from .batching import Batcher
 from .handlers import MISSING_KEY, UNAUTHORIZED, IngestResult, Message
 from .scheduler import Clock
@@ -48,6 +48,10 @@ def register_consumers(
     known = tokens if tokens is not None else TokenCache()
 
     async def catalog_event(envelope: Envelope[EventData]) -> None:
+        if isinstance(envelope.data, benchmarks.BENCHMARK_TYPES):
+            if await benchmarks.on_account_event(runtime.pool, envelope) and puller is not None:
+                puller.benchmarks_due.set()
+            return
         await handlers.on_catalog_event(
             runtime.pool, envelope, start_tracking=puller is not None, now=now(), tokens=known
         )

@@ -379,6 +379,40 @@ class ScrapeCreatorsClient:
             )
         return int(value)
 
+    async def fetch_json(
+        self, platform: Platform, path: str, params: Mapping[str, str], *, label: str
+    ) -> PullResult:
+        """One call to another of the provider's endpoints (benchmark profiles and posts): the
+        body comes back as `raw` for the caller to read, failures as a failed run, like
+        fetch_post. Behind its own breaker (`platform:benchmarks`), so an account endpoint
+        that is down never stops booked posts' pulls, and in the platform's concurrency slots.
+        `label` stands for the URL in the pull-run log."""
+
+        async def call(started_at: datetime, t0: float) -> PullResult:
+            ex = await self._exchange(path, params)
+            raw = _json_object(ex.response) if ex.response is not None else None
+            if ex.error_code is None and raw is None:
+                return self._result(
+                    platform,
+                    label,
+                    "failed",
+                    ex,
+                    started_at,
+                    t0,
+                    error_code="malformed_body",
+                    error=f"200 answer is not a JSON object: {_snippet(ex.response)}",
+                )
+            status: RunStatus = "ok" if ex.error_code is None else "failed"
+            return self._result(platform, label, status, ex, started_at, t0, raw=raw)
+
+        return await self._guarded(
+            platform,
+            f"{platform}:benchmarks",
+            call,
+            skipped=lambda breaker: self._skipped(platform, label, breaker, what="benchmark "),
+            health=lambda result: result.run.error_code,
+        )
+
     def breaker_state(self, platform: Platform) -> str:
         """closed / open / half_open, for health endpoints and logs."""
         return self._breaker(platform).state

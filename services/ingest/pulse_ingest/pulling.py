@@ -98,6 +98,7 @@ log = get_logger(__name__)
 
 PROVIDER: Final = "scrapecreators"
 HIGH_QUEUE: Final = "ingest.fetch.high"
+LOW_QUEUE: Final = "ingest.fetch.low"  # scheduled refreshes of booked posts (benchmarks wait)
 # pg_advisory lock key of the refresh scheduler: one replica acts per tick.
 SCHEDULER_LOCK_KEY: Final = 0x7075_6C73_6501  # "pulse" + 1
 PAUSED: Final = "paused"
@@ -286,6 +287,8 @@ class Puller:
         self.ready = asyncio.Event()
         self._last_credit_check: datetime | None = None
         self._comments_due = asyncio.Event()
+        # Set when a benchmark account is added, so its first pull need not wait for the poll.
+        self.benchmarks_due = asyncio.Event()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -303,6 +306,10 @@ class Puller:
         await self.ready.wait()
         assert self.client is not None
         return self.client
+
+    async def provider_client(self) -> ScrapeCreatorsClient:
+        """The client, once the app's lifespan has made it (benchmark pulls share it)."""
+        return await self._client()
 
     # --- fetch commands -------------------------------------------------------------------
 

@@ -62,6 +62,9 @@ class IngestSettings(ServiceSettings):
     fetch_high_prefetch: int = Field(default=32, ge=1, le=1000)
     fetch_low_prefetch: int = 2
     low_max_wait_s: float = 60.0
+    # Benchmark accounts (benchmarks.py): how often the loop looks for accounts due (each is
+    # pulled once a day).
+    benchmark_poll_s: float = Field(default=60.0, gt=0)
     # n8n's item messages on pulse.ingest: unacked per replica, and at most this many handled
     # in one transaction (batching.py).
     items_prefetch: int = Field(default=DEFAULT_ITEMS_PREFETCH, ge=1, le=5000)

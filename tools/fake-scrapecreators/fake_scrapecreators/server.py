@@ -61,6 +61,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from .accounts import register_account_routes
+
 __all__ = ["PLATFORMS", "Behaviour", "create_app", "main", "post_id_from_url"]
 
 PlatformName = Literal["tiktok", "instagram", "youtube", "facebook"]
@@ -350,6 +352,18 @@ def _hash_int(key: str, salt: str) -> int:
 
 _GOLDEN_FRACTION: Final = (math.sqrt(5) - 1) / 2
 
+# Tags a post's caption gains besides its template's, picked by the post's hash, so the demo's
+# hashtag and mention tables (docs/insights.md) show campaigns that differ like real ones.
+_EXTRA_HASHTAGS: Final = ("GlowUp", "skincare", "GiftIdeas", "selfcare", "WinterStyle", "ad")
+_EXTRA_MENTIONS: Final = ("lumen.beauty", "northwind_studio", "maya.styles")
+
+
+def _extra_tags(key: str) -> str:
+    n = _hash_int(key, "caption-tags")
+    picked = [_EXTRA_HASHTAGS[(n >> (3 * i)) % len(_EXTRA_HASHTAGS)] for i in range(2)]
+    mention = _EXTRA_MENTIONS[(n >> 9) % len(_EXTRA_MENTIONS)]
+    return " " + " ".join(f"#{tag}" for tag in dict.fromkeys(picked)) + f" @{mention}"
+
 
 def _unit(key: str, salt: str) -> float:
     """A number in [0, 1) fixed by (key, salt)."""
@@ -452,6 +466,7 @@ def _render(
         a["author"]["unique_id"] = handle
         a["create_time"] = posted
         a["create_time_utc"] = _iso_z(posted)
+        a["desc"] = (a.get("desc") or "") + _extra_tags(key)
         a["url"] = f"https://www.tiktok.com/@{handle}/video/{post_id}"
         a["share_url"] = f"{a['url']}?_r=1&u_code=fake&sharer_language=en"
         a["statistics"].update(
@@ -474,6 +489,7 @@ def _render(
         m["edge_media_preview_comment"]["count"] = c.comments
         for edge in m["edge_media_to_caption"]["edges"]:
             edge["node"]["created_at"] = str(posted)
+            edge["node"]["text"] = (edge["node"].get("text") or "") + _extra_tags(key)
     elif platform == "youtube":
         is_short = "/shorts/" in url
         body["id"] = post_id
@@ -484,6 +500,7 @@ def _render(
             else f"https://www.youtube.com/watch?v={post_id}"
         )
         body["thumbnail"] = f"https://img.youtube.com/vi/{post_id}/maxresdefault.jpg"
+        body["description"] = (body.get("description") or "") + _extra_tags(key)
         published = datetime.fromtimestamp(posted, tz=_YOUTUBE_TZ)
         body["publishDate"] = published.isoformat()
         body["publishDateText"] = f"{published:%b} {published.day}, {published.year}"
@@ -497,6 +514,7 @@ def _render(
         body["url"] = f"https://www.facebook.com/reel/{post_id}"
         body["feedback_id"] = f"feedback:{post_id}"
         body["creation_time"] = _iso_z(posted)
+        body["description"] = (body.get("description") or "") + _extra_tags(key)
         body["view_count"] = c.views
         body["like_count"] = c.likes
         body["comment_count"] = c.comments
@@ -841,6 +859,27 @@ def create_app(
             return JSONResponse(MISSING_KEY_BODY, status_code=401)
         log(request.url.path, None, api_key, 200)
         return JSONResponse({"creditCount": state.credits})
+
+    def charge(path: str, api_key: str | None) -> Response | None:
+        """An account call (accounts.py): refused without a key or credits, else one credit."""
+        if api_key is None:
+            log(path, None, None, 401)
+            return JSONResponse(MISSING_KEY_BODY, status_code=401)
+        if state.credits <= 0:
+            log(path, None, api_key, 402)
+            return JSONResponse(OUT_OF_CREDITS_BODY, status_code=402)
+        state.credits -= 1
+        log(path, None, api_key, 200)
+        return None
+
+    register_account_routes(
+        app,
+        now=now,
+        charge=charge,
+        counters_at=counters_at,
+        unit=_unit,
+        extra_tags=_extra_tags,
+    )
 
     @app.post("/_control/behaviour")
     async def set_behaviour(behaviour: Behaviour) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pulse_runtime.errors import ApiError
 
 from .. import numbers, peers
 from ..api.bookings import booking_numbers
+from ..api.insights import campaign_hashtags
 from ..api.posts import post_numbers, with_latest, with_pulls
 from ..db import org_transaction
 from ..deps import ContextDep
@@ -33,6 +34,7 @@ LIST_LIMIT = 200  # an agency's campaigns on one screen; the API pages beyond
 OPEN_ALERTS_LIMIT = "500"
 BOOKINGS_LIMIT = 500
 POSTS_LIMIT = 1000
+TAGS_SHOWN = 8  # a compact table; GET /api/hashtags has the rest
 
 
 def _uuid(raw: str | None) -> UUID | None:
@@ -133,7 +135,7 @@ async def _campaign_view(
             conn, org_id=org_id, campaign_id=campaign_id, after=None, limit=POSTS_LIMIT
         )
     notices: list[str] = []
-    doc, pulls, alerts = await asyncio.gather(
+    doc, pulls, alerts, tags = await asyncio.gather(
         optional(numbers.campaign_numbers(ctx, org_id, campaign_id), None, notices),
         optional(peers.pull_status(ctx, org_id, campaign_id), {}, notices),
         optional(
@@ -147,6 +149,7 @@ async def _campaign_view(
         )
         if with_alerts
         else _no_alerts(),
+        optional(campaign_hashtags(ctx, org_id, campaign_id, limit=TAGS_SHOWN), None, notices),
     )
     by_post = post_numbers(doc)
     tracked = [with_pulls(with_latest(p, by_post), pulls) for p in reversed(posts)]
@@ -192,6 +195,7 @@ async def _campaign_view(
         "alerts": alerts["items"],
         "notices": notices,
         "estimated": any(b["estimated"] for b in grid),
+        "tags": tags,
     }
 
 

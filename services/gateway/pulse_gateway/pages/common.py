@@ -340,6 +340,7 @@ NAV = [
     ("alerts", "Alerts", "/alerts"),
     ("compare", "Compare", "/compare"),
     ("reports", "Reports", "/reports"),
+    ("benchmarks", "Benchmarks", "/benchmarks"),
     ("influencers", "Influencers", "/influencers"),
     ("clients", "Clients", "/clients"),
     ("runs", "Runs", "/runs"),

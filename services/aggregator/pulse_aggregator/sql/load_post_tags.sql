@@ -1,0 +1,5 @@
+-- The campaign's posts with a caption: their tags, and the caption itself only where its tags
+-- were never read (captions stored before migration 0004).
+SELECT id, hashtags, mentions, CASE WHEN hashtags IS NULL THEN caption END AS caption
+FROM aggregator.posts
+WHERE campaign_id = $1 AND caption IS NOT NULL

@@ -1,0 +1,3 @@
+DELETE FROM catalog.benchmark_accounts
+WHERE org_id = $1 AND set_id = $2 AND id = $3
+RETURNING id, set_id, platform, handle, created_at, updated_at

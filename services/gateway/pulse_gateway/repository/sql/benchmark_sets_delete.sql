@@ -1,0 +1,1 @@
+DELETE FROM catalog.benchmark_sets WHERE org_id = $1 AND id = $2

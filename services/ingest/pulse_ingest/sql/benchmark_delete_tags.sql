@@ -1,0 +1,1 @@
+DELETE FROM ingest.benchmark_tags WHERE account_id = $1
