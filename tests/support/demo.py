@@ -16,10 +16,12 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -45,6 +47,7 @@ class DemoSystem:
     provider_url: str
     provider: httpx.Client  # the fake provider's /_control
     seeded: dict[str, object] = field(default_factory=dict)
+    mail_dir: Path = LOGS / "mail"  # where the reporter "sends" (PULSE_REPORTER_MAIL_DIR)
     email: str = DEMO_EMAIL
     password: str = DEMO_PASSWORD
 
@@ -79,9 +82,22 @@ def running_demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
         provider_url, control = stack.enter_context(fake_provider_process(LOGS))
         procs: dict[str, ServiceProcess] = {}
         stack.callback(_stop_all, procs)
-        procs["reporter"] = ServiceProcess("reporter", service_env, LOGS)
+        # The reporter and share each need the other's address: both get their ports first.
+        LOGS.mkdir(parents=True, exist_ok=True)
+        mail_dir = Path(tempfile.mkdtemp(prefix="demo-mail-", dir=LOGS.parent))
+        share = ServiceProcess("share", {}, LOGS)
+        procs["reporter"] = ServiceProcess(
+            "reporter",
+            {
+                **service_env,
+                "PULSE_REPORTER_SHARE_URL": share.url,
+                "PULSE_REPORTER_MAIL_DIR": str(mail_dir),
+            },
+            LOGS,
+        )
         procs["reporter"].start()
         reporter_url = procs["reporter"].url
+        share.env = {**service_env, "PULSE_SHARE_REPORTER_URL": reporter_url}
         ingest_env = {
             **service_env,
             "PULSE_INGEST_SCRAPECREATORS_BASE_URL": provider_url,
@@ -91,10 +107,11 @@ def running_demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
             ("ingest", ingest_env),
             ("aggregator", service_env),
             ("alerter", service_env),
-            ("share", {**service_env, "PULSE_SHARE_REPORTER_URL": reporter_url}),
         ):
             procs[name] = ServiceProcess(name, env, LOGS)
             procs[name].start()
+        procs["share"] = share
+        share.start()
         gateway_env = {
             **service_env,
             "PULSE_GATEWAY_INGEST_URL": procs["ingest"].url,
@@ -132,6 +149,7 @@ def running_demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
             provider_url=provider_url,
             provider=control,
             seeded=json.loads(seeded.stdout),
+            mail_dir=mail_dir,
         )
 
 

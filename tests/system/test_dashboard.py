@@ -5,13 +5,18 @@ updates work as a person uses them, and each screen is captured for docs/screens
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
+import io
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
+from pypdf import PdfReader
 
 from pulse_contracts import utcnow
 from tests.support.browser import watched_page
@@ -193,3 +198,30 @@ async def test_a_new_sample_reaches_the_open_campaign_page_live(
         await expect(page.locator("#growth-chart canvas")).to_have_count(1)
         assert await _not_reloaded(page)
         assert watched.errors == []
+
+
+async def test_the_demo_client_report_mails_itself_with_its_share_link(demo: DemoSystem) -> None:
+    """`make dev`'s demo schedules the first live campaign's weekly client report with its
+    first one at once: it arrives in the mail sink as a PDF with a working share link, and
+    the client's PDF carries no money."""
+    found: list[Path] = []
+    deadline = time.monotonic() + 120
+    while not found and time.monotonic() < deadline:
+        found = sorted(demo.mail_dir.glob("*.eml"))
+        await asyncio.sleep(1)
+    assert found, "no scheduled report was mailed within 2 minutes of seeding"
+    mail = email.message_from_bytes(found[0].read_bytes(), policy=email.policy.default)
+    assert mail["To"] == "marketing@client.example"
+    text, pdf = "", b""
+    for part in mail.walk():
+        if part.get_content_type() == "text/plain":
+            text = part.get_content()
+        if part.get_content_type() == "application/pdf":
+            pdf = part.get_payload(decode=True)
+    assert pdf.startswith(b"%PDF-")
+    share_url = next(word for word in text.split() if "/share/" in word)
+    async with httpx.AsyncClient(timeout=30) as anonymous:
+        assert (await anonymous.get(share_url)).status_code == 200
+    printed = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "€" not in printed, "the client's report shows money"
+    assert "EUR" not in printed, "the client's report shows money"

@@ -69,6 +69,14 @@ def _post_url(rng: random.Random, platform: str, handle: str) -> str:
     return f"https://www.facebook.com/{handle}/videos/{rng.randrange(10**15, 10**16)}"
 
 
+# The client report of the first live campaign mails itself every Monday; the first one goes
+# out as soon as the numbers are in (under `make dev`, to the mail directory var/mail).
+DEMO_SCHEDULE: dict[str, Any] = {
+    "cadence": "weekly",
+    "recipients": ["marketing@client.example"],
+    "send_now": True,
+}
+
 # A benchmark set (docs/insights.md): rival skincare brands, one handle the provider does not
 # know, so the screen shows a status beside the figures.
 DEMO_BENCHMARKS: dict[str, Any] = {
@@ -247,12 +255,14 @@ async def seed_demo(
         api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         if fake_provider_url:
             await _curves(fake_provider_url, now)
-        items = await _catalog(api, now)
+        items, weekly = await _catalog(api, now)
         await _ok(api.post("/api/benchmark-sets", json=DEMO_BENCHMARKS))
         token = (
             await _ok(api.post("/api/tokens", json={"name": "demo seed", "scopes": ["ingest"]}))
         )["token"]
-    accepted = await _deliver(ingest_url, token, items)
+        accepted = await _deliver(ingest_url, token, items)
+        # After the samples, so the first report has numbers to show.
+        await _ok(api.put(f"/api/campaigns/{weekly}/report-schedule", json=DEMO_SCHEDULE))
     return {"seeded": True, "email": DEMO_EMAIL, "samples": accepted}
 
 
@@ -282,7 +292,9 @@ async def _curves(fake_provider_url: str, now: datetime) -> None:
                     )
 
 
-async def _catalog(api: httpx.AsyncClient, now: datetime) -> list[dict[str, Any]]:
+async def _catalog(api: httpx.AsyncClient, now: datetime) -> tuple[list[dict[str, Any]], str]:
+    """The demo's catalog through the API; the samples to deliver, and the first live
+    campaign's id (its client report gets a weekly schedule)."""
     clients = [await _ok(api.post("/api/clients", json=c)) for c in CLIENTS]
     creators = [
         await _ok(
@@ -298,6 +310,7 @@ async def _catalog(api: httpx.AsyncClient, now: datetime) -> list[dict[str, Any]
         for name, tier, platform, handle, followers in CREATORS
     ]
     items: list[dict[str, Any]] = []
+    live: list[str] = []
     for campaign in demo_campaigns(now.date()):
         created = await _ok(
             api.post(
@@ -314,6 +327,8 @@ async def _catalog(api: httpx.AsyncClient, now: datetime) -> list[dict[str, Any]
                 },
             )
         )
+        if campaign.status == "live":
+            live.append(created["id"])
         for booking in campaign.bookings:
             terms = {k: v for k, v in booking.items() if k not in ("creator", "posts")}
             made = await _ok(
@@ -328,7 +343,7 @@ async def _catalog(api: httpx.AsyncClient, now: datetime) -> list[dict[str, Any]
             for post in booking["posts"]:
                 await _ok(api.post(f"/api/bookings/{made['id']}/posts", json={"url": post["url"]}))
                 items.extend(post_samples(campaign, post, now))
-    return items
+    return items, live[0]
 
 
 async def _deliver(ingest_url: str, token: str, items: list[dict[str, Any]]) -> int:
