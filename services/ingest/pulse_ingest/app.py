@@ -20,7 +20,7 @@ from pulse_runtime.service import Loop, ServiceRuntime, service_main
 from pulse_runtime.settings import ServiceSettings
 from pulse_runtime.topology import QUEUES
 
-from . import repository, runs, signing
+from . import repository, runs, sample_months, signing
 from .api import ingest_router, internal_reads, pulling_routes, test_routes
 from .consumer import (
     DEFAULT_ITEMS_BATCH,
@@ -109,6 +109,10 @@ class IngestSettings(ServiceSettings):
     comments_poll_s: float = Field(default=30.0, gt=0)
     # A run n8n opened and did not complete within this becomes failed, reason timed_out.
     run_timeout_s: float = Field(default=runs.DEFAULT_TIMEOUT.total_seconds(), gt=0)
+    # ingest.samples by month (migration 0008): partitions made this many months ahead, at
+    # start-up and at this interval, which also moves backfilled months out of the default.
+    sample_months_ahead: int = Field(default=3, ge=1, le=24)
+    sample_months_interval_s: float = Field(default=3600.0, gt=0)
     # Seals webhook signing secrets at rest; derived from the service token when unset.
     signing_key: SecretStr | None = None
     # Tests only (refused in production): /internal/test/* routes and a clock offset.
@@ -231,6 +235,14 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         log.info("pulling from ScrapeCreators", base_url=provider.base_url)
     loops.append(
         ("run-timeouts", runs.timeout_loop(pool, clock.now, timedelta(seconds=s.run_timeout_s)))
+    )
+    loops.append(
+        (
+            "sample-months",
+            sample_months.months_loop(
+                clock.now, ahead=s.sample_months_ahead, interval_s=s.sample_months_interval_s
+            ),
+        )
     )
     tokens = TokenCache(ttl_s=s.token_cache_ttl_s)
     items = register_consumers(
