@@ -151,6 +151,18 @@ async def copy_samples(
     pairs = [(p, keys[p.id]) for p in agency.posts]
     conn = await asyncpg.connect(database_url)
     try:
+        # What ingest does for a backfill (pulse_ingest.sample_months): each month of the
+        # history gets its partition of ingest.samples, so the rows land in their month and not
+        # in the default partition ingest would move them out of later.
+        first = end - timedelta(hours=per_post + 1)
+        months = {first.date().replace(day=1), end.date().replace(day=1)}
+        day = first.date()
+        while day < end.date():
+            months.add(day.replace(day=1))
+            day += timedelta(days=28)
+        if await conn.fetchval("SELECT to_regproc('ingest.add_sample_month') IS NOT NULL"):
+            for month in sorted(months):
+                await conn.fetchval("SELECT ingest.add_sample_month($1)", month)
         started = time.monotonic()
         await conn.copy_records_to_table(
             "samples",

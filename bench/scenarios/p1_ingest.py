@@ -33,6 +33,7 @@ from ..infra import queue_depths_async, wait_drained
 from ..stats import Latency, Result
 from . import Context
 from .p6_memory import RssSampler
+from .p7_disk import samples_sizes
 
 TARGET_RATE = 20_000
 # How long to wait, after the numbers are current, for the other consumers (the alerter's
@@ -150,7 +151,7 @@ async def stored_samples(admin: asyncpg.Connection, org_id: str) -> int:
 
 
 async def samples_size(admin: asyncpg.Connection) -> int:
-    size: int = await admin.fetchval("SELECT pg_total_relation_size('ingest.samples')")
+    size: int = (await samples_sizes(admin))["total"]
     return size
 
 

@@ -27,6 +27,7 @@ from prometheus_client import (
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import tracing
 from .errors import ApiError, install_error_handlers
 from .logging import CORRELATION_KEY
 
@@ -108,6 +109,7 @@ class _RequestContext:
             await self.app(scope, receive, send)
             return
         request_id = (Headers(scope=scope).get(REQUEST_ID_HEADER) or str(uuid4()))[:200]
+        tracing.set_correlation(request_id)  # on the request's server span, when tracing is on
         started = time.perf_counter()
         answered = False
 
@@ -181,6 +183,7 @@ def create_http_app(
         return asyncapi()
 
     app.include_router(router)
+    tracing.instrument_app(app)
     return app
 
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from pulse_contracts import ContractError, Envelope, EventData, parse_event
 from pulse_contracts.envelope import REGISTRY
 
+from . import tracing
 from .logging import CORRELATION_KEY, get_logger
 from .topology import QueueSpec
 
@@ -61,6 +62,8 @@ def create_broker(amqp_url: str, *, prefetch: int = 32) -> RabbitBroker:
         default_channel=Channel(prefetch_count=prefetch),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         logger=None,  # our own structured lines below; per-message framework logs cost throughput
+        # FastStream's telemetry middleware when tracing is on (pulse_runtime.tracing).
+        middlewares=tracing.broker_middlewares(),
     )
 
 
@@ -134,6 +137,7 @@ def subscribe_events(
                 message_id=msg.message_id,
             )
             raise RejectMessage from exc
+        tracing.set_correlation(envelope.correlation_id)
         with structlog.contextvars.bound_contextvars(
             **{CORRELATION_KEY: envelope.correlation_id},
             event_type=envelope.type,
@@ -169,9 +173,9 @@ def subscribe_raw(
     )
     async def consume(message: Any) -> None:
         msg = cast("RabbitMessage", message)
-        with structlog.contextvars.bound_contextvars(
-            **{CORRELATION_KEY: msg.correlation_id or msg.message_id or ""}
-        ):
+        correlation_id = msg.correlation_id or msg.message_id or ""
+        tracing.set_correlation(correlation_id)
+        with structlog.contextvars.bound_contextvars(**{CORRELATION_KEY: correlation_id}):
             try:
                 await handle(msg.body, dict(msg.headers or {}), msg.message_id)
             except Exception as exc:

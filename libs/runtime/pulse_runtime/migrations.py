@@ -16,6 +16,8 @@ from .logging import get_logger
 
 log = get_logger(__name__)
 _RUNTIME_SQL = Path(__file__).parent / "sql" / "runtime_tables.sql"
+# Added to every schema after its first release, so under a version of its own.
+_TRACING_SQL = Path(__file__).parent / "sql" / "runtime_tracing.sql"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
@@ -27,7 +29,10 @@ class Migration:
 
 def load_migrations(directory: Path, schema: str) -> list[Migration]:
     """`0001_name.sql` files in order, preceded by the runtime's outbox and inbox tables."""
-    found = [Migration("0000_runtime", _RUNTIME_SQL.read_text().replace("{schema}", schema))]
+    found = [
+        Migration("0000_runtime", _RUNTIME_SQL.read_text().replace("{schema}", schema)),
+        Migration("0000_runtime_tracing", _TRACING_SQL.read_text().replace("{schema}", schema)),
+    ]
     for path in sorted(directory.glob("*.sql")):
         found.append(Migration(path.stem, path.read_text(encoding="utf-8")))
     return found

@@ -21,6 +21,7 @@ from faststream.rabbit import RabbitBroker
 
 from pulse_contracts import Envelope
 
+from . import tracing
 from .db import Connection
 from .logging import get_logger
 from .topology import EVENTS
@@ -101,10 +102,13 @@ async def add_serialized_to_outbox(
     a model per item. The producer owns the body being a valid envelope of its type."""
     if not events:
         return
+    # The trace of the request or message committing these (None when tracing is off).
+    parent = tracing.traceparent()
     await conn.executemany(
-        f"INSERT INTO {schema}.outbox (event_id, exchange, routing_key, correlation_id, body) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        [(e.event_id, exchange, e.routing_key, e.correlation_id, e.body) for e in events],
+        f"INSERT INTO {schema}.outbox "
+        "(event_id, exchange, routing_key, correlation_id, body, traceparent) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        [(e.event_id, exchange, e.routing_key, e.correlation_id, e.body, parent) for e in events],
     )
     # Delivered at commit, so the relay never wakes for a row it cannot see yet.
     await conn.execute("SELECT pg_notify($1, '')", notify_channel(schema))
@@ -190,7 +194,7 @@ class OutboxRelay:
         """Publish one claimed batch; returns how many rows were published and removed."""
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                f"SELECT id, event_id, exchange, routing_key, correlation_id, body "
+                f"SELECT id, event_id, exchange, routing_key, correlation_id, body, traceparent "
                 f"FROM {self._schema}.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self._batch_size,
             )
@@ -205,16 +209,19 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, row: asyncpg.Record) -> None:
-        await self._broker.publish(
-            bytes(row["body"]),
-            exchange=row["exchange"],
-            routing_key=row["routing_key"],
-            message_id=str(row["event_id"]),
-            correlation_id=row["correlation_id"],
-            content_type="application/json",
-            persist=True,
-            timeout=self._publish_timeout,
-        )
+        # Inside the trace that committed the row: the broker's telemetry middleware makes the
+        # publish span its child and carries it on in the message headers.
+        with tracing.continued(row["traceparent"]):
+            await self._broker.publish(
+                bytes(row["body"]),
+                exchange=row["exchange"],
+                routing_key=row["routing_key"],
+                message_id=str(row["event_id"]),
+                correlation_id=row["correlation_id"],
+                content_type="application/json",
+                persist=True,
+                timeout=self._publish_timeout,
+            )
 
 
 async def outbox_backlog(pool: asyncpg.Pool, schema: str) -> int:

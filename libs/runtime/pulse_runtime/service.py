@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
+from . import tracing
 from .db import create_pool
 from .http import Metrics, create_http_app
 from .logging import configure_logging, get_logger
@@ -50,6 +51,8 @@ class ServiceRuntime:
     _probe_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def __post_init__(self) -> None:
+        # Before the broker and the app are made: they are instrumented when tracing is on.
+        tracing.setup(self.settings.service)
         self.broker = create_broker(self.settings.amqp_url, prefetch=self.settings.prefetch)
         self.metrics = Metrics(self.settings.service)
 
@@ -134,6 +137,7 @@ class ServiceRuntime:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+        tracing.shutdown()
 
     async def check_database(self) -> None:
         """SELECT 1 on a connection of its own, outside the pool: after a restart under load a

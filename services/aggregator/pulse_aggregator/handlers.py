@@ -19,6 +19,7 @@ from pulse_contracts.catalog import (
     PostRemoved,
 )
 from pulse_contracts.posts import PostPulled
+from pulse_runtime import tracing
 from pulse_runtime.db import Connection
 from pulse_runtime.inbox import first_delivery
 from pulse_runtime.logging import get_logger
@@ -146,47 +147,55 @@ async def recompute_campaign(pool: asyncpg.Pool, dirty: DirtyCampaign, now: date
         async with pool.acquire() as conn, conn.transaction():
             if not await repository.try_lock_campaign(conn, dirty.campaign_id):
                 return False
-            moved = await fold_pending(conn, dirty.campaign_id)
-            if moved:
-                await repository.mark_dirty(
-                    conn, dirty.org_id, moved, dirty.correlation_id, rebuild=moved
-                )
-            if dirty.rebuild:
-                await rebuild_steps(conn, dirty.campaign_id)
-            inputs = await repository.load_summary(conn, dirty.campaign_id)
-            published = False
-            if inputs.campaign is not None and inputs.campaign.deleted:
-                await repository.delete_numbers(conn, dirty.campaign_id)
-                await tags_repository.save_campaign_tags(conn, dirty.campaign_id, dirty.org_id, [])
-            else:
-                await save_tag_rollup(conn, dirty, inputs)
-                doc = campaign_numbers_from_steps(
-                    campaign=inputs.campaign,
-                    campaign_id=dirty.campaign_id,
-                    bookings=inputs.bookings,
-                    posts=inputs.posts,
-                    latest=inputs.latest,
-                    steps=inputs.steps,
-                    now=now,
-                )
-                event = make_event(
-                    doc,
-                    org_id=dirty.org_id,
-                    producer=PRODUCER,
-                    correlation_id=dirty.correlation_id,
-                )
-                # Serialized once: the outbox body, and the stored document is its data.
-                body = event.model_dump_json()
-                await repository.save_numbers(conn, dirty.org_id, doc, body)
-                await add_to_outbox(conn, SCHEMA, event, body=body.encode())
-                published = True
-            await repository.clear_dirty(conn, dirty)
-        return published
+            # Inside the trace of what marked the campaign (a post.pulled), when tracing is on.
+            parent = await tracing.recall(conn, SCHEMA, repository.trace_key(dirty.campaign_id))
+            with (
+                tracing.continued(parent),
+                tracing.span("aggregator recompute", campaign_id=str(dirty.campaign_id)),
+            ):
+                return await _recompute_locked(conn, dirty, now)
     except asyncpg.DeadlockDetectedError:
         # Only when two campaigns each fold closes of a post that moved to the other (see
         # fold_pending); the mark stays, and the next pass tries again.
         log.warning("recompute gave way in a deadlock", campaign_id=str(dirty.campaign_id))
         return False
+
+
+async def _recompute_locked(conn: Connection, dirty: DirtyCampaign, now: datetime) -> bool:
+    moved = await fold_pending(conn, dirty.campaign_id)
+    if moved:
+        await repository.mark_dirty(conn, dirty.org_id, moved, dirty.correlation_id, rebuild=moved)
+    if dirty.rebuild:
+        await rebuild_steps(conn, dirty.campaign_id)
+    inputs = await repository.load_summary(conn, dirty.campaign_id)
+    published = False
+    if inputs.campaign is not None and inputs.campaign.deleted:
+        await repository.delete_numbers(conn, dirty.campaign_id)
+        await tags_repository.save_campaign_tags(conn, dirty.campaign_id, dirty.org_id, [])
+    else:
+        await save_tag_rollup(conn, dirty, inputs)
+        doc = campaign_numbers_from_steps(
+            campaign=inputs.campaign,
+            campaign_id=dirty.campaign_id,
+            bookings=inputs.bookings,
+            posts=inputs.posts,
+            latest=inputs.latest,
+            steps=inputs.steps,
+            now=now,
+        )
+        event = make_event(
+            doc,
+            org_id=dirty.org_id,
+            producer=PRODUCER,
+            correlation_id=dirty.correlation_id,
+        )
+        # Serialized once: the outbox body, and the stored document is its data.
+        body = event.model_dump_json()
+        await repository.save_numbers(conn, dirty.org_id, doc, body)
+        await add_to_outbox(conn, SCHEMA, event, body=body.encode())
+        published = True
+    await repository.clear_dirty(conn, dirty)
+    return published
 
 
 async def save_tag_rollup(

@@ -21,6 +21,7 @@ from pulse_contracts.catalog import (
 )
 from pulse_contracts.numbers import CampaignNumbers
 from pulse_contracts.posts import PostFacts, Sample
+from pulse_runtime import tracing
 from pulse_runtime.db import Connection, SqlFiles
 
 from .domain import BookingRef, CampaignRef, Point, PostRef, Step, Steps, day_of
@@ -112,6 +113,11 @@ async def update_post_facts(conn: Connection, facts: Sequence[PostFacts]) -> Non
     )
 
 
+def trace_key(campaign_id: UUID) -> str:
+    """The campaign's entry in trace_marks (pulse_runtime.tracing)."""
+    return f"campaign:{campaign_id}"
+
+
 async def mark_dirty(
     conn: Connection,
     org_id: UUID,
@@ -120,9 +126,11 @@ async def mark_dirty(
     *,
     rebuild: frozenset[UUID] | set[UUID] = frozenset(),
 ) -> None:
-    """Marks campaigns for recompute (those in `rebuild` with their steps built again)."""
+    """Marks campaigns for recompute (those in `rebuild` with their steps built again), each
+    with the current trace when tracing is on (the recompute publishes inside it)."""
     ordered = sorted(campaign_ids | rebuild)
     if ordered:
+        await tracing.remember(conn, SCHEMA, [trace_key(c) for c in ordered])
         await conn.execute(
             sql.mark_dirty, org_id, ordered, correlation_id, [c in rebuild for c in ordered]
         )

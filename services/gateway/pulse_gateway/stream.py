@@ -19,6 +19,7 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from pulse_contracts import ContractError, parse_event
 from pulse_contracts.numbers import CampaignNumbers
+from pulse_runtime import tracing
 from pulse_runtime.logging import get_logger
 from pulse_runtime.topology import EVENTS
 
@@ -37,13 +38,16 @@ StillAllowed = Callable[[], Awaitable[bool]]
 class StreamHub:
     _clients: dict[UUID, set[asyncio.Queue[str]]] = field(default_factory=dict)
 
-    def publish(self, org_id: UUID, event_type: str, payload: str) -> None:
+    def publish(self, org_id: UUID, event_type: str, payload: str) -> int:
+        """Queue the event for each of the organization's streams; returns how many."""
         frame = f"event: {event_type}\ndata: {payload}\n\n"
-        for queue in self._clients.get(org_id, ()):
+        clients = self._clients.get(org_id, ())
+        for queue in clients:
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
                     queue.get_nowait()
             queue.put_nowait(frame)
+        return len(clients)
 
     @contextlib.contextmanager
     def subscribe(self, org_id: UUID) -> Iterator[asyncio.Queue[str]]:
@@ -109,13 +113,16 @@ def subscribe_stream(
         except ContractError as exc:
             log.warning("stream event dropped: not a valid event", reason=str(exc))
             return  # a live view only; the durable consumers keep the message
+        tracing.set_correlation(envelope.correlation_id)
         if isinstance(envelope.data, CampaignNumbers):
             numbers.offer(envelope.org_id, envelope.data)
         # Spliced rather than re-encoded: a kpi.updated is ~100 KB for a large campaign, and a
         # dumps(loads(...)) round trip per event was the relay's main cost.
         data = envelope.data.model_dump_json()
         payload = f'{{"type":{json.dumps(envelope.type)},"data":{data}}}'
-        hub.publish(envelope.org_id, envelope.type, payload)
+        # The SSE push, as the last step of the event's trace when tracing is on.
+        with tracing.span("gateway sse push", event_type=envelope.type) as push:
+            push.set("pulse.sse.clients", hub.publish(envelope.org_id, envelope.type, payload))
 
 
 async def bind_more(broker: RabbitBroker, queue: RabbitQueue) -> None:

@@ -17,7 +17,7 @@ from pulse_runtime.rate_limit import RateLimiter, RateLimitHeaders, redis_client
 from pulse_runtime.service import Loop, ServiceRuntime, service_main
 from pulse_runtime.topology import QUEUES
 
-from . import repository, runs
+from . import repository, runs, sample_months
 from .api import ingest_router, internal_reads, pulling_routes, test_routes
 from .benchmarks import BenchmarkPuller, benchmark_reads
 from .consumer import FETCH_QUEUE_NAMES, QUEUE_NAMES, register_consumers
@@ -106,6 +106,16 @@ def create_app(settings: IngestSettings) -> FastAPI:
         (
             "run-timeouts",
             runs.timeout_loop(pool, clock.now, timedelta(seconds=settings.run_timeout_s)),
+        )
+    )
+    loops.append(
+        (
+            "sample-months",
+            sample_months.months_loop(
+                clock.now,
+                ahead=settings.sample_months_ahead,
+                interval_s=settings.sample_months_interval_s,
+            ),
         )
     )
     tokens = TokenCache(ttl_s=settings.token_cache_ttl_s)

@@ -65,6 +65,10 @@ class IngestSettings(ServiceSettings):
     # Benchmark accounts (benchmarks.py): how often the loop looks for accounts due (each is
     # pulled once a day).
     benchmark_poll_s: float = Field(default=60.0, gt=0)
+    # ingest.samples by month (migration 0008): partitions made this many months ahead, at
+    # start-up and at this interval, which also moves backfilled months out of the default.
+    sample_months_ahead: int = Field(default=3, ge=1, le=24)
+    sample_months_interval_s: float = Field(default=3600.0, gt=0)
     # n8n's item messages on pulse.ingest: unacked per replica, and at most this many handled
     # in one transaction (batching.py).
     items_prefetch: int = Field(default=DEFAULT_ITEMS_PREFETCH, ge=1, le=5000)
