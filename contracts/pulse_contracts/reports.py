@@ -120,6 +120,22 @@ class DocStaffFigures(ContractModel):
     bookings: tuple[DocStaffBooking, ...] = ()
 
 
+class DocForecast(ContractModel):
+    """The delivery forecast at the end date (docs/insights.md), an estimate with its band;
+    on a client job only when the share link opted in."""
+
+    status: ShortText
+    views: int | None = None
+    views_low: int | None = None
+    views_high: int | None = None
+    engagement: int | None = None
+    engagement_low: int | None = None
+    engagement_high: int | None = None
+    posts: int | None = None
+    posts_low: int | None = None
+    posts_high: int | None = None
+
+
 class ReportDocument(ContractModel):
     """One campaign's report, as pulse_report.CampaignReport (+ StaffFigures for staff)."""
 
@@ -130,6 +146,7 @@ class ReportDocument(ContractModel):
     platforms: tuple[DocPlatform, ...] = ()
     creators: tuple[DocCreator, ...] = ()
     generated_at: datetime
+    forecast: DocForecast | None = None
     staff: DocStaffFigures | None = None
 
 

@@ -19,6 +19,7 @@ from pulse_report import (
     ReportCounters,
     ReportCreator,
     ReportDay,
+    ReportForecast,
     ReportKpis,
     ReportPlatform,
     ReportPost,
@@ -126,6 +127,7 @@ def campaign_report(doc: ReportDocument) -> CampaignReport:
             for c in doc.creators
         ),
         generated_at=doc.generated_at,
+        forecast=from_fields(ReportForecast, doc.forecast) if doc.forecast else None,
     )
 
 

@@ -276,6 +276,7 @@ def public_routes(
                 version=link.projection_version or payload.generated_at,
                 payload=payload,
                 now=utcnow(),
+                forecast=found.forecast,  # set only for a link that opted in
             )
 
         job = await ask()

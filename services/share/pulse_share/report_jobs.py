@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 
 from pulse_contracts import Envelope, EventData, make_event
+from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.reports import ReportDocument, ReportProgressed, ReportRequested
 from pulse_runtime.db import Connection, SqlFiles
 from pulse_runtime.outbox import add_to_outbox
@@ -43,12 +44,17 @@ class ShareJob:
     updated_at: datetime
 
 
-def client_document(payload: SharePayload) -> ReportDocument:
-    """The client view as the job carries it: no images (the PDF fetches nothing remote)."""
-    return ReportDocument.model_validate(asdict(client_report(payload)))
+def client_document(
+    payload: SharePayload, forecast: DeliveryForecast | None = None
+) -> ReportDocument:
+    """The client view as the job carries it: no images (the PDF fetches nothing remote); the
+    delivery forecast only for a link that opted in (the caller decides)."""
+    return ReportDocument.model_validate(asdict(client_report(payload, forecast=forecast)))
 
 
-def job_request(job: ShareJob, payload: SharePayload) -> ReportRequested:
+def job_request(
+    job: ShareJob, payload: SharePayload, forecast: DeliveryForecast | None = None
+) -> ReportRequested:
     return ReportRequested(
         job_id=job.id,
         attempt=job.attempt,
@@ -57,7 +63,7 @@ def job_request(job: ShareJob, payload: SharePayload) -> ReportRequested:
         format="pdf",
         title=payload.campaign.name,
         sections=CLIENT_SECTIONS,
-        documents=(client_document(payload),),
+        documents=(client_document(payload, forecast),),
     )
 
 
@@ -81,6 +87,7 @@ async def job_for(
     version: datetime,
     payload: SharePayload,
     now: datetime,
+    forecast: DeliveryForecast | None = None,
 ) -> ShareJob:
     """This version's job: found, or asked for now. A failed one is asked again once it has
     been failed for RETRY_FAILED (the preparing page refreshes itself; a failure must not
@@ -103,12 +110,15 @@ async def job_for(
                 assert found is not None
                 return _job(found)
         job = _job(row)
-        await _publish(conn, job, payload)
+        await _publish(conn, job, payload, forecast)
     return job
 
 
-async def _publish(conn: Connection, job: ShareJob, payload: SharePayload) -> None:
-    envelope = make_event(job_request(job, payload), org_id=job.org_id, producer=PRODUCER)
+async def _publish(
+    conn: Connection, job: ShareJob, payload: SharePayload, forecast: DeliveryForecast | None
+) -> None:
+    request = job_request(job, payload, forecast)
+    envelope = make_event(request, org_id=job.org_id, producer=PRODUCER)
     await add_to_outbox(conn, SCHEMA, envelope)
 
 
