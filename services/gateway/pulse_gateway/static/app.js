@@ -89,12 +89,18 @@
       if (i == null || u.cursor.left < 0) { tip.hidden = true; return; }
       var value = u.data[1][i];
       var guess = value == null && u.data[2] ? u.data[2][i] : null;
-      if (guess != null) value = guess;
+      var sofar = null;
+      if (guess != null) {
+        // A projected day: the projection, and the total measured so far beside it.
+        for (var j = i; j >= 0 && sofar == null; j--) sofar = u.data[1][j];
+        value = guess;
+      }
       tip.textContent = "";
       var day = document.createElement("strong");
       day.textContent = new Date(u.data[0][i] * 1000).toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
       var line = document.createElement("span");
       line.textContent = (guess != null ? "projected: " : "") + (mode === "daily" ? "+" + full(value) + " new " : full(value) + " ") + noun;
+      if (sofar != null) line.textContent += " (" + full(sofar) + " " + noun + " so far)";
       tip.appendChild(day);
       tip.appendChild(line);
       tip.hidden = false;
@@ -150,6 +156,7 @@
       values = values.slice(-state.period);
     }
     // The delivery forecast's path (views to date): a dashed line from today to the end date.
+    var measuredDays = xs.length;
     var projected = null;
     var path = data.projection;
     if (path && path.dates && path.dates.length && state.metric === "views" && !daily) {
@@ -212,7 +219,7 @@
     charts[id] = new uPlot(opts, projected ? [xs, values, projected] : [xs, values], el);
     charts[id].root.appendChild(tip);
     el.setAttribute("data-mode", state.mode);
-    el.setAttribute("data-days", String(xs.length));
+    el.setAttribute("data-days", String(measuredDays)); // measured days; the projection is extra
     el.setAttribute("data-metric", state.metric);
     el.setAttribute("data-projected", projected ? "true" : "false");
     el.setAttribute("data-axis-max", String(top));
