@@ -73,11 +73,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/campaigns/{campaign_id}/platforms"): READER,
     ("GET", "/api/campaigns/{campaign_id}/posts"): READER,
     ("GET", "/api/campaigns/{campaign_id}/export.csv"): READER,
-    ("POST", "/api/campaigns/{campaign_id}/report"): READER,
-    ("POST", "/api/reports"): READER,
+    ("POST", "/api/campaigns/{campaign_id}/report"): PERSON,
+    ("POST", "/api/reports"): PERSON,
     ("GET", "/api/reports"): READER,
     ("GET", "/api/reports/{job_id}"): READER,
-    ("POST", "/api/reports/{job_id}/retry"): READER,
+    ("POST", "/api/reports/{job_id}/retry"): PERSON,
     ("GET", "/api/reports/{job_id}/download"): READER,
     ("PUT", "/api/campaigns/{campaign_id}/report-schedule"): MANAGER,
     ("GET", "/api/campaigns/{campaign_id}/report-schedule"): READER,
@@ -132,7 +132,7 @@ NEEDED = {READER: 0, PERSON: 1, MANAGER: 2, OWNER: 3}
 def services(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]:
     procs: dict[str, ServiceProcess] = {}
     try:
-        for name in ("aggregator", "alerter", "ingest", "share"):
+        for name in ("aggregator", "alerter", "ingest", "share", "reporter"):
             procs[name] = ServiceProcess(name, service_env, LOGS)
             procs[name].start()
         procs["gateway"] = ServiceProcess(
@@ -143,6 +143,7 @@ def services(service_env: dict[str, str]) -> Iterator[dict[str, ServiceProcess]]
                 "PULSE_GATEWAY_ALERTER_URL": procs["alerter"].url,
                 "PULSE_GATEWAY_INGEST_URL": procs["ingest"].url,
                 "PULSE_GATEWAY_SHARE_URL": procs["share"].url,
+                "PULSE_GATEWAY_REPORTER_URL": procs["reporter"].url,
             },
             LOGS,
         )
@@ -247,9 +248,11 @@ async def world(
             json={"name": "Rivals", "accounts": [{"platform": "tiktok", "handle": "rival"}]},
         )
     )
+    job = await _json(owner.post("/api/reports", json={"campaign_ids": [campaign["id"]]}))
     ids = {
         "set_id": rivals["id"],
         "account_id": rivals["accounts"][0]["id"],
+        "job_id": job["id"],
         "client_id": client["id"],
         "campaign_id": campaign["id"],
         "influencer_id": influencer["id"],
@@ -273,6 +276,11 @@ async def world(
 def _body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/api/clients"): {"name": "Initech"},
+        ("POST", "/api/reports"): {"campaign_ids": [ids["campaign_id"]], "format": "csv"},
+        ("PUT", "/api/campaigns/{campaign_id}/report-schedule"): {
+            "cadence": "monthly",
+            "recipients": ["client@acme.example"],
+        },
         ("POST", "/api/influencers"): {"display_name": "Jonas"},
         ("POST", "/api/campaigns"): {
             "client_id": ids["client_id"],
