@@ -7,7 +7,10 @@ same transaction, and only then is the message acknowledged. So:
 - two replicas never render one job: the second finds the row locked and lets its copy go;
 - a replica killed mid-render loses its lock with its connection, nothing of the render was
   committed, and the unacknowledged message comes back to a replica that renders it again;
-- a message redelivered after the commit finds the job finished and is acknowledged as is.
+- a message redelivered after the commit finds the job finished and is acknowledged as is;
+- a job whose render took its worker down MAX_CRASHED_RENDERS times (out of memory, say) ends
+  `failed` with that reason on the next delivery, before the queue's delivery limit would
+  dead-letter it and leave it showing "running" for good.
 Progress on the way (running, n of m documents laid out) commits on a second connection, so the
 requester sees it while the render runs.
 """
@@ -33,6 +36,13 @@ from .render import RenderedFile, render_file
 log = get_logger(__name__)
 PRODUCER = "reporter"
 MAX_ERROR_CHARS = 500
+# Renders of one attempt that began and never ended: each took its worker down. Below the
+# queue's delivery limit (5), so the job is failed with a reason rather than dead-lettered.
+MAX_CRASHED_RENDERS = 3
+CRASHED = (
+    "the render stopped its worker {n} times (out of memory or killed); "
+    "retry with fewer campaigns or sections"
+)
 Clock = Callable[[], datetime]
 Renderer = Callable[[ReportRequested, Callable[[int], None]], RenderedFile]
 
@@ -67,6 +77,15 @@ async def render_job(
             return False  # finished already: a redelivery after the commit
         if request.attempt > job.attempt:
             await repository.restart_job(conn, request=request)
+        crashed = await repository.count_starts(
+            conn, job_id=request.job_id, attempt=request.attempt
+        )
+        if crashed >= MAX_CRASHED_RENDERS:
+            error = CRASHED.format(n=crashed)
+            log.error("report render keeps stopping its worker", job_id=str(request.job_id))
+            await repository.fail_job(conn, job_id=request.job_id, error=error, now=now())
+            await _publish(conn, envelope, request, "failed", 100, error=error)
+            return True
         await _running(pool, envelope, request, config.replica)
         try:
             rendered = await _render(pool, envelope, request, config.render)

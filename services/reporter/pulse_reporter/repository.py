@@ -70,6 +70,11 @@ async def record_start(conn: Connection, *, job_id: UUID, attempt: int, replica:
     await conn.execute(sql.record_start, job_id, attempt, replica)
 
 
+async def count_starts(conn: Connection, *, job_id: UUID, attempt: int) -> int:
+    """Renders of this attempt that began (each committed before it ran)."""
+    return int(await conn.fetchval(sql.count_starts, job_id, attempt))
+
+
 async def finish_job(
     conn: Connection,
     *,

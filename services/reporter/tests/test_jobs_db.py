@@ -130,3 +130,38 @@ async def test_files_past_their_retention_are_swept(pool: asyncpg.Pool) -> None:
             await repository.get_file(conn, job_id=request.job_id, org_id=org_id, now=utcnow())
             is None
         )
+
+
+async def test_a_job_that_keeps_stopping_its_worker_ends_failed_with_the_reason(
+    pool: asyncpg.Pool,
+) -> None:
+    """Each render that began is on record before it runs; a render that took its worker down
+    (kill -9, out of memory) leaves its start without an end. After three of those the next
+    delivery fails the job with the reason, instead of a fourth crash and, at the queue's
+    delivery limit, a dead letter with the job showing "running" for ever."""
+    org_id, request = uuid4(), job(fmt="pdf")
+    envelope = make_event(request, org_id=org_id, producer="gateway")
+    async with pool.acquire() as conn:
+        await repository.note_job(conn, org_id=org_id, request=request)
+        for replica in ("a", "b", "c"):  # three renders that never came back
+            await repository.record_start(
+                conn, job_id=request.job_id, attempt=request.attempt, replica=replica
+            )
+
+    def must_not_run(_: ReportRequested, __: Callable[[int], None]) -> RenderedFile:
+        raise AssertionError("a fourth render was attempted")
+
+    assert await handlers.render_job(pool, envelope, config(must_not_run))
+    events = await events_of(pool, request.job_id)
+    assert [e["status"] for e in events] == ["failed"]
+    assert "stopped its worker 3 times" in events[-1]["error"]
+    row = await pool.fetchrow("SELECT status FROM reporter.jobs WHERE job_id = $1", request.job_id)
+    assert row["status"] == "failed"
+
+    retry = make_event(
+        request.model_copy(update={"attempt": 2, "format": "csv"}),
+        org_id=org_id,
+        producer="gateway",
+    )
+    assert await handlers.render_job(pool, retry, config())  # a retry starts a fresh count
+    assert [e["status"] for e in await events_of(pool, request.job_id)][-1] == "done"
