@@ -28,7 +28,9 @@ CREATE TABLE reporter.deliveries (
     attempts      integer     NOT NULL DEFAULT 0,
     claimed_by    text,
     claimed_until timestamptz,
-    share_url     text,
+    -- The link the mail carried, by id: its URL holds the link's token, a secret share keeps
+    -- only as a hash (design/security.md), so it is in the mail and nowhere at rest.
+    share_link_id uuid,
     error         text,
     created_at    timestamptz NOT NULL DEFAULT now(),
     sent_at       timestamptz,

@@ -89,8 +89,10 @@ async def delivery(conn: Connection, delivery_id: UUID) -> dict[str, Any] | None
     return dict(row) if row else None
 
 
-async def mark_sent(conn: Connection, *, delivery_id: UUID, at: datetime, share_url: str) -> None:
-    await conn.execute(sql.delivery_sent, delivery_id, at, share_url)
+async def mark_sent(
+    conn: Connection, *, delivery_id: UUID, at: datetime, share_link_id: UUID
+) -> None:
+    await conn.execute(sql.delivery_sent, delivery_id, at, share_link_id)
 
 
 async def mark_failed(

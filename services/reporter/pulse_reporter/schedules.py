@@ -86,7 +86,7 @@ async def deliver(
     if found is None:
         return False  # its schedule was deleted meanwhile
     try:
-        url, pdf, filename = await _report(http, config, found)
+        url, link_id, pdf, filename = await _report(http, config, found)
         await send(config.mail, _message(config.mail, found, url, pdf, filename))
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
@@ -97,15 +97,16 @@ async def deliver(
             )
         return False
     async with pool.acquire() as conn:
-        await repo.mark_sent(conn, delivery_id=delivery_id, at=utcnow(), share_url=url)
+        await repo.mark_sent(conn, delivery_id=delivery_id, at=utcnow(), share_link_id=link_id)
     log.info("scheduled report sent", delivery_id=str(delivery_id), period=found["period"])
     return True
 
 
 async def _report(
     http: httpx.AsyncClient, config: ScheduleConfig, found: dict[str, Any]
-) -> tuple[str, bytes, str]:
-    """Share makes the link and the client view's document; the PDF is rendered here."""
+) -> tuple[str, UUID, bytes, str]:
+    """Share makes the link and the client view's document; the PDF is rendered here. The
+    link's URL (with its token) goes into the mail only; the log keeps its id."""
     asked = await http.post(
         f"{config.share_url}/internal/orgs/{found['org_id']}"
         f"/campaigns/{found['campaign_id']}/scheduled-report",
@@ -123,7 +124,7 @@ async def _report(
         documents=(ReportDocument.model_validate(body["document"]),),
     )
     rendered = await asyncio.to_thread(render_file, request, lambda _: None)
-    return str(body["url"]), rendered.content, rendered.filename
+    return str(body["url"]), UUID(body["link_id"]), rendered.content, rendered.filename
 
 
 def _message(

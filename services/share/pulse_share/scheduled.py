@@ -52,6 +52,7 @@ def scheduled_routes(pool: PoolGetter, service_token: str, public_url: str) -> A
             raise ApiError(409, "the campaign's numbers are not computed yet")
         return {
             "url": f"{public_url.rstrip('/')}/share/{token}",
+            "link_id": str(link.id),
             "title": payload.campaign.name,
             "document": client_document(payload).model_dump(mode="json"),
         }

@@ -1,4 +1,4 @@
-SELECT d.id, d.period, d.recipients, d.status, d.attempts, d.share_url, d.error, d.created_at,
+SELECT d.id, d.period, d.recipients, d.status, d.attempts, d.share_link_id, d.error, d.created_at,
        d.sent_at
 FROM reporter.deliveries AS d
 JOIN reporter.schedules AS s ON s.id = d.schedule_id
