@@ -73,6 +73,7 @@ def staff_screens(demo: DemoSystem, campaigns: dict[str, dict[str, Any]]) -> lis
         ("post-form", f"/bookings/{booked['id']}/posts/new"),
         ("share-links", f"/campaigns/{holiday['id']}/share-links"),
         ("reports", "/reports"),
+        ("report-schedule", f"/campaigns/{holiday['id']}/report-schedule"),
         ("not-found", "/campaigns/00000000-0000-4000-8000-000000000000"),
     ]
 
@@ -446,3 +447,57 @@ async def test_lists_sort_by_a_column_and_export_what_they_show(
         for handles in await rows.locator(".handle-list").all_inner_texts():
             assert "YouTube" in handles
         assert watched.errors == []
+
+
+async def test_the_client_report_screen_shows_the_schedule_what_was_sent_and_takes_changes(
+    browser: Browser, demo: DemoSystem, campaigns: dict[str, dict[str, Any]]
+) -> None:
+    """The demo mails one campaign's client report weekly: from the campaign page, the Client
+    report screen shows the schedule and, once sent, the delivery; a wrong address is named
+    beside the field, a right one is saved."""
+    with demo.api() as api:
+        scheduled = next(
+            c
+            for c in campaigns.values()
+            if api.get(f"/api/campaigns/{c['id']}/report-schedule").json()["schedule"]
+        )
+    async with staff_page(browser, demo) as watched:
+        page = watched.page
+        await page.goto(f"/campaigns/{scheduled['id']}")
+        await page.get_by_role("link", name="Client report").click()
+        await expect(page).to_have_url(
+            f"{demo.gateway_url}/campaigns/{scheduled['id']}/report-schedule"
+        )
+        form = page.locator("#schedule-form")
+        await expect(form.get_by_label("How often")).to_have_value("weekly")
+        await expect(form.get_by_label("Send to")).to_have_value("marketing@client.example")
+        sent = page.locator('.delivery-table tbody tr[data-state="sent"]')
+        for _ in range(60):  # the demo's first report goes out once its numbers are in
+            if await sent.count():
+                break
+            await page.wait_for_timeout(2000)
+            await page.reload()
+        await expect(sent.first).to_contain_text("marketing@client.example")
+
+        await form.get_by_label("Send to").fill("marketing@client.example\nnot-an-address")
+        await form.get_by_role("button", name="Save").click()
+        await expect(page.locator("#e-recipients")).to_contain_text("“not-an-address”")
+        form = page.locator("#schedule-form")
+        await form.get_by_label("Send to").fill("marketing@client.example, cmo@client.example")
+        await form.get_by_label("How often").select_option("monthly")
+        await form.get_by_role("button", name="Save").click()
+        await expect(page.locator("#schedule-saved")).to_be_visible()
+        await expect(page.locator("#schedule-form").get_by_label("Send to")).to_have_value(
+            "marketing@client.example\ncmo@client.example"
+        )
+        for width, suffix in ((1280, ""), (390, "-phone")):
+            await page.set_viewport_size({"width": width, "height": 844})
+            await settle(page)
+            await page.screenshot(
+                path=SCREENSHOTS / f"report-schedule-saved{suffix}.png", full_page=True
+            )
+        assert watched.errors == []
+    with demo.api() as api:
+        schedule = api.get(f"/api/campaigns/{scheduled['id']}/report-schedule").json()["schedule"]
+    assert schedule["cadence"] == "monthly"
+    assert schedule["recipients"] == ["marketing@client.example", "cmo@client.example"]
