@@ -19,7 +19,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from pulse_contracts import utcnow
-from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
+from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
 
@@ -27,6 +27,7 @@ from .. import numbers
 from ..csv_io import export_campaign_csv
 from ..db import org_transaction
 from ..deps import ContextDep, Reader
+from ..reports import not_computed_yet
 
 router = APIRouter(tags=["exports"])
 
@@ -96,7 +97,7 @@ async def export_campaign(ctx: ContextDep, caller: Reader, campaign_id: UUID) ->
     doc = (
         CampaignNumbers.model_validate(found)
         if found is not None
-        else _not_computed_yet(dict(campaign))
+        else not_computed_yet(dict(campaign))
     )
     filename = f"{_slug(campaign['name'])}-{utcnow().date().isoformat()}.csv"
     return StreamingResponse(
@@ -149,25 +150,6 @@ async def _catalog_state(conn: Connection, org_id: UUID) -> dict[str, Any]:
         "bookings": [dict(r) for r in await conn.fetch(_BOOKINGS, org_id)],
         "posts": [dict(r) for r in await conn.fetch(_POSTS, org_id)],
     }
-
-
-def _not_computed_yet(campaign: dict[str, Any]) -> CampaignNumbers:
-    """An empty document for a campaign the aggregator has not computed: no posts, zeros."""
-    return CampaignNumbers(
-        campaign=CampaignFigures(
-            campaign_id=campaign["id"],
-            client_id=campaign["client_id"],
-            name=campaign["name"],
-            status=campaign["status"],
-            start_date=campaign["start_date"],
-            end_date=campaign["end_date"],
-            currency=campaign["currency"],
-            budget_cents=campaign["budget_cents"],
-            committed_views=campaign["committed_views"],
-            committed_engagement=campaign["committed_engagement"],
-        ),
-        as_of=utcnow(),
-    )
 
 
 def _with_bom(records: Iterator[str]) -> Iterator[str]:
