@@ -97,7 +97,12 @@ def running_demo(service_env: dict[str, str]) -> Iterator[DemoSystem]:
         )
         procs["reporter"].start()
         reporter_url = procs["reporter"].url
-        share.env = {**service_env, "PULSE_SHARE_REPORTER_URL": reporter_url}
+        share.env = {
+            **service_env,
+            "PULSE_SHARE_REPORTER_URL": reporter_url,
+            # The links share hands out itself (a scheduled report's) point at this process.
+            "PULSE_SHARE_PUBLIC_URL": share.url,
+        }
         ingest_env = {
             **service_env,
             "PULSE_INGEST_SCRAPECREATORS_BASE_URL": provider_url,
