@@ -80,8 +80,8 @@ async def test_every_screen_and_form_loads_without_console_errors(
 
         await _open(page, "/docs/architecture")
         health = page.locator(".health-item")
-        await expect(health).to_have_count(5)
-        await expect(page.locator('.health-item[data-ready="yes"]')).to_have_count(5)
+        await expect(health).to_have_count(6)
+        await expect(page.locator('.health-item[data-ready="yes"]')).to_have_count(6)
         await expect(
             page.locator('tr[data-queue="aggregator.posts"] td[data-depth]')
         ).not_to_have_attribute("data-depth", "")
