@@ -201,7 +201,10 @@ class RateLimiter:
         pipe = self.redis.pipeline(transaction=False)
         window_ms = self.window_s * 1000
         for key, limit, _ in batch:
-            pipe.evalsha(self._sha, 1, self.prefix + key, limit, window_ms, secrets.token_hex(4))
+            # Script arguments travel as strings (Redis converts them back in the script).
+            pipe.evalsha(
+                self._sha, 1, self.prefix + key, str(limit), str(window_ms), secrets.token_hex(4)
+            )
         replies: list[Any] = await pipe.execute(raise_on_error=False)
         return replies
 

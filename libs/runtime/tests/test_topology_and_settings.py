@@ -24,7 +24,14 @@ def test_every_consumer_queue_is_a_quorum_queue_with_a_dlq_and_delivery_limit() 
     defs = definitions()
     queues = {q["name"]: q["arguments"] for q in defs["queues"]}
     for spec in QUEUES.values():
-        assert spec.name.split(".")[0] in {"ingest", "aggregator", "alerter", "share", "gateway", "reporter"}
+        assert spec.name.split(".")[0] in {
+            "ingest",
+            "aggregator",
+            "alerter",
+            "share",
+            "gateway",
+            "reporter",
+        }
         args = queues[spec.name]
         assert args["x-queue-type"] == "quorum"
         assert args["x-delivery-limit"] == 5
