@@ -149,7 +149,8 @@ async def test_a_set_is_managed_from_its_page_with_confirmations(
         await page.get_by_label("Platform").select_option("instagram")
         await page.get_by_label("Handle").fill("@velvetskin")
         await page.get_by_role("button", name="Add account").click()
-        rows = page.locator("#benchmark-accounts tbody tr")
+        # The set's own list (the gateway's); the figures table beside it waits on ingest.
+        rows = page.locator("#benchmark-account-list li")
         await expect(rows).to_have_count(2)
         await page.get_by_label("Handle").fill("velvetskin")  # already in the set
         await page.get_by_label("Platform").select_option("instagram")
@@ -168,7 +169,7 @@ async def test_a_set_is_managed_from_its_page_with_confirmations(
         page.once("dialog", lambda dialog: dialog.accept())
         await page.get_by_role("button", name="Remove @glowrival").click()
         await expect(rows).to_have_count(1)
-        await expect(page.locator("#benchmark-accounts")).not_to_contain_text("glowrival")
+        await expect(page.locator("#benchmark-account-list")).not_to_contain_text("glowrival")
         await settle(page)
         assert await serious_violations(page) == []
         assert await overflow(page) <= 0

@@ -150,7 +150,7 @@ async def _set_page(
         chosen=str(chosen) if chosen else "",
         metrics=METRICS,
         notices=notices,
-        platforms=PLATFORMS,
+        managed=held["accounts"],  # as the gateway holds them, even while ingest is away
         errors=errors or {},
         values=values or {},
     )
