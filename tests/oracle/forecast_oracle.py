@@ -144,6 +144,12 @@ def oracle_forecasts(
         b = bk.b
         days = _gain_days(bk, today)
         d1, d4 = today - DAY, today - timedelta(days=WINDOW)  # the window's four full days
+        went = [d for d in (d4 + timedelta(days=i) for i in range(WINDOW)) if bk.went_live(d)]
+        if went:
+            # A post went live in the window: the creator's decay is read on the four full
+            # days before that go-live day instead, from its older posts.
+            d1 = max(went) - DAY
+            d4 = d1 - timedelta(days=WINDOW - 1)
         quiet = d4 - DAY >= start and bk.live(d4 - DAY) > 0
         for d in [d4 + timedelta(days=i) for i in range(WINDOW)]:
             quiet = quiet and bk.live(d) == bk.live(d4 - DAY)
@@ -202,7 +208,6 @@ def oracle_forecasts(
             campaign_typical[metric] = Fraction(0)
 
     exact: dict[str, dict[str, Any]] = {}
-    halfway = (end - today).days // 2 + 1
     span = (end - today).days + 1
     for bid, bk in books.items():
         b = bk.b
@@ -219,7 +224,12 @@ def oracle_forecasts(
                 typical = shape["eventual"] / b["posts"]
             else:
                 typical = campaign_typical[metric]
-            coming = missing * typical * (1 - shape["rate"] ** halfway)
+            # A post to come goes live on any of the span days left with equal chance, and by
+            # the end holds 1 − rate^d of its whole for the d days it has had (1 ≤ d ≤ span).
+            share = Fraction(0)
+            for d_had in range(1, span + 1):
+                share += 1 - shape["rate"] ** d_had
+            coming = missing * typical * share / span
             at_end = shape["at"](end)
             row[metric] = at_end + coming
             row[metric + "_low"] = b[metric] + (at_end - b[metric]) * TAIL_LOW + coming * COMING_LOW
@@ -238,7 +248,7 @@ def oracle_forecasts(
         row["posts_high"] = b["posts"] + missing
         exact[bid] = row
         recent = []
-        d = max(start, today - timedelta(days=WINDOW + 1))
+        d = max(start, today - timedelta(days=2 * WINDOW + 2))
         while d <= today:
             recent.append(
                 {

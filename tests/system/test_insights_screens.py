@@ -130,3 +130,53 @@ async def test_a_new_benchmark_set_from_the_form_and_its_mistakes(
         await expect(page.get_by_role("heading", level=1)).to_have_text("Gift-set creators")
         await expect(page.locator("#benchmark-accounts tbody tr")).to_have_count(2)
         assert watched.errors == []
+
+
+async def test_a_set_is_managed_from_its_page_with_confirmations(
+    browser: Browser, demo: DemoSystem
+) -> None:
+    """Add, rename, remove (confirmed) and delete (confirmed) from the set's page, at phone width:
+    each step shows at once, and a dismissed confirmation changes nothing."""
+    with demo.api() as api:
+        made = api.post(
+            "/api/benchmark-sets",
+            json={"name": "Shortlist", "accounts": [{"platform": "tiktok", "handle": "glowrival"}]},
+        ).json()
+    async with staff_page(browser, demo) as watched:
+        page = watched.page
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.goto(f"/benchmarks/{made['id']}")
+        await page.get_by_label("Platform").select_option("instagram")
+        await page.get_by_label("Handle").fill("@velvetskin")
+        await page.get_by_role("button", name="Add account").click()
+        # The set's own list (the gateway's); the figures table beside it waits on ingest.
+        rows = page.locator("#benchmark-account-list li")
+        await expect(rows).to_have_count(2)
+        await page.get_by_label("Handle").fill("velvetskin")  # already in the set
+        await page.get_by_label("Platform").select_option("instagram")
+        await page.get_by_role("button", name="Add account").click()
+        await expect(page.locator("#e-handle")).to_contain_text("already holds")
+
+        await page.get_by_label("Set name").fill("Shortlist, spring")
+        await page.get_by_role("button", name="Rename").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Shortlist, spring")
+
+        # Dismissed: nothing is removed. Accepted: the account leaves the set.
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        await page.get_by_role("button", name="Remove @glowrival").click()
+        await page.wait_for_timeout(500)
+        await expect(rows).to_have_count(2)
+        page.once("dialog", lambda dialog: dialog.accept())
+        await page.get_by_role("button", name="Remove @glowrival").click()
+        await expect(rows).to_have_count(1)
+        await expect(page.locator("#benchmark-account-list")).not_to_contain_text("glowrival")
+        await settle(page)
+        assert await serious_violations(page) == []
+        assert await overflow(page) <= 0
+
+        await page.get_by_text("Delete this set").click()
+        page.once("dialog", lambda dialog: dialog.accept())
+        await page.get_by_role("button", name="Delete set").click()
+        await expect(page).to_have_url(re.compile(r"/benchmarks$"))
+        await expect(page.locator("#benchmark-sets")).not_to_contain_text("Shortlist, spring")
+        assert watched.errors == []

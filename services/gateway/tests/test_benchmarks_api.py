@@ -75,6 +75,9 @@ class World:
     scenario: Scenario
     set_id: str
     names: list[str]
+    gateway: str = ""
+    email: str = ""
+    database_url: str = ""
 
 
 async def _login(base_url: str, email: str) -> httpx.AsyncClient:
@@ -151,7 +154,7 @@ async def world(
         return True if kpis and kpis.get("actual_posts") == len(scenario.posts) else None
 
     await wait_for(numbers_in, 30, "the campaign's numbers", step=0.3)
-    yield World(owner, stranger, scenario, set_id, names)
+    yield World(owner, stranger, scenario, set_id, names, gateway, email, servers.database_url)
     await owner.aclose()
     await stranger.aclose()
 
@@ -325,3 +328,130 @@ async def test_adding_and_removing_an_account(world: World) -> None:
     assert gone.status_code == 204
     got = (await world.owner.get(f"/api/benchmark-sets/{world.set_id}")).json()
     assert "private_house" not in {a["handle"] for a in got["accounts"]}
+
+
+async def _ingest_account(world: World, account_id: str) -> asyncpg.Record | None:
+    conn = await asyncpg.connect(world.database_url)
+    try:
+        return await conn.fetchrow(
+            "SELECT removed_at, status FROM ingest.benchmark_accounts WHERE id = $1",
+            UUID(account_id),
+        )
+    finally:
+        await conn.close()
+
+
+async def _removed_in_ingest(world: World, account_id: str) -> None:
+    async def removed() -> bool | None:
+        row = await _ingest_account(world, account_id)
+        return True if row is not None and row["removed_at"] is not None else None
+
+    await wait_for(removed, 20, "ingest to stop pulling the account", step=0.3)
+
+
+async def test_renaming_and_deleting_a_set_and_its_accounts_stop_their_pulls(world: World) -> None:
+    made = await world.owner.post(
+        "/api/benchmark-sets",
+        json={
+            "name": "Spring shortlist",
+            "accounts": [{"platform": "tiktok", "handle": "glowrival"}],
+        },
+    )
+    assert made.status_code == 201, made.text
+    set_id, account_id = made.json()["id"], made.json()["accounts"][0]["id"]
+
+    renamed = await world.owner.patch(f"/api/benchmark-sets/{set_id}", json={"name": "Autumn"})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == "Autumn"
+    listed = (await world.owner.get("/api/benchmark-sets")).json()["items"]
+    assert "Autumn" in {s["name"] for s in listed}
+    for bad in ({"name": ""}, {"name": "x" * 201}, {}):
+        refused = await world.owner.patch(f"/api/benchmark-sets/{set_id}", json=bad)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["details"][0]["path"] == "body.name"
+
+    # Another organization's set is not there for them: 404, never 403, and nothing changes.
+    for call in (
+        world.stranger.patch(f"/api/benchmark-sets/{set_id}", json={"name": "Theirs"}),
+        world.stranger.delete(f"/api/benchmark-sets/{set_id}"),
+        world.stranger.delete(f"/api/benchmark-sets/{set_id}/accounts/{account_id}"),
+    ):
+        assert (await call).status_code == 404
+    still = (await world.owner.get(f"/api/benchmark-sets/{set_id}")).json()
+    assert still["name"] == "Autumn"
+    assert [a["id"] for a in still["accounts"]] == [account_id]
+
+    async def known() -> bool | None:
+        return True if await _ingest_account(world, account_id) is not None else None
+
+    await wait_for(known, 20, "ingest to learn the account", step=0.3)
+    gone = await world.owner.delete(f"/api/benchmark-sets/{set_id}")
+    assert gone.status_code == 204
+    assert (await world.owner.get(f"/api/benchmark-sets/{set_id}")).status_code == 404
+    assert (await world.owner.delete(f"/api/benchmark-sets/{set_id}")).status_code == 404
+    assert set_id not in {
+        s["id"] for s in (await world.owner.get("/api/benchmark-sets")).json()["items"]
+    }
+    await _removed_in_ingest(world, account_id)
+
+
+async def test_the_set_page_adds_removes_renames_and_deletes(world: World) -> None:
+    made = await world.owner.post("/api/benchmark-sets", json={"name": "Page shortlist"})
+    set_id = made.json()["id"]
+    async with httpx.AsyncClient(base_url=world.gateway, timeout=15) as browser:
+        login = await browser.post(
+            "/login", data={"email": world.email, "password": PASSWORD, "next": "/benchmarks"}
+        )
+        assert login.status_code == 303, login.text
+        browser.headers["HX-Request"] = "true"  # as htmx sends every form, with the CSRF token
+        browser.headers["X-CSRF-Token"] = browser.cookies["pulse_csrf"]
+
+        page = await browser.get(f"/benchmarks/{set_id}")
+        assert page.status_code == 200
+        assert 'id="benchmark-account-form"' in page.text
+        assert 'id="benchmark-rename-form"' in page.text
+        assert "Delete this set" in page.text
+
+        empty = await browser.post(
+            f"/benchmarks/{set_id}/accounts", data={"platform": "tiktok", "handle": ""}
+        )
+        assert 'id="e-handle"' in empty.text
+        wrong = await browser.post(
+            f"/benchmarks/{set_id}/accounts", data={"platform": "youtube", "handle": "someone"}
+        )
+        assert 'id="e-platform"' in wrong.text
+        added = await browser.post(
+            f"/benchmarks/{set_id}/accounts",
+            data={"platform": "instagram", "handle": "@velvetskin"},
+        )
+        assert added.headers.get("HX-Redirect") == f"/benchmarks/{set_id}", added.text
+        twice = await browser.post(
+            f"/benchmarks/{set_id}/accounts", data={"platform": "instagram", "handle": "VelvetSkin"}
+        )
+        assert 'id="e-handle"' in twice.text
+        assert "already holds" in twice.text
+        held = (await world.owner.get(f"/api/benchmark-sets/{set_id}")).json()["accounts"]
+        assert [(a["platform"], a["handle"]) for a in held] == [("instagram", "velvetskin")]
+        account_id = held[0]["id"]
+
+        page = await browser.get(f"/benchmarks/{set_id}")
+        assert f"/benchmarks/{set_id}/accounts/{account_id}/remove" in page.text
+        assert "hx-confirm=" in page.text
+
+        blank = await browser.post(f"/benchmarks/{set_id}/rename", data={"name": "  "})
+        assert 'id="e-name"' in blank.text
+        renamed = await browser.post(f"/benchmarks/{set_id}/rename", data={"name": "Shortlist B"})
+        assert renamed.headers.get("HX-Redirect") == f"/benchmarks/{set_id}"
+        assert "<h1>Shortlist B</h1>" in (await browser.get(f"/benchmarks/{set_id}")).text
+
+        removed = await browser.post(f"/benchmarks/{set_id}/accounts/{account_id}/remove")
+        assert removed.headers.get("HX-Redirect") == f"/benchmarks/{set_id}"
+        assert (await world.owner.get(f"/api/benchmark-sets/{set_id}")).json()["accounts"] == []
+        again = await browser.post(f"/benchmarks/{set_id}/accounts/{account_id}/remove")
+        assert again.status_code == 404
+        await _removed_in_ingest(world, account_id)
+
+        deleted = await browser.post(f"/benchmarks/{set_id}/delete")
+        assert deleted.headers.get("HX-Redirect") == "/benchmarks"
+        assert (await browser.get(f"/benchmarks/{set_id}")).status_code == 404
+        assert "Shortlist B" not in (await browser.get("/benchmarks")).text

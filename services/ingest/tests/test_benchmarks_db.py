@@ -292,3 +292,58 @@ async def test_test_and_paused_organizations_are_never_pulled(
 
 async def _ready(client: ScrapeCreatorsClient) -> ScrapeCreatorsClient:
     return client
+
+
+async def test_a_removal_stops_the_pulls_in_any_order_and_on_any_replay(
+    pool: asyncpg.Pool, client: ScrapeCreatorsClient
+) -> None:
+    """The gateway's events may arrive late, twice, or the removal before the account itself
+    (two relays, a redelivery): whatever the order, a removed account is never pulled again."""
+    await _quiet(pool)
+    org = uuid4()
+    set_id = uuid4()
+    added_at = utcnow()
+
+    def upserted(account_id: UUID, handle: str, at: datetime) -> Any:
+        data = BenchmarkAccountUpserted(
+            id=account_id, set_id=set_id, platform="tiktok", handle=handle, updated_at=at
+        )
+        return make_event(data, org_id=org, producer="gateway")
+
+    def removed(account_id: UUID, at: datetime) -> Any:
+        data = BenchmarkAccountRemoved(id=account_id, set_id=set_id, removed_at=at)
+        return make_event(data, org_id=org, producer="gateway")
+
+    kept, early, late = uuid4(), uuid4(), uuid4()
+    assert await benchmarks.on_account_event(pool, upserted(kept, "lumen.beauty", added_at))
+    # Removed before its upsert arrives: the upsert that follows does not bring it back.
+    assert await benchmarks.on_account_event(pool, removed(early, added_at + D))
+    assert await benchmarks.on_account_event(pool, upserted(early, "glow.co", added_at))
+    # Added, removed, then the removal redelivered, a second removal (a set deleted later) and
+    # an upsert newer than the removal (a stale relay): it stays removed.
+    assert await benchmarks.on_account_event(pool, upserted(late, "northwind_studio", added_at))
+    removal = removed(late, added_at + D)
+    assert await benchmarks.on_account_event(pool, removal)
+    assert not await benchmarks.on_account_event(pool, removal)
+    assert await benchmarks.on_account_event(pool, removed(late, added_at + 2 * D))
+    assert await benchmarks.on_account_event(
+        pool, upserted(late, "northwind_studio", added_at + 3 * D)
+    )
+
+    async def wait_turn() -> None:
+        return None
+
+    puller = benchmarks.BenchmarkPuller(
+        pool=lambda: pool, client=lambda: _ready(client), now=utcnow, wait_turn=wait_turn
+    )
+    assert await puller.pull_due() == 1  # the kept account alone
+    assert await puller.pull_due() == 0
+    async with pool.acquire() as conn:
+        shown = await benchmarks.read_accounts(conn, org, [kept, early, late])
+    assert [r["handle"] for r in shown] == ["lumen.beauty"]
+    attempted = await pool.fetch(
+        "SELECT id FROM ingest.benchmark_accounts"
+        " WHERE org_id = $1 AND last_attempt_at IS NOT NULL",
+        org,
+    )
+    assert [r["id"] for r in attempted] == [kept]

@@ -1,5 +1,6 @@
 """/benchmarks (the organization's benchmark sets, and a new one) and /benchmarks/{set_id}
-(a set beside a campaign's creators, percentile by percentile; docs/insights.md)."""
+(a set beside a campaign's creators, percentile by percentile; docs/insights.md), with the
+forms that rename or delete a set and add or remove its accounts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import Query, Request, Response
 
 from pulse_runtime.errors import ApiError
 
-from ..api.benchmarks import SetIn, benchmark_comparison
+from ..api.benchmarks import AccountIn, SetIn, SetPatch, benchmark_comparison
 from ..db import org_transaction
 from ..deps import ContextDep
 from ..handlers import benchmarks as handlers
@@ -102,13 +103,27 @@ async def benchmark_page(
     set_id: UUID,
     campaign_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    org_id = viewer.principal.org_id
     chosen: UUID | None = None
     if campaign_id:
         try:
             chosen = UUID(campaign_id)
         except ValueError:
             chosen = None
+    return await _set_page(request, ctx, viewer, set_id, chosen)
+
+
+async def _set_page(
+    request: Request,
+    ctx: ContextDep,
+    viewer: ViewerDep,
+    set_id: UUID,
+    chosen: UUID | None,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    org_id = viewer.principal.org_id
     async with org_transaction(ctx.pool, org_id) as conn:
         campaigns = await campaigns_repo.list_campaigns(
             conn, org_id=org_id, status=None, client_id=None, q=None, after=None, limit=200
@@ -129,9 +144,91 @@ async def benchmark_page(
     return render(
         request,
         "benchmark.html",
+        status_code=status_code,
         result=result,
         campaigns=campaigns,
         chosen=str(chosen) if chosen else "",
         metrics=METRICS,
         notices=notices,
+        managed=held["accounts"],  # as the gateway holds them, even while ingest is away
+        errors=errors or {},
+        values=values or {},
     )
+
+
+async def _refused(
+    request: Request,
+    ctx: ContextDep,
+    viewer: ViewerDep,
+    set_id: UUID,
+    exc: FormInvalid | ApiError,
+    values: dict[str, str],
+) -> Response:
+    """The set's page again with the form's mistakes by their fields (a 404 or 403 stays one)."""
+    if isinstance(exc, ApiError) and exc.status not in (409, 422):
+        raise exc
+    errors = exc.errors if isinstance(exc, FormInvalid) else handler_errors(exc)
+    # The set's page holds two forms: a refusal of either shows in its own form.
+    return await _set_page(
+        request,
+        ctx,
+        viewer,
+        set_id,
+        None,
+        errors=errors,
+        values=values,
+        status_code=error_status(request),
+    )
+
+
+@router.post("/benchmarks/{set_id}/rename")
+async def rename_set(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, set_id: UUID
+) -> Response:
+    require_manager(viewer)
+    values = await form_fields(request)
+    try:
+        body = validate(SetPatch, {"name": values.get("name", "").strip()}, {})
+        await handlers.rename_set(ctx.pool, viewer.principal, set_id, body.name)
+    except (FormInvalid, ApiError) as exc:
+        return await _refused(request, ctx, viewer, set_id, exc, {**values, "form": "rename"})
+    return done(request, f"/benchmarks/{set_id}")
+
+
+@router.post("/benchmarks/{set_id}/delete")
+async def delete_set(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, set_id: UUID
+) -> Response:
+    require_manager(viewer)
+    await handlers.delete_set(ctx.pool, viewer.principal, set_id)
+    return done(request, "/benchmarks")
+
+
+@router.post("/benchmarks/{set_id}/accounts")
+async def add_account(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, set_id: UUID
+) -> Response:
+    require_manager(viewer)
+    values = await form_fields(request)
+    try:
+        payload = {"platform": values.get("platform", ""), "handle": values.get("handle", "")}
+        body = validate(AccountIn, payload, {})
+        await handlers.add_account(ctx.pool, viewer.principal, set_id, body.platform, body.handle)
+    except (FormInvalid, ApiError) as exc:
+        if isinstance(exc, ApiError) and exc.status == 409:  # already in the set: the handle's
+            exc = FormInvalid({"handle": _sentence_of(exc.message)})
+        return await _refused(request, ctx, viewer, set_id, exc, {**values, "form": "account"})
+    return done(request, f"/benchmarks/{set_id}")
+
+
+@router.post("/benchmarks/{set_id}/accounts/{account_id}/remove")
+async def remove_account(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, set_id: UUID, account_id: UUID
+) -> Response:
+    require_manager(viewer)
+    await handlers.remove_account(ctx.pool, viewer.principal, set_id, account_id)
+    return done(request, f"/benchmarks/{set_id}")
+
+
+def _sentence_of(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
