@@ -18,6 +18,8 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PlatformSplit,
     PostNumbers,
+    creator_figures,
+    engagement_rate,
     previous_close_day,
     round_half_up,
     timeline_pct,
@@ -134,11 +136,6 @@ def _ratio(numerator: int, denominator: int | None, scale: int = 1) -> float | N
 def pct(actual: int, committed: int | None) -> float | None:
     """100 × actual / committed, 2 decimals half up; None when committed is None or 0."""
     return _ratio(actual, committed, 100)
-
-
-def engagement_rate(actual_engagement: int, actual_views: int) -> float | None:
-    """100 × engagement / views; None without views."""
-    return _ratio(actual_engagement, actual_views, 100)
 
 
 def cpm(fee_cents: int, actual_views: int) -> float | None:
@@ -676,6 +673,7 @@ def _assemble(
             PlatformSplit(platform=platform, views=views, engagement=eng)
             for platform, (views, eng) in sorted(split.items())
         ],
+        creators=creator_figures(booking_numbers),
         as_of=now,
     )
 

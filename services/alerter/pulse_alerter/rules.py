@@ -27,6 +27,7 @@ from pulse_contracts.numbers import (
     BookingNumbers,
     CampaignNumbers,
     PostNumbers,
+    engagement_rate,
     round_half_up,
 )
 from pulse_contracts.refresh import post_age, pull_until, refresh_interval
@@ -125,10 +126,6 @@ def _exact(value: float) -> Fraction:
     return Fraction(Decimal(repr(value)))
 
 
-def _rate(engagement: int, views: int) -> float | None:
-    return None if views == 0 else round_half_up(Fraction(100 * engagement, views))
-
-
 def campaign_end(end_date: date) -> datetime:
     """end = (end_date + 1 day) 00:00 UTC: the end date is included."""
     return datetime.combine(end_date + _ONE_DAY, time(0), UTC)
@@ -196,11 +193,11 @@ def yesterday_close_rate(
     if not start_date <= yesterday <= end_date + SERIES_TAIL:
         return None
     if yesterday >= doc.as_of.astimezone(UTC).date():
-        return _rate(booking.actual_engagement, booking.actual_views)
+        return engagement_rate(booking.actual_engagement, booking.actual_views)
     close = booking.previous_close
     if close is None or close.date != yesterday:
         return None
-    return _rate(close.engagement_cum, close.views_cum)
+    return engagement_rate(close.engagement_cum, close.views_cum)
 
 
 def engagement_drop_key(booking_id: UUID) -> str:

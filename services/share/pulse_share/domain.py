@@ -14,14 +14,14 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from fractions import Fraction
+from datetime import date, datetime, timedelta
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from pydantic import Field, model_validator
 
 from pulse_contracts.catalog import (
     BookingUpserted,
@@ -33,9 +33,12 @@ from pulse_contracts.envelope import ContractModel
 from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import (
     CampaignNumbers,
+    CreatorNumbers,
     DailyPoint,
     LatestCounters,
-    round_half_up,
+    by_views_then_name,
+    creator_figures,
+    post_display_order,
     series_tail,
     timeline_pct,
 )
@@ -189,12 +192,14 @@ class SharePlatform(ContractModel):
 
 
 class BookingActuals(ContractModel):
-    """A booking's actuals, held only to sum them per creator; its commitments never enter."""
+    """A booking's actuals, held to tell creators of older stored documents apart (see
+    ShareNumbers); its commitments never enter."""
 
     booking_id: UUID
     influencer_id: UUID | None
     actual_views: int
     actual_engagement: int
+    actual_posts: int = 0
 
 
 class PostFigures(ContractModel):
@@ -225,6 +230,15 @@ class ShareNumbers(ContractModel):
     as_of: datetime
     # The campaign's delivery forecast (no money in it); a link shows it only when it opted in.
     forecast: DeliveryForecast | None = None
+    # The document's per-creator actuals (no money in them). Numbers stored before documents
+    # carried creators get them from their bookings by the same rule (creator_figures).
+    creators: list[CreatorNumbers] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _creators_of_older_documents(self) -> ShareNumbers:
+        if self.bookings and not self.creators:
+            object.__setattr__(self, "creators", creator_figures(self.bookings))
+        return self
 
 
 def _counters(latest: LatestCounters | None) -> ShareCounters | None:
@@ -286,8 +300,20 @@ def redact_numbers(doc: CampaignNumbers) -> ShareNumbers:
                 influencer_id=b.influencer_id,
                 actual_views=b.actual_views,
                 actual_engagement=b.actual_engagement,
+                actual_posts=b.actual_posts,
             )
             for b in doc.bookings
+        ],
+        creators=[
+            CreatorNumbers(
+                influencer_id=c.influencer_id,
+                booking_ids=list(c.booking_ids),
+                actual_views=c.actual_views,
+                actual_engagement=c.actual_engagement,
+                actual_posts=c.actual_posts,
+                engagement_rate=c.engagement_rate,
+            )
+            for c in doc.creators
         ],
         posts=[
             PostFigures(
@@ -427,56 +453,43 @@ def _first(*values: T | None) -> T | None:
     return next((v for v in values if v is not None), None)
 
 
-@dataclass
-class _Creator:
-    influencer_id: UUID | None
-    views: int = 0
-    engagement: int = 0
-    posts: list[PostFigures] = field(default_factory=list)
-
-
 def _influencers(numbers: ShareNumbers, refs: ShareRefs) -> list[ShareInfluencer]:
-    """One entry per creator: their bookings' actuals summed, their posts listed."""
-    creators: dict[UUID, _Creator] = {}
-    # Who a booking is: the catalog copy first, then the numbers' own word for it.
-    named = {b.booking_id: b.influencer_id for b in numbers.bookings if b.influencer_id}
-
-    def creator(booking_id: UUID, fallback: UUID | None) -> _Creator | None:
-        ref = refs.bookings.get(booking_id)
-        if ref is not None and ref.deleted:
-            return None
-        influencer_id = (
-            (ref.influencer_id if ref is not None else None) or named.get(booking_id) or fallback
-        )
-        # A booking whose creator is not known yet is its own entry, keyed by the booking.
-        key = influencer_id or booking_id
-        return creators.setdefault(key, _Creator(influencer_id))
-
-    for b in numbers.bookings:
-        if (c := creator(b.booking_id, b.influencer_id)) is not None:
-            c.views += b.actual_views
-            c.engagement += b.actual_engagement
+    """One entry per creator of the document (CreatorNumbers: its one rule), with its posts."""
+    posts_of: dict[UUID, list[PostFigures]] = {}
     for p in numbers.posts:
-        if (c := creator(p.booking_id, p.influencer_id)) is not None:
-            c.posts.append(p)
-
-    entries = [_influencer(c, refs) for c in creators.values()]
-    entries.sort(key=lambda e: (-e.actual_views, e.display_name.casefold()))
+        posts_of.setdefault(p.booking_id, []).append(p)
+    entries = [
+        _influencer(c, [p for b in c.booking_ids for p in posts_of.get(b, ())], refs)
+        for c in numbers.creators
+    ]
+    entries.sort(key=lambda e: by_views_then_name(e.actual_views, e.display_name))
     return entries
 
 
-def _influencer(c: _Creator, refs: ShareRefs) -> ShareInfluencer:
-    ref = refs.influencers.get(c.influencer_id) if c.influencer_id else None
-    platforms = set(ref.platforms if ref else ()) | {p.platform for p in c.posts}
-    posts = sorted(c.posts, key=_post_order)
+def _who(creator: CreatorNumbers, refs: ShareRefs) -> InfluencerRef | None:
+    # Naming only, never the figures: a booking the document does not name yet (its catalog
+    # event came after the numbers) is named from the catalog copy when that already knows.
+    influencer_id = creator.influencer_id
+    if influencer_id is None and len(creator.booking_ids) == 1:
+        booking = refs.bookings.get(creator.booking_ids[0])
+        influencer_id = booking.influencer_id if booking is not None else None
+    return refs.influencers.get(influencer_id) if influencer_id else None
+
+
+def _influencer(
+    creator: CreatorNumbers, posts: list[PostFigures], refs: ShareRefs
+) -> ShareInfluencer:
+    ref = _who(creator, refs)
+    platforms = set(ref.platforms if ref else ()) | {p.platform for p in posts}
+    posts = sorted(posts, key=lambda p: post_display_order(p.posted_at, p.platform, p.url))
     return ShareInfluencer(
         display_name=ref.display_name if ref else UNNAMED_CREATOR,
         avatar_url=https_url(ref.avatar_url) if ref else None,
         tier=ref.tier if ref else None,
         platforms=sorted(platforms),
-        actual_views=c.views,
-        actual_engagement=c.engagement,
-        engagement_rate=ratio(c.engagement, c.views, 100),
+        actual_views=creator.actual_views,
+        actual_engagement=creator.actual_engagement,
+        engagement_rate=creator.engagement_rate,
         posts=[
             SharePost(
                 platform=p.platform,
@@ -489,11 +502,6 @@ def _influencer(c: _Creator, refs: ShareRefs) -> ShareInfluencer:
             for p in posts
         ],
     )
-
-
-def _post_order(p: PostFigures) -> tuple[bool, datetime, str, str]:
-    never = datetime.max.replace(tzinfo=UTC)
-    return (p.posted_at is None, p.posted_at or never, p.platform, p.url or "")
 
 
 def media_urls(payload: SharePayload) -> frozenset[str]:
@@ -557,15 +565,6 @@ def _extend_daily(
         posts=kpis.actual_posts,
     )
     return daily + [ShareDay(**p.model_dump()) for p in tail]
-
-
-def ratio(numerator: int, denominator: int | None, scale: int = 1) -> float | None:
-    if not denominator:
-        return None
-    return round_half_up(Fraction(numerator * scale, denominator))
-
-
-# --- what may be shown: URLs and colours ------------------------------------------------------
 
 
 def https_url(url: str | None) -> str | None:

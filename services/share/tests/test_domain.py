@@ -316,14 +316,20 @@ def test_creators_sum_their_bookings_and_show_their_posts() -> None:
 
 def test_a_deleted_booking_or_campaign_shows_nothing() -> None:
     refs = _refs()
-    gone = ShareRefs(
-        campaign=refs.campaign,
-        client=refs.client,
-        influencers=refs.influencers,
-        bookings={B3: BookingRef(B3, CAMPAIGN, LEO, deleted=True)},
+    # A deleted booking counts nowhere: the aggregator's document after the deletion leaves it
+    # out, and the client's view shows the document's creators (the staff report's rule too).
+    full = _doc().model_dump()
+    after_deletion = CampaignNumbers.model_validate(
+        {
+            **full,
+            "bookings": [b for b in full["bookings"] if b["booking_id"] != B3],
+            "posts": [p for p in full["posts"] if p["booking_id"] != B3],
+            "creators": [],
+        }
     )
-    payload = redact(_doc(), gone, NOW)
+    payload = redact(after_deletion, refs, NOW)
     assert [i.display_name for i in payload.influencers] == ["Maya Styles"]
+    assert [i.actual_views for i in payload.influencers] == [330_000]
     assert refs.campaign is not None
     deleted = ShareRefs(campaign=dataclasses.replace(refs.campaign, deleted=True))
     assert build_payload(redact_numbers(_doc()), deleted, NOW) is None
