@@ -47,7 +47,10 @@ class PostNumbers(ContractModel):
     latest: LatestCounters | None = None
 
 
-class KpiFigures(ContractModel):
+class DeliveryKpis(ContractModel):
+    """Commitments against actuals (design/kpis.md), with no money in them: the part of the
+    KPIs every reader may show, a client included."""
+
     committed_views: int | None = None
     committed_engagement: int | None = None
     committed_posts: int | None = None
@@ -59,8 +62,21 @@ class KpiFigures(ContractModel):
     posts_pct: float | None = None
     kpi_pct: float | None = None
     engagement_rate: float | None = None
+
+
+class KpiFigures(DeliveryKpis):
+    """A booking's or campaign's KPIs for the agency: delivery plus what it cost."""
+
     cpm: float | None = None
     cpe: float | None = None
+
+
+class ClientKpis(DeliveryKpis):
+    """The campaign's KPIs as a client sees them (share links, client reports): delivery and
+    how far the timeline has run, never money. Share's allow-list test pins these fields, so a
+    field added here is a decision that test makes someone take, not an accident."""
+
+    timeline_pct: float | None = None
 
 
 class DailyClose(ContractModel):
@@ -102,6 +118,8 @@ class CampaignFigures(KpiFigures):
 
 
 class DailyPoint(ContractModel):
+    """One day of the daily series (design/kpis.md). No money: clients see it as it is."""
+
     date: date
     views_cum: int
     views_delta: int
@@ -114,6 +132,8 @@ BookingNumbers.model_rebuild()  # `recent` names DailyPoint, defined after it
 
 
 class PlatformSplit(ContractModel):
+    """Σ latest views and engagement per platform. No money: clients see it as it is."""
+
     platform: Platform
     views: int
     engagement: int

@@ -33,9 +33,11 @@ from pulse_contracts.envelope import ContractModel
 from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import (
     CampaignNumbers,
+    ClientKpis,
     CreatorNumbers,
     DailyPoint,
     LatestCounters,
+    PlatformSplit,
     by_views_then_name,
     creator_figures,
     post_display_order,
@@ -159,38 +161,6 @@ class ShareCounters(ContractModel):
     estimated: bool
 
 
-class CampaignKpis(ContractModel):
-    """Campaign-level commitments and KPIs: the only figures a client sees for the campaign."""
-
-    committed_views: int | None
-    committed_engagement: int | None
-    committed_posts: int | None
-    actual_views: int
-    actual_engagement: int
-    actual_posts: int
-    views_pct: float | None
-    engagement_pct: float | None
-    posts_pct: float | None
-    kpi_pct: float | None
-    engagement_rate: float | None
-    timeline_pct: float | None
-
-
-class ShareDay(ContractModel):
-    date: date
-    views_cum: int
-    views_delta: int
-    engagement_cum: int
-    engagement_delta: int
-    posts_live: int
-
-
-class SharePlatform(ContractModel):
-    platform: Platform
-    views: int
-    engagement: int
-
-
 class BookingActuals(ContractModel):
     """A booking's actuals, held to tell creators of older stored documents apart (see
     ShareNumbers); its commitments never enter."""
@@ -222,9 +192,9 @@ class ShareNumbers(ContractModel):
     status: CampaignStatus | None
     start_date: date | None
     end_date: date | None
-    kpis: CampaignKpis
-    daily: list[ShareDay]
-    platforms: list[SharePlatform]
+    kpis: ClientKpis
+    daily: list[DailyPoint]
+    platforms: list[PlatformSplit]
     bookings: list[BookingActuals]
     posts: list[PostFigures]
     as_of: datetime
@@ -265,35 +235,11 @@ def redact_numbers(doc: CampaignNumbers) -> ShareNumbers:
         status=c.status,
         start_date=c.start_date,
         end_date=c.end_date,
-        kpis=CampaignKpis(
-            committed_views=c.committed_views,
-            committed_engagement=c.committed_engagement,
-            committed_posts=c.committed_posts,
-            actual_views=c.actual_views,
-            actual_engagement=c.actual_engagement,
-            actual_posts=c.actual_posts,
-            views_pct=c.views_pct,
-            engagement_pct=c.engagement_pct,
-            posts_pct=c.posts_pct,
-            kpi_pct=c.kpi_pct,
-            engagement_rate=c.engagement_rate,
-            timeline_pct=c.timeline_pct,
-        ),
-        daily=[
-            ShareDay(
-                date=d.date,
-                views_cum=d.views_cum,
-                views_delta=d.views_delta,
-                engagement_cum=d.engagement_cum,
-                engagement_delta=d.engagement_delta,
-                posts_live=d.posts_live,
-            )
-            for d in doc.daily
-        ],
-        platforms=[
-            SharePlatform(platform=p.platform, views=p.views, engagement=p.engagement)
-            for p in doc.platforms
-        ],
+        # Field by field over the client's own type, so a money field of the campaign's
+        # figures can never ride along.
+        kpis=ClientKpis(**{name: getattr(c, name) for name in ClientKpis.model_fields}),
+        daily=list(doc.daily),
+        platforms=list(doc.platforms),
         bookings=[
             BookingActuals(
                 booking_id=b.booking_id,
@@ -375,27 +321,14 @@ class SharePayload(ContractModel):
 
     campaign: ShareCampaign
     client: ShareClient | None
-    kpis: CampaignKpis
-    daily: list[ShareDay]
-    platforms: list[SharePlatform]
+    kpis: ClientKpis
+    daily: list[DailyPoint]
+    platforms: list[PlatformSplit]
     influencers: list[ShareInfluencer]
     generated_at: datetime
 
 
-EMPTY_KPIS = CampaignKpis(
-    committed_views=None,
-    committed_engagement=None,
-    committed_posts=None,
-    actual_views=0,
-    actual_engagement=0,
-    actual_posts=0,
-    views_pct=None,
-    engagement_pct=None,
-    posts_pct=None,
-    kpi_pct=None,
-    engagement_rate=None,
-    timeline_pct=None,
-)
+EMPTY_KPIS = ClientKpis()
 
 
 def redact(doc: CampaignNumbers, refs: ShareRefs, generated_at: datetime) -> SharePayload:
@@ -545,17 +478,16 @@ def at_moment(payload: SharePayload, now: datetime) -> SharePayload:
 
 
 def _extend_daily(
-    daily: list[ShareDay],
-    kpis: CampaignKpis,
+    daily: list[DailyPoint],
+    kpis: ClientKpis,
     start: date,
     end: date,
     as_of: datetime,
     now: datetime,
-) -> list[ShareDay]:
+) -> list[DailyPoint]:
     # The same tail the aggregator's reads add, so the client sees what the staff see.
-    points = [DailyPoint(**d.model_dump()) for d in daily]
     tail = series_tail(
-        points,
+        daily,
         start_date=start,
         end_date=end,
         as_of=as_of,
@@ -564,7 +496,7 @@ def _extend_daily(
         engagement=kpis.actual_engagement,
         posts=kpis.actual_posts,
     )
-    return daily + [ShareDay(**p.model_dump()) for p in tail]
+    return daily + tail
 
 
 def https_url(url: str | None) -> str | None:
