@@ -16,7 +16,7 @@ from pulse_contracts.alerts import AlertRaised, AlertResolved, AlertThresholds
 from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
 from pulse_contracts.values import AlertType
 from pulse_runtime.db import Connection
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import NotFound
 from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
 
@@ -326,7 +326,7 @@ async def resolve_by_user(
     async with pool.acquire() as conn, conn.transaction():
         alert = await repository.get_alert(conn, org_id=org_id, alert_id=alert_id)
         if alert is None:
-            raise ApiError(404, f"no alert {alert_id}")
+            raise NotFound(f"no alert {alert_id}")
         if alert["campaign_id"] is not None:
             await repository.lock_campaign(conn, alert["campaign_id"])
         resolved = await _resolve(conn, alert_id, now=now, by="user", user_id=user_id, note=note)
