@@ -7,20 +7,12 @@ so a field added upstream (a new cost, a note) stays out of share until someone 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-import re
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Literal, TypeVar
-from urllib.parse import urlsplit
+from datetime import date, datetime
+from typing import TypeVar
 from uuid import UUID
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import Field, model_validator
 
 from pulse_contracts.catalog import (
@@ -41,21 +33,11 @@ from pulse_contracts.numbers import (
     by_views_then_name,
     creator_figures,
     post_display_order,
-    series_tail,
-    timeline_pct,
 )
 from pulse_contracts.values import CampaignStatus, Platform
 
-# Platform CDNs whose thumbnails the client view may show (design/security.md, "Media proxy").
-CDN_SUFFIXES: tuple[str, ...] = (
-    "tiktokcdn.com",
-    "tiktokcdn-us.com",
-    "cdninstagram.com",
-    "fbcdn.net",
-    "ytimg.com",
-    "ggpht.com",
-)
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+from .media import cdn_url, https_url, safe_color
+
 UNNAMED_CREATOR = "Creator"
 T = TypeVar("T")
 
@@ -435,208 +417,6 @@ def _influencer(
             for p in posts
         ],
     )
-
-
-def media_urls(payload: SharePayload) -> frozenset[str]:
-    """The images a link shows (logo, avatars, thumbnails): all its media route may fetch."""
-    urls = {payload.client.logo_url if payload.client else None}
-    for i in payload.influencers:
-        urls.add(i.avatar_url)
-        urls.update(p.thumb_url for p in i.posts)
-    return frozenset(u for u in urls if u is not None)
-
-
-# --- bringing a stored projection forward to now ----------------------------------------------
-
-
-def as_of_now(payload: SharePayload, numbers_as_of: datetime | None, now: datetime) -> SharePayload:
-    """The stored projection seen at `now`: the timeline moves on and the daily series gains the
-    days without new samples, by the same rule as the staff dashboard (pulse_contracts.numbers
-    extend_to), so both show the same numbers to the unit."""
-    return at_moment(forward_to_day(payload, numbers_as_of, now), now)
-
-
-def forward_to_day(
-    payload: SharePayload, numbers_as_of: datetime | None, now: datetime
-) -> SharePayload:
-    """The part of `as_of_now` that changes only with `now`'s UTC day: the daily series' tail.
-    A replica keeps its result for the day (handlers.Projections)."""
-    start, end = payload.campaign.start_date, payload.campaign.end_date
-    if start is None or end is None or numbers_as_of is None or now <= numbers_as_of:
-        return payload
-    daily = _extend_daily(list(payload.daily), payload.kpis, start, end, numbers_as_of, now)
-    return payload.model_copy(update={"daily": daily})
-
-
-def at_moment(payload: SharePayload, now: datetime) -> SharePayload:
-    """The part of `as_of_now` that moves within a day: the timeline, and when it was read."""
-    kpis = payload.kpis
-    start, end = payload.campaign.start_date, payload.campaign.end_date
-    if start is not None and end is not None:
-        kpis = kpis.model_copy(update={"timeline_pct": timeline_pct(start, end, now)})
-    return payload.model_copy(update={"kpis": kpis, "generated_at": now})
-
-
-def _extend_daily(
-    daily: list[DailyPoint],
-    kpis: ClientKpis,
-    start: date,
-    end: date,
-    as_of: datetime,
-    now: datetime,
-) -> list[DailyPoint]:
-    # The same tail the aggregator's reads add, so the client sees what the staff see.
-    tail = series_tail(
-        daily,
-        start_date=start,
-        end_date=end,
-        as_of=as_of,
-        now=now,
-        views=kpis.actual_views,
-        engagement=kpis.actual_engagement,
-        posts=kpis.actual_posts,
-    )
-    return daily + tail
-
-
-def https_url(url: str | None) -> str | None:
-    """Only absolute https URLs reach a client page (no javascript:, data: or relative links)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        return None
-    return url
-
-
-def cdn_url(url: str | None) -> str | None:
-    """A thumbnail on a platform CDN (security.md's allow-list), else None."""
-    checked = https_url(url)
-    if checked is None:
-        return None
-    host = (urlsplit(checked).hostname or "").lower().rstrip(".")
-    if any(host == s or host.endswith("." + s) for s in CDN_SUFFIXES):
-        return checked
-    return None
-
-
-def safe_color(color: str | None) -> str | None:
-    return color if color is not None and _COLOR.match(color) else None
-
-
-# --- links: tokens, expiry, passwords, unlock cookies -----------------------------------------
-
-LinkState = Literal["active", "expired", "revoked"]
-MIN_PASSWORD_LENGTH = 8
-MAX_LINK_LIFETIME = timedelta(days=5 * 366)
-# argon2id with the library's RFC 9106 low-memory profile (security.md).
-_hasher = PasswordHasher()
-
-
-def new_token() -> tuple[str, bytes]:
-    """32 random bytes, URL-safe: the token shown once, and the SHA-256 that is stored."""
-    token = secrets.token_urlsafe(32)
-    return token, token_digest(token)
-
-
-def token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-def link_state(
-    *, expires_at: datetime | None, revoked_at: datetime | None, now: datetime
-) -> LinkState:
-    if revoked_at is not None and revoked_at <= now:
-        return "revoked"
-    if expires_at is not None and expires_at <= now:
-        return "expired"
-    return "active"
-
-
-def expiry_problem(expires_at: datetime | None, now: datetime) -> str | None:
-    """Why an expiry cannot be set, or None when it can."""
-    if expires_at is None:
-        return None
-    if expires_at.tzinfo is None:
-        return "expires_at must carry a timezone (e.g. 2026-12-31T23:59:59Z)"
-    if expires_at <= now:
-        return "expires_at must be in the future"
-    if expires_at - now > MAX_LINK_LIFETIME:
-        return "expires_at must be within 5 years (or null: the link never expires)"
-    return None
-
-
-def encodable(text: str) -> str:
-    """Text that UTF-8 can carry (JSON admits lone surrogates; hashing them would crash)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    return text
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-
-
-def unlock_key(secret: str) -> bytes:
-    """The key of unlock cookies, derived so it is never the secret it comes from."""
-    return hmac.new(secret.encode(), b"pulse-share-unlock-v1", hashlib.sha256).digest()
-
-
-def _unlock_mac(key: bytes, link_id: UUID, password_hash: str, expires: int) -> str:
-    message = f"{link_id}|{expires}|{password_hash}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def sign_unlock(key: bytes, link_id: UUID, password_hash: str, expires: datetime) -> str:
-    """A cookie value proving this link was unlocked, valid until `expires`. It names the link
-    and its password hash, so it opens nothing else."""
-    stamp = int(expires.timestamp())
-    return f"{stamp}.{_unlock_mac(key, link_id, password_hash, stamp)}"
-
-
-def unlocked(
-    key: bytes, cookie: str | None, link_id: UUID, password_hash: str, now: datetime
-) -> bool:
-    if not cookie or len(cookie) > 200:
-        return False
-    stamp, _, mac = cookie.partition(".")
-    if not stamp.isdigit() or int(stamp) <= now.timestamp():
-        return False
-    expected = _unlock_mac(key, link_id, password_hash, int(stamp))
-    return hmac.compare_digest(expected.encode(), mac.encode())
-
-
-def unlock_expiry(now: datetime, ttl: timedelta, link_expires_at: datetime | None) -> datetime:
-    """Short-lived, and never beyond the link's own expiry."""
-    until = now + ttl
-    return min(until, link_expires_at) if link_expires_at else until
-
-
-# --- the access log ---------------------------------------------------------------------------
-
-
-def truncated_address(host: str | None) -> str:
-    """The caller's network, not its address: IPv4 /24, IPv6 /48."""
-    if not host:
-        return "unknown"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return "unknown"
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def distinct(values: Iterable[UUID]) -> list[UUID]:

@@ -22,6 +22,7 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PlatformSplit,
     PostNumbers,
+    timeline_pct,
 )
 from pulse_report.chart import growth_chart, nice_ceiling
 from pulse_report.formats import on_color
@@ -32,18 +33,17 @@ from pulse_share.domain import (
     ClientRef,
     InfluencerRef,
     ShareRefs,
-    as_of_now,
     build_payload,
-    cdn_url,
-    expiry_problem,
-    hash_password,
-    https_url,
-    link_state,
-    new_token,
     redact,
     redact_numbers,
+)
+from pulse_share.forward import as_of_now
+from pulse_share.links import (
+    expiry_problem,
+    hash_password,
+    link_state,
+    new_token,
     sign_unlock,
-    timeline_pct,
     token_digest,
     truncated_address,
     unlock_expiry,
@@ -51,6 +51,7 @@ from pulse_share.domain import (
     unlocked,
     verify_password,
 )
+from pulse_share.media import cdn_url, https_url
 from pulse_share.public import SECURITY_HEADERS, SecurityHeaders
 from pulse_share.ratelimit import Rate, TokenBuckets, retry_after
 from pulse_share.render import API_CSP, media_src, not_found_page, share_page

@@ -37,7 +37,6 @@ from pulse_contracts.numbers import (
 from pulse_reporter.render import render_file
 from pulse_share.domain import (
     ShareRefs,
-    as_of_now,
     booking_ref,
     campaign_ref,
     client_ref,
@@ -45,6 +44,7 @@ from pulse_share.domain import (
     redact,
     redact_numbers,
 )
+from pulse_share.forward import as_of_now
 from pulse_share.render import media_src, share_page
 from pulse_share.report_jobs import ShareJob, job_request
 
@@ -380,10 +380,8 @@ def test_the_campaign_numbers_are_the_documents_to_the_unit(world: dict[str, Any
 
 def test_the_payload_has_exactly_the_allow_listed_fields() -> None:
     """design/api.md's allow-list, literally: a new field is a decision, not an accident."""
+    from pulse_contracts.numbers import ClientKpis, DailyPoint, PlatformSplit
     from pulse_share.domain import (
-        ClientKpis,
-        DailyPoint,
-        PlatformSplit,
         ShareCampaign,
         ShareClient,
         ShareCounters,
