@@ -21,7 +21,8 @@ from fractions import Fraction
 from pathlib import Path
 from uuid import UUID, uuid5
 
-from pulse_aggregator.domain import Point, daily_series
+from pulse_aggregator.inputs import Point
+from pulse_aggregator.series import daily_series
 from pulse_contracts import forecast as method
 from pulse_contracts.forecast import BookingPlan, campaign_projection, forecast_bookings
 

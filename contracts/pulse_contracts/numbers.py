@@ -6,12 +6,13 @@ timeline_pct, the daily series' tail) live here once, beside the document they a
 """
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
+from typing import Protocol
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .envelope import ContractModel, EventData, register
 from .forecast import (
@@ -46,7 +47,10 @@ class PostNumbers(ContractModel):
     latest: LatestCounters | None = None
 
 
-class KpiFigures(ContractModel):
+class DeliveryKpis(ContractModel):
+    """Commitments against actuals (design/kpis.md), with no money in them: the part of the
+    KPIs every reader may show, a client included."""
+
     committed_views: int | None = None
     committed_engagement: int | None = None
     committed_posts: int | None = None
@@ -58,8 +62,21 @@ class KpiFigures(ContractModel):
     posts_pct: float | None = None
     kpi_pct: float | None = None
     engagement_rate: float | None = None
+
+
+class KpiFigures(DeliveryKpis):
+    """A booking's or campaign's KPIs for the agency: delivery plus what it cost."""
+
     cpm: float | None = None
     cpe: float | None = None
+
+
+class ClientKpis(DeliveryKpis):
+    """The campaign's KPIs as a client sees them (share links, client reports): delivery and
+    how far the timeline has run, never money. Share's allow-list test pins these fields, so a
+    field added here is a decision that test makes someone take, not an accident."""
+
+    timeline_pct: float | None = None
 
 
 class DailyClose(ContractModel):
@@ -101,6 +118,8 @@ class CampaignFigures(KpiFigures):
 
 
 class DailyPoint(ContractModel):
+    """One day of the daily series (design/kpis.md). No money: clients see it as it is."""
+
     date: date
     views_cum: int
     views_delta: int
@@ -113,9 +132,29 @@ BookingNumbers.model_rebuild()  # `recent` names DailyPoint, defined after it
 
 
 class PlatformSplit(ContractModel):
+    """Σ latest views and engagement per platform. No money: clients see it as it is."""
+
     platform: Platform
     views: int
     engagement: int
+
+
+class CreatorNumbers(ContractModel):
+    """One creator's part of the campaign: the actuals of their bookings, summed.
+
+    The one rule every reader shows (the client's view, the staff report, the alerter):
+    a creator sums exactly the bookings the document carries, so a deleted booking counts
+    nowhere, as in every other total; a booking whose creator is not known yet is an entry of
+    its own (influencer_id None). Posts are not repeated here: a creator's posts are the
+    document's posts of `booking_ids`, shown in `post_display_order`.
+    """
+
+    influencer_id: UUID | None = None
+    booking_ids: list[UUID]
+    actual_views: int = 0
+    actual_engagement: int = 0
+    actual_posts: int = 0
+    engagement_rate: float | None = None
 
 
 @register
@@ -128,7 +167,16 @@ class CampaignNumbers(EventData):
     posts: list[PostNumbers] = Field(default_factory=list)
     daily: list[DailyPoint] = Field(default_factory=list)
     platforms: list[PlatformSplit] = Field(default_factory=list)
+    # Filled by the aggregator; a document stored before creators were published gets them
+    # from its own bookings by the same rule when read, so no reader regroups bookings itself.
+    creators: list[CreatorNumbers] = Field(default_factory=list)
     as_of: datetime
+
+    @model_validator(mode="after")
+    def _creators_of_older_documents(self) -> "CampaignNumbers":
+        if self.bookings and not self.creators:
+            object.__setattr__(self, "creators", creator_figures(self.bookings))
+        return self
 
 
 SERIES_TAIL = timedelta(days=7)  # the daily series runs to end_date + 7 days
@@ -140,6 +188,69 @@ def round_half_up(value: Fraction) -> float:
     """2 decimals, half up (away from zero) on the exact rational: 12.345 becomes 12.35."""
     units = math.floor(abs(value) * 100 + Fraction(1, 2))
     return float(Fraction(units if value >= 0 else -units, 100))
+
+
+def engagement_rate(engagement: int, views: int) -> float | None:
+    """100 × engagement / views, 2 decimals half up (design/kpis.md); None without views.
+
+    The one definition: the aggregator's bookings and campaign, the creators, the alerter's
+    yesterday close and the hashtag rollup all read it from here.
+    """
+    return round_half_up(Fraction(100 * engagement, views)) if views else None
+
+
+class BookingTotals(Protocol):
+    """What grouping by creator needs of a booking (the document's, or share's redacted copy)."""
+
+    @property
+    def booking_id(self) -> UUID: ...
+    @property
+    def influencer_id(self) -> UUID | None: ...
+    @property
+    def actual_views(self) -> int: ...
+    @property
+    def actual_engagement(self) -> int: ...
+    @property
+    def actual_posts(self) -> int: ...
+
+
+def creator_figures(bookings: Iterable[BookingTotals]) -> list[CreatorNumbers]:
+    """One entry per creator over the given bookings (CreatorNumbers says which), in the order
+    creators are shown: most views first; ties by influencer id here, by name where the
+    reader knows names (`by_views_then_name`)."""
+    grouped: dict[UUID, list[BookingTotals]] = {}
+    for b in bookings:
+        grouped.setdefault(b.influencer_id or b.booking_id, []).append(b)
+    creators = []
+    for own in grouped.values():
+        views = sum(b.actual_views for b in own)
+        engagement = sum(b.actual_engagement for b in own)
+        creators.append(
+            CreatorNumbers(
+                influencer_id=own[0].influencer_id,
+                booking_ids=sorted(b.booking_id for b in own),
+                actual_views=views,
+                actual_engagement=engagement,
+                actual_posts=sum(b.actual_posts for b in own),
+                engagement_rate=engagement_rate(engagement, views),
+            )
+        )
+    creators.sort(key=lambda c: (-c.actual_views, str(c.influencer_id or c.booking_ids[0])))
+    return creators
+
+
+def by_views_then_name(views: int, name: str) -> tuple[int, str]:
+    """The sort key of creators on every screen and report: most views first, then by name."""
+    return (-views, name.casefold())
+
+
+def post_display_order(
+    posted_at: datetime | None, platform: str, url: str | None
+) -> tuple[bool, datetime, str, str]:
+    """The sort key of a creator's posts wherever they are listed: oldest first, posts not yet
+    live last, then by platform and URL so equal times keep one order."""
+    never = datetime.max.replace(tzinfo=UTC)
+    return (posted_at is None, posted_at or never, platform, url or "")
 
 
 def _midnight(d: date) -> datetime:

@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from .envelope import ContractModel, EventData, register
+from .numbers import ClientKpis, DailyPoint, PlatformSplit
 from .values import Counter, CurrencyCode, LongText, ShortText, Url
 
 ReportFormat = Literal["pdf", "csv", "xlsx"]
@@ -38,36 +39,6 @@ class DocClient(ContractModel):
     name: ShortText
     brand_color: ShortText | None = None
     logo_src: Url | None = None
-
-
-class DocKpis(ContractModel):
-    committed_views: int | None = None
-    committed_engagement: int | None = None
-    committed_posts: int | None = None
-    actual_views: int = 0
-    actual_engagement: int = 0
-    actual_posts: int = 0
-    views_pct: float | None = None
-    engagement_pct: float | None = None
-    posts_pct: float | None = None
-    kpi_pct: float | None = None
-    engagement_rate: float | None = None
-    timeline_pct: float | None = None
-
-
-class DocDay(ContractModel):
-    date: date
-    views_cum: int
-    views_delta: int
-    engagement_cum: int
-    engagement_delta: int
-    posts_live: int
-
-
-class DocPlatform(ContractModel):
-    platform: ShortText
-    views: int
-    engagement: int
 
 
 class DocCounters(ContractModel):
@@ -141,9 +112,10 @@ class ReportDocument(ContractModel):
 
     campaign: DocCampaign
     client: DocClient | None = None
-    kpis: DocKpis
-    daily: tuple[DocDay, ...] = ()
-    platforms: tuple[DocPlatform, ...] = ()
+    # The numbers document's own client-visible types: one field list for every reader.
+    kpis: ClientKpis
+    daily: tuple[DailyPoint, ...] = ()
+    platforms: tuple[PlatformSplit, ...] = ()
     creators: tuple[DocCreator, ...] = ()
     generated_at: datetime
     forecast: DocForecast | None = None

@@ -475,6 +475,40 @@ def oracle_numbers(
             totals[0] += _views(latest)
             totals[1] += _engagement(latest)
 
+    # Creators: every listed booking under its influencer (or on its own without one), their
+    # figures recounted from the posts' latest samples rather than from the booking sums.
+    creator_of = {
+        bid: _id_str(b.get("influencer_id")) or str(bid) for bid, b in listed_bookings.items()
+    }
+    creators: dict[str, dict[str, Any]] = {}
+    for bid in listed_bookings:
+        key = creator_of[bid]
+        entry = creators.setdefault(
+            key,
+            {
+                "influencer_id": _id_str(listed_bookings[bid].get("influencer_id")),
+                "booking_ids": [],
+                "actual_views": 0,
+                "actual_engagement": 0,
+                "actual_posts": 0,
+            },
+        )
+        entry["booking_ids"].append(str(bid))
+    for pid, p in tracked_posts.items():
+        latest = latest_of[pid]
+        if latest is not None:
+            entry = creators[creator_of[_uuid(p["booking_id"])]]
+            entry["actual_views"] += _views(latest)
+            entry["actual_engagement"] += _engagement(latest)
+            entry["actual_posts"] += 1
+    creator_docs = []
+    for key in sorted(creators, key=lambda k: (-creators[k]["actual_views"], k)):
+        entry = creators[key]
+        views, engagement = entry["actual_views"], entry["actual_engagement"]
+        entry["booking_ids"].sort()
+        entry["engagement_rate"] = _percent(engagement, views) if views else None
+        creator_docs.append(entry)
+
     return {
         "campaign": campaign_doc,
         "bookings": booking_docs,
@@ -484,5 +518,6 @@ def oracle_numbers(
             {"platform": name, "views": split[name][0], "engagement": split[name][1]}
             for name in sorted(split)
         ],
+        "creators": creator_docs,
         "as_of": _dt_json(now),
     }

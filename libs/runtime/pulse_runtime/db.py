@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -59,8 +60,16 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+_FRAGMENT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
 class SqlFiles:
-    """`sql.name` is the text of `sql/name.sql` beside the repository module (read once)."""
+    """`sql.name` is the text of `sql/name.sql` beside the repository module (read once).
+
+    `{{ other }}` in a file stands for the text of `sql/other.sql`, so a row's column list is
+    written once and every statement returning that row (get, list, insert, update) says it by
+    name.
+    """
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
@@ -69,7 +78,7 @@ class SqlFiles:
         path = self._directory / f"{name}.sql"
         if not path.exists():
             raise AttributeError(f"no SQL file {path}")
-        text = _read(path)
+        text = _FRAGMENT.sub(lambda m: getattr(self, m.group(1)).strip(), _read(path))
         # Kept on the instance: later reads are plain attribute lookups, with no path built and
         # no stat of the file on every query.
         setattr(self, name, text)

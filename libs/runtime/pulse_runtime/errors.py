@@ -42,6 +42,50 @@ class ApiError(Exception):
         self.details = details or []
 
 
+# --- what a use case says when it refuses ----------------------------------------------------
+# Handlers raise these in the agency's words and never name a status code: the one mapping to
+# HTTP is here. They are ApiErrors, so the JSON API and the server-rendered forms (which catch
+# ApiError to show the message beside the form) treat them with no further code.
+
+
+class NotFound(ApiError):
+    """The thing asked for does not exist, or belongs to another organization (never said)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(404, message)
+
+
+class Invalid(ApiError):
+    """A value the agency gave cannot be used; `field` names it, as request validation does."""
+
+    def __init__(self, field: str, message: str, *, details: list[Any] | None = None) -> None:
+        super().__init__(
+            422, message, details=details or [{"path": f"body.{field}", "message": message}]
+        )
+        self.field = field
+
+
+class Conflict(ApiError):
+    """The request is valid but clashes with what exists (a duplicate, a dependant left)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(409, message)
+
+
+class NotSignedIn(ApiError):
+    """The credentials, link or token given do not identify anyone."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(401, message)
+
+
+class TooManyAttempts(ApiError):
+    """Refused for now to slow guessing down; trying later works."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(429, message)
+
+
 def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or []}}
 

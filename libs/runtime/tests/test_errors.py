@@ -50,3 +50,26 @@ async def test_every_answer_echoes_the_request_id_and_errors_name_fields() -> No
     assert response.status_code == 422
     assert response.headers["X-Request-ID"] == "r-1"
     assert response.json()["error"]["details"][0]["path"].startswith("body")
+
+
+async def test_what_a_use_case_refuses_reaches_the_caller_with_its_status_and_field() -> None:
+    from pulse_runtime.errors import Conflict, Invalid, NotFound, NotSignedIn, TooManyAttempts
+
+    cases = [
+        (NotFound("no campaign 7"), 404, "not_found", []),
+        (Conflict("already tracked"), 409, "conflict", []),
+        (NotSignedIn("wrong password"), 401, "unauthorized", []),
+        (TooManyAttempts("slow down"), 429, "too_many_requests", []),
+        (
+            Invalid("end_date", "end_date is before start_date"),
+            422,
+            "validation_error",
+            [{"path": "body.end_date", "message": "end_date is before start_date"}],
+        ),
+    ]
+    for error, status, code, details in cases:
+        transport = httpx.ASGITransport(app=_app(error))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.post("/things", json={})
+        assert response.status_code == status
+        assert response.json()["error"] == {"code": code, "message": str(error), "details": details}

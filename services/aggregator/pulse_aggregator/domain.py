@@ -1,15 +1,15 @@
-"""Campaign numbers from samples (design/kpis.md): KPIs, daily series, compare — pure, no I/O."""
+"""Campaign numbers (design/kpis.md): the KPI formulas and the whole `kpi.updated` document,
+assembled from the inputs (inputs.py) and the daily steps (series.py). Pure, no I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from uuid import UUID
 
 from pulse_contracts.numbers import (
-    SERIES_TAIL,
     BookingNumbers,
     CampaignFigures,
     CampaignNumbers,
@@ -18,107 +18,19 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PlatformSplit,
     PostNumbers,
+    creator_figures,
+    engagement_rate,
     previous_close_day,
     round_half_up,
     timeline_pct,
     with_forecast,
 )
-from pulse_contracts.values import CampaignStatus, Platform
+from pulse_contracts.values import Platform
+
+from .inputs import BookingRef, CampaignRef, Point, PostRef, day_of, engagement, newer
+from .series import Step, Steps, add_steps, daily_series, post_steps, series_from_steps, steps_until
 
 _ONE_DAY = timedelta(days=1)
-
-
-# --- inputs ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignRef:
-    id: UUID
-    org_id: UUID
-    client_id: UUID
-    name: str
-    status: CampaignStatus
-    start_date: date
-    end_date: date
-    budget_cents: int | None
-    currency: str
-    committed_views: int | None
-    committed_engagement: int | None
-    deleted: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class BookingRef:
-    id: UUID
-    campaign_id: UUID
-    influencer_id: UUID | None
-    fee_cents: int
-    committed_views: int | None
-    committed_engagement: int | None
-    committed_posts: int | None
-    min_engagement_rate: float | None
-    deleted: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class PostRef:
-    id: UUID
-    booking_id: UUID
-    campaign_id: UUID
-    platform: Platform
-    url: str | None = None
-    posted_at: datetime | None = None
-    caption: str | None = None
-    thumb_url: str | None = None
-    removed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One sample of a post: cumulative counters at `observed_at`; None = not exposed."""
-
-    post_id: UUID
-    observed_at: datetime
-    views: int | None = None
-    likes: int | None = None
-    comments: int | None = None
-    shares: int | None = None
-    saves: int | None = None
-    reach: int | None = None
-    estimated: bool = False
-
-
-# --- samples ----------------------------------------------------------------------------------
-
-
-def _order_key(p: Point) -> tuple[datetime, int, tuple[int, ...], bool]:
-    # None sorts below 0 in the tie-break tuple so a measured 0 and "n/a" never compare equal;
-    # a measured sample beats an estimate at a full tie.
-    counters = tuple(
-        -1 if c is None else c for c in (p.views, p.likes, p.comments, p.shares, p.saves, p.reach)
-    )
-    return (p.observed_at, p.views or 0, counters, not p.estimated)
-
-
-def newer(a: Point, b: Point) -> bool:
-    """Whether `a` replaces `b` as the latest: later observed_at, then more views, then counters.
-
-    A strict total order on distinct points, so folding samples through it gives the same
-    latest whatever order (and however many duplicates) they arrive in.
-    """
-    return _order_key(a) > _order_key(b)
-
-
-def engagement(p: Point) -> int:
-    """likes + comments + shares + saves, with "n/a" counted as 0."""
-    return (p.likes or 0) + (p.comments or 0) + (p.shares or 0) + (p.saves or 0)
-
-
-def day_of(ts: datetime) -> date:
-    """The UTC date of `ts` (a naive datetime is taken to be UTC already)."""
-    if ts.tzinfo is None:
-        return ts.date()
-    return ts.astimezone(UTC).date()
 
 
 # --- rounding and ratios ----------------------------------------------------------------------
@@ -136,11 +48,6 @@ def pct(actual: int, committed: int | None) -> float | None:
     return _ratio(actual, committed, 100)
 
 
-def engagement_rate(actual_engagement: int, actual_views: int) -> float | None:
-    """100 × engagement / views; None without views."""
-    return _ratio(actual_engagement, actual_views, 100)
-
-
 def cpm(fee_cents: int, actual_views: int) -> float | None:
     """(fee_cents / 100) / views × 1000, in the currency's units; None without views."""
     return _ratio(fee_cents * 10, actual_views)
@@ -155,204 +62,6 @@ def kpi_pct(*pcts: float | None) -> float | None:
     """The weakest commitment: the smallest non-null pct, None when there is none."""
     present = [p for p in pcts if p is not None]
     return min(present) if present else None
-
-
-# --- daily series -----------------------------------------------------------------------------
-
-
-def _closes_by_day(points: Iterable[Point]) -> dict[date, Point]:
-    """The latest point of each UTC day; tolerant of duplicates and several points per day."""
-    by_day: dict[date, Point] = {}
-    for p in points:
-        d = day_of(p.observed_at)
-        held = by_day.get(d)
-        if held is None or newer(p, held):
-            by_day[d] = p
-    return by_day
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """What one day adds to the cumulative daily series: views, engagement and posts live."""
-
-    views: int = 0
-    engagement: int = 0
-    live: int = 0
-
-    def __add__(self, other: Step) -> Step:
-        return Step(
-            self.views + other.views, self.engagement + other.engagement, self.live + other.live
-        )
-
-    def __sub__(self, other: Step) -> Step:
-        return Step(
-            self.views - other.views, self.engagement - other.engagement, self.live - other.live
-        )
-
-
-NO_STEP = Step()
-Steps = dict[date, Step]
-
-
-def post_steps(points: Iterable[Point]) -> Steps:
-    """One post's part of the daily series as per-day differences.
-
-    On each UTC day the post has a close: that close minus the one before (0 before the first),
-    and one post live on its first day. Summed over posts and prefix-summed over days this is
-    the daily series (series_from_steps); summed up to a day it is the post's close of that day.
-    """
-    steps: Steps = {}
-    views = eng = 0
-    by_day = _closes_by_day(points)
-    for d in sorted(by_day):
-        close = by_day[d]
-        close_views, close_eng = close.views or 0, engagement(close)
-        steps[d] = Step(close_views - views, close_eng - eng, 0 if steps else 1)
-        views, eng = close_views, close_eng
-    return steps
-
-
-def add_steps(total: Steps, steps: Mapping[date, Step]) -> Steps:
-    """Adds `steps` into `total` (in place) and returns it."""
-    for d, step in steps.items():
-        total[d] = total.get(d, NO_STEP) + step
-    return total
-
-
-def series_from_steps(
-    start_date: date, end_date: date, today: date, steps: Mapping[date, Step]
-) -> list[DailyPoint]:
-    """The daily series from start_date to min(today, end_date + 7 days) (kpis.md).
-
-    `steps` are the summed post_steps of the counted posts: each day's cumulative sums are the
-    prefix sums of the steps, O(steps + days). A step before start_date lands on day one, which
-    is how an early sample counts in day one's cum; a step after the last day counts nowhere.
-    """
-    last = min(today, end_date + SERIES_TAIL)
-    if last < start_date:
-        return []
-    n_days = (last - start_date).days + 1
-    by_index = [NO_STEP] * n_days
-    for d, step in steps.items():
-        index = max((d - start_date).days, 0)
-        if index < n_days:
-            by_index[index] = by_index[index] + step
-    series: list[DailyPoint] = []
-    views_cum = engagement_cum = posts_live = 0
-    for index, step in enumerate(by_index):
-        views_cum += step.views
-        engagement_cum += step.engagement
-        posts_live += step.live
-        series.append(
-            DailyPoint(
-                date=start_date + timedelta(days=index),
-                views_cum=views_cum,
-                # cum(d) − cum(d − 1) is exactly the step of day d, with cum(start − 1) = 0.
-                views_delta=step.views,
-                engagement_cum=engagement_cum,
-                engagement_delta=step.engagement,
-                posts_live=posts_live,
-            )
-        )
-    return series
-
-
-def daily_series(
-    start_date: date,
-    end_date: date,
-    today: date,
-    closes: Mapping[UUID, Sequence[Point]],
-) -> list[DailyPoint]:
-    """The daily series from start_date to min(today, end_date + 7 days) (kpis.md).
-
-    `closes[post_id]` are the post's daily closes in any order. Each close changes the
-    cumulative sums from its own day on, so the series is built from per-day differences and a
-    prefix sum: O(closes + days), never closes × days.
-    """
-    steps: Steps = {}
-    for points in closes.values():
-        add_steps(steps, post_steps(points))
-    return series_from_steps(start_date, end_date, today, steps)
-
-
-def _steps_until(day: date, steps: Mapping[date, Step]) -> Step:
-    total = NO_STEP
-    for d, step in steps.items():
-        if d <= day:
-            total = total + step
-    return total
-
-
-# --- keeping steps up to date, batch by batch --------------------------------------------------
-
-
-def needs_history(newest: Point | None, arriving: Iterable[Point]) -> bool:
-    """Whether step_changes needs all of a post's closes rather than only its newest one.
-
-    Only when a point arrives for a day before the newest close's day (a late sample): any
-    other batch changes the post's steps from the newest close's day on, which that close
-    alone determines.
-    """
-    if newest is None:
-        return False
-    newest_day = day_of(newest.observed_at)
-    return any(day_of(p.observed_at) < newest_day for p in arriving)
-
-
-def step_changes(known: Sequence[Point], arriving: Iterable[Point]) -> Steps:
-    """How one post's steps change when `arriving` points merge into its closes.
-
-    `known` holds the post's closes: all of them, or those from some close day s on when every
-    arriving point is dated s or later (its newest close, unless needs_history). Why a suffix
-    is enough: the steps before s do not change, and the suffix's own steps differ from the
-    full ones only at s, by the close before s (its views and engagement) and whether the post
-    was live before s. Both are the same before and after the merge, so they cancel in the
-    difference. Days whose step does not change are left out.
-    """
-    before = post_steps(known)
-    after = post_steps([*known, *arriving])
-    changes: Steps = {}
-    for d in before.keys() | after.keys():
-        change = after.get(d, NO_STEP) - before.get(d, NO_STEP)
-        if change != NO_STEP:
-            changes[d] = change
-    return changes
-
-
-def batch_step_changes(
-    posts: Iterable[PostRef],
-    arriving: Mapping[UUID, Sequence[Point]],
-    known: Mapping[UUID, Sequence[Point]],
-) -> dict[tuple[UUID, UUID], Steps]:
-    """A batch's step changes per (campaign, booking) of each post's own record.
-
-    `posts` are the batch's posts as the aggregator knows them: a removed post counts nowhere,
-    so its points change no steps (they are still kept as closes). `known[post_id]` is what
-    step_changes needs of each post.
-    """
-    changes: dict[tuple[UUID, UUID], Steps] = {}
-    for post in posts:
-        if post.removed or post.id not in arriving:
-            continue
-        change = step_changes(known.get(post.id, ()), arriving[post.id])
-        if change:
-            add_steps(changes.setdefault((post.campaign_id, post.booking_id), {}), change)
-    return changes
-
-
-def booking_steps(
-    posts: Iterable[PostRef], closes: Mapping[UUID, Sequence[Point]]
-) -> dict[tuple[UUID, UUID], Steps]:
-    """Every (campaign, booking)'s steps from scratch: post_steps summed over the posts that
-    are not removed, under the campaign and booking of each post's own record."""
-    total: dict[tuple[UUID, UUID], Steps] = {}
-    for post in posts:
-        if not post.removed:
-            add_steps(
-                total.setdefault((post.campaign_id, post.booking_id), {}),
-                post_steps(closes.get(post.id, ())),
-            )
-    return total
 
 
 # --- campaign numbers -------------------------------------------------------------------------
@@ -439,7 +148,7 @@ def _booking_close(day: date | None, steps: Mapping[date, Step]) -> DailyClose |
     # The steps summed up to a day are the sums of each post's close of that day.
     if day is None:
         return None
-    close = _steps_until(day, steps)
+    close = steps_until(day, steps)
     return DailyClose(date=day, views_cum=close.views, engagement_cum=close.engagement)
 
 
@@ -676,6 +385,7 @@ def _assemble(
             PlatformSplit(platform=platform, views=views, engagement=eng)
             for platform, (views, eng) in sorted(split.items())
         ],
+        creators=creator_figures(booking_numbers),
         as_of=now,
     )
 

@@ -26,16 +26,10 @@ from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
 
 from . import repository, tags_repository
-from .domain import (
-    Point,
-    batch_step_changes,
-    booking_steps,
-    campaign_numbers_from_steps,
-    day_of,
-    needs_history,
-    newer,
-)
+from .domain import campaign_numbers_from_steps
+from .inputs import Point, day_of, newer
 from .repository import SCHEMA, DirtyCampaign
+from .series import batch_step_changes, booking_steps, needs_history
 from .tags import caption_tags, tag_rollup
 
 PRODUCER = "aggregator"

@@ -24,7 +24,8 @@ from pulse_contracts.posts import PostFacts, Sample
 from pulse_runtime import tracing
 from pulse_runtime.db import Connection, SqlFiles
 
-from .domain import BookingRef, CampaignRef, Point, PostRef, Step, Steps, day_of
+from .inputs import BookingRef, CampaignRef, Point, PostRef, day_of
+from .series import Step, Steps
 
 SCHEMA = "aggregator"
 sql = SqlFiles(Path(__file__).parent / "sql")

@@ -14,7 +14,8 @@ from uuid import UUID
 
 from pulse_contracts.tags import CaptionTags, TagKind, caption_tags
 
-from .domain import BookingRef, Point, PostRef, _tracked, day_of, engagement
+from .domain import _tracked
+from .inputs import BookingRef, Point, PostRef, day_of, engagement
 
 __all__ = ["CaptionTags", "TagKind", "TagRow", "caption_tags", "tag_rollup"]
 

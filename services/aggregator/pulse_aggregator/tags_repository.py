@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from pulse_contracts.numbers import engagement_rate
 from pulse_runtime.db import Connection
 
-from .domain import engagement_rate
 from .repository import sql
 from .tags import CaptionTags, TagKind, TagRow, caption_tags
 

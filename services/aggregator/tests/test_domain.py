@@ -16,26 +16,30 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulse_aggregator.domain import (
-    NO_STEP,
-    BookingRef,
-    CampaignRef,
-    Point,
-    PostRef,
-    Steps,
-    batch_step_changes,
-    booking_steps,
     campaign_numbers_from_steps,
     compute_campaign_numbers,
     cpe,
     cpm,
-    daily_series,
-    day_of,
-    engagement,
     influencer_series,
-    needs_history,
-    newer,
     pct,
     timeline_pct,
+)
+from pulse_aggregator.inputs import (
+    BookingRef,
+    CampaignRef,
+    Point,
+    PostRef,
+    day_of,
+    engagement,
+    newer,
+)
+from pulse_aggregator.series import (
+    NO_STEP,
+    Steps,
+    batch_step_changes,
+    booking_steps,
+    daily_series,
+    needs_history,
 )
 from pulse_contracts.compare import compare_campaigns
 from pulse_contracts.numbers import (

@@ -16,15 +16,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from pulse_aggregator.domain import (
-    BookingRef,
-    CampaignRef,
-    Point,
-    PostRef,
-    compute_campaign_numbers,
-    day_of,
-    newer,
-)
+from pulse_aggregator.domain import compute_campaign_numbers
+from pulse_aggregator.inputs import BookingRef, CampaignRef, Point, PostRef, day_of, newer
 from pulse_contracts.numbers import CampaignNumbers, extend_to
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulse_aggregator import repository
-from pulse_aggregator.domain import Point, day_of, newer
+from pulse_aggregator.inputs import Point, day_of, newer
 from pulse_runtime.db import create_pool
 from tests.support.servers import Servers
 from tests.support.services import settings_for

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from pulse_aggregator.domain import BookingRef, Point, PostRef
+from pulse_aggregator.inputs import BookingRef, Point, PostRef
 from pulse_aggregator.tags import CaptionTags, TagRow, caption_tags, tag_rollup
 
 

@@ -17,7 +17,7 @@ from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
 from pulse_runtime.logging import current_correlation_id
 
-from . import handlers, notifier, repository
+from . import evaluation, notifier, repository
 from . import notify_repository as notify_repo
 from .notifications import mask_target
 
@@ -79,7 +79,7 @@ def internal_routes(pool: PoolGetter, service_token: str) -> APIRouter:
 
     @router.post("/alerts/{alert_id}/resolve")
     async def resolve(org_id: UUID, alert_id: UUID, body: ResolveRequest) -> dict[str, Any]:
-        return await handlers.resolve_by_user(
+        return await evaluation.resolve_by_user(
             pool(),
             org_id=org_id,
             alert_id=alert_id,
@@ -113,7 +113,7 @@ def internal_routes(pool: PoolGetter, service_token: str) -> APIRouter:
         items = []
         for alert_id in ids:
             # Alerts are never deleted, so every id checked above is still there to resolve.
-            alert = await handlers.resolve_by_user(
+            alert = await evaluation.resolve_by_user(
                 pool(),
                 org_id=org_id,
                 alert_id=alert_id,

@@ -11,7 +11,7 @@ from pulse_runtime.messaging import LARGE_MESSAGE_PREFETCH, subscribe_events
 from pulse_runtime.service import Loop, ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
-from . import handlers
+from . import evaluation, handlers
 
 QUEUE_NAMES = ("alerter.kpi", "alerter.catalog", "alerter.posts")
 # Subscribers only note what an event says and mark its campaign; the evaluator waits this long
@@ -33,7 +33,7 @@ class Evaluator:
                 await asyncio.wait_for(self.wake.wait(), timeout=IDLE_POLL_SECONDS)
             self.wake.clear()
             await asyncio.sleep(COALESCE_SECONDS)
-            if await handlers.evaluate_marked(runtime.pool, now=utcnow):
+            if await evaluation.evaluate_marked(runtime.pool, now=utcnow):
                 runtime.wake_relay()
 
 
@@ -60,7 +60,7 @@ def sweep_loop(interval_seconds: float) -> Loop:
     async def run(runtime: ServiceRuntime) -> None:
         while True:
             await asyncio.sleep(interval_seconds)
-            if await handlers.sweep(runtime.pool, utcnow()):
+            if await evaluation.sweep(runtime.pool, utcnow()):
                 runtime.wake_relay()
 
     return run

@@ -11,8 +11,8 @@ from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import KpiFigures
 from pulse_contracts.values import AlertScope
 
+from .context import CampaignContext, creator_label
 from .domain import ALERTABLE_STATUS, Condition, campaign_label, campaign_timeline_pct
-from .rules import CampaignContext, _who
 
 
 def forecast_miss_key(scope: AlertScope, scope_id: UUID) -> str:
@@ -97,7 +97,7 @@ def evaluate_forecast_miss(ctx: CampaignContext, now: datetime) -> list[Conditio
                 booking_id=booking.booking_id,
                 forecast=booking.forecast,
                 figures=booking,
-                subject=f"{_who(booking.influencer_id, ctx)} in {campaign_label(doc)}",
+                subject=f"{creator_label(booking.influencer_id, ctx)} in {campaign_label(doc)}",
                 ctx=ctx,
                 now=now,
             )

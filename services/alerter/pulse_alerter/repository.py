@@ -15,8 +15,8 @@ from pulse_contracts.numbers import CampaignNumbers
 from pulse_contracts.posts import PostFacts, Sample
 from pulse_runtime.db import Connection, SqlFiles
 
+from .context import CommentScores, Influencer, PostState
 from .domain import AlertState, Condition
-from .rules import CommentScores, Influencer, PostState
 
 SCHEMA = "alerter"
 sql = SqlFiles(Path(__file__).parent / "sql")

@@ -13,28 +13,36 @@ hands. Draft and paused campaigns raise nothing, as for every rule.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from functools import cached_property
 from uuid import UUID
 
-from pulse_contracts.alerts import AlertThresholds
 from pulse_contracts.numbers import (
     SERIES_TAIL,
     BookingNumbers,
     CampaignNumbers,
     PostNumbers,
+    engagement_rate,
     round_half_up,
 )
 from pulse_contracts.refresh import post_age, pull_until, refresh_interval
-from pulse_contracts.values import PULLED_PLATFORMS, AlertType, CampaignStatus, Platform, Severity
+from pulse_contracts.values import PULLED_PLATFORMS, CampaignStatus, Severity
 
+from .context import (
+    CampaignContext,
+    CommentScores,
+    PostState,
+    campaign_end,
+    creator_label,
+    duration_text,
+    is_alertable,
+    make_condition,
+    measured_views_of,
+    to_exact,
+)
 from .domain import (
     ALERTABLE_STATUS,
-    DEFAULT_THRESHOLDS,
     Condition,
     campaign_label,
     evaluate_under_kpi,
@@ -44,137 +52,6 @@ from .domain import (
 # stale_data keeps watching through the pull window after the end (see the module docstring).
 STALE_DATA_STATUSES: tuple[CampaignStatus, ...] = (ALERTABLE_STATUS, "ended")
 _ONE_DAY = timedelta(days=1)
-
-
-# --- inputs ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Influencer:
-    """The alerter's copy of an influencer: the name messages use, followers per platform."""
-
-    display_name: str
-    followers: Mapping[Platform, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CommentScores:
-    analysed: int
-    negative: int
-
-
-@dataclass(frozen=True)
-class PostState:
-    """What the alerter learned about one post from catalog and post.* events."""
-
-    post_id: UUID
-    booking_id: UUID
-    campaign_id: UUID
-    platform: Platform | None = None
-    registered_at: datetime | None = None  # None until catalog.post.registered arrives
-    posted_at: datetime | None = None
-    removed: bool = False
-    last_data_at: datetime | None = None  # newest observed_at of its samples
-    failures: int = 0  # consecutive failed pulls, as ingest counted them at `failures_at`
-    failures_at: datetime | None = None
-    comments: CommentScores | None = None
-
-    def failing_pulls(self) -> int:
-        """Consecutive failures still current: a sample after the last failure ends the run."""
-        if self.failures_at is None:
-            return 0
-        if self.last_data_at is not None and self.last_data_at >= self.failures_at:
-            return 0
-        return self.failures
-
-
-@dataclass(frozen=True)
-class CampaignContext:
-    """Everything the rules of one campaign read, besides `now`."""
-
-    doc: CampaignNumbers
-    thresholds: AlertThresholds = DEFAULT_THRESHOLDS
-    org_is_test: bool = False
-    influencers: Mapping[UUID, Influencer] = field(default_factory=dict)
-    posts: Mapping[UUID, PostState] = field(default_factory=dict)
-    # booking → influencer from catalog, for posts the document does not list yet.
-    booking_influencers: Mapping[UUID, UUID] = field(default_factory=dict)
-
-    @cached_property
-    def measured_views(self) -> tuple[list[int], dict[UUID, list[int]]]:
-        """The document's measured latest views, ascending, and each post's own among them.
-
-        Sorted once per evaluation, so the viral rule's "median of the other posts" costs one
-        copy per post instead of a scan of every post for every post (quadratic in campaigns
-        of hundreds of posts)."""
-        ordered: list[int] = []
-        own: dict[UUID, list[int]] = {}
-        for p in self.doc.posts:
-            if (v := _views(p)) is not None:
-                ordered.append(v)
-                own.setdefault(p.post_id, []).append(v)
-        ordered.sort()
-        return ordered, own
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-def _exact(value: float) -> Fraction:
-    # Rates arrive rounded to 2 decimals; their decimal text is the value the agency reads.
-    return Fraction(Decimal(repr(value)))
-
-
-def _rate(engagement: int, views: int) -> float | None:
-    return None if views == 0 else round_half_up(Fraction(100 * engagement, views))
-
-
-def campaign_end(end_date: date) -> datetime:
-    """end = (end_date + 1 day) 00:00 UTC: the end date is included."""
-    return datetime.combine(end_date + _ONE_DAY, time(0), UTC)
-
-
-def _who(influencer_id: UUID | None, ctx: CampaignContext) -> str:
-    if influencer_id is None:
-        return "An unassigned creator"
-    known = ctx.influencers.get(influencer_id)
-    return known.display_name if known is not None else f"Influencer {influencer_id}"
-
-
-def _duration(span: timedelta) -> str:
-    """Whole hours under two days ("7 h"), else days and hours ("2 days 4 h")."""
-    hours = max(int(span.total_seconds() // 3600), 0)
-    if hours < 48:
-        return f"{hours} h"
-    days, rest = divmod(hours, 24)
-    return f"{days} days {rest} h" if rest else f"{days} days"
-
-
-def _condition(
-    *,
-    key: str,
-    type: AlertType,
-    ctx: CampaignContext,
-    booking_id: UUID | None,
-    post_id: UUID | None,
-    severity: Severity | None,
-    message: str,
-) -> Condition:
-    return Condition(
-        debounce_key=key,
-        type=type,
-        scope="post" if post_id is not None else "booking",
-        campaign_id=ctx.doc.campaign.campaign_id,
-        booking_id=booking_id,
-        post_id=post_id,
-        holds=severity is not None,
-        severity=severity,
-        message=message,
-    )
-
-
-def _alertable(ctx: CampaignContext) -> bool:
-    return ctx.doc.campaign.status == ALERTABLE_STATUS
 
 
 # --- engagement_drop ------------------------------------------------------------------------
@@ -196,11 +73,11 @@ def yesterday_close_rate(
     if not start_date <= yesterday <= end_date + SERIES_TAIL:
         return None
     if yesterday >= doc.as_of.astimezone(UTC).date():
-        return _rate(booking.actual_engagement, booking.actual_views)
+        return engagement_rate(booking.actual_engagement, booking.actual_views)
     close = booking.previous_close
     if close is None or close.date != yesterday:
         return None
-    return _rate(close.engagement_cum, close.views_cum)
+    return engagement_rate(close.engagement_cum, close.views_cum)
 
 
 def engagement_drop_key(booking_id: UUID) -> str:
@@ -215,14 +92,18 @@ def evaluate_engagement_drop(
     minimum = booking.min_engagement_rate
     yesterday = yesterday_close_rate(booking, ctx.doc, now)
     severity: Severity | None = None
-    if _alertable(ctx) and booking.actual_views >= t.engagement_drop_min_views and rate is not None:
-        exact = _exact(rate)
-        below_minimum = minimum is not None and exact < _exact(minimum)
-        dropped = yesterday is not None and exact < _exact(t.engagement_drop_factor) * _exact(
+    if (
+        is_alertable(ctx)
+        and booking.actual_views >= t.engagement_drop_min_views
+        and rate is not None
+    ):
+        exact = to_exact(rate)
+        below_minimum = minimum is not None and exact < to_exact(minimum)
+        dropped = yesterday is not None and exact < to_exact(t.engagement_drop_factor) * to_exact(
             yesterday
         )
         if below_minimum or dropped:
-            half = minimum is not None and exact < _exact(minimum) / 2
+            half = minimum is not None and exact < to_exact(minimum) / 2
             severity = "critical" if half else "warning"
     reasons = []
     if minimum is not None:
@@ -230,7 +111,7 @@ def evaluate_engagement_drop(
     if yesterday is not None:
         reasons.append(f"{pct_text(yesterday)} at yesterday's close")
     detail = f" ({'; '.join(reasons)})" if reasons else ""
-    return _condition(
+    return make_condition(
         key=engagement_drop_key(booking.booking_id),
         type="engagement_drop",
         ctx=ctx,
@@ -238,7 +119,7 @@ def evaluate_engagement_drop(
         post_id=None,
         severity=severity,
         message=(
-            f"{_who(booking.influencer_id, ctx)}'s engagement rate in "
+            f"{creator_label(booking.influencer_id, ctx)}'s engagement rate in "
             f"{campaign_label(ctx.doc)} is {pct_text(rate)}{detail}"
         ),
     )
@@ -257,7 +138,7 @@ def evaluate_deadline(booking: BookingNumbers, ctx: CampaignContext, now: dateti
     committed = booking.committed_posts
     severity: Severity | None = None
     left = timedelta(0)
-    if _alertable(ctx) and end_date is not None and committed is not None:
+    if is_alertable(ctx) and end_date is not None and committed is not None:
         left = campaign_end(end_date) - now
         if booking.actual_posts < committed:
             if left <= timedelta(days=t.deadline_critical_days):  # includes now ≥ end
@@ -265,11 +146,11 @@ def evaluate_deadline(booking: BookingNumbers, ctx: CampaignContext, now: dateti
             elif left <= timedelta(days=t.deadline_warning_days):
                 severity = "warning"
     when = (
-        f"the campaign ended {_duration(-left)} ago"
+        f"the campaign ended {duration_text(-left)} ago"
         if left <= timedelta(0)
-        else f"{_duration(left)} left"
+        else f"{duration_text(left)} left"
     )
-    return _condition(
+    return make_condition(
         key=deadline_key(booking.booking_id),
         type="deadline",
         ctx=ctx,
@@ -277,7 +158,7 @@ def evaluate_deadline(booking: BookingNumbers, ctx: CampaignContext, now: dateti
         post_id=None,
         severity=severity,
         message=(
-            f"{_who(booking.influencer_id, ctx)} has {booking.actual_posts} of "
+            f"{creator_label(booking.influencer_id, ctx)} has {booking.actual_posts} of "
             f"{committed if committed is not None else 'n/a'} posts live in "
             f"{campaign_label(ctx.doc)} with {when}"
         ),
@@ -324,7 +205,7 @@ def evaluate_stale_data(
             critical = since >= timedelta(hours=t.stale_critical_hours)
             severity = "critical" if critical else "warning"
     failed = f" ({failures} failed pulls in a row)" if failures else ""
-    return _condition(
+    return make_condition(
         key=stale_data_key(post.post_id),
         type="stale_data",
         ctx=ctx,
@@ -332,8 +213,9 @@ def evaluate_stale_data(
         post_id=post.post_id,
         severity=severity,
         message=(
-            f"No new data for {_who(influencer_id, ctx)}'s {post.platform or 'unknown'} post "
-            f"in {campaign_label(ctx.doc)} for {_duration(since)}{failed}"
+            f"No new data for {creator_label(influencer_id, ctx)}'s "
+            f"{post.platform or 'unknown'} post "
+            f"in {campaign_label(ctx.doc)} for {duration_text(since)}{failed}"
         ),
     )
 
@@ -353,11 +235,6 @@ def _median(values: Sequence[int]) -> Fraction:
     return Fraction(ordered[middle - 1] + ordered[middle], 2)
 
 
-def _views(post: PostNumbers) -> int | None:
-    # A post whose platform hides views (null) has no views sample: it is not a measured 0.
-    return post.latest.views if post.latest is not None else None
-
-
 def _views_of_others(post_id: UUID, ctx: CampaignContext) -> list[int]:
     """The measured latest views of the document's posts other than `post_id`, ascending."""
     ordered, own = ctx.measured_views
@@ -369,19 +246,19 @@ def _views_of_others(post_id: UUID, ctx: CampaignContext) -> list[int]:
 
 def evaluate_viral(post: PostNumbers, ctx: CampaignContext) -> Condition:
     t = ctx.thresholds
-    views = _views(post)
+    views = measured_views_of(post)
     others = _views_of_others(post.post_id, ctx)
     known = ctx.influencers.get(post.influencer_id) if post.influencer_id else None
     followers = known.followers.get(post.platform) if known is not None else None
     reasons: list[str] = []
-    if _alertable(ctx) and views is not None and views >= t.viral_min_views:
+    if is_alertable(ctx) and views is not None and views >= t.viral_min_views:
         if len(others) >= t.viral_median_min_posts:
             median = _median(others)
-            if views >= _exact(t.viral_median_factor) * median:
+            if views >= to_exact(t.viral_median_factor) * median:
                 reasons.append(f"the campaign's median post has {round(median):,}")
-        if followers is not None and views >= _exact(t.viral_followers_factor) * followers:
+        if followers is not None and views >= to_exact(t.viral_followers_factor) * followers:
             reasons.append(f"the creator has {followers:,} followers")
-    return _condition(
+    return make_condition(
         key=viral_key(post.post_id),
         type="viral",
         ctx=ctx,
@@ -389,7 +266,7 @@ def evaluate_viral(post: PostNumbers, ctx: CampaignContext) -> Condition:
         post_id=post.post_id,
         severity="info" if reasons else None,
         message=(
-            f"{_who(post.influencer_id, ctx)}'s {post.platform} post in "
+            f"{creator_label(post.influencer_id, ctx)}'s {post.platform} post in "
             f"{campaign_label(ctx.doc)} is going viral with "
             f"{views if views is None else f'{views:,}'} views"
             + (f" ({'; '.join(reasons)})" if reasons else "")
@@ -419,17 +296,17 @@ def evaluate_sentiment(
     share = negative_share(scores)
     severity: Severity | None = None
     if (
-        _alertable(ctx)
+        is_alertable(ctx)
         and not post.removed
         and scores is not None
         and share is not None
         and scores.analysed >= t.sentiment_min_comments
     ):
-        if _exact(share) >= _exact(t.sentiment_critical_share):
+        if to_exact(share) >= to_exact(t.sentiment_critical_share):
             severity = "critical"
-        elif _exact(share) >= _exact(t.sentiment_warning_share):
+        elif to_exact(share) >= to_exact(t.sentiment_warning_share):
             severity = "warning"
-    return _condition(
+    return make_condition(
         key=sentiment_key(post.post_id),
         type="sentiment",
         ctx=ctx,
@@ -437,7 +314,7 @@ def evaluate_sentiment(
         post_id=post.post_id,
         severity=severity,
         message=(
-            f"{_who(influencer_id, ctx)}'s {post.platform or 'unknown'} post in "
+            f"{creator_label(influencer_id, ctx)}'s {post.platform or 'unknown'} post in "
             f"{campaign_label(ctx.doc)}: {pct_text(share)} of "
             f"{scores.analysed if scores else 0} analysed comments are negative"
         ),

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from pulse_alerter import handlers, repository
+from pulse_alerter import evaluation, handlers, repository
 from pulse_contracts import Envelope, make_event
 from pulse_contracts.numbers import (
     BookingNumbers,
@@ -146,14 +146,14 @@ async def test_a_burst_is_evaluated_once_and_each_key_raised_once(pool: asyncpg.
     await _burst(pool, c, steps=8)
     assert await _marked(pool, c.id)
     # The pass evaluates the newest document only (the burst's as_of order, not arrival order).
-    assert await handlers.evaluate_marked(pool, now=lambda: LATE) == len(c.expected_keys())
+    assert await evaluation.evaluate_marked(pool, now=lambda: LATE) == len(c.expected_keys())
     assert not await _marked(pool, c.id)
     assert await _raised(pool, c) == Counter(c.expected_keys())
     assert await _open(pool, c) == Counter(c.expected_keys())
     # Nothing marked, nothing to do; a later repeat of the same state only touches.
-    assert await handlers.evaluate_marked(pool, now=lambda: LATE) == 0
+    assert await evaluation.evaluate_marked(pool, now=lambda: LATE) == 0
     await _burst(pool, c, steps=3)
-    assert await handlers.evaluate_marked(pool, now=lambda: LATE + timedelta(minutes=1)) == 0
+    assert await evaluation.evaluate_marked(pool, now=lambda: LATE + timedelta(minutes=1)) == 0
     assert await _raised(pool, c) == Counter(c.expected_keys())
     last_seen = await pool.fetch(
         "SELECT DISTINCT last_seen_at FROM alerter.alerts WHERE campaign_id = $1", c.id
@@ -168,12 +168,12 @@ async def test_overlapping_passes_and_immediate_evaluations_keep_keys_unique(
     await asyncio.gather(*(_burst(pool, c, steps=4) for c in campaigns))
     # Two replicas' passes and a handler evaluating at once, all over the same marks.
     await asyncio.gather(
-        handlers.evaluate_marked(pool, now=lambda: LATE),
-        handlers.evaluate_marked(pool, now=lambda: LATE),
-        handlers.evaluate_now(pool, [c.id for c in campaigns], now=LATE),
+        evaluation.evaluate_marked(pool, now=lambda: LATE),
+        evaluation.evaluate_marked(pool, now=lambda: LATE),
+        evaluation.evaluate_now(pool, [c.id for c in campaigns], now=LATE),
     )
     # A pass that skipped a campaign held elsewhere leaves its mark for the next one.
-    await handlers.evaluate_marked(pool, now=lambda: LATE)
+    await evaluation.evaluate_marked(pool, now=lambda: LATE)
     for c in campaigns:
         assert await _raised(pool, c) == Counter(c.expected_keys())
         assert await _open(pool, c) == Counter(c.expected_keys())
@@ -187,9 +187,9 @@ async def test_a_campaign_held_by_another_evaluation_keeps_its_mark(pool: asyncp
     )
     async with pool.acquire() as other, other.transaction():
         await repository.lock_campaign(other, c.id)
-        assert await handlers.evaluate_marked(pool, now=lambda: LATE) == 0
+        assert await evaluation.evaluate_marked(pool, now=lambda: LATE) == 0
     assert await _marked(pool, c.id)
-    assert await handlers.evaluate_marked(pool, now=lambda: LATE) == 2
+    assert await evaluation.evaluate_marked(pool, now=lambda: LATE) == 2
     assert not await _marked(pool, c.id)
 
 

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from pulse_alerter import handlers, repository
+from pulse_alerter import evaluation, handlers, repository
 from pulse_contracts import make_event
 from pulse_contracts.catalog import CampaignDeleted
 from pulse_contracts.numbers import BookingNumbers, CampaignFigures, CampaignNumbers
@@ -163,7 +163,7 @@ async def test_manual_resolve_then_the_24_hour_window(pool: asyncpg.Pool) -> Non
     await _deliver(pool, c, c.doc(kpi=30, booking_kpi=None, as_of=at(50)), at(50))
     (alert,) = await _alerts(pool, c, "open")
     user = uuid4()
-    resolved = await handlers.resolve_by_user(
+    resolved = await evaluation.resolve_by_user(
         pool,
         org_id=c.org_id,
         alert_id=alert["id"],
@@ -191,7 +191,7 @@ async def test_manual_resolve_then_the_24_hour_window(pool: asyncpg.Pool) -> Non
     )
     assert [a["severity"] for a in await _alerts(pool, c, "open")] == ["info"]
     # Resolving an already resolved alert changes nothing and publishes nothing.
-    again = await handlers.resolve_by_user(
+    again = await evaluation.resolve_by_user(
         pool,
         org_id=c.org_id,
         alert_id=alert["id"],
@@ -210,7 +210,7 @@ async def test_another_organizations_alert_is_not_found(pool: asyncpg.Pool) -> N
     from pulse_runtime.errors import ApiError
 
     with pytest.raises(ApiError) as raised:
-        await handlers.resolve_by_user(
+        await evaluation.resolve_by_user(
             pool,
             org_id=uuid4(),
             alert_id=alert["id"],
@@ -229,7 +229,7 @@ async def test_the_sweep_raises_as_time_passes_and_resolves_for_deleted_campaign
     await _deliver(pool, c, c.doc(kpi=60, booking_kpi=None, as_of=at(40)), at(40))
     assert await _alerts(pool, c) == []
     # No new data, but the timeline passes 80% while kpi_pct stays at 60.
-    await handlers.sweep(pool, at(81))
+    await evaluation.sweep(pool, at(81))
     assert {(a["debounce_key"], a["severity"]) for a in await _alerts(pool, c, "open")} == {
         (_key("campaign", c.id, 80), "warning")
     }
@@ -238,7 +238,7 @@ async def test_the_sweep_raises_as_time_passes_and_resolves_for_deleted_campaign
         CampaignDeleted(id=c.id, deleted_at=at(82)), org_id=c.org_id, producer="gateway"
     )
     assert await handlers.on_catalog_event(pool, deleted, at(82)) == 1
-    await handlers.sweep(pool, at(99))
+    await evaluation.sweep(pool, at(99))
     assert await _alerts(pool, c, "open") == []
 
 

@@ -12,12 +12,9 @@ from uuid import UUID
 
 import pytest
 
+from pulse_alerter.context import CampaignContext, CommentScores, Influencer, PostState
 from pulse_alerter.domain import Action, AlertState, Condition, decide, under_kpi_key
 from pulse_alerter.rules import (
-    CampaignContext,
-    CommentScores,
-    Influencer,
-    PostState,
     deadline_key,
     engagement_drop_key,
     evaluate_all,

@@ -12,7 +12,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from pulse_alerter import handlers, repository
+from pulse_alerter import evaluation, handlers, repository
 from pulse_contracts import EventData, make_event
 from pulse_contracts.catalog import (
     BookingDeleted,
@@ -247,14 +247,14 @@ async def test_stale_data_from_the_sweep_escalates_and_resolves_when_data_arrive
     key = f"stale_data:post:{a.post_id}"
     await a.send(a.pulled(T0, posted_at=T0 - 30 * M), T0)
     # Under a day old: 1 h interval, stale once the last data is more than 2 h old.
-    await handlers.sweep(pool, T0 + 2 * H)
+    await evaluation.sweep(pool, T0 + 2 * H)
     assert await a.open_() == {}
-    await handlers.sweep(pool, T0 + 2 * H + S)
+    await evaluation.sweep(pool, T0 + 2 * H + S)
     assert await a.open_() == {key: "warning"}
     (alert,) = await a.alerts("open")
     assert alert["message"] == ('No new data for Mia Chen\'s tiktok post in "Winter Drop" for 2 h')
     # 24 h without data: critical, published as an escalation.
-    await handlers.sweep(pool, T0 + 24 * H)
+    await evaluation.sweep(pool, T0 + 24 * H)
     assert await a.open_() == {key: "critical"}
     # A sample arrives: the condition clears and the system resolves the alert.
     now = T0 + 24 * H + 5 * M
@@ -344,7 +344,7 @@ async def test_booking_rules_from_kpi_updated_and_the_sweep(pool: asyncpg.Pool) 
         " (minimum 3.0%; 5.0% at yesterday's close)"
     )
     # No new numbers, but the end comes within a day: the sweep escalates the deadline.
-    await handlers.sweep(pool, END_AT - D)
+    await evaluation.sweep(pool, END_AT - D)
     assert (await a.open_())[deadline] == "critical"
     # The second post goes live: the deadline alert resolves by itself.
     later = END_AT - D + H
@@ -388,7 +388,7 @@ async def test_an_organizations_thresholds_and_test_flag(pool: asyncpg.Pool) -> 
     # A test organization is never pulled by Pulse: its silence is not stale data.
     testing = Agency(pool)
     await testing.catalog(is_test=True)
-    await handlers.sweep(pool, T0 + 3 * D)
+    await evaluation.sweep(pool, T0 + 3 * D)
     assert await testing.open_() == {}
 
 
@@ -410,7 +410,7 @@ async def test_alerts_resolve_when_their_subject_disappears(pool: asyncpg.Pool) 
     # and the sweep does not raise it again from that document.
     deleted = BookingDeleted(id=a.booking_id, campaign_id=a.campaign_id, deleted_at=END_AT)
     assert await a.send(deleted, END_AT + M) >= 1
-    await handlers.sweep(pool, END_AT + 2 * D)
+    await evaluation.sweep(pool, END_AT + 2 * D)
     assert await a.open_() == {}
     assert all(x["resolved_by"] == "system" for x in await a.alerts("resolved"))
 
@@ -436,5 +436,5 @@ async def test_a_deleted_campaign_resolves_its_post_alerts_and_stays_deleted(
     )
     await a.send(late, T0 + 2 * H)
     await a.send(a.scored(50, 50, T0 + 3 * H), T0 + 3 * H)
-    await handlers.sweep(pool, T0 + 2 * D)
+    await evaluation.sweep(pool, T0 + 2 * D)
     assert await a.open_() == {}

@@ -4,12 +4,17 @@ onto the shared report (pulse_report) with the internal figures (fees, spend, CP
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from uuid import UUID
 
-from pulse_contracts.numbers import CampaignNumbers, PostNumbers, round_half_up
+from pulse_contracts.numbers import (
+    CampaignNumbers,
+    CreatorNumbers,
+    PostNumbers,
+    by_views_then_name,
+    post_display_order,
+)
 from pulse_report import (
     CampaignReport,
     ReportCampaign,
@@ -38,14 +43,6 @@ class CreatorInfo:
     display_name: str
     tier: str | None
     platforms: tuple[str, ...]
-
-
-@dataclass
-class _Creator:
-    info: CreatorInfo | None
-    views: int = 0
-    engagement: int = 0
-    posts: list[PostNumbers] = field(default_factory=list)
 
 
 def staff_report(
@@ -96,35 +93,33 @@ def staff_report(
 
 
 def _creators(doc: CampaignNumbers, infos: Mapping[UUID, CreatorInfo]) -> tuple[ReportCreator, ...]:
-    """One card per creator, their bookings summed (as the client's view groups them)."""
-    grouped: dict[UUID, _Creator] = {}
-    creator_of = {b.booking_id: b.influencer_id or b.booking_id for b in doc.bookings}
-    for b in doc.bookings:
-        key = creator_of[b.booking_id]
-        entry = grouped.setdefault(key, _Creator(infos.get(key)))
-        entry.views += b.actual_views
-        entry.engagement += b.actual_engagement
+    """One card per creator of the document (CreatorNumbers: its one rule), as the client's
+    view shows them."""
+    posts_of: dict[UUID, list[PostNumbers]] = {}
     for p in doc.posts:
-        key = creator_of.get(p.booking_id) or p.influencer_id or p.booking_id
-        grouped.setdefault(key, _Creator(infos.get(key))).posts.append(p)
-    cards = [_card(entry) for entry in grouped.values()]
-    cards.sort(key=lambda card: (-card.actual_views, card.display_name.casefold()))
+        posts_of.setdefault(p.booking_id, []).append(p)
+    cards = [
+        _card(c, [p for b in c.booking_ids for p in posts_of.get(b, ())], infos)
+        for c in doc.creators
+    ]
+    cards.sort(key=lambda card: by_views_then_name(card.actual_views, card.display_name))
     return tuple(cards)
 
 
-def _card(entry: _Creator) -> ReportCreator:
-    info = entry.info
-    platforms = set(info.platforms if info else ()) | {p.platform for p in entry.posts}
+def _card(
+    creator: CreatorNumbers, posts: list[PostNumbers], infos: Mapping[UUID, CreatorInfo]
+) -> ReportCreator:
+    info = infos.get(creator.influencer_id) if creator.influencer_id else None
+    platforms = set(info.platforms if info else ()) | {p.platform for p in posts}
+    posts = sorted(posts, key=lambda p: post_display_order(p.posted_at, p.platform, p.url))
     return ReportCreator(
         display_name=info.display_name if info else UNNAMED_CREATOR,
         avatar_src=None,
         tier=info.tier if info else None,
         platforms=tuple(sorted(platforms)),
-        actual_views=entry.views,
-        actual_engagement=entry.engagement,
-        engagement_rate=(
-            round_half_up(Fraction(entry.engagement * 100, entry.views)) if entry.views else None
-        ),
+        actual_views=creator.actual_views,
+        actual_engagement=creator.actual_engagement,
+        engagement_rate=creator.engagement_rate,
         posts=tuple(
             ReportPost(
                 platform=p.platform,
@@ -145,15 +140,6 @@ def _card(entry: _Creator) -> ReportCreator:
                     else None
                 ),
             )
-            for p in sorted(entry.posts, key=_post_order)
+            for p in posts
         ),
-    )
-
-
-def _post_order(p: PostNumbers) -> tuple[bool, str, str, str]:
-    return (
-        p.posted_at is None,
-        p.posted_at.isoformat() if p.posted_at else "",
-        p.platform,
-        p.url or "",
     )

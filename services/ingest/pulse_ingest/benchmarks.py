@@ -15,7 +15,6 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -24,7 +23,7 @@ from fastapi import APIRouter, Query
 
 from pulse_contracts import Envelope, EventData
 from pulse_contracts.benchmarks import BenchmarkAccountRemoved, BenchmarkAccountUpserted
-from pulse_contracts.numbers import round_half_up
+from pulse_contracts.numbers import engagement_rate
 from pulse_runtime.db import Connection, PoolGetter
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
@@ -305,7 +304,7 @@ def benchmark_reads(pool: PoolGetter, service_token: str) -> APIRouter:
         async with pool().acquire() as conn:
             found = {
                 kind: [
-                    {**dict(r), "engagement_rate": _rate(r["engagement"], r["views"])}
+                    {**dict(r), "engagement_rate": engagement_rate(r["engagement"], r["views"])}
                     for r in await conn.fetch(sql.benchmark_top_tags, org_id, wanted, kind, limit)
                 ]
                 for kind in ("hashtag", "mention")
@@ -313,10 +312,6 @@ def benchmark_reads(pool: PoolGetter, service_token: str) -> APIRouter:
         return {"hashtags": found["hashtag"], "mentions": found["mention"]}
 
     return router
-
-
-def _rate(engagement: int, views: int) -> float | None:
-    return round_half_up(Fraction(100 * engagement, views)) if views else None
 
 
 def _uuids(raw: str) -> list[UUID]:

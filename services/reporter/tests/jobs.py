@@ -6,14 +6,12 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 from pulse_contracts import utcnow
+from pulse_contracts.numbers import ClientKpis, DailyPoint, PlatformSplit
 from pulse_contracts.reports import (
     DocCampaign,
     DocClient,
     DocCounters,
     DocCreator,
-    DocDay,
-    DocKpis,
-    DocPlatform,
     DocPost,
     DocStaffBooking,
     DocStaffFigures,
@@ -33,7 +31,7 @@ def document(
     return ReportDocument(
         campaign=DocCampaign(name="Summer Glow", status="live", start_date=start, end_date=today),
         client=DocClient(name="Lumen Cosmetics", brand_color="#c2185b"),
-        kpis=DocKpis(
+        kpis=ClientKpis(
             committed_views=1_000_000,
             committed_engagement=50_000,
             committed_posts=creators * posts,
@@ -48,7 +46,7 @@ def document(
             timeline_pct=70.0,
         ),
         daily=tuple(
-            DocDay(
+            DailyPoint(
                 date=start + timedelta(days=d),
                 views_cum=20_000 * (d + 1),
                 views_delta=20_000,
@@ -59,8 +57,8 @@ def document(
             for d in range(days)
         ),
         platforms=(
-            DocPlatform(platform="tiktok", views=400_000, engagement=20_000),
-            DocPlatform(platform="instagram", views=240_000, engagement=11_000),
+            PlatformSplit(platform="tiktok", views=400_000, engagement=20_000),
+            PlatformSplit(platform="instagram", views=240_000, engagement=11_000),
         ),
         creators=tuple(
             DocCreator(

@@ -14,7 +14,7 @@ from pulse_runtime.db import PoolGetter
 from pulse_runtime.http import internal_router
 
 from . import handlers
-from .domain import MIN_PASSWORD_LENGTH, encodable
+from .links import MIN_PASSWORD_LENGTH, encodable
 
 
 class LinkIn(BaseModel):

@@ -18,7 +18,7 @@ from pulse_runtime.topology import QUEUES
 
 from .api import internal_links
 from .consumer import QUEUE_NAMES, register_consumers
-from .domain import unlock_key
+from .links import unlock_key
 from .public import Limits, PublicConfig, SecurityHeaders, public_routes
 from .ratelimit import Rate, TokenBuckets
 from .scheduled import scheduled_routes

@@ -7,21 +7,13 @@ so a field added upstream (a new cost, a note) stays out of share until someone 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-import re
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from fractions import Fraction
-from typing import Literal, TypeVar
-from urllib.parse import urlsplit
+from datetime import date, datetime
+from typing import TypeVar
 from uuid import UUID
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from pydantic import Field, model_validator
 
 from pulse_contracts.catalog import (
     BookingUpserted,
@@ -33,24 +25,19 @@ from pulse_contracts.envelope import ContractModel
 from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import (
     CampaignNumbers,
+    ClientKpis,
+    CreatorNumbers,
     DailyPoint,
     LatestCounters,
-    round_half_up,
-    series_tail,
-    timeline_pct,
+    PlatformSplit,
+    by_views_then_name,
+    creator_figures,
+    post_display_order,
 )
 from pulse_contracts.values import CampaignStatus, Platform
 
-# Platform CDNs whose thumbnails the client view may show (design/security.md, "Media proxy").
-CDN_SUFFIXES: tuple[str, ...] = (
-    "tiktokcdn.com",
-    "tiktokcdn-us.com",
-    "cdninstagram.com",
-    "fbcdn.net",
-    "ytimg.com",
-    "ggpht.com",
-)
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+from .media import cdn_url, https_url, safe_color
+
 UNNAMED_CREATOR = "Creator"
 T = TypeVar("T")
 
@@ -156,45 +143,15 @@ class ShareCounters(ContractModel):
     estimated: bool
 
 
-class CampaignKpis(ContractModel):
-    """Campaign-level commitments and KPIs: the only figures a client sees for the campaign."""
-
-    committed_views: int | None
-    committed_engagement: int | None
-    committed_posts: int | None
-    actual_views: int
-    actual_engagement: int
-    actual_posts: int
-    views_pct: float | None
-    engagement_pct: float | None
-    posts_pct: float | None
-    kpi_pct: float | None
-    engagement_rate: float | None
-    timeline_pct: float | None
-
-
-class ShareDay(ContractModel):
-    date: date
-    views_cum: int
-    views_delta: int
-    engagement_cum: int
-    engagement_delta: int
-    posts_live: int
-
-
-class SharePlatform(ContractModel):
-    platform: Platform
-    views: int
-    engagement: int
-
-
 class BookingActuals(ContractModel):
-    """A booking's actuals, held only to sum them per creator; its commitments never enter."""
+    """A booking's actuals, held to tell creators of older stored documents apart (see
+    ShareNumbers); its commitments never enter."""
 
     booking_id: UUID
     influencer_id: UUID | None
     actual_views: int
     actual_engagement: int
+    actual_posts: int = 0
 
 
 class PostFigures(ContractModel):
@@ -217,14 +174,23 @@ class ShareNumbers(ContractModel):
     status: CampaignStatus | None
     start_date: date | None
     end_date: date | None
-    kpis: CampaignKpis
-    daily: list[ShareDay]
-    platforms: list[SharePlatform]
+    kpis: ClientKpis
+    daily: list[DailyPoint]
+    platforms: list[PlatformSplit]
     bookings: list[BookingActuals]
     posts: list[PostFigures]
     as_of: datetime
     # The campaign's delivery forecast (no money in it); a link shows it only when it opted in.
     forecast: DeliveryForecast | None = None
+    # The document's per-creator actuals (no money in them). Numbers stored before documents
+    # carried creators get them from their bookings by the same rule (creator_figures).
+    creators: list[CreatorNumbers] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _creators_of_older_documents(self) -> ShareNumbers:
+        if self.bookings and not self.creators:
+            object.__setattr__(self, "creators", creator_figures(self.bookings))
+        return self
 
 
 def _counters(latest: LatestCounters | None) -> ShareCounters | None:
@@ -251,43 +217,31 @@ def redact_numbers(doc: CampaignNumbers) -> ShareNumbers:
         status=c.status,
         start_date=c.start_date,
         end_date=c.end_date,
-        kpis=CampaignKpis(
-            committed_views=c.committed_views,
-            committed_engagement=c.committed_engagement,
-            committed_posts=c.committed_posts,
-            actual_views=c.actual_views,
-            actual_engagement=c.actual_engagement,
-            actual_posts=c.actual_posts,
-            views_pct=c.views_pct,
-            engagement_pct=c.engagement_pct,
-            posts_pct=c.posts_pct,
-            kpi_pct=c.kpi_pct,
-            engagement_rate=c.engagement_rate,
-            timeline_pct=c.timeline_pct,
-        ),
-        daily=[
-            ShareDay(
-                date=d.date,
-                views_cum=d.views_cum,
-                views_delta=d.views_delta,
-                engagement_cum=d.engagement_cum,
-                engagement_delta=d.engagement_delta,
-                posts_live=d.posts_live,
-            )
-            for d in doc.daily
-        ],
-        platforms=[
-            SharePlatform(platform=p.platform, views=p.views, engagement=p.engagement)
-            for p in doc.platforms
-        ],
+        # Field by field over the client's own type, so a money field of the campaign's
+        # figures can never ride along.
+        kpis=ClientKpis(**{name: getattr(c, name) for name in ClientKpis.model_fields}),
+        daily=list(doc.daily),
+        platforms=list(doc.platforms),
         bookings=[
             BookingActuals(
                 booking_id=b.booking_id,
                 influencer_id=b.influencer_id,
                 actual_views=b.actual_views,
                 actual_engagement=b.actual_engagement,
+                actual_posts=b.actual_posts,
             )
             for b in doc.bookings
+        ],
+        creators=[
+            CreatorNumbers(
+                influencer_id=c.influencer_id,
+                booking_ids=list(c.booking_ids),
+                actual_views=c.actual_views,
+                actual_engagement=c.actual_engagement,
+                actual_posts=c.actual_posts,
+                engagement_rate=c.engagement_rate,
+            )
+            for c in doc.creators
         ],
         posts=[
             PostFigures(
@@ -349,27 +303,14 @@ class SharePayload(ContractModel):
 
     campaign: ShareCampaign
     client: ShareClient | None
-    kpis: CampaignKpis
-    daily: list[ShareDay]
-    platforms: list[SharePlatform]
+    kpis: ClientKpis
+    daily: list[DailyPoint]
+    platforms: list[PlatformSplit]
     influencers: list[ShareInfluencer]
     generated_at: datetime
 
 
-EMPTY_KPIS = CampaignKpis(
-    committed_views=None,
-    committed_engagement=None,
-    committed_posts=None,
-    actual_views=0,
-    actual_engagement=0,
-    actual_posts=0,
-    views_pct=None,
-    engagement_pct=None,
-    posts_pct=None,
-    kpi_pct=None,
-    engagement_rate=None,
-    timeline_pct=None,
-)
+EMPTY_KPIS = ClientKpis()
 
 
 def redact(doc: CampaignNumbers, refs: ShareRefs, generated_at: datetime) -> SharePayload:
@@ -427,56 +368,43 @@ def _first(*values: T | None) -> T | None:
     return next((v for v in values if v is not None), None)
 
 
-@dataclass
-class _Creator:
-    influencer_id: UUID | None
-    views: int = 0
-    engagement: int = 0
-    posts: list[PostFigures] = field(default_factory=list)
-
-
 def _influencers(numbers: ShareNumbers, refs: ShareRefs) -> list[ShareInfluencer]:
-    """One entry per creator: their bookings' actuals summed, their posts listed."""
-    creators: dict[UUID, _Creator] = {}
-    # Who a booking is: the catalog copy first, then the numbers' own word for it.
-    named = {b.booking_id: b.influencer_id for b in numbers.bookings if b.influencer_id}
-
-    def creator(booking_id: UUID, fallback: UUID | None) -> _Creator | None:
-        ref = refs.bookings.get(booking_id)
-        if ref is not None and ref.deleted:
-            return None
-        influencer_id = (
-            (ref.influencer_id if ref is not None else None) or named.get(booking_id) or fallback
-        )
-        # A booking whose creator is not known yet is its own entry, keyed by the booking.
-        key = influencer_id or booking_id
-        return creators.setdefault(key, _Creator(influencer_id))
-
-    for b in numbers.bookings:
-        if (c := creator(b.booking_id, b.influencer_id)) is not None:
-            c.views += b.actual_views
-            c.engagement += b.actual_engagement
+    """One entry per creator of the document (CreatorNumbers: its one rule), with its posts."""
+    posts_of: dict[UUID, list[PostFigures]] = {}
     for p in numbers.posts:
-        if (c := creator(p.booking_id, p.influencer_id)) is not None:
-            c.posts.append(p)
-
-    entries = [_influencer(c, refs) for c in creators.values()]
-    entries.sort(key=lambda e: (-e.actual_views, e.display_name.casefold()))
+        posts_of.setdefault(p.booking_id, []).append(p)
+    entries = [
+        _influencer(c, [p for b in c.booking_ids for p in posts_of.get(b, ())], refs)
+        for c in numbers.creators
+    ]
+    entries.sort(key=lambda e: by_views_then_name(e.actual_views, e.display_name))
     return entries
 
 
-def _influencer(c: _Creator, refs: ShareRefs) -> ShareInfluencer:
-    ref = refs.influencers.get(c.influencer_id) if c.influencer_id else None
-    platforms = set(ref.platforms if ref else ()) | {p.platform for p in c.posts}
-    posts = sorted(c.posts, key=_post_order)
+def _who(creator: CreatorNumbers, refs: ShareRefs) -> InfluencerRef | None:
+    # Naming only, never the figures: a booking the document does not name yet (its catalog
+    # event came after the numbers) is named from the catalog copy when that already knows.
+    influencer_id = creator.influencer_id
+    if influencer_id is None and len(creator.booking_ids) == 1:
+        booking = refs.bookings.get(creator.booking_ids[0])
+        influencer_id = booking.influencer_id if booking is not None else None
+    return refs.influencers.get(influencer_id) if influencer_id else None
+
+
+def _influencer(
+    creator: CreatorNumbers, posts: list[PostFigures], refs: ShareRefs
+) -> ShareInfluencer:
+    ref = _who(creator, refs)
+    platforms = set(ref.platforms if ref else ()) | {p.platform for p in posts}
+    posts = sorted(posts, key=lambda p: post_display_order(p.posted_at, p.platform, p.url))
     return ShareInfluencer(
         display_name=ref.display_name if ref else UNNAMED_CREATOR,
         avatar_url=https_url(ref.avatar_url) if ref else None,
         tier=ref.tier if ref else None,
         platforms=sorted(platforms),
-        actual_views=c.views,
-        actual_engagement=c.engagement,
-        engagement_rate=ratio(c.engagement, c.views, 100),
+        actual_views=creator.actual_views,
+        actual_engagement=creator.actual_engagement,
+        engagement_rate=creator.engagement_rate,
         posts=[
             SharePost(
                 platform=p.platform,
@@ -489,223 +417,6 @@ def _influencer(c: _Creator, refs: ShareRefs) -> ShareInfluencer:
             for p in posts
         ],
     )
-
-
-def _post_order(p: PostFigures) -> tuple[bool, datetime, str, str]:
-    never = datetime.max.replace(tzinfo=UTC)
-    return (p.posted_at is None, p.posted_at or never, p.platform, p.url or "")
-
-
-def media_urls(payload: SharePayload) -> frozenset[str]:
-    """The images a link shows (logo, avatars, thumbnails): all its media route may fetch."""
-    urls = {payload.client.logo_url if payload.client else None}
-    for i in payload.influencers:
-        urls.add(i.avatar_url)
-        urls.update(p.thumb_url for p in i.posts)
-    return frozenset(u for u in urls if u is not None)
-
-
-# --- bringing a stored projection forward to now ----------------------------------------------
-
-
-def as_of_now(payload: SharePayload, numbers_as_of: datetime | None, now: datetime) -> SharePayload:
-    """The stored projection seen at `now`: the timeline moves on and the daily series gains the
-    days without new samples, by the same rule as the staff dashboard (pulse_contracts.numbers
-    extend_to), so both show the same numbers to the unit."""
-    return at_moment(forward_to_day(payload, numbers_as_of, now), now)
-
-
-def forward_to_day(
-    payload: SharePayload, numbers_as_of: datetime | None, now: datetime
-) -> SharePayload:
-    """The part of `as_of_now` that changes only with `now`'s UTC day: the daily series' tail.
-    A replica keeps its result for the day (handlers.Projections)."""
-    start, end = payload.campaign.start_date, payload.campaign.end_date
-    if start is None or end is None or numbers_as_of is None or now <= numbers_as_of:
-        return payload
-    daily = _extend_daily(list(payload.daily), payload.kpis, start, end, numbers_as_of, now)
-    return payload.model_copy(update={"daily": daily})
-
-
-def at_moment(payload: SharePayload, now: datetime) -> SharePayload:
-    """The part of `as_of_now` that moves within a day: the timeline, and when it was read."""
-    kpis = payload.kpis
-    start, end = payload.campaign.start_date, payload.campaign.end_date
-    if start is not None and end is not None:
-        kpis = kpis.model_copy(update={"timeline_pct": timeline_pct(start, end, now)})
-    return payload.model_copy(update={"kpis": kpis, "generated_at": now})
-
-
-def _extend_daily(
-    daily: list[ShareDay],
-    kpis: CampaignKpis,
-    start: date,
-    end: date,
-    as_of: datetime,
-    now: datetime,
-) -> list[ShareDay]:
-    # The same tail the aggregator's reads add, so the client sees what the staff see.
-    points = [DailyPoint(**d.model_dump()) for d in daily]
-    tail = series_tail(
-        points,
-        start_date=start,
-        end_date=end,
-        as_of=as_of,
-        now=now,
-        views=kpis.actual_views,
-        engagement=kpis.actual_engagement,
-        posts=kpis.actual_posts,
-    )
-    return daily + [ShareDay(**p.model_dump()) for p in tail]
-
-
-def ratio(numerator: int, denominator: int | None, scale: int = 1) -> float | None:
-    if not denominator:
-        return None
-    return round_half_up(Fraction(numerator * scale, denominator))
-
-
-# --- what may be shown: URLs and colours ------------------------------------------------------
-
-
-def https_url(url: str | None) -> str | None:
-    """Only absolute https URLs reach a client page (no javascript:, data: or relative links)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        return None
-    return url
-
-
-def cdn_url(url: str | None) -> str | None:
-    """A thumbnail on a platform CDN (security.md's allow-list), else None."""
-    checked = https_url(url)
-    if checked is None:
-        return None
-    host = (urlsplit(checked).hostname or "").lower().rstrip(".")
-    if any(host == s or host.endswith("." + s) for s in CDN_SUFFIXES):
-        return checked
-    return None
-
-
-def safe_color(color: str | None) -> str | None:
-    return color if color is not None and _COLOR.match(color) else None
-
-
-# --- links: tokens, expiry, passwords, unlock cookies -----------------------------------------
-
-LinkState = Literal["active", "expired", "revoked"]
-MIN_PASSWORD_LENGTH = 8
-MAX_LINK_LIFETIME = timedelta(days=5 * 366)
-# argon2id with the library's RFC 9106 low-memory profile (security.md).
-_hasher = PasswordHasher()
-
-
-def new_token() -> tuple[str, bytes]:
-    """32 random bytes, URL-safe: the token shown once, and the SHA-256 that is stored."""
-    token = secrets.token_urlsafe(32)
-    return token, token_digest(token)
-
-
-def token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-def link_state(
-    *, expires_at: datetime | None, revoked_at: datetime | None, now: datetime
-) -> LinkState:
-    if revoked_at is not None and revoked_at <= now:
-        return "revoked"
-    if expires_at is not None and expires_at <= now:
-        return "expired"
-    return "active"
-
-
-def expiry_problem(expires_at: datetime | None, now: datetime) -> str | None:
-    """Why an expiry cannot be set, or None when it can."""
-    if expires_at is None:
-        return None
-    if expires_at.tzinfo is None:
-        return "expires_at must carry a timezone (e.g. 2026-12-31T23:59:59Z)"
-    if expires_at <= now:
-        return "expires_at must be in the future"
-    if expires_at - now > MAX_LINK_LIFETIME:
-        return "expires_at must be within 5 years (or null: the link never expires)"
-    return None
-
-
-def encodable(text: str) -> str:
-    """Text that UTF-8 can carry (JSON admits lone surrogates; hashing them would crash)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    return text
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-
-
-def unlock_key(secret: str) -> bytes:
-    """The key of unlock cookies, derived so it is never the secret it comes from."""
-    return hmac.new(secret.encode(), b"pulse-share-unlock-v1", hashlib.sha256).digest()
-
-
-def _unlock_mac(key: bytes, link_id: UUID, password_hash: str, expires: int) -> str:
-    message = f"{link_id}|{expires}|{password_hash}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def sign_unlock(key: bytes, link_id: UUID, password_hash: str, expires: datetime) -> str:
-    """A cookie value proving this link was unlocked, valid until `expires`. It names the link
-    and its password hash, so it opens nothing else."""
-    stamp = int(expires.timestamp())
-    return f"{stamp}.{_unlock_mac(key, link_id, password_hash, stamp)}"
-
-
-def unlocked(
-    key: bytes, cookie: str | None, link_id: UUID, password_hash: str, now: datetime
-) -> bool:
-    if not cookie or len(cookie) > 200:
-        return False
-    stamp, _, mac = cookie.partition(".")
-    if not stamp.isdigit() or int(stamp) <= now.timestamp():
-        return False
-    expected = _unlock_mac(key, link_id, password_hash, int(stamp))
-    return hmac.compare_digest(expected.encode(), mac.encode())
-
-
-def unlock_expiry(now: datetime, ttl: timedelta, link_expires_at: datetime | None) -> datetime:
-    """Short-lived, and never beyond the link's own expiry."""
-    until = now + ttl
-    return min(until, link_expires_at) if link_expires_at else until
-
-
-# --- the access log ---------------------------------------------------------------------------
-
-
-def truncated_address(host: str | None) -> str:
-    """The caller's network, not its address: IPv4 /24, IPv6 /48."""
-    if not host:
-        return "unknown"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return "unknown"
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def distinct(values: Iterable[UUID]) -> list[UUID]:

@@ -31,19 +31,20 @@ from . import repository
 from .domain import (
     ShareClient,
     SharePayload,
-    at_moment,
     booking_ref,
     build_payload,
     campaign_ref,
     client_ref,
     distinct,
-    expiry_problem,
-    forward_to_day,
-    hash_password,
     influencer_ref,
+    redact_numbers,
+)
+from .forward import at_moment, forward_to_day
+from .links import (
+    expiry_problem,
+    hash_password,
     link_state,
     new_token,
-    redact_numbers,
     token_digest,
     truncated_address,
     unlock_expiry,

@@ -27,8 +27,9 @@ from pulse_runtime.http import read_body
 from pulse_runtime.media_proxy import MAX_URL_LENGTH, MediaProxy, MediaProxyError, check_url
 
 from . import handlers, report_jobs
-from .domain import encodable, media_urls, sign_unlock, token_digest
 from .handlers import Visitor
+from .links import encodable, sign_unlock, token_digest
+from .media import media_urls
 from .ratelimit import TokenBuckets, retry_after
 from .render import (
     API_CSP,

@@ -9,21 +9,19 @@ from typing import Any
 from uuid import UUID
 
 from pulse_contracts.forecast import DeliveryForecast
+from pulse_contracts.numbers import ClientKpis, DailyPoint, PlatformSplit
 from pulse_runtime.db import Connection, SqlFiles
 
 from .domain import (
     BookingRef,
-    CampaignKpis,
     CampaignRef,
     ClientRef,
     InfluencerRef,
     ShareCampaign,
     ShareClient,
-    ShareDay,
     ShareInfluencer,
     ShareNumbers,
     SharePayload,
-    SharePlatform,
     ShareRefs,
 )
 
@@ -254,9 +252,9 @@ async def get_projection(
             name=r["name"], status=r["status"], start_date=r["start_date"], end_date=r["end_date"]
         ),
         client=client,
-        kpis=CampaignKpis(**{name: r[name] for name in CampaignKpis.model_fields}),
-        daily=[ShareDay.model_validate(d) for d in r["daily"]],
-        platforms=[SharePlatform.model_validate(p) for p in r["platforms"]],
+        kpis=ClientKpis(**{name: r[name] for name in ClientKpis.model_fields}),
+        daily=[DailyPoint.model_validate(d) for d in r["daily"]],
+        platforms=[PlatformSplit.model_validate(p) for p in r["platforms"]],
         influencers=[ShareInfluencer.model_validate(i) for i in r["influencers"]],
         generated_at=r["generated_at"],
     )

@@ -22,6 +22,7 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PlatformSplit,
     PostNumbers,
+    timeline_pct,
 )
 from pulse_report.chart import growth_chart, nice_ceiling
 from pulse_report.formats import on_color
@@ -32,18 +33,17 @@ from pulse_share.domain import (
     ClientRef,
     InfluencerRef,
     ShareRefs,
-    as_of_now,
     build_payload,
-    cdn_url,
-    expiry_problem,
-    hash_password,
-    https_url,
-    link_state,
-    new_token,
     redact,
     redact_numbers,
+)
+from pulse_share.forward import as_of_now
+from pulse_share.links import (
+    expiry_problem,
+    hash_password,
+    link_state,
+    new_token,
     sign_unlock,
-    timeline_pct,
     token_digest,
     truncated_address,
     unlock_expiry,
@@ -51,6 +51,7 @@ from pulse_share.domain import (
     unlocked,
     verify_password,
 )
+from pulse_share.media import cdn_url, https_url
 from pulse_share.public import SECURITY_HEADERS, SecurityHeaders
 from pulse_share.ratelimit import Rate, TokenBuckets, retry_after
 from pulse_share.render import API_CSP, media_src, not_found_page, share_page
@@ -316,14 +317,20 @@ def test_creators_sum_their_bookings_and_show_their_posts() -> None:
 
 def test_a_deleted_booking_or_campaign_shows_nothing() -> None:
     refs = _refs()
-    gone = ShareRefs(
-        campaign=refs.campaign,
-        client=refs.client,
-        influencers=refs.influencers,
-        bookings={B3: BookingRef(B3, CAMPAIGN, LEO, deleted=True)},
+    # A deleted booking counts nowhere: the aggregator's document after the deletion leaves it
+    # out, and the client's view shows the document's creators (the staff report's rule too).
+    full = _doc().model_dump()
+    after_deletion = CampaignNumbers.model_validate(
+        {
+            **full,
+            "bookings": [b for b in full["bookings"] if b["booking_id"] != B3],
+            "posts": [p for p in full["posts"] if p["booking_id"] != B3],
+            "creators": [],
+        }
     )
-    payload = redact(_doc(), gone, NOW)
+    payload = redact(after_deletion, refs, NOW)
     assert [i.display_name for i in payload.influencers] == ["Maya Styles"]
+    assert [i.actual_views for i in payload.influencers] == [330_000]
     assert refs.campaign is not None
     deleted = ShareRefs(campaign=dataclasses.replace(refs.campaign, deleted=True))
     assert build_payload(redact_numbers(_doc()), deleted, NOW) is None

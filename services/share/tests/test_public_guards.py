@@ -9,7 +9,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from pulse_share.domain import new_token
+from pulse_share.links import new_token
 from tests.support.services import ROOT, ServiceProcess
 
 pytestmark = pytest.mark.integration

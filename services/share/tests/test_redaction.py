@@ -37,7 +37,6 @@ from pulse_contracts.numbers import (
 from pulse_reporter.render import render_file
 from pulse_share.domain import (
     ShareRefs,
-    as_of_now,
     booking_ref,
     campaign_ref,
     client_ref,
@@ -45,6 +44,7 @@ from pulse_share.domain import (
     redact,
     redact_numbers,
 )
+from pulse_share.forward import as_of_now
 from pulse_share.render import media_src, share_page
 from pulse_share.report_jobs import ShareJob, job_request
 
@@ -380,15 +380,13 @@ def test_the_campaign_numbers_are_the_documents_to_the_unit(world: dict[str, Any
 
 def test_the_payload_has_exactly_the_allow_listed_fields() -> None:
     """design/api.md's allow-list, literally: a new field is a decision, not an accident."""
+    from pulse_contracts.numbers import ClientKpis, DailyPoint, PlatformSplit
     from pulse_share.domain import (
-        CampaignKpis,
         ShareCampaign,
         ShareClient,
         ShareCounters,
-        ShareDay,
         ShareInfluencer,
         SharePayload,
-        SharePlatform,
         SharePost,
     )
 
@@ -403,7 +401,7 @@ def test_the_payload_has_exactly_the_allow_listed_fields() -> None:
     }
     assert set(ShareCampaign.model_fields) == {"name", "status", "start_date", "end_date"}
     assert set(ShareClient.model_fields) == {"name", "brand_color", "logo_url"}
-    assert set(CampaignKpis.model_fields) == {
+    assert set(ClientKpis.model_fields) == {
         "committed_views",
         "committed_engagement",
         "committed_posts",
@@ -445,7 +443,7 @@ def test_the_payload_has_exactly_the_allow_listed_fields() -> None:
         "engagement",
         "estimated",
     }
-    assert set(ShareDay.model_fields) == {
+    assert set(DailyPoint.model_fields) == {
         "date",
         "views_cum",
         "views_delta",
@@ -453,7 +451,7 @@ def test_the_payload_has_exactly_the_allow_listed_fields() -> None:
         "engagement_delta",
         "posts_live",
     }
-    assert set(SharePlatform.model_fields) == {"platform", "views", "engagement"}
+    assert set(PlatformSplit.model_fields) == {"platform", "views", "engagement"}
 
 
 def test_share_has_no_way_to_hand_money_to_the_renderer() -> None:

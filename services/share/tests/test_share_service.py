@@ -38,10 +38,11 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PlatformSplit,
     PostNumbers,
+    timeline_pct,
 )
 from pulse_runtime.db import create_pool
 from pulse_runtime.media_proxy import MediaProxy
-from pulse_share.domain import new_token, timeline_pct, unlock_key
+from pulse_share.links import new_token, unlock_key
 from pulse_share.public import Limits, PublicConfig, SecurityHeaders, public_routes
 from pulse_share.ratelimit import Rate, TokenBuckets
 from tests.support.scenario import Bus

@@ -14,7 +14,7 @@ import asyncpg
 from pulse_contracts import utcnow
 from pulse_contracts.catalog import OrganizationUpserted
 from pulse_runtime.db import Connection
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import Conflict, NotFound, NotSignedIn, TooManyAttempts
 
 from .. import mail
 from ..db import auth_lookup, org_transaction, record
@@ -119,13 +119,13 @@ async def sign_in(
         # without the lock, parallel guesses all read the count before any failure was
         # written, and each got a real password check. Already limited: refused unlocked.
         if await limited(conn):
-            raise ApiError(429, TOO_MANY_SIGN_INS)
+            raise TooManyAttempts(TOO_MANY_SIGN_INS)
         try:
             await repo.lock_account_sign_in(conn, account_key)
         except asyncpg.LockNotAvailableError as exc:
-            raise ApiError(429, TOO_MANY_SIGN_INS) from exc
+            raise TooManyAttempts(TOO_MANY_SIGN_INS) from exc
         if await limited(conn):
-            raise ApiError(429, TOO_MANY_SIGN_INS)
+            raise TooManyAttempts(TOO_MANY_SIGN_INS)
         # argon2 costs tens of milliseconds of CPU: off the event loop.
         user = await asyncio.to_thread(
             _matching_account, await repo.users_by_email(conn, email), password
@@ -133,7 +133,7 @@ async def sign_in(
         if user is None:
             await repo.add_failures(conn, [account_key, address_key])
     if user is None:
-        raise ApiError(401, FAILED_LOGIN)
+        raise NotSignedIn(FAILED_LOGIN)
     async with auth_lookup(pool) as conn:
         await repo.clear_failures(conn, account_key)
     return await start_session(pool, settings, keys, user)
@@ -259,7 +259,7 @@ async def use_email_link(
                 user_id,
             )
     if user is None or user["disabled_at"] is not None:
-        raise ApiError(401, "this sign-in link is invalid, used or expired")
+        raise NotSignedIn("this sign-in link is invalid, used or expired")
     return await start_session(pool, settings, keys, dict(user))
 
 
@@ -288,9 +288,7 @@ async def create_user(
         except asyncpg.UniqueViolationError as exc:
             # Only this organization's own people can collide (migration 0005): saying so
             # tells the owner nothing they cannot already see in their list of people.
-            raise ApiError(
-                409, f"{values['email']} is already a member of your organization"
-            ) from exc
+            raise Conflict(f"{values['email']} is already a member of your organization") from exc
         await record(
             conn,
             org_id=org_id,
@@ -320,14 +318,14 @@ async def update_user(
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_user(conn, org_id=caller.org_id, user_id=user_id)
         if before is None:
-            raise ApiError(404, f"no user {user_id}")
+            raise NotFound(f"no user {user_id}")
         role = changes.get("role", before["role"])
         disabled = changes.get("disabled", before["disabled"])
         demoted = before["role"] == "owner" and (role != "owner" or disabled)
         if demoted and not await repo.other_active_owners(
             conn, org_id=caller.org_id, user_id=user_id
         ):
-            raise ApiError(409, "an organization keeps at least one active owner")
+            raise Conflict("an organization keeps at least one active owner")
         row = await repo.update_user(
             conn,
             org_id=caller.org_id,

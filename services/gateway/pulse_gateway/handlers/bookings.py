@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulse_contracts.catalog import BookingDeleted, BookingUpserted
 from pulse_runtime.db import Connection
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import Invalid, NotFound
 
 from ..db import org_transaction, record
 from ..deps import Principal
@@ -84,7 +84,7 @@ async def _check_influencer(conn: Connection, caller: Principal, influencer_id: 
     )
     if found is None:
         message = f"no influencer {influencer_id} in your organization"
-        raise ApiError(422, message, details=[{"path": "body.influencer_id", "message": message}])
+        raise Invalid("influencer_id", message)
 
 
 async def create_booking(
@@ -95,7 +95,7 @@ async def create_booking(
             conn, org_id=caller.org_id, campaign_id=campaign_id
         )
         if campaign is None:
-            raise ApiError(404, f"no campaign {campaign_id}")
+            raise NotFound(f"no campaign {campaign_id}")
         await _check_influencer(conn, caller, values["influencer_id"])
         row = await repo.insert_booking(
             conn, org_id=caller.org_id, booking_id=uuid4(), campaign_id=campaign_id, **values
@@ -120,7 +120,7 @@ async def update_booking(
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_booking(conn, org_id=caller.org_id, booking_id=booking_id)
         if before is None:
-            raise ApiError(404, f"no booking {booking_id}")
+            raise NotFound(f"no booking {booking_id}")
         merged = {field: changes.get(field, before[field]) for field in FIELDS}
         if merged["influencer_id"] != before["influencer_id"]:
             await _check_influencer(conn, caller, merged["influencer_id"])
@@ -144,7 +144,7 @@ async def delete_booking(pool: asyncpg.Pool, caller: Principal, booking_id: UUID
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_booking(conn, org_id=caller.org_id, booking_id=booking_id)
         if before is None:
-            raise ApiError(404, f"no booking {booking_id}")
+            raise NotFound(f"no booking {booking_id}")
         removed = await posts_repo.remove_posts_of_booking(
             conn, org_id=caller.org_id, booking_id=booking_id
         )

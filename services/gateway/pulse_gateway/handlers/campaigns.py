@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pulse_contracts.catalog import CampaignDeleted, CampaignUpserted
 from pulse_contracts.values import CampaignStatus
 from pulse_runtime.db import Connection
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import Invalid, NotFound
 
 from ..db import org_transaction, record
 from ..deps import Principal
@@ -83,13 +83,13 @@ async def _check(
 ) -> None:
     if values["end_date"] < values["start_date"]:
         message = "end_date must be on or after start_date"
-        raise ApiError(422, message, details=[{"path": "body.end_date", "message": message}])
+        raise Invalid("end_date", message)
     if client_changed and not await repo.client_exists(
         conn, org_id=caller.org_id, client_id=values["client_id"]
     ):
         # The same answer for another organization's client as for one that does not exist.
         message = f"no client {values['client_id']} in your organization"
-        raise ApiError(422, message, details=[{"path": "body.client_id", "message": message}])
+        raise Invalid("client_id", message)
 
 
 async def create_campaign(
@@ -118,7 +118,7 @@ async def update_campaign(
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
         if before is None:
-            raise ApiError(404, f"no campaign {campaign_id}")
+            raise NotFound(f"no campaign {campaign_id}")
         merged = {field: changes.get(field, before[field]) for field in FIELDS}
         await _check(
             conn, caller, merged, client_changed=merged["client_id"] != before["client_id"]
@@ -145,7 +145,7 @@ async def delete_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UU
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
         if before is None:
-            raise ApiError(404, f"no campaign {campaign_id}")
+            raise NotFound(f"no campaign {campaign_id}")
         removed = await posts_repo.remove_posts_of_campaign(
             conn, org_id=caller.org_id, campaign_id=campaign_id
         )
@@ -173,4 +173,4 @@ async def require_campaigns(pool: asyncpg.Pool, org_id: UUID, campaign_ids: list
         found = await repo.existing_ids(conn, org_id=org_id, ids=campaign_ids)
     missing = [cid for cid in campaign_ids if cid not in found]
     if missing:
-        raise ApiError(404, f"no campaign {missing[0]}")
+        raise NotFound(f"no campaign {missing[0]}")

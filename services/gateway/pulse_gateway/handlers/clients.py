@@ -9,7 +9,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts.catalog import ClientUpserted
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import Conflict, NotFound
 
 from ..db import org_transaction, record
 from ..deps import Principal
@@ -72,7 +72,7 @@ async def update_client(
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_client(conn, org_id=caller.org_id, client_id=client_id)
         if before is None:
-            raise ApiError(404, f"no client {client_id}")
+            raise NotFound(f"no client {client_id}")
         merged = {field: changes.get(field, before[field]) for field in FIELDS}
         row = await repo.update_client(conn, org_id=caller.org_id, client_id=client_id, **merged)
         await record(
@@ -93,9 +93,9 @@ async def delete_client(pool: asyncpg.Pool, caller: Principal, client_id: UUID) 
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_client(conn, org_id=caller.org_id, client_id=client_id)
         if before is None:
-            raise ApiError(404, f"no client {client_id}")
+            raise NotFound(f"no client {client_id}")
         if await repo.client_in_use(conn, org_id=caller.org_id, client_id=client_id):
-            raise ApiError(409, "this client still has campaigns; delete or move them first")
+            raise Conflict("this client still has campaigns; delete or move them first")
         await repo.delete_client(conn, org_id=caller.org_id, client_id=client_id)
         await record(
             conn,

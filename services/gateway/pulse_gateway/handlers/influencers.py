@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from pulse_contracts.catalog import Handle, InfluencerUpserted
 from pulse_contracts.values import Platform
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import Conflict, NotFound
 
 from ..db import org_transaction, record
 from ..deps import Principal
@@ -116,7 +116,7 @@ async def update_influencer(
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_influencer(conn, org_id=caller.org_id, influencer_id=influencer_id)
         if before is None:
-            raise ApiError(404, f"no influencer {influencer_id}")
+            raise NotFound(f"no influencer {influencer_id}")
         merged = {field: changes.get(field, before[field]) for field in FIELDS}
         row = await repo.update_influencer(
             conn, org_id=caller.org_id, influencer_id=influencer_id, **merged
@@ -139,9 +139,9 @@ async def delete_influencer(pool: asyncpg.Pool, caller: Principal, influencer_id
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_influencer(conn, org_id=caller.org_id, influencer_id=influencer_id)
         if before is None:
-            raise ApiError(404, f"no influencer {influencer_id}")
+            raise NotFound(f"no influencer {influencer_id}")
         if await repo.influencer_in_use(conn, org_id=caller.org_id, influencer_id=influencer_id):
-            raise ApiError(409, "this influencer still has bookings; delete those first")
+            raise Conflict("this influencer still has bookings; delete those first")
         await repo.delete_influencer(conn, org_id=caller.org_id, influencer_id=influencer_id)
         await record(
             conn,

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from pulse_contracts.alerts import ALERT_THRESHOLDS_KEY, AlertThresholds
 from pulse_contracts.catalog import OrganizationUpserted
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import Invalid, NotFound
 from pulse_runtime.rate_limit import WINDOW_S
 
 from ..db import org_transaction, record
@@ -22,7 +22,7 @@ async def alert_thresholds(pool: asyncpg.Pool, caller: Principal) -> AlertThresh
     async with org_transaction(pool, caller.org_id) as conn:
         org = await repo.get_organization(conn, org_id=caller.org_id)
     if org is None:
-        raise ApiError(404, "no such organization")
+        raise NotFound("no such organization")
     return AlertThresholds.of_settings(org["settings"])
 
 
@@ -35,7 +35,7 @@ async def change_alert_thresholds(
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_organization(conn, org_id=caller.org_id)
         if before is None:
-            raise ApiError(404, "no such organization")
+            raise NotFound("no such organization")
         stored = dict(before["settings"].get(ALERT_THRESHOLDS_KEY) or {})
         for key, value in changes.items():
             if value is None:
@@ -77,7 +77,9 @@ def _validated(values: dict[str, Any]) -> AlertThresholds:
             for err in exc.errors()
         ]
         names = ", ".join(dict.fromkeys(d["path"] for d in details))
-        raise ApiError(422, f"invalid fields: {names}", details=details) from exc
+        raise Invalid(
+            details[0]["path"].removeprefix("body."), f"invalid fields: {names}", details=details
+        ) from exc
 
 
 def _field(err: Any) -> str:
@@ -104,7 +106,7 @@ async def change_api_limit(
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_organization(conn, org_id=caller.org_id)
         if before is None:
-            raise ApiError(404, "no such organization")
+            raise NotFound("no such organization")
         before["api_requests_per_minute"] = await repo.api_limit(conn, org_id=caller.org_id)
         after = await repo.update_api_limit(
             conn, org_id=caller.org_id, requests_per_minute=requests_per_minute

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pulse_contracts.catalog import PostRegistered, PostRemoved
 from pulse_contracts.post_urls import PostUrlError, parse_post_url
 from pulse_runtime.db import Connection
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import Conflict, Invalid, NotFound
 
 from ..db import org_transaction, record
 from ..deps import Principal
@@ -35,15 +35,15 @@ async def register_post(
     try:
         parsed = parse_post_url(url)
     except PostUrlError as exc:
-        raise ApiError(422, str(exc), details=[{"path": "body.url", "message": str(exc)}]) from exc
+        raise Invalid("url", str(exc)) from exc
     async with org_transaction(pool, caller.org_id) as conn:
         booking = await bookings_repo.get_booking(conn, org_id=caller.org_id, booking_id=booking_id)
         if booking is None:
-            raise ApiError(404, f"no booking {booking_id}")
+            raise NotFound(f"no booking {booking_id}")
         if await repo.url_tracked(
             conn, org_id=caller.org_id, booking_id=booking_id, url=parsed.url
         ):
-            raise ApiError(409, f"{parsed.url} is already tracked on this booking")
+            raise Conflict(f"{parsed.url} is already tracked on this booking")
         try:
             row = await repo.insert_post(
                 conn,
@@ -56,7 +56,7 @@ async def register_post(
                 platform_post_id=parsed.platform_post_id,
             )
         except asyncpg.UniqueViolationError as exc:  # registered concurrently
-            raise ApiError(409, f"{parsed.url} is already tracked on this booking") from exc
+            raise Conflict(f"{parsed.url} is already tracked on this booking") from exc
         await record(
             conn,
             org_id=caller.org_id,
@@ -83,7 +83,7 @@ async def remove_post(pool: asyncpg.Pool, caller: Principal, post_id: UUID) -> N
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_post(conn, org_id=caller.org_id, post_id=post_id)
         if before is None:
-            raise ApiError(404, f"no post {post_id}")
+            raise NotFound(f"no post {post_id}")
         row = await repo.remove_post(conn, org_id=caller.org_id, post_id=post_id)
         await record_removals(conn, caller, [row])
 

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from pulse_contracts.catalog import ApiTokenRevoked, ApiTokenUpserted
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import NotFound
 
 from ..db import org_transaction, record
 from ..deps import Principal
@@ -57,7 +57,7 @@ async def revoke_token(pool: asyncpg.Pool, caller: Principal, token_id: UUID) ->
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_token(conn, org_id=caller.org_id, token_id=token_id)
         if before is None:
-            raise ApiError(404, f"no API token {token_id}")
+            raise NotFound(f"no API token {token_id}")
         row = await repo.revoke_token(conn, org_id=caller.org_id, token_id=token_id)
         if row is None:
             return

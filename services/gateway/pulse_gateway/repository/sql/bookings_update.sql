@@ -3,9 +3,4 @@ SET influencer_id = $3, fee_cents = $4, committed_views = $5, committed_engageme
     committed_posts = $7, min_engagement_rate = $8, exclusivity_days = $9,
     usage_rights_days = $10, notes = $11, updated_at = clock_timestamp()
 WHERE b.org_id = $1 AND b.id = $2 AND b.deleted_at IS NULL
-RETURNING b.id, b.campaign_id, b.influencer_id,
-       (SELECT i.display_name FROM catalog.influencers i
-        WHERE i.org_id = b.org_id AND i.id = b.influencer_id) AS influencer_name,
-       b.fee_cents, b.committed_views, b.committed_engagement, b.committed_posts,
-       b.min_engagement_rate, b.exclusivity_days, b.usage_rights_days, b.notes, b.created_at,
-       b.updated_at
+RETURNING {{ bookings_row }}

@@ -1,3 +1,3 @@
 INSERT INTO catalog.clients (id, org_id, name, brand_color, logo_url)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, name, brand_color, logo_url, created_at, updated_at
+RETURNING {{ clients_row }}

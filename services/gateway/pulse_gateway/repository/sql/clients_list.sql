@@ -1,4 +1,4 @@
-SELECT id, name, brand_color, logo_url, created_at, updated_at
+SELECT {{ clients_row }}
 FROM catalog.clients
 WHERE org_id = $1
   AND deleted_at IS NULL

@@ -1,4 +1,4 @@
-SELECT id, display_name, avatar_url, tier, notes, created_at, updated_at
+SELECT {{ influencers_row }}
 FROM catalog.influencers
 WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL
 FOR UPDATE

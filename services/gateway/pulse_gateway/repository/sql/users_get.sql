@@ -1,4 +1,4 @@
-SELECT id, email, name, role, disabled_at IS NOT NULL AS disabled, created_at, updated_at
+SELECT {{ users_row }}
 FROM catalog.users
 WHERE org_id = $1 AND id = $2
 FOR UPDATE

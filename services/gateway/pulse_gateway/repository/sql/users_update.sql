@@ -3,4 +3,4 @@ SET name = $3, role = $4, password_hash = COALESCE($5, password_hash),
     disabled_at = CASE WHEN $6 THEN COALESCE(disabled_at, now()) END,
     updated_at = clock_timestamp()
 WHERE org_id = $1 AND id = $2
-RETURNING id, email, name, role, disabled_at IS NOT NULL AS disabled, created_at, updated_at
+RETURNING {{ users_row }}

@@ -1,0 +1,1 @@
+id, display_name, avatar_url, tier, notes, created_at, updated_at
