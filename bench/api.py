@@ -91,6 +91,16 @@ async def login(client: httpx.AsyncClient, email: str) -> str:
     return token
 
 
+async def sign_in_page(client: httpx.AsyncClient, email: str) -> None:
+    """Sign in through the login form, as a browser does: `client` keeps the session cookie
+    the dashboard's pages and their EventSource send (pages refuse bearer credentials)."""
+    response = await client.post(
+        "/login", data={"email": email, "password": PASSWORD, "next": "/campaigns"}
+    )
+    if response.status_code != 303:
+        raise ApiFailure(f"POST /login: {response.status_code} {response.text[:500]}")
+
+
 def staff_client(gateway_url: str, timeout: float = 30) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     return httpx.AsyncClient(base_url=gateway_url, timeout=timeout, limits=limits)

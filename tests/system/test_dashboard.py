@@ -164,6 +164,9 @@ async def test_a_new_sample_reaches_the_open_campaign_page_live(
         await page.goto(f"/campaigns/{campaign['id']}")
         await expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
         before = await page.locator("#kpi-views .kpi-value").inner_text()
+        version_before = int(
+            await page.locator("#campaign-numbers").get_attribute("data-version") or 0
+        )
         await _mark(page)
 
         latest = post["latest"]
@@ -196,6 +199,9 @@ async def test_a_new_sample_reaches_the_open_campaign_page_live(
             assert time.monotonic() < deadline, f"page still shows {shown}, API {now_views}"
             await asyncio.sleep(0.3)
         await expect(page.locator("#growth-chart canvas")).to_have_count(1)
+        # The numbers on screen carry their version: the newer document's, announced live.
+        shown_version = await page.locator("#campaign-numbers").get_attribute("data-version")
+        assert int(shown_version or 0) > version_before
         assert await _not_reloaded(page)
         assert watched.errors == []
 

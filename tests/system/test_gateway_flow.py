@@ -237,15 +237,18 @@ async def test_an_agency_from_cli_to_numbers_alerts_and_live_updates(
         expected_keys.add(f"under_kpi:campaign:{campaign['id']}:80")
     assert expected_keys, "the scenario must under-deliver somewhere"
     assert under == expected_keys
+    resolving = time.monotonic()
     resolved = await ok(
         gw.post(f"/api/alerts/{alerts[0]['id']}/resolve", json={"note": "client informed"})
     )
     assert resolved["status"] == "resolved"
     # The raise happened as soon as the bookings existed (nothing delivered yet at 85% of the
-    # timeline); the resolution reaches the live stream.
+    # timeline); the resolution reaches the live stream, as a notice naming the campaign.
     deadline = time.monotonic() + 2
     while not any(
-        e[1] == "alert.resolved" and e[2]["data"]["alert_id"] == alerts[0]["id"]
+        e[1] == "alert.resolved"
+        and e[0] >= resolving
+        and e[2] == {"type": "alerts", "campaign_id": campaign["id"], "version": e[2]["version"]}
         for e in stream.events
     ):
         assert time.monotonic() < deadline, "alert.resolved never reached the stream"

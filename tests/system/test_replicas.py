@@ -24,6 +24,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from pulse_contracts import utcnow
+from pulse_gateway.read_model import version_of
 from tests.oracle.kpi_oracle import oracle_numbers
 from tests.support.agency import PASSWORD, create_org
 from tests.support.scenario import Bus
@@ -353,8 +354,12 @@ async def test_replicas_keep_numbers_exact_alerts_single_and_streams_complete(
     # Every kpi.updated of the organization reached the SSE clients of every gateway replica.
     # Every document computed once the streams were connected (the catalog's own, before,
     # went to no one).
+    # The stream announces each one by campaign and version (its as_of in µs).
     mine = {
-        (e["data"]["campaign"]["campaign_id"], e["data"]["as_of"])
+        (
+            e["data"]["campaign"]["campaign_id"],
+            version_of(datetime.fromisoformat(e["data"]["as_of"])),
+        )
         for e in ours
         if e["type"] == "kpi.updated" and datetime.fromisoformat(e["data"]["as_of"]) > connected
     }
@@ -363,9 +368,9 @@ async def test_replicas_keep_numbers_exact_alerts_single_and_streams_complete(
     for stream in streams:
         while True:
             got = {
-                (e[2]["data"]["campaign"]["campaign_id"], e[2]["data"]["as_of"])
+                (e[2]["campaign_id"], e[2]["version"])
                 for e in stream.events
-                if e[1] == "kpi.updated"
+                if e[1] == "kpi.updated" and e[2]["type"] == "numbers"
             }
             if got >= mine or time.monotonic() > deadline:
                 break

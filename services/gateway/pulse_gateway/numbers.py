@@ -33,6 +33,16 @@ async def campaign_numbers(
     )
 
 
+async def versioned_numbers(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID
+) -> tuple[dict[str, Any] | None, int]:
+    """The whole document as of now and its version (what the live stream announces), read
+    together for the campaign page; (None, 0) before the first computation."""
+    return await ctx.numbers.versioned(
+        ctx.pool, org_id, campaign_id, now=utcnow(), backfill=_from_aggregator(ctx)
+    )
+
+
 async def campaign_documents(
     ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
 ) -> dict[UUID, dict[str, Any]]:

@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -46,6 +46,8 @@ MAX_AGE_S = 10.0
 # A campaign the aggregator has no numbers for yet is not asked about again for this long.
 MISSING_TTL_S = 2.0
 BACKFILL_CONCURRENCY = 4
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 Backfill = Callable[[UUID, UUID], Awaitable[dict[str, Any] | None]]
 
@@ -113,10 +115,29 @@ class NumbersReadModel:
         backfill: Backfill | None = None,
         parts: Collection[str] | None = None,
     ) -> dict[str, Any] | None:
-        found = await self.numbers(
-            pool, org_id, [campaign_id], now=now, backfill=backfill, parts=parts
+        found, _ = await self.versioned(
+            pool, org_id, campaign_id, now=now, backfill=backfill, parts=parts
         )
-        return found.get(campaign_id)
+        return found
+
+    async def versioned(
+        self,
+        pool: asyncpg.Pool,
+        org_id: UUID,
+        campaign_id: UUID,
+        *,
+        now: datetime,
+        backfill: Backfill | None = None,
+        parts: Collection[str] | None = None,
+    ) -> tuple[dict[str, Any] | None, int]:
+        """The document and its version (`version_of` its as_of; 0 before the first one), read
+        together: a live event announcing a later version can land between two awaits, so the
+        version a screen shows must be the one of the numbers it shows."""
+        found = await self._current(pool, org_id, [campaign_id], now, backfill)
+        held = found.get(campaign_id)
+        if held is None:
+            return None, 0
+        return _document(held, now, parts), version_of(held.as_of)
 
     async def _current(
         self,
@@ -224,6 +245,13 @@ class NumbersReadModel:
     def forget(self, campaign_id: UUID) -> None:
         if (held := self._held.pop(campaign_id, None)) is not None:
             self.held_bytes -= held.size
+
+
+def version_of(as_of: datetime) -> int:
+    """A document's version as the live stream and the campaign page carry it: its as_of in
+    whole microseconds since 1970 (exact in a JavaScript number until the year 2255). Newer
+    is larger, the order every copy of the numbers already keeps."""
+    return (as_of - _EPOCH) // _MICROSECOND
 
 
 def _forward(org_id: UUID, document: CampaignNumbers, now: datetime) -> _Held:

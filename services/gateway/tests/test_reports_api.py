@@ -94,8 +94,11 @@ async def test_a_custom_report_is_a_job_with_progress_on_the_stream_and_a_downlo
         )
     finally:
         listening.cancel()
-    statuses = [e["data"]["status"] for _, t, e in stream.events if t == "report.progressed"]
-    assert "running" in statuses
+    mine = [e for _, t, e in stream.events if t == "report.progressed" and e["job_id"] == job["id"]]
+    assert "running" in [e["status"] for e in mine]
+    # A small notice of the job's state, never the job's whole event.
+    assert {tuple(sorted(e)) for e in mine} == {("job_id", "progress", "status", "type", "version")}
+    assert {e["type"] for e in mine} == {"report"}
 
     pdf = await world.staff.get(done["download_url"])
     assert pdf.status_code == 200
@@ -112,8 +115,7 @@ async def test_a_custom_report_is_a_job_with_progress_on_the_stream_and_a_downlo
 
 async def _streamed(stream: Stream, job_id: str, status: str) -> bool | None:
     for _, event_type, event in stream.events:
-        data = event["data"]
-        if event_type == "report.progressed" and (data["job_id"], data["status"]) == (
+        if event_type == "report.progressed" and (event["job_id"], event["status"]) == (
             job_id,
             status,
         ):

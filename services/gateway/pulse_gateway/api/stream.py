@@ -1,4 +1,5 @@
-"""/api/stream: Server-Sent Events of the caller's organization (kpi.updated, alert.*)."""
+"""/api/stream: Server-Sent Events of the caller's organization (kpi.updated, alert.*,
+report.progressed), each a small notice of what changed and its version (stream.notice)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ router = APIRouter(tags=["stream"])
 @router.get("/api/stream")
 async def stream(ctx: ContextDep, caller: UncountedReader) -> StreamingResponse:
     async def still_allowed() -> bool:
-        """The stream carries fees, spend and budget: it lasts only while the same credential
-        still signs in someone of this organization whose role reads them."""
+        """The stream says which campaigns' numbers and alerts change, and when (no figures
+        since issue 18, only notices): it lasts only while the same credential still signs in
+        someone of this organization whose role reads numbers."""
         now = await authenticate_again(ctx, caller)
         return (
             now is not None

@@ -135,8 +135,8 @@ async def _campaign_view(
             conn, org_id=org_id, campaign_id=campaign_id, after=None, limit=POSTS_LIMIT
         )
     notices: list[str] = []
-    doc, pulls, alerts, tags = await asyncio.gather(
-        optional(numbers.campaign_numbers(ctx, org_id, campaign_id), None, notices),
+    (doc, version), pulls, alerts, tags = await asyncio.gather(
+        optional(numbers.versioned_numbers(ctx, org_id, campaign_id), (None, 0), notices),
         optional(peers.pull_status(ctx, org_id, campaign_id), {}, notices),
         optional(
             peers.alerts(
@@ -192,6 +192,7 @@ async def _campaign_view(
         },
         "forecast": (kpis or {}).get("forecast"),
         "as_of": doc["as_of"] if doc else None,
+        "version": version,  # of the numbers shown: a live event not newer is not fetched
         "alerts": alerts["items"],
         "notices": notices,
         "estimated": any(b["estimated"] for b in grid),
@@ -221,8 +222,9 @@ async def campaign_page(
 async def campaign_numbers_fragment(
     request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
 ) -> Response:
-    """KPI cards, chart, platform split and influencer grid: what a kpi.updated refreshes
-    (the alerts panel has its own fragment, so numbers never wait on the alerter)."""
+    """KPI cards, chart, platform split and influencer grid: what a kpi.updated refreshes.
+    The alerter is never asked (the alerts panel has its own fragment, refreshed by alert
+    events), so numbers neither wait on it nor load it."""
     view = await _campaign_view(ctx, viewer, campaign_id, with_alerts=False)
     return render(request, "campaign_numbers.html", **view)
 

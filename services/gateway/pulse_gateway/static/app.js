@@ -441,15 +441,53 @@
     }
   }
 
-  // Live updates: the campaign page refreshes its fragments when its numbers or alerts change.
-  var pending = {};
+  // Live updates. A stream event names what changed (a campaign's numbers or its alerts) and
+  // its version; the page refetches only that fragment, and not when it already shows that
+  // version. The numbers fragment carries its own (data-version: the document's as_of in µs).
+  // The alerts panel has none (it lists open alerts; a resolved one leaves nothing to date it),
+  // so the version it was last asked for stands in. One fetch per fragment at a time: events
+  // that arrive meanwhile are folded into one more fetch when it lands, with no fixed delay.
+  var wanted = {}; // fragment id -> the newest version an event announced for it
+  var asked = {}; // fragment id -> the version wanted when it was last requested
+  var busy = {};
+  var retries = {};
+  var RETRY_MS = [300, 1000, 3000];
   function refresh(url, target) {
-    if (pending[target]) return;
-    pending[target] = setTimeout(function () {
-      pending[target] = null;
-      if (!document.getElementById(target)) return;
-      htmx.ajax("GET", url, { target: "#" + target, swap: "outerHTML" });
-    }, 150);
+    if (busy[target] || !document.getElementById(target)) return;
+    busy[target] = true;
+    asked[target] = wanted[target] || 0;
+    var guard = null;
+    var done = function () {
+      if (!busy[target]) return;
+      clearTimeout(guard);
+      busy[target] = false;
+      refreshed(url, target);
+    };
+    guard = setTimeout(done, 15000); // a request htmx dropped must not block the next one
+    htmx.ajax("GET", url, { target: "#" + target, swap: "outerHTML" }).then(done, done);
+  }
+
+  function shownVersion(target) {
+    var el = document.getElementById(target);
+    var own = el && el.getAttribute("data-version");
+    return own != null && own !== "" ? Number(own) : asked[target] || 0;
+  }
+
+  function announced(url, target, version) {
+    if (!(version > shownVersion(target))) return; // a replay, a duplicate or already shown
+    if (!(wanted[target] >= version)) wanted[target] = version;
+    refresh(url, target);
+  }
+
+  function refreshed(url, target) {
+    if (!(wanted[target] > shownVersion(target))) { retries[target] = 0; return; }
+    if (wanted[target] > asked[target]) { refresh(url, target); return; } // announced meanwhile
+    // Asked for it and not shown: the replica behind the balancer does not hold it yet (it
+    // reads its table every few seconds), so ask again a few times.
+    var n = retries[target] || 0;
+    if (n >= RETRY_MS.length) return;
+    retries[target] = n + 1;
+    setTimeout(function () { refresh(url, target); }, RETRY_MS[n]);
   }
 
   // The open-alert count beside "Alerts" in the navigation, kept current by the stream.
@@ -495,19 +533,14 @@
       refresh(page.getAttribute("data-numbers-url"), "campaign-numbers");
       refresh(page.getAttribute("data-alerts-url"), "campaign-alerts");
     });
-    source.addEventListener("kpi.updated", function (event) {
-      var message = JSON.parse(event.data);
-      var campaign = (message.data || {}).campaign || {};
-      if (campaign.campaign_id === campaignId) {
-        refresh(page.getAttribute("data-numbers-url"), "campaign-numbers");
-      }
-    });
-    ["alert.raised", "alert.resolved"].forEach(function (type) {
+    var fragments = { numbers: "campaign-numbers", alerts: "campaign-alerts" };
+    ["kpi.updated", "alert.raised", "alert.resolved"].forEach(function (type) {
       source.addEventListener(type, function (event) {
         var message = JSON.parse(event.data);
-        if ((message.data || {}).campaign_id === campaignId) {
-          refresh(page.getAttribute("data-alerts-url"), "campaign-alerts");
-        }
+        var target = fragments[message.type];
+        if (!target || message.campaign_id !== campaignId) return;
+        var url = page.getAttribute(target === "campaign-numbers" ? "data-numbers-url" : "data-alerts-url");
+        announced(url, target, Number(message.version));
       });
     });
     window.addEventListener("pagehide", function () { source.close(); });
