@@ -13,8 +13,9 @@ from pulse_contracts.values import Platform
 from pulse_runtime.settings import ServiceSettings
 
 from . import runs, signing
+from .comment_pulls import CommentSettings
 from .provider import ProviderConfig
-from .pulling import CommentSettings, PullSettings
+from .pulling import PullSettings
 from .tokens import DEFAULT_TTL_S, MAX_TTL_S
 
 DEFAULT_SCRAPECREATORS_URL: Final = "https://api.scrapecreators.com"
