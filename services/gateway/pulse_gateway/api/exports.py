@@ -23,7 +23,7 @@ from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.errors import ApiError
 
 from .. import numbers
-from ..csv_io import export_campaign_csv
+from ..csv_export import export_campaign_csv
 from ..db import org_transaction
 from ..deps import ContextDep, Reader
 from ..reports import not_computed_yet
