@@ -32,25 +32,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
 import asyncpg
 
 from pulse_contracts import make_event
 from pulse_contracts.posts import PostCommentsScored
-from pulse_runtime.db import PoolGetter
 from pulse_runtime.logging import get_logger
 from pulse_runtime.outbox import add_to_outbox
 
-from . import handlers, repository, scheduler
+from . import handlers, repository
 from .comments import scored
 from .priority import PriorityGate
 from .provider import ScrapeCreatorsClient
 from .provider_bodies import OUT_OF_CREDITS
+
+if TYPE_CHECKING:
+    from .pulling import PullerParts
 
 log = get_logger(__name__)
 
@@ -71,30 +72,16 @@ class CommentSettings:
 class CommentPuller:
     """Fetches the comments of due posts, `workers` at a time, each in its own transaction."""
 
-    def __init__(
-        self,
-        settings: CommentSettings,
-        *,
-        pool: PoolGetter,
-        clock: scheduler.Clock,
-        wake_relay: Callable[[], None],
-        gate: PriorityGate,
-        client: Callable[[], Awaitable[ScrapeCreatorsClient]],
-        ready: asyncio.Event,
-    ) -> None:
+    def __init__(self, settings: CommentSettings, parts: PullerParts, gate: PriorityGate) -> None:
         self.settings = settings
-        self._pool = pool
-        self.clock = clock
-        self._wake_relay = wake_relay
+        self._parts = parts
         self.gate = gate
-        self._client = client
-        self._ready = ready
         self.due = asyncio.Event()  # set when a pull succeeds: comments may be due
 
     async def loop(self) -> None:
         """Runs in every replica: fetches due comments when woken by a successful pull, and at
         least every `poll_s` (see the module doc)."""
-        await self._ready.wait()
+        await self._parts.ready.wait()
         settings = self.settings
         if not settings.enabled or settings.per_pull <= 0:
             return
@@ -113,10 +100,10 @@ class CommentPuller:
         """One pass: the comments of every post due now, `workers` posts at a time, each after
         high-priority work has had its turn. Returns how many posts were fetched."""
         settings = self.settings
-        client = await self._client()
-        async with self._pool().acquire() as conn:
+        client = await self._parts.client()
+        async with self._parts.pool().acquire() as conn:
             due = await repository.due_comments(
-                conn, now=self.clock.now(), every=settings.every, limit=_COMMENTS_PER_PASS
+                conn, now=self._parts.clock.now(), every=settings.every, limit=_COMMENTS_PER_PASS
             )
         queue = list(due)
         queue.reverse()  # pop() from the end: oldest pull first
@@ -154,10 +141,10 @@ class CommentPuller:
         org_id: UUID = due["org_id"]
         post_id: UUID = due["id"]
         # Claimed right before the call, so posts a pass does not reach stay due.
-        async with self._pool().acquire() as conn:
+        async with self._parts.pool().acquire() as conn:
             if await repository.org_paused(conn, org_id):
                 return None
-            claimed_at = self.clock.now()
+            claimed_at = self._parts.clock.now()
             claimed = await repository.claim_comment_pulls(
                 conn, org_id, [post_id], now=claimed_at, every=settings.every
             )
@@ -170,8 +157,8 @@ class CommentPuller:
             limit=settings.per_pull,
             max_pages=settings.max_pages,
         )
-        fetched_at = self.clock.now()
-        async with self._pool().acquire() as conn, conn.transaction():
+        fetched_at = self._parts.clock.now()
+        async with self._parts.pool().acquire() as conn, conn.transaction():
             new = await repository.insert_comments(
                 conn, post_id, fetched_at, scored(result.comments)
             )
@@ -208,7 +195,7 @@ class CommentPuller:
                 )
                 await add_to_outbox(conn, repository.SCHEMA, event)
         if new:
-            self._wake_relay()
+            self._parts.wake_relay()
         run = result.run
         if run.status != "ok" or run.error_code is not None:
             log.warning(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -80,6 +80,17 @@ PAUSED_MESSAGE: Final = (
 )
 
 
+@dataclass(frozen=True)
+class PullerParts:
+    """What the refresh scheduler and the comments loop share with the Puller that owns them."""
+
+    pool: PoolGetter
+    clock: scheduler.Clock
+    wake_relay: Callable[[], None]
+    client: Callable[[], Awaitable[ScrapeCreatorsClient]]  # waits until the client is made
+    ready: asyncio.Event  # set while the app's lifespan holds the provider client
+
+
 class Puller:
     """Owns the provider client and everything that calls it."""
 
@@ -103,23 +114,11 @@ class Puller:
         self.ready = asyncio.Event()
         # Set when a benchmark account is added, so its first pull need not wait for the poll.
         self.benchmarks_due = asyncio.Event()
-        self.refresh = RefreshScheduler(
-            settings,
-            pool=pool,
-            clock=clock,
-            wake_relay=wake_relay,
-            client=self._client,
-            ready=self.ready,
+        parts = PullerParts(
+            pool=pool, clock=clock, wake_relay=wake_relay, client=self._client, ready=self.ready
         )
-        self.comments = CommentPuller(
-            settings.comments,
-            pool=pool,
-            clock=clock,
-            wake_relay=wake_relay,
-            gate=gate,
-            client=self._client,
-            ready=self.ready,
-        )
+        self.refresh = RefreshScheduler(settings, parts)
+        self.comments = CommentPuller(settings.comments, parts, gate)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

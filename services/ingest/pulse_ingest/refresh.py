@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -14,14 +13,14 @@ from uuid import UUID
 import asyncpg
 
 from pulse_contracts.posts import FetchTarget
-from pulse_runtime.db import Connection, PoolGetter
+from pulse_runtime.db import Connection
 from pulse_runtime.logging import get_logger
 
 from . import handlers, repository, scheduler
-from .provider import CreditBalanceError, ScrapeCreatorsClient
+from .provider import CreditBalanceError
 
 if TYPE_CHECKING:
-    from .pulling import PullSettings
+    from .pulling import PullerParts, PullSettings
 
 log = get_logger(__name__)
 
@@ -55,26 +54,13 @@ class TickResult:
 class RefreshScheduler:
     """Runs in every replica; `tick` acts only under the advisory lock."""
 
-    def __init__(
-        self,
-        settings: PullSettings,
-        *,
-        pool: PoolGetter,
-        clock: scheduler.Clock,
-        wake_relay: Callable[[], None],
-        client: Callable[[], Awaitable[ScrapeCreatorsClient]],
-        ready: asyncio.Event,
-    ) -> None:
+    def __init__(self, settings: PullSettings, parts: PullerParts) -> None:
         self.settings = settings
-        self._pool = pool
-        self.clock = clock
-        self._wake_relay = wake_relay
-        self._client = client
-        self._ready = ready
+        self._parts = parts
         self._last_credit_check: datetime | None = None
 
     async def loop(self) -> None:
-        await self._ready.wait()
+        await self._parts.ready.wait()
         interval = max(0.1, self.settings.scheduler_interval_s)
         while True:
             # Jitter keeps replicas that started together from contending on every tick.
@@ -93,18 +79,18 @@ class RefreshScheduler:
     async def tick(self) -> TickResult:
         """One scheduler pass: balance check for paused organizations, then every due post
         enqueued as low-priority batches — only by the replica holding the advisory lock."""
-        async with self._pool().acquire() as conn:
+        async with self._parts.pool().acquire() as conn:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", SCHEDULER_LOCK_KEY):
                 return TickResult(acted=False)
             try:
-                now = self.clock.now()
+                now = self._parts.clock.now()
                 resumed, credits = await self._check_credits(conn, now)
                 async with conn.transaction():
                     batches = await self._enqueue_due(conn, now)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", SCHEDULER_LOCK_KEY)
         if batches:
-            self._wake_relay()
+            self._parts.wake_relay()
         return TickResult(acted=True, batches=batches, resumed=resumed, credits=credits)
 
     async def _enqueue_due(self, conn: Connection, now: datetime) -> list[scheduler.Batch]:
@@ -148,7 +134,7 @@ class RefreshScheduler:
         if last is not None and timedelta(0) <= now - last < self.settings.credit_check_interval:
             return [], None
         self._last_credit_check = now
-        client = await self._client()
+        client = await self._parts.client()
         try:
             credits = await client.credit_balance()
         except CreditBalanceError as exc:
@@ -162,6 +148,6 @@ class RefreshScheduler:
         return resumed, credits
 
     async def resume(self, org_id: UUID) -> bool:
-        async with self._pool().acquire() as conn:
-            resumed = await repository.resume_orgs(conn, [org_id], self.clock.now())
+        async with self._parts.pool().acquire() as conn:
+            resumed = await repository.resume_orgs(conn, [org_id], self._parts.clock.now())
         return bool(resumed)
