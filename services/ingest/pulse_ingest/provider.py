@@ -34,6 +34,10 @@ shared/fixtures/scrapecreators/README.md):
   including retries and backoff, i.e. how long the provider made us wait for this post.
 - Comments (`fetch_comments`) go through the same attempt loop, credits and concurrency
   slots, page after page up to a bound, behind a breaker of their own (see its docstring).
+
+The client stays one module of ~450 lines: every endpoint runs through the same breaker, slot
+and attempt loop, and splitting those apart would scatter one call's path over files. What an
+answer means is in provider_answers.py, the breaker in breaker.py, the runs in provider_runs.py.
 """
 
 from __future__ import annotations

@@ -162,9 +162,7 @@ class Puller:
         client = await self._client()
         org_id = envelope.org_id
         async with self._pool().acquire() as conn:
-            if await conn.fetchval(
-                f"SELECT 1 FROM {repository.SCHEMA}.inbox WHERE event_id = $1", envelope.event_id
-            ):
+            if await repository.command_handled(conn, envelope.event_id):
                 return []  # a redelivery of a command already handled
             targets = await repository.fetch_targets(
                 conn, org_id, [t.post_id for t in command.posts]

@@ -80,7 +80,7 @@ class RefreshScheduler:
         """One scheduler pass: balance check for paused organizations, then every due post
         enqueued as low-priority batches — only by the replica holding the advisory lock."""
         async with self._parts.pool().acquire() as conn:
-            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", SCHEDULER_LOCK_KEY):
+            if not await repository.scheduler_lock(conn, SCHEDULER_LOCK_KEY):
                 return TickResult(acted=False)
             try:
                 now = self._parts.clock.now()
@@ -88,7 +88,7 @@ class RefreshScheduler:
                 async with conn.transaction():
                     batches = await self._enqueue_due(conn, now)
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", SCHEDULER_LOCK_KEY)
+                await repository.scheduler_unlock(conn, SCHEDULER_LOCK_KEY)
         if batches:
             self._parts.wake_relay()
         return TickResult(acted=True, batches=batches, resumed=resumed, credits=credits)

@@ -35,6 +35,7 @@ from .items import (
 from .pulls import (
     any_paused,
     clear_queued,
+    command_handled,
     count_paused,
     fetch_targets,
     insert_pull_runs,
@@ -50,6 +51,8 @@ from .pulls import (
     record_success,
     resume_orgs,
     scheduler_candidates,
+    scheduler_lock,
+    scheduler_unlock,
 )
 from .signing import (
     active_secrets,
@@ -68,6 +71,7 @@ __all__ = [
     "any_paused",
     "claim_comment_pulls",
     "clear_queued",
+    "command_handled",
     "comment_counts",
     "comment_summary",
     "count_paused",
@@ -107,6 +111,8 @@ __all__ = [
     "revoke_token",
     "sample_history",
     "scheduler_candidates",
+    "scheduler_lock",
+    "scheduler_unlock",
     "set_signing_required",
     "sql",
     "update_post_facts",

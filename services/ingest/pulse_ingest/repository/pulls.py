@@ -131,3 +131,17 @@ async def pull_runs(
 
 async def manual_target(conn: Connection, org_id: UUID, post_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(sql.manual_target, org_id, post_id)
+
+
+async def command_handled(conn: Connection, event_id: UUID) -> bool:
+    """Whether a fetch command is in the inbox already (a redelivery)."""
+    return bool(await conn.fetchval(sql.command_handled, event_id))
+
+
+async def scheduler_lock(conn: Connection, key: int) -> bool:
+    """The refresh scheduler's advisory lock, if no other replica holds it."""
+    return bool(await conn.fetchval(sql.scheduler_lock, key))
+
+
+async def scheduler_unlock(conn: Connection, key: int) -> None:
+    await conn.execute(sql.scheduler_unlock, key)
