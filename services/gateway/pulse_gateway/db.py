@@ -22,6 +22,8 @@ from pulse_runtime.errors import ApiError
 from pulse_runtime.logging import current_correlation_id
 from pulse_runtime.outbox import add_to_outbox
 
+from .repository import sql
+
 SCHEMA = "catalog"
 PRODUCER = "gateway"
 
@@ -29,7 +31,7 @@ PRODUCER = "gateway"
 @asynccontextmanager
 async def org_transaction(pool: asyncpg.Pool, org_id: UUID) -> AsyncIterator[Connection]:
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT set_config('pulse.org_id', $1, true)", str(org_id))
+        await conn.execute(sql.tenant_org, str(org_id))
         yield conn
 
 
@@ -37,7 +39,7 @@ async def org_transaction(pool: asyncpg.Pool, org_id: UUID) -> AsyncIterator[Con
 async def auth_lookup(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
     """The one place a user is read before the organization is known: sign-in."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT set_config('pulse.auth_lookup', 'on', true)")
+        await conn.execute(sql.tenant_auth_lookup)
         yield conn
 
 
@@ -56,8 +58,7 @@ async def record(
 ) -> None:
     """The audit row and the catalog event of one write, in the write's own transaction."""
     await conn.execute(
-        "INSERT INTO catalog.audit_log (org_id, actor, action, entity, entity_id, before, after, "
-        "request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        sql.audit_log_insert,
         org_id,
         actor,
         action,

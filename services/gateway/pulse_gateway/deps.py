@@ -18,6 +18,7 @@ from pulse_runtime.errors import ApiError
 
 from .context import GatewayContext
 from .db import auth_lookup, org_transaction
+from .repository import tokens
 from .security import API_TOKEN_PREFIX, AuthError, Role, csrf_matches, sha256, verify_access_token
 from .sessions import SessionCaller, session_caller
 
@@ -131,20 +132,12 @@ def _person(found: SessionCaller, credential: Credential) -> Principal:
 
 async def _api_token(ctx: GatewayContext, digest: bytes, *, touch: bool = True) -> Principal:
     async with auth_lookup(ctx.pool) as conn:
-        row = await conn.fetchrow(
-            "SELECT id, org_id, scopes FROM catalog.api_tokens "
-            "WHERE token_sha256 = $1 AND revoked_at IS NULL",
-            digest,
-        )
+        row = await tokens.token_by_hash(conn, digest)
     if row is None or "read" not in row["scopes"]:
         raise ApiError(401, "unknown or revoked API token, or one without the `read` scope")
     if touch:
         async with org_transaction(ctx.pool, row["org_id"]) as conn:
-            await conn.execute(
-                "UPDATE catalog.api_tokens SET last_used_at = now() WHERE id = $1 "
-                "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-                row["id"],
-            )
+            await tokens.touch_token(conn, row["id"])
     return Principal(
         org_id=row["org_id"],
         role="analyst",

@@ -20,6 +20,7 @@ from uuid import UUID
 
 import asyncpg
 
+from .repository import users
 from .security import Role
 
 MAX_TTL_S = 10.0
@@ -102,14 +103,15 @@ async def session_caller(
         return None
     if not fresh and (cached := cache.get(key)) is not None:
         return cached
-    row = await pool.fetchrow(
-        "SELECT session_id, user_id, org_id, role, csrf_token FROM catalog.session_caller($1, $2)",
-        session_id,
-        None if session_id is not None else token_sha256,
-    )
+    async with pool.acquire() as conn:
+        row = await users.session_caller(
+            conn,
+            session_id=session_id,
+            token_sha256=None if session_id is not None else token_sha256,
+        )
     if row is None:
         cache.drop(key)
         return None
-    caller = SessionCaller(**dict(row))
+    caller = SessionCaller(**row)
     cache.put(key, caller)
     return caller

@@ -22,13 +22,8 @@ from .api import ingest_router, internal_reads, pulling_routes, test_routes
 from .benchmarks import BenchmarkPuller, benchmark_reads
 from .consumer import FETCH_QUEUE_NAMES, QUEUE_NAMES, register_consumers
 from .metrics import IngestMetrics
-from .pulling import (
-    HIGH_QUEUE,
-    LOW_QUEUE,
-    PriorityGate,
-    Puller,
-    QueueDepth,
-)
+from .priority import HIGH_QUEUE, LOW_QUEUE, PriorityGate, QueueDepth
+from .pulling import Puller
 from .rate_limits import TokenLimits
 from .runs_api import runs_internal, runs_router
 from .scheduler import Clock

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from pulse_contracts.numbers import round_half_up
 from pulse_contracts.tags import TagKind, caption_tags
 
-from .normalizer import ProviderBodyError
+from .provider_bodies import ProviderBodyError
 
 BenchmarkPlatform = Literal["tiktok", "instagram"]
 WINDOW = timedelta(days=30)

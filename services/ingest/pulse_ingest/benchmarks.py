@@ -46,8 +46,9 @@ from .benchmark_domain import (
     rollup,
     window_tags,
 )
-from .normalizer import OUT_OF_CREDITS, ProviderBodyError
-from .provider import NOT_FOUND, PullRun, ScrapeCreatorsClient
+from .provider import ScrapeCreatorsClient
+from .provider_bodies import OUT_OF_CREDITS, ProviderBodyError
+from .provider_runs import NOT_FOUND, PullRun
 from .repository import sql
 
 log = get_logger(__name__)

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from pulse_contracts.values import Platform
 
-from .normalizer import (
+from .provider_bodies import (
     MALFORMED_BODY,
     OUT_OF_CREDITS,
     PROVIDER_ERROR,

@@ -21,7 +21,8 @@ from typing_extensions import TypedDict  # pydantic needs this one before Python
 from pulse_contracts.post_urls import PostUrlError, parse_post_url
 from pulse_contracts.values import Platform
 
-from .normalizer import ProviderBodyError, looks_like_provider_body, normalize
+from .normalizer import looks_like_provider_body, normalize
+from .provider_bodies import ProviderBodyError
 from .reading import Unreadable
 
 FUTURE_TOLERANCE = timedelta(minutes=5)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from .handlers import IngestResult
-from .provider import PullRun
+from .provider_runs import PullRun
 
 # The platforms ingest pulls (provider.py's concurrency table keys); others are never pulled.
 PULLED_PLATFORMS = ("tiktok", "instagram", "youtube", "facebook")

@@ -5,32 +5,36 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Final, TypeGuard
-from urllib.parse import urlsplit, urlunsplit
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 from pulse_contracts.values import PULLED_PLATFORMS, Platform
 
+from .provider_bodies import (
+    MALFORMED_BODY,
+    OUT_OF_CREDITS,
+    PROVIDER_ERROR,
+    UNRECOGNISED_BODY,
+    BodyPaths,
+    ProviderBodyError,
+    host_in,
+    host_of,
+    is_int,
+    without_query,
+)
+
 __all__ = [
     "NormalizedPost",
-    "ProviderBodyError",
     "detect_platform",
     "looks_like_provider_body",
     "normalize",
 ]
 
-PROVIDER_ERROR: Final = "provider_error"
-OUT_OF_CREDITS: Final = "out_of_credits"
-UNRECOGNISED_BODY: Final = "unrecognised_body"
-MALFORMED_BODY: Final = "malformed_body"
-
-# Same ceiling as pulse_contracts.values.Counter, so anything we emit also validates there.
-_MAX_COUNTER: Final = 10**15
 # Provider messages are echoed into errors that end up in events and logs; keep them bounded.
 _MAX_ECHO: Final = 300
 # Matched loosely because the exact wording is only known from third-party logs.
 _CREDITS_RE: Final = re.compile(r"out of credits|purchase more credits", re.IGNORECASE)
-_DIGITS_RE: Final = re.compile(r"\d+")
 _MISSING: Final = object()
 
 _YOUTUBE_MARKERS: Final = frozenset(
@@ -38,18 +42,6 @@ _YOUTUBE_MARKERS: Final = frozenset(
 )
 # post_id alone is generic; feedback_id is the Facebook-specific one (comments cursor key).
 _FACEBOOK_MARKERS: Final = frozenset({"post_id", "feedback_id"})
-
-
-class ProviderBodyError(ValueError):
-    """A provider body that cannot become a NormalizedPost; `code` says which kind of failure."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -86,10 +78,10 @@ def detect_platform(raw: Mapping[str, Any]) -> Platform | None:
     data = raw.get("data")
     if isinstance(data, Mapping) and "xdt_shortcode_media" in data:
         found.append("instagram")
-    url_host = _host_of(raw.get("url"))
-    if _YOUTUBE_MARKERS & raw.keys() or _host_in(url_host, ("youtube.com", "youtu.be")):
+    url_host = host_of(raw.get("url"))
+    if _YOUTUBE_MARKERS & raw.keys() or host_in(url_host, ("youtube.com", "youtu.be")):
         found.append("youtube")
-    if _FACEBOOK_MARKERS & raw.keys() or _host_in(url_host, ("facebook.com", "fb.watch")):
+    if _FACEBOOK_MARKERS & raw.keys() or host_in(url_host, ("facebook.com", "fb.watch")):
         found.append("facebook")
     # Two platforms matching means the shape changed under us; guessing would mislabel data.
     return found[0] if len(found) == 1 else None
@@ -141,7 +133,7 @@ def _failure(raw: Mapping[str, Any]) -> ProviderBodyError | None:
     # Only Instagram uses a string "status"; on success:true bodies it would mean something else.
     if isinstance(status, str) and status.lower() != "ok" and success is not True:
         reasons.append(f"status is {status!r}")
-    elif _is_int(status) and status >= 400:
+    elif is_int(status) and status >= 400:
         reasons.append(f"status is {status}")
     text = _provider_text(raw)
     out_of_credits = 402 in (status, raw.get("statusCode")) or bool(_CREDITS_RE.search(text))
@@ -170,7 +162,7 @@ def _provider_text(raw: Mapping[str, Any]) -> str:
 
 
 def _tiktok(raw: Mapping[str, Any]) -> NormalizedPost:
-    p = _Paths("tiktok", raw)
+    p = BodyPaths("tiktok", raw)
     stats = "aweme_detail.statistics"
     p.require_mapping("aweme_detail")
     posted_at = p.timestamp("aweme_detail.create_time")
@@ -185,7 +177,7 @@ def _tiktok(raw: Mapping[str, Any]) -> NormalizedPost:
     if permalink is None:
         share_url = p.text("aweme_detail.share_url")
         # share_url carries the sharer's tracking query (u_code, sharer_language).
-        permalink = _without_query(share_url) if share_url else None
+        permalink = without_query(share_url) if share_url else None
     return NormalizedPost(
         platform="tiktok",
         platform_post_id=p.required_id("aweme_detail.aweme_id"),
@@ -204,7 +196,7 @@ def _tiktok(raw: Mapping[str, Any]) -> NormalizedPost:
 
 
 def _instagram(raw: Mapping[str, Any]) -> NormalizedPost:
-    p = _Paths("instagram", raw)
+    p = BodyPaths("instagram", raw)
     m = "data.xdt_shortcode_media"
     p.require_mapping(m)
     shortcode = p.required_id(f"{m}.shortcode")
@@ -241,7 +233,7 @@ def _instagram(raw: Mapping[str, Any]) -> NormalizedPost:
 
 
 def _youtube(raw: Mapping[str, Any]) -> NormalizedPost:
-    p = _Paths("youtube", raw)
+    p = BodyPaths("youtube", raw)
     handle = p.text("channel.handle")
     if handle is not None:
         handle = handle.lstrip("@") or None
@@ -267,7 +259,7 @@ def _youtube(raw: Mapping[str, Any]) -> NormalizedPost:
 
 
 def _facebook(raw: Mapping[str, Any]) -> NormalizedPost:
-    p = _Paths("facebook", raw)
+    p = BodyPaths("facebook", raw)
     thumb = p.text("video.thumbnail")
     if thumb is None:
         thumb = p.text("image_url")
@@ -297,152 +289,8 @@ _PARSERS: Final[dict[str, Callable[[Mapping[str, Any]], NormalizedPost]]] = {
 }
 
 
-# --- path helpers ------------------------------------------------------------------------
-
-
-class _Paths:
-    """Dotted-path reads over one body that raise malformed_body naming the platform and path."""
-
-    def __init__(self, platform: Platform, raw: Mapping[str, Any]) -> None:
-        self.platform = platform
-        self.raw = raw
-
-    def malformed(self, path: str, problem: str) -> ProviderBodyError:
-        return ProviderBodyError(MALFORMED_BODY, f"{self.platform} body {problem}: {path}")
-
-    def get(self, path: str) -> Any:
-        """Value at `path`, None when any step is missing or null; wrong containers raise."""
-        node: Any = self.raw
-        walked: list[str] = []
-        for step in path.split("."):
-            if node is None:
-                return None
-            if isinstance(node, Mapping):
-                node = node.get(step)
-            elif isinstance(node, Sequence) and not isinstance(node, str | bytes):
-                if not step.isdigit():
-                    raise self.malformed(".".join(walked), "has a list where an object belongs")
-                index = int(step)
-                node = node[index] if index < len(node) else None
-            else:
-                raise self.malformed(".".join(walked), f"has a {type(node).__name__} here")
-            walked.append(step)
-        return node
-
-    def require_mapping(self, path: str) -> None:
-        value = self.get(path)
-        if value is None:
-            raise ProviderBodyError(MALFORMED_BODY, f"{self.platform} body has no {path}")
-        if not isinstance(value, Mapping):
-            raise self.malformed(path, f"has a {type(value).__name__} instead of an object")
-
-    def required_id(self, path: str) -> str:
-        value = self.get(path)
-        if _is_int(value) and value >= 0:
-            return str(value)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if value is None or value == "":
-            raise ProviderBodyError(MALFORMED_BODY, f"{self.platform} body has no {path}")
-        raise self.malformed(path, f"has a {type(value).__name__} id")
-
-    def counter(self, path: str) -> int | None:
-        value = self.get(path)
-        if value is None:
-            # Missing means "not exposed"; turning it into 0 would fake a real measurement.
-            return None
-        number: int | None = None
-        if _is_int(value):
-            number = value
-        elif isinstance(value, float) and value.is_integer():
-            number = int(value)
-        elif isinstance(value, str) and _DIGITS_RE.fullmatch(value.strip()):
-            number = int(value.strip())
-        if number is None:
-            raise self.malformed(path, f"has a non-numeric counter {_short_repr(value)}")
-        if number < 0:
-            raise self.malformed(path, f"has a negative counter {number}")
-        if number > _MAX_COUNTER:
-            raise self.malformed(path, f"has an implausibly large counter {number}")
-        return number
-
-    def text(self, path: str) -> str | None:
-        value = self.get(path)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.malformed(path, f"has a {type(value).__name__} instead of a string")
-        return value.strip() or None
-
-    def first_url(self, path: str) -> str | None:
-        items = self.get(path)
-        if items is None:
-            return None
-        if not isinstance(items, Sequence) or isinstance(items, str | bytes):
-            raise self.malformed(path, "is not a list")
-        return self.text(f"{path}.0") if items else None
-
-    def timestamp(self, path: str) -> datetime | None:
-        value = self.get(path)
-        if value is None or value == "":
-            return None
-        try:
-            if _is_int(value) or isinstance(value, float):
-                return _from_unix(value)
-            if isinstance(value, str):
-                stripped = value.strip()
-                if _DIGITS_RE.fullmatch(stripped):
-                    return _from_unix(int(stripped))
-                parsed = datetime.fromisoformat(stripped)
-                # A bare date/time has no offset; the provider speaks UTC everywhere else.
-                if parsed.tzinfo is None:
-                    parsed = parsed.replace(tzinfo=UTC)
-                return parsed.astimezone(UTC)
-        except (ValueError, OverflowError, OSError):
-            pass
-        raise self.malformed(path, f"has an unreadable timestamp {_short_repr(value)}")
-
-
-def _from_unix(seconds: float) -> datetime | None:
-    if seconds <= 0:
-        # 0 is a placeholder for "unknown", not 1970.
-        return None
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    # bool is an int subclass; a true/false counter is a shape error, not 1/0.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _short_repr(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _host_of(url: object) -> str | None:
-    if not isinstance(url, str):
-        return None
-    try:
-        host = urlsplit(url.strip()).hostname
-    except ValueError:
-        return None
-    return host.rstrip(".").lower() if host else None
-
-
-def _host_in(host: str | None, domains: Sequence[str]) -> bool:
-    if host is None:
-        return False
-    return any(host == d or host.endswith("." + d) for d in domains)
-
-
-def _without_query(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
 def _facebook_slug(url: str | None) -> str | None:
-    if url is None or not _host_in(_host_of(url), ("facebook.com",)):
+    if url is None or not host_in(host_of(url), ("facebook.com",)):
         return None
     segments = [s for s in urlsplit(url).path.split("/") if s]
     # profile.php?id=... and /people/Name/<id> are numeric-id profiles with no vanity slug.

@@ -34,35 +34,56 @@ shared/fixtures/scrapecreators/README.md):
   including retries and backoff, i.e. how long the provider made us wait for this post.
 - Comments (`fetch_comments`) go through the same attempt loop, credits and concurrency
   slots, page after page up to a bound, behind a breaker of their own (see its docstring).
+
+The client stays one module of ~450 lines: every endpoint runs through the same breaker, slot
+and attempt loop, and splitting those apart would scatter one call's path over files. What an
+answer means is in provider_answers.py, the breaker in breaker.py, the runs in provider_runs.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Final, Literal, TypeVar
+from typing import Final, TypeVar
 
 import httpx
 
 from pulse_contracts.values import Platform
 
+from .breaker import Breaker
 from .comments import COMMENT_ENDPOINTS, ProviderComment, parse_comments_page
-from .normalizer import OUT_OF_CREDITS, NormalizedPost, ProviderBodyError, normalize
+from .normalizer import normalize
+from .provider_answers import (
+    Exchange,
+    classify,
+    clip,
+    json_object,
+    pull_result,
+    retry_after_of,
+    snippet,
+)
+from .provider_bodies import ProviderBodyError
+from .provider_runs import (
+    CIRCUIT_OPEN,
+    CONNECTION_ERROR,
+    HTTP_ERROR,
+    TIMEOUT,
+    UNSUPPORTED_PLATFORM,
+    CommentsResult,
+    PullResult,
+    PullRun,
+    RunStatus,
+)
 
 __all__ = [
     "ENDPOINTS",
-    "CommentsResult",
     "CreditBalanceError",
     "ProviderConfig",
-    "PullResult",
-    "PullRun",
     "ScrapeCreatorsClient",
 ]
 
@@ -80,28 +101,6 @@ DEFAULT_CONCURRENCY: Final[Mapping[Platform, int]] = MappingProxyType(
     {"tiktok": 4, "instagram": 2, "youtube": 4, "facebook": 2}
 )
 
-# error codes of failed/skipped runs (besides the normalizer's provider_error,
-# out_of_credits, unrecognised_body and malformed_body)
-BAD_REQUEST: Final = "bad_request"
-UNAUTHORIZED: Final = "unauthorized"
-NOT_FOUND: Final = "not_found"
-RATE_LIMITED: Final = "rate_limited"
-SERVER_ERROR: Final = "server_error"
-HTTP_ERROR: Final = "http_error"
-TIMEOUT: Final = "timeout"
-CONNECTION_ERROR: Final = "connection_error"
-CIRCUIT_OPEN: Final = "circuit_open"
-UNSUPPORTED_PLATFORM: Final = "unsupported_platform"
-
-# Failures that say nothing about whether the platform's scraper works.
-_NEUTRAL_FAILURES: Final = frozenset({OUT_OF_CREDITS, BAD_REQUEST, NOT_FOUND})
-# Loose on purpose, like the normalizer: the exact wording is only known from 3rd-party logs.
-_CREDITS_RE: Final = re.compile(r"out of credits|purchase more credits", re.IGNORECASE)
-# A 3rd-party probe saw a missing key answered with 500 "apiKey is required"; not transient.
-_API_KEY_RE: Final = re.compile(r"api ?key", re.IGNORECASE)
-_MAX_ERROR: Final = 300
-
-RunStatus = Literal["ok", "failed", "skipped"]
 _R = TypeVar("_R")
 
 
@@ -118,29 +117,6 @@ class ProviderConfig:
     breaker_reset_s: float = 60
 
 
-@dataclass(frozen=True)
-class PullRun:
-    """One logical provider call (all its attempts), as stored in the pull-run log."""
-
-    platform: Platform
-    url: str
-    status: RunStatus
-    http_status: int | None  # of the last answer received; None when none arrived
-    latency_ms: int
-    credits: int
-    attempts: int  # HTTP requests sent; 0 for skipped runs
-    error_code: str | None
-    error: str | None
-    started_at: datetime
-
-
-@dataclass(frozen=True)
-class PullResult:
-    run: PullRun
-    post: NormalizedPost | None
-    raw: dict[str, Any] | None  # last JSON object received, also on failure (for diagnosis)
-
-
 class CreditBalanceError(Exception):
     """`credit_balance` could not read the balance; `code` uses the run error codes."""
 
@@ -148,88 +124,6 @@ class CreditBalanceError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-
-
-@dataclass
-class _Exchange:
-    """What the attempt loop ended with."""
-
-    attempts: int = 0
-    credits: int = 0
-    http_status: int | None = None
-    response: httpx.Response | None = None
-    error_code: str | None = None
-    error: str | None = None
-
-    def absorb(self, other: _Exchange) -> None:
-        """Add one more exchange of the same logical call (a further page)."""
-        self.attempts += other.attempts
-        self.credits += other.credits
-        if other.http_status is not None:
-            self.http_status = other.http_status
-        self.response = other.response
-        self.error_code, self.error = other.error_code, other.error
-
-
-@dataclass(frozen=True)
-class CommentsResult:
-    run: PullRun
-    comments: list[ProviderComment]
-    pages: int  # pages read successfully
-
-
-class _Breaker:
-    """Consecutive-failure circuit breaker for one platform (single event loop, no locks)."""
-
-    def __init__(self, failures: int, reset_s: float) -> None:
-        self.threshold = max(1, failures)
-        self.reset_s = reset_s
-        self.state: Literal["closed", "open", "half_open"] = "closed"
-        self.failures = 0
-        self.opened_at = 0.0
-        self.trial_in_flight = False
-
-    def admit(self, now: float) -> Literal["pass", "trial"] | None:
-        """None: skip; "trial": the single half-open probe; "pass": normal call."""
-        if self.state == "closed":
-            return "pass"
-        if self.state == "open":
-            if now - self.opened_at < self.reset_s:
-                return None
-            self.state = "half_open"
-        if self.trial_in_flight:
-            return None
-        self.trial_in_flight = True
-        return "trial"
-
-    def is_open(self) -> bool:
-        return self.state != "closed"
-
-    def retry_in(self, now: float) -> float:
-        return max(0.0, self.reset_s - (now - self.opened_at))
-
-    def record(
-        self, admitted: Literal["pass", "trial"], error_code: str | None, now: float
-    ) -> None:
-        if admitted == "trial":
-            self.trial_in_flight = False
-        if error_code is None:
-            self.state, self.failures = "closed", 0
-            return
-        if error_code in _NEUTRAL_FAILURES:
-            # Neither health nor sickness: keep the count; a neutral trial frees the slot so
-            # the next call becomes the trial.
-            return
-        if admitted == "trial":
-            self._open(now)
-            return
-        self.failures += 1
-        if self.state == "closed" and self.failures >= self.threshold:
-            self._open(now)
-
-    def _open(self, now: float) -> None:
-        self.state = "open"
-        self.opened_at = now
 
 
 class ScrapeCreatorsClient:
@@ -254,7 +148,7 @@ class ScrapeCreatorsClient:
         self._now = now
         self._base_url = config.base_url.rstrip("/")
         self._semaphores: dict[Platform, asyncio.Semaphore] = {}
-        self._breakers: dict[str, _Breaker] = {}  # by platform, and platform:comments
+        self._breakers: dict[str, Breaker] = {}  # by platform, and platform:comments
 
     # --- public --------------------------------------------------------------------------
 
@@ -265,11 +159,11 @@ class ScrapeCreatorsClient:
     async def fetch_post(self, platform: Platform, url: str) -> PullResult:
         """Fetch and normalize one post; provider/network failures come back as a failed run."""
         if platform not in ENDPOINTS:
-            return self._result(
+            return pull_result(
                 platform,
                 url,
                 "failed",
-                _Exchange(),
+                Exchange(),
                 self._now(),
                 time.perf_counter(),
                 error_code=UNSUPPORTED_PLATFORM,
@@ -302,11 +196,11 @@ class ScrapeCreatorsClient:
         which are about how hard we press the provider, whatever the endpoint."""
         endpoint = COMMENT_ENDPOINTS.get(platform)
         if endpoint is None:
-            run = self._result(
+            run = pull_result(
                 platform,
                 url,
                 "failed",
-                _Exchange(),
+                Exchange(),
                 self._now(),
                 time.perf_counter(),
                 error_code=UNSUPPORTED_PLATFORM,
@@ -315,7 +209,7 @@ class ScrapeCreatorsClient:
             return CommentsResult(run=run, comments=[], pages=0)
 
         async def call(started_at: datetime, t0: float) -> CommentsResult:
-            total = _Exchange()
+            total = Exchange()
             comments: list[ProviderComment] = []
             seen: set[str] = set()
             pages = 0
@@ -328,15 +222,15 @@ class ScrapeCreatorsClient:
                 total.absorb(ex)
                 if ex.error_code is not None:
                     break
-                raw = _json_object(ex.response)
+                raw = json_object(ex.response)
                 if raw is None:
                     total.error_code = "malformed_body"
-                    total.error = f"200 answer is not a JSON object: {_snippet(ex.response)}"
+                    total.error = f"200 answer is not a JSON object: {snippet(ex.response)}"
                     break
                 try:
                     page = parse_comments_page(raw, platform)
                 except ProviderBodyError as exc:
-                    total.error_code, total.error = exc.code, _clip(exc.message)
+                    total.error_code, total.error = exc.code, clip(exc.message)
                     break
                 pages += 1
                 for comment in page.comments:
@@ -349,8 +243,8 @@ class ScrapeCreatorsClient:
                 cursor = page.next_cursor
             status: RunStatus = "ok" if pages else "failed"
             if pages and total.error is not None:
-                total.error = _clip(f"after {pages} page(s): {total.error}")
-            run = self._result(platform, url, status, total, started_at, t0).run
+                total.error = clip(f"after {pages} page(s): {total.error}")
+            run = pull_result(platform, url, status, total, started_at, t0).run
             return CommentsResult(run=run, comments=comments, pages=pages)
 
         return await self._guarded(
@@ -370,12 +264,12 @@ class ScrapeCreatorsClient:
         exchange = await self._exchange(CREDIT_BALANCE_PATH, {})
         if exchange.error_code is not None or exchange.response is None:
             raise CreditBalanceError(exchange.error_code or HTTP_ERROR, exchange.error or "")
-        body = _json_object(exchange.response)
+        body = json_object(exchange.response)
         value = body.get("creditCount") if body is not None else None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise CreditBalanceError(
                 "malformed_body",
-                f"credit balance body has no numeric creditCount: {_snippet(exchange.response)}",
+                f"credit balance body has no numeric creditCount: {snippet(exchange.response)}",
             )
         return int(value)
 
@@ -390,9 +284,9 @@ class ScrapeCreatorsClient:
 
         async def call(started_at: datetime, t0: float) -> PullResult:
             ex = await self._exchange(path, params)
-            raw = _json_object(ex.response) if ex.response is not None else None
+            raw = json_object(ex.response) if ex.response is not None else None
             if ex.error_code is None and raw is None:
-                return self._result(
+                return pull_result(
                     platform,
                     label,
                     "failed",
@@ -400,10 +294,10 @@ class ScrapeCreatorsClient:
                     started_at,
                     t0,
                     error_code="malformed_body",
-                    error=f"200 answer is not a JSON object: {_snippet(ex.response)}",
+                    error=f"200 answer is not a JSON object: {snippet(ex.response)}",
                 )
             status: RunStatus = "ok" if ex.error_code is None else "failed"
-            return self._result(platform, label, status, ex, started_at, t0, raw=raw)
+            return pull_result(platform, label, status, ex, started_at, t0, raw=raw)
 
         return await self._guarded(
             platform,
@@ -425,7 +319,7 @@ class ScrapeCreatorsClient:
         breaker_key: str,
         call: Callable[[datetime, float], Awaitable[_R]],
         *,
-        skipped: Callable[[_Breaker], _R],
+        skipped: Callable[[Breaker], _R],
         health: Callable[[_R], str | None],
     ) -> _R:
         """Run `call` behind the breaker `breaker_key` and the platform's concurrency slot;
@@ -449,10 +343,10 @@ class ScrapeCreatorsClient:
             breaker.record(admitted, health(result), self._clock())
         return result
 
-    def _breaker(self, key: str) -> _Breaker:
+    def _breaker(self, key: str) -> Breaker:
         breaker = self._breakers.get(key)
         if breaker is None:
-            breaker = _Breaker(self.config.breaker_failures, self.config.breaker_reset_s)
+            breaker = Breaker(self.config.breaker_failures, self.config.breaker_reset_s)
             self._breakers[key] = breaker
         return breaker
 
@@ -465,9 +359,9 @@ class ScrapeCreatorsClient:
             self._semaphores[platform] = semaphore
         return semaphore
 
-    async def _exchange(self, path: str, params: Mapping[str, str]) -> _Exchange:
+    async def _exchange(self, path: str, params: Mapping[str, str]) -> Exchange:
         """Send with retries; ends on the first final answer or when attempts run out."""
-        ex = _Exchange()
+        ex = Exchange()
         max_attempts = max(1, self.config.max_attempts)
         while True:
             ex.attempts += 1
@@ -486,23 +380,23 @@ class ScrapeCreatorsClient:
                 retryable = True
             except httpx.TransportError as exc:
                 ex.error_code = CONNECTION_ERROR
-                ex.error = _clip(f"{type(exc).__name__}: {exc}")
+                ex.error = clip(f"{type(exc).__name__}: {exc}")
                 retryable = True
             except httpx.RequestError as exc:
                 # Decoding errors, redirect loops: the provider answered, just not usably.
                 ex.error_code = HTTP_ERROR
-                ex.error = _clip(f"{type(exc).__name__}: {exc}")
+                ex.error = clip(f"{type(exc).__name__}: {exc}")
                 retryable = False
             else:
                 ex.response = response
                 ex.http_status = response.status_code
                 if not (response.status_code in (401, 402) or response.status_code >= 500):
                     ex.credits += 1
-                ex.error_code, ex.error, retryable = _classify(response)
-                retry_after = _retry_after(response)
+                ex.error_code, ex.error, retryable = classify(response)
+                retry_after = retry_after_of(response)
             if ex.error_code is None or not retryable or ex.attempts >= max_attempts:
                 if ex.error_code is not None and retryable and ex.attempts > 1:
-                    ex.error = _clip(f"{ex.error} (after {ex.attempts} attempts)")
+                    ex.error = clip(f"{ex.error} (after {ex.attempts} attempts)")
                 return ex
             await self._sleep(self._backoff(ex.attempts, retry_after))
 
@@ -513,13 +407,13 @@ class ScrapeCreatorsClient:
         return self._rng.uniform(0, min(cap, self.config.backoff_base_s * 2 ** (attempt - 1)))
 
     def _interpret(
-        self, platform: Platform, url: str, ex: _Exchange, started_at: datetime, t0: float
+        self, platform: Platform, url: str, ex: Exchange, started_at: datetime, t0: float
     ) -> PullResult:
-        raw = _json_object(ex.response) if ex.response is not None else None
+        raw = json_object(ex.response) if ex.response is not None else None
         if ex.error_code is not None:
-            return self._result(platform, url, "failed", ex, started_at, t0, raw=raw)
+            return pull_result(platform, url, "failed", ex, started_at, t0, raw=raw)
         if raw is None:
-            return self._result(
+            return pull_result(
                 platform,
                 url,
                 "failed",
@@ -527,12 +421,12 @@ class ScrapeCreatorsClient:
                 started_at,
                 t0,
                 error_code="malformed_body",
-                error=f"200 answer is not a JSON object: {_snippet(ex.response)}",
+                error=f"200 answer is not a JSON object: {snippet(ex.response)}",
             )
         try:
             post = normalize(raw, platform)
         except ProviderBodyError as exc:
-            return self._result(
+            return pull_result(
                 platform,
                 url,
                 "failed",
@@ -541,40 +435,12 @@ class ScrapeCreatorsClient:
                 t0,
                 raw=raw,
                 error_code=exc.code,
-                error=_clip(exc.message),
+                error=clip(exc.message),
             )
-        return self._result(platform, url, "ok", ex, started_at, t0, raw=raw, post=post)
-
-    def _result(
-        self,
-        platform: Platform,
-        url: str,
-        status: RunStatus,
-        ex: _Exchange,
-        started_at: datetime,
-        t0: float,
-        *,
-        raw: dict[str, Any] | None = None,
-        post: NormalizedPost | None = None,
-        error_code: str | None = None,
-        error: str | None = None,
-    ) -> PullResult:
-        run = PullRun(
-            platform=platform,
-            url=url,
-            status=status,
-            http_status=ex.http_status,
-            latency_ms=round((time.perf_counter() - t0) * 1000),
-            credits=ex.credits,
-            attempts=ex.attempts,
-            error_code=error_code or ex.error_code,
-            error=error or ex.error,
-            started_at=started_at,
-        )
-        return PullResult(run=run, post=post, raw=raw)
+        return pull_result(platform, url, "ok", ex, started_at, t0, raw=raw, post=post)
 
     def _skipped(
-        self, platform: Platform, url: str, breaker: _Breaker, *, what: str = ""
+        self, platform: Platform, url: str, breaker: Breaker, *, what: str = ""
     ) -> PullResult:
         retry_in = breaker.retry_in(self._clock())
         run = PullRun(
@@ -593,74 +459,3 @@ class ScrapeCreatorsClient:
             started_at=self._now(),
         )
         return PullResult(run=run, post=None, raw=None)
-
-
-# --- response classification -------------------------------------------------------------
-
-
-def _classify(response: httpx.Response) -> tuple[str | None, str | None, bool]:
-    """(error_code, message, retryable) for one HTTP answer; (None, None, False) = usable 200."""
-    status = response.status_code
-    text = _snippet(response)
-    # On a 200 only the normalizer may judge the body: a caption can say "out of credits" too.
-    if status == 402 or (status != 200 and _CREDITS_RE.search(text)):
-        return OUT_OF_CREDITS, f"provider account is out of credits (HTTP {status}): {text}", False
-    if status in (401, 403):
-        return UNAUTHORIZED, f"API key missing or rejected (HTTP {status}): {text}", False
-    if status == 429:
-        return RATE_LIMITED, f"rate limited (HTTP 429): {text}", True
-    if status >= 500:
-        if _API_KEY_RE.search(text):
-            return UNAUTHORIZED, f"API key missing or rejected (HTTP {status}): {text}", False
-        return SERVER_ERROR, f"provider error (HTTP {status}): {text}", True
-    if status == 400:
-        return BAD_REQUEST, f"provider rejected the request (HTTP 400): {text}", False
-    if status == 404:
-        return NOT_FOUND, f"post not found, maybe deleted (HTTP 404): {text}", False
-    if status != 200:
-        # Other 2xx/3xx/4xx: unknown territory; retrying an unexplained answer rarely helps.
-        return HTTP_ERROR, f"unexpected HTTP {status}: {text}", False
-    # 200: the body decides (success:false, malformed...), in _interpret via the normalizer.
-    return None, None, False
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _json_object(response: httpx.Response | None) -> dict[str, Any] | None:
-    if response is None:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def _snippet(response: httpx.Response | None) -> str:
-    if response is None:
-        return ""
-    try:
-        text = response.text
-    except (UnicodeDecodeError, LookupError):
-        return "<undecodable body>"
-    return _clip(" ".join(text.split()))
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 3] + "..."

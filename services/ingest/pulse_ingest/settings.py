@@ -13,8 +13,9 @@ from pulse_contracts.values import Platform
 from pulse_runtime.settings import ServiceSettings
 
 from . import runs, signing
+from .comment_pulls import CommentSettings
 from .provider import ProviderConfig
-from .pulling import CommentSettings, PullSettings
+from .pulling import PullSettings
 from .tokens import DEFAULT_TTL_S, MAX_TTL_S
 
 DEFAULT_SCRAPECREATORS_URL: Final = "https://api.scrapecreators.com"
@@ -80,7 +81,7 @@ class IngestSettings(ServiceSettings):
     # counted in Redis across replicas: higher than a person's gateway limit, since a workflow
     # delivers one batch per pulled page.
     token_requests_per_minute: int = Field(default=1200, ge=1)
-    # Comments after successful pulls (pulling.py explains the cadence): at most this many
+    # Comments after successful pulls (comment_pulls.py explains the cadence): at most this many
     # per post per fetch, over at most this many pages, at most once per interval.
     comments_enabled: bool = True
     comments_per_pull: int = Field(default=50, ge=0, le=500)

@@ -18,7 +18,7 @@ from pulse_ingest.benchmark_domain import (
     rollup,
     window_tags,
 )
-from pulse_ingest.normalizer import ProviderBodyError
+from pulse_ingest.provider_bodies import ProviderBodyError
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ import pytest
 
 from pulse_contracts.values import Platform
 from pulse_ingest.comments import parse_comments_page
-from pulse_ingest.normalizer import ProviderBodyError
 from pulse_ingest.provider import ProviderConfig, ScrapeCreatorsClient
+from pulse_ingest.provider_bodies import ProviderBodyError
 from services.ingest.tests.test_provider_client import (
     POSTS,
     Fake,

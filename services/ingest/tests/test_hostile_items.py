@@ -14,7 +14,7 @@ import pytest
 
 from pulse_ingest import handlers
 from pulse_ingest.domain import Candidate, Rejection, prepare, prepare_all
-from pulse_ingest.handlers import BodyError, parse_body
+from pulse_ingest.reading import BodyError, parse_body
 from services.ingest.tests.test_batches import (
     FIXTURE_ID,
     NOW,

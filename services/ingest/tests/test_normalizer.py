@@ -12,11 +12,11 @@ import pytest
 
 from pulse_ingest.normalizer import (
     NormalizedPost,
-    ProviderBodyError,
     detect_platform,
     looks_like_provider_body,
     normalize,
 )
+from pulse_ingest.provider_bodies import ProviderBodyError
 
 
 def _fixtures_dir() -> Path:

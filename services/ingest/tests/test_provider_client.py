@@ -15,9 +15,9 @@ from pulse_contracts.values import Platform
 from pulse_ingest.provider import (
     CreditBalanceError,
     ProviderConfig,
-    PullResult,
     ScrapeCreatorsClient,
 )
+from pulse_ingest.provider_runs import PullResult
 from tests.support.services import fake_provider_process, free_port
 
 KEY = "test-key"

@@ -34,7 +34,8 @@ from pulse_contracts.catalog import (
     PostRegistered,
 )
 from pulse_contracts.values import Platform
-from pulse_ingest.pulling import SCHEDULER_LOCK_KEY, QueueDepth
+from pulse_ingest.priority import QueueDepth
+from pulse_ingest.refresh import SCHEDULER_LOCK_KEY
 from tests.support.scenario import Bus
 from tests.support.servers import Servers
 from tests.support.services import ROOT, ServiceProcess

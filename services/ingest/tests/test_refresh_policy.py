@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from pulse_contracts.values import Platform
-from pulse_ingest.pulling import PriorityGate
+from pulse_ingest.priority import PriorityGate
 from pulse_ingest.scheduler import (
     DEFAULT_BATCH_SIZES,
     Clock,

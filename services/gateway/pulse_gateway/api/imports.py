@@ -28,7 +28,8 @@ from pulse_runtime.logging import get_logger
 
 from .. import peers
 from ..context import GatewayContext
-from ..csv_io import COUNTERS, CsvFormatError, ImportRow, RowError, batches, read_metrics_csv
+from ..csv_import import ImportRow, RowError, batches, read_metrics_csv
+from ..csv_reading import COUNTERS, CsvFormatError
 from ..db import org_transaction
 from ..deps import ContextDep, Manager, Reader
 from ..repository import imports as repo

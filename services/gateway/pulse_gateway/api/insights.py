@@ -18,13 +18,11 @@ from .. import peers
 from ..db import org_transaction
 from ..deps import ContextDep, Reader
 from ..http_cache import etagged_json
+from ..repository import campaigns
 
 router = APIRouter(tags=["insights"])
 
 TOP_DEFAULT = 20
-_CAMPAIGN_OF_ORG = (
-    "SELECT id FROM catalog.campaigns WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
-)
 
 
 def _bad(path: str, message: str) -> ApiError:
@@ -92,8 +90,8 @@ async def hashtags(
             raise _bad("limit", "limit must be a whole number from 1 to 100")
         top = int(limit)
     async with org_transaction(ctx.pool, caller.org_id) as conn:
-        known = await conn.fetchval(_CAMPAIGN_OF_ORG, caller.org_id, wanted)
-    if known is None:
+        known = await campaigns.existing_ids(conn, org_id=caller.org_id, ids=[wanted])
+    if not known:
         raise _bad("campaign_id", f"no campaign {wanted} in your organization")
     body = await campaign_hashtags(
         ctx, caller.org_id, wanted, first_day=first, last_day=last, limit=top

@@ -253,14 +253,10 @@ async def use_email_link(
         user_id = await repo.use_email_link(conn, sha256(token))
         user = None
         if user_id is not None:
-            user = await conn.fetchrow(
-                "SELECT id, org_id, email, name, role, disabled_at "
-                "FROM catalog.users WHERE id = $1",
-                user_id,
-            )
+            user = await repo.user_by_id(conn, user_id)
     if user is None or user["disabled_at"] is not None:
         raise NotSignedIn("this sign-in link is invalid, used or expired")
-    return await start_session(pool, settings, keys, dict(user))
+    return await start_session(pool, settings, keys, user)
 
 
 async def _hashed(password: str | None) -> str | None:

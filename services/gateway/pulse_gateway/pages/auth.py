@@ -12,8 +12,9 @@ from pulse_runtime.errors import ApiError
 from ..cookies import clear_session_cookies, set_session_cookies
 from ..deps import SESSION_COOKIE, ContextDep
 from ..handlers import accounts
+from ..repository import users
 from ..security import csrf_matches, sha256
-from .common import page_router, render, safe_next, sql
+from .common import page_router, render, safe_next
 
 router = page_router()
 
@@ -84,7 +85,8 @@ async def logout(
     """Ends the session; the CSRF token (form field or header) proves the page asked."""
     session = request.cookies.get(SESSION_COOKIE)
     if session:
-        expected = await ctx.pool.fetchval(sql.session_csrf, sha256(session))
+        async with ctx.pool.acquire() as conn:
+            expected = await users.session_csrf(conn, sha256(session))
         presented = csrf_token or request.headers.get("x-csrf-token")
         if expected is not None and not csrf_matches(expected, presented):
             raise ApiError(403, "This sign-out request did not come from your dashboard.")

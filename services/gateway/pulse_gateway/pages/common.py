@@ -34,19 +34,18 @@ from markupsafe import Markup
 
 from pulse_contracts import utcnow
 from pulse_report.formats import fmt_ago as report_ago
-from pulse_runtime.db import SqlFiles
 from pulse_runtime.errors import ApiError
 from pulse_runtime.logging import get_logger
 
 from ..context import GatewayContext
 from ..db import org_transaction
 from ..deps import CSRF_COOKIE, Principal, authenticate, gateway_context
+from ..repository import users
 
 log = get_logger(__name__)
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE / "templates"
 STATIC = PACKAGE / "static"
-sql = SqlFiles(Path(__file__).parent / "sql")
 
 # Pages load only this origin's files: no inline script or style, no framing.
 CSP = (
@@ -95,7 +94,7 @@ async def signed_in(request: Request) -> Viewer:
             raise LoginRequired(_here(request)) from exc
         raise
     async with org_transaction(ctx.pool, principal.org_id) as conn:
-        row = await conn.fetchrow(sql.viewer, principal.org_id, principal.user_id)
+        row = await users.viewer(conn, org_id=principal.org_id, user_id=principal.user_id)
     if row is None:
         raise LoginRequired(_here(request))
     viewer = Viewer(

@@ -45,3 +45,15 @@ async def revoke_token(conn: Connection, *, org_id: UUID, token_id: UUID) -> dic
     """The revoked token, or None when it was already revoked (the row is kept either way)."""
     row = await conn.fetchrow(sql.tokens_revoke, org_id, token_id)
     return dict(row) if row else None
+
+
+async def token_by_hash(conn: Connection, token_sha256: bytes) -> dict[str, Any] | None:
+    """A live token's id, organization and scopes (only inside `db.auth_lookup`: the
+    organization is not known yet)."""
+    row = await conn.fetchrow(sql.tokens_by_hash, token_sha256)
+    return dict(row) if row else None
+
+
+async def touch_token(conn: Connection, token_id: UUID) -> None:
+    """Record the token's use, at most once a minute."""
+    await conn.execute(sql.tokens_touch, token_id)

@@ -73,6 +73,33 @@ async def other_active_owners(conn: Connection, *, org_id: UUID, user_id: UUID) 
     return int(await conn.fetchval(sql.users_count_owners, org_id, user_id))
 
 
+async def user_by_id(conn: Connection, user_id: UUID) -> dict[str, Any] | None:
+    """Only inside `db.auth_lookup`: a sign-in link names the person, not the organization."""
+    row = await conn.fetchrow(sql.users_by_id, user_id)
+    return dict(row) if row else None
+
+
+async def viewer(conn: Connection, *, org_id: UUID, user_id: UUID | None) -> dict[str, Any] | None:
+    """The signed-in person's email and name and their organization's name, for the page
+    header; None once they are disabled."""
+    row = await conn.fetchrow(sql.users_viewer, org_id, user_id)
+    return dict(row) if row else None
+
+
+async def session_caller(
+    conn: Connection, *, session_id: UUID | None, token_sha256: bytes | None
+) -> dict[str, Any] | None:
+    """The live session's person (catalog.session_caller), by session id or cookie hash."""
+    row = await conn.fetchrow(sql.session_caller, session_id, token_sha256)
+    return dict(row) if row else None
+
+
+async def session_csrf(conn: Connection, token_sha256: bytes) -> str | None:
+    """The CSRF token of a live session, by the cookie's hash."""
+    token: str | None = await conn.fetchval(sql.session_csrf, token_sha256)
+    return token
+
+
 async def insert_session(
     conn: Connection,
     *,

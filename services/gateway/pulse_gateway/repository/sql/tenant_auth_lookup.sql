@@ -1,0 +1,1 @@
+SELECT set_config('pulse.auth_lookup', 'on', true)

@@ -1,0 +1,1 @@
+SELECT set_config('pulse.org_id', $1, true)

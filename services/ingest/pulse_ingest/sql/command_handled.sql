@@ -1,0 +1,1 @@
+SELECT 1 FROM ingest.inbox WHERE event_id = $1
