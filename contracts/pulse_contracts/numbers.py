@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from .emv import CampaignEmv
 from .envelope import ContractModel, EventData, register
 from .forecast import (
     BookingPlan,
@@ -129,6 +130,9 @@ class CampaignNumbers(EventData):
     daily: list[DailyPoint] = Field(default_factory=list)
     platforms: list[PlatformSplit] = Field(default_factory=list)
     as_of: datetime
+    # Earned media value (emv.py): never in kpi.updated; the gateway adds it when it serves a
+    # document, with the organization's rates of that moment (a rate change shows at once).
+    emv: CampaignEmv | None = None
 
 
 SERIES_TAIL = timedelta(days=7)  # the daily series runs to end_date + 7 days
