@@ -186,7 +186,7 @@ def campaign_emv(doc: CampaignNumbers, rates: EmvRates) -> CampaignEmv:
         )
         for p in doc.posts
     ]
-    by_booking = sums_by(((p.booking_id, p.emv_cents or 0) for p in posts))
+    by_booking = sums_by((p.booking_id, p.emv_cents or 0) for p in posts)
     same_currency = doc.campaign.currency == rates.currency
     total = sum(p.emv_cents or 0 for p in posts)
     return CampaignEmv(
