@@ -14,7 +14,7 @@ from playwright.async_api import Browser, expect
 
 from pulse_contracts import utcnow
 from tests.support.browser import watched_page
-from tests.support.demo import SCREENSHOTS, DemoSystem, stand_in_image, staff_page
+from tests.support.demo import SCREENSHOTS, DemoSystem, staff_page, stand_in_image
 from tests.system.test_dashboard_quality import overflow, serious_violations, settle
 
 pytestmark = pytest.mark.system

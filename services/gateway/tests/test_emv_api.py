@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -266,7 +266,8 @@ async def test_emv_per_post_booking_and_campaign_moves_with_the_rates(
     ]
     ratio = (Decimal(sum(want)) / Decimal(150_000)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert emv["roi"] == float(ratio)
-    assert emv["estimate"] is True and emv["currency"] == "EUR"
+    assert emv["estimate"] is True
+    assert emv["currency"] == "EUR"
 
     # A rate changed in Settings shows on the very next read.
     await owner.put(PATH, json={"tiktok": {"per_1000_views": 20}})
@@ -314,7 +315,9 @@ async def test_the_settings_form_shows_a_bad_rate_on_its_field(
         saved = await browser.post(
             "/settings/emv-rates", data={"currency": "EUR", "tiktok.per_like": "0.3"}
         )
-        assert saved.status_code == 200 and "EMV rates saved." in saved.text
+        assert saved.status_code == 200
+        assert "EMV rates saved." in saved.text
     now = (await owner.get(PATH)).json()
-    assert now["currency"] == "EUR" and now["tiktok"]["per_like"] == 0.3
+    assert now["currency"] == "EUR"
+    assert now["tiktok"]["per_like"] == 0.3
     assert now["tiktok"]["per_comment"] == 0.15  # an empty field is the default
