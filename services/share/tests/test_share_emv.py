@@ -15,6 +15,11 @@ import httpx
 
 from pulse_contracts import utcnow
 from pulse_contracts.catalog import OrganizationUpserted
+from pulse_report import report_page
+from pulse_share.domain import ShareRefs, redact
+from pulse_share.emv import share_emv
+from pulse_share.render import client_report
+from pulse_share.report_jobs import client_document
 from services.share.tests.test_share_service import (  # the service's fixtures and world
     STAMP,
     World,
@@ -45,6 +50,13 @@ def _oracle_cents(counters: dict[str, int], rates: dict[str, str]) -> int:
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+TIKTOK_DEFAULTS = {
+    "per_1000_views": "10",
+    "per_like": "0.15",
+    "per_comment": "0.15",
+    "per_share": "0.15",
+    "per_save": "0.15",
+}
 MAYA_POST = {"views": 1_234_567, "likes": 98_765, "comments": 4_321, "shares": 1_234, "saves": 567}
 
 
@@ -141,3 +153,23 @@ async def test_emv_shows_only_on_links_that_opted_in_and_never_money(
     late = await _rates(bus, w, {"currency": "EUR"}, timedelta(minutes=30))
     await eventually(lambda: handled(db, late))
     assert (await anonymous.get(f"/api/share/{opted['token']}")).json()["emv"]["emv_cents"] == more
+
+
+def test_the_pdf_job_carries_emv_only_when_given() -> None:
+    """The client's PDF is the page printed: an opted-in link's job carries the EMV panel (and
+    still no money of the agency's), any other job none."""
+
+    w = World()
+    today = utcnow().date()
+    payload = redact(
+        kpi_document(w, today - timedelta(days=7), today, utcnow()), ShareRefs(), utcnow()
+    )
+    emv = share_emv(payload, {"currency": "EUR"})
+    assert client_document(payload).emv is None
+    carried = client_document(payload, emv=emv).emv
+    assert carried is not None
+    assert carried.emv_cents == emv.emv_cents == _oracle_cents(MAYA_POST, TIKTOK_DEFAULTS)
+    html = report_page(client_report(payload, emv=emv), for_print=True).html
+    assert 'id="report-emv"' in html
+    assert "ROI" not in html
+    assert_no_leak(html, w)
