@@ -10,9 +10,11 @@ only to a link that opted in, and never with a fee, a spend or an ROI.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 from uuid import UUID
 
@@ -111,21 +113,19 @@ class PostCounters(Protocol):
     def saves(self) -> int | None: ...
 
 
-def exact(rate: float) -> Fraction:
+def exact(rate: float) -> Decimal:
     """A rate as the decimal it is written as (0.1 is exactly one tenth, not the binary float)."""
-    return Fraction(Decimal(repr(rate)))
+    return Decimal(repr(rate))
 
 
-def post_emv_exact(counters: PostCounters, rates: PlatformRates) -> Fraction:
-    """views / 1000 × per_1000_views + likes × per_like + comments × per_comment
-    + shares × per_share + saves × per_save; a counter the platform does not expose is 0."""
-    return (
-        Fraction(counters.views or 0, 1000) * exact(rates.per_1000_views)
-        + (counters.likes or 0) * exact(rates.per_like)
-        + (counters.comments or 0) * exact(rates.per_comment)
-        + (counters.shares or 0) * exact(rates.per_share)
-        + (counters.saves or 0) * exact(rates.per_save)
-    )
+@lru_cache(maxsize=256)
+def _scaled(rates: PlatformRates) -> tuple[int, int, int, int, int, int]:
+    """The five rates as integers over one power of ten S (so the sum stays in integers, exact,
+    and a read valuing a thousand posts does no rational arithmetic): (S, R_views, R_like, …)."""
+    decimals = [exact(getattr(rates, m)) for m in METRICS]
+    places = max(max(0, -int(d.as_tuple().exponent)) for d in decimals)
+    scale = 10**places
+    return (scale, *(int(d * scale) for d in decimals))
 
 
 def to_cents(amount: Fraction) -> int:
@@ -137,10 +137,19 @@ def to_cents(amount: Fraction) -> int:
 def post_emv_cents(
     counters: PostCounters | None, platform: Platform, rates: EmvRates
 ) -> int | None:
-    """The post's EMV in cents of the rates' currency; None before its first sample."""
+    """The post's EMV in cents of the rates' currency, half up; None before its first sample.
+    In integers: with the rates as R / S, cents = ⌊(2 × 100 × T + 1000 × S) / (2000 × S)⌋ where
+    T = views × R_views + 1000 × (likes × R_like + …) ≥ 0 (the exact EMV × 1000 × S)."""
     if counters is None:
         return None
-    return to_cents(post_emv_exact(counters, rates.of(platform)))
+    scale, views, like, comment, share, save = _scaled(rates.of(platform))
+    thousandths = (counters.views or 0) * views + 1000 * (
+        (counters.likes or 0) * like
+        + (counters.comments or 0) * comment
+        + (counters.shares or 0) * share
+        + (counters.saves or 0) * save
+    )
+    return (200 * thousandths + 1000 * scale) // (2000 * scale)
 
 
 def roi(emv_cents: int, spend_cents: int | None) -> float | None:
@@ -174,39 +183,92 @@ class CampaignEmv(ContractModel):
     posts: list[PostEmv] = Field(default_factory=list)
 
 
+Id = UUID | str  # a document's ids, parsed or as its JSON carries them
+
+
+@dataclass(frozen=True, slots=True)
+class ValuedPost:
+    """One post to value: what `emv_of` reads (a document's post, or its JSON on a read path)."""
+
+    post_id: Id
+    booking_id: Id
+    platform: Platform
+    counters: PostCounters | None
+
+
+@dataclass(frozen=True, slots=True)
+class EmvFigures:
+    """emv_of's answer, plain (CampaignEmv is its shape on the wire)."""
+
+    currency: str
+    emv_cents: int
+    roi: float | None
+    bookings: tuple[tuple[Id, int, float | None], ...]  # booking id, EMV cents, ROI
+    posts: tuple[tuple[Id, Id, int | None], ...]  # post id, booking id, EMV cents
+
+    def as_json(self) -> dict[str, Any]:
+        """CampaignEmv's JSON, without building a model per post on a read path."""
+        return {
+            "estimate": True,
+            "currency": self.currency,
+            "emv_cents": self.emv_cents,
+            "roi": self.roi,
+            "bookings": [
+                {"booking_id": str(b), "emv_cents": cents, "roi": r}
+                for b, cents, r in self.bookings
+            ],
+            "posts": [
+                {"post_id": str(p), "booking_id": str(b), "emv_cents": cents}
+                for p, b, cents in self.posts
+            ],
+        }
+
+
 def campaign_emv(doc: CampaignNumbers, rates: EmvRates) -> CampaignEmv:
+    """The document's EMV (emv_of over its posts and bookings)."""
+    figures = emv_of(
+        [ValuedPost(p.post_id, p.booking_id, p.platform, p.latest) for p in doc.posts],
+        [(b.booking_id, b.fee_cents) for b in doc.bookings],
+        currency=doc.campaign.currency,
+        spend_cents=doc.campaign.spend_cents,
+        rates=rates,
+    )
+    return CampaignEmv.model_validate(figures.as_json())
+
+
+def emv_of(
+    posts: Sequence[ValuedPost],
+    bookings: Sequence[tuple[Id, int]],
+    *,
+    currency: str | None,
+    spend_cents: int,
+    rates: EmvRates,
+) -> EmvFigures:
     """Each post's EMV in cents; a booking's is the sum of its posts', the campaign's the sum
     of all its posts' (so the figures on a screen add up to the cent). ROI compares money in
-    one currency only: None when the campaign's currency is not the rates'."""
-    posts = [
-        PostEmv(
-            post_id=p.post_id,
-            booking_id=p.booking_id,
-            emv_cents=post_emv_cents(p.latest, p.platform, rates),
-        )
-        for p in doc.posts
-    ]
-    by_booking = sums_by((p.booking_id, p.emv_cents or 0) for p in posts)
-    same_currency = doc.campaign.currency == rates.currency
-    total = sum(p.emv_cents or 0 for p in posts)
-    return CampaignEmv(
+    one currency only: None when the campaign's currency (`currency`) is not the rates'."""
+    valued = [(p, post_emv_cents(p.counters, p.platform, rates)) for p in posts]
+    by_booking = sums_by((p.booking_id, cents or 0) for p, cents in valued)
+    same_currency = currency == rates.currency
+    total = sum(cents or 0 for _, cents in valued)
+    return EmvFigures(
         currency=rates.currency,
         emv_cents=total,
-        roi=roi(total, doc.campaign.spend_cents) if same_currency else None,
-        bookings=[
-            BookingEmv(
-                booking_id=b.booking_id,
-                emv_cents=by_booking.get(b.booking_id, 0),
-                roi=roi(by_booking.get(b.booking_id, 0), b.fee_cents) if same_currency else None,
+        roi=roi(total, spend_cents) if same_currency else None,
+        bookings=tuple(
+            (
+                booking_id,
+                by_booking.get(booking_id, 0),
+                roi(by_booking.get(booking_id, 0), fee) if same_currency else None,
             )
-            for b in doc.bookings
-        ],
-        posts=posts,
+            for booking_id, fee in bookings
+        ),
+        posts=tuple((p.post_id, p.booking_id, cents) for p, cents in valued),
     )
 
 
-def sums_by(pairs: Iterable[tuple[UUID, int]]) -> dict[UUID, int]:
-    totals: dict[UUID, int] = {}
+def sums_by(pairs: Iterable[tuple[Id, int]]) -> dict[Id, int]:
+    totals: dict[Id, int] = {}
     for key, cents in pairs:
         totals[key] = totals.get(key, 0) + cents
     return totals
