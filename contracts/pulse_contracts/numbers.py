@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
+from .emv import CampaignEmv
 from .envelope import ContractModel, EventData, register
 from .forecast import (
     BookingPlan,
@@ -171,6 +172,9 @@ class CampaignNumbers(EventData):
     # from its own bookings by the same rule when read, so no reader regroups bookings itself.
     creators: list[CreatorNumbers] = Field(default_factory=list)
     as_of: datetime
+    # Earned media value (emv.py): never in kpi.updated; the gateway adds it when it serves a
+    # document, with the organization's rates of that moment (a rate change shows at once).
+    emv: CampaignEmv | None = None
 
     @model_validator(mode="after")
     def _creators_of_older_documents(self) -> "CampaignNumbers":

@@ -107,6 +107,20 @@ class DocForecast(ContractModel):
     posts_high: int | None = None
 
 
+class DocCreatorEmv(ContractModel):
+    display_name: ShortText
+    emv_cents: int
+
+
+class DocEmv(ContractModel):
+    """Earned media value (docs/insights.md), an estimate in money; on a client job only when
+    the share link opted in, and never with a fee, a spend or an ROI."""
+
+    currency: CurrencyCode
+    emv_cents: int
+    creators: tuple[DocCreatorEmv, ...] = ()
+
+
 class ReportDocument(ContractModel):
     """One campaign's report, as pulse_report.CampaignReport (+ StaffFigures for staff)."""
 
@@ -119,6 +133,7 @@ class ReportDocument(ContractModel):
     creators: tuple[DocCreator, ...] = ()
     generated_at: datetime
     forecast: DocForecast | None = None
+    emv: DocEmv | None = None
     staff: DocStaffFigures | None = None
 
 

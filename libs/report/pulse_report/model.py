@@ -124,6 +124,22 @@ class ReportForecast:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportCreatorEmv:
+    display_name: str
+    emv_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEmv:
+    """Earned media value (docs/insights.md): an estimate in money, so only where its reader
+    may see it (a share link that opted in). Never a fee, a spend or an ROI beside it."""
+
+    currency: str
+    emv_cents: int
+    creators: tuple[ReportCreatorEmv, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignReport:
     """The campaign header, KPI cards, daily series, platform split and creator grid."""
 
@@ -135,3 +151,4 @@ class CampaignReport:
     creators: tuple[ReportCreator, ...]
     generated_at: datetime
     forecast: ReportForecast | None = None  # only where the report's reader may see it
+    emv: ReportEmv | None = None  # only where the report's reader may see it

@@ -295,6 +295,8 @@ async def _curves(fake_provider_url: str, now: datetime) -> None:
 async def _catalog(api: httpx.AsyncClient, now: datetime) -> tuple[list[dict[str, Any]], str]:
     """The demo's catalog through the API; the samples to deliver, and the first live
     campaign's id (its client report gets a weekly schedule)."""
+    # The agency values earned media in its own currency: the default rates, read in euros.
+    await _ok(api.put("/api/settings/emv-rates", json={"currency": "EUR"}))
     clients = [await _ok(api.post("/api/clients", json=c)) for c in CLIENTS]
     creators = [
         await _ok(

@@ -17,7 +17,7 @@ from pulse_contracts.compare import compare_campaigns
 from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
 from pulse_runtime.errors import ApiError
 
-from . import peers
+from . import emv, peers
 from .context import GatewayContext
 from .read_model import Backfill
 
@@ -27,10 +27,15 @@ async def campaign_numbers(
 ) -> dict[str, Any] | None:
     """The campaign's number document as of now (JSON), or None before its first computation.
     With `parts` ("bookings", "posts", "daily", "platforms"), only those besides the campaign
-    figures: a read parses only what it shows."""
-    return await ctx.numbers.document(
-        ctx.pool, org_id, campaign_id, now=utcnow(), backfill=_from_aggregator(ctx), parts=parts
+    figures: a read parses only what it shows. A read of the whole document, its bookings or
+    its posts carries the campaign's earned media value (emv.py) at the current rates."""
+    read, valued = emv.wanted_parts(parts)
+    doc = await ctx.numbers.document(
+        ctx.pool, org_id, campaign_id, now=utcnow(), backfill=_from_aggregator(ctx), parts=read
     )
+    if doc is None or not valued:
+        return doc
+    return emv.with_emv(doc, await emv.organization_rates(ctx.pool, org_id), parts)
 
 
 async def versioned_numbers(
@@ -46,12 +51,17 @@ async def versioned_numbers(
 async def campaign_documents(
     ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
 ) -> dict[UUID, dict[str, Any]]:
-    """Several campaigns' whole documents as of now, by campaign id (uncomputed ones absent)."""
+    """Several campaigns' whole documents as of now, by campaign id (uncomputed ones absent),
+    each with its earned media value at the current rates."""
     if not campaign_ids:
         return {}
-    return await ctx.numbers.numbers(
+    found = await ctx.numbers.numbers(
         ctx.pool, org_id, campaign_ids, now=utcnow(), backfill=_from_aggregator(ctx)
     )
+    if not found:
+        return found
+    rates = await emv.organization_rates(ctx.pool, org_id)
+    return {cid: emv.with_emv(doc, rates, None) for cid, doc in found.items()}
 
 
 async def campaign_summaries(

@@ -68,6 +68,7 @@ async def create_link(
     expires_at: datetime | None,
     password: str | None,
     show_forecast: bool = False,
+    show_emv: bool = False,
 ) -> dict[str, Any]:
     """The new link with its token: the only answer that ever carries it."""
     result: dict[str, Any] = await _call(
@@ -80,6 +81,7 @@ async def create_link(
             "expires_at": expires_at.isoformat() if expires_at else None,
             "password": password,
             "show_forecast": show_forecast,
+            "show_emv": show_emv,
         },
     )
     return result

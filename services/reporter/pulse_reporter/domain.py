@@ -18,7 +18,9 @@ from pulse_report import (
     ReportClient,
     ReportCounters,
     ReportCreator,
+    ReportCreatorEmv,
     ReportDay,
+    ReportEmv,
     ReportForecast,
     ReportKpis,
     ReportPlatform,
@@ -128,6 +130,13 @@ def campaign_report(doc: ReportDocument) -> CampaignReport:
         ),
         generated_at=doc.generated_at,
         forecast=from_fields(ReportForecast, doc.forecast) if doc.forecast else None,
+        emv=ReportEmv(
+            currency=doc.emv.currency,
+            emv_cents=doc.emv.emv_cents,
+            creators=tuple(from_fields(ReportCreatorEmv, c) for c in doc.emv.creators),
+        )
+        if doc.emv
+        else None,
     )
 
 

@@ -24,6 +24,7 @@ class LinkIn(BaseModel):
     expires_at: datetime | None = None
     password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
     show_forecast: bool = False  # the delivery forecast on the client view (never money)
+    show_emv: bool = False  # earned media value on the client view (an estimate; no fee/ROI)
 
     @field_validator("password")
     @classmethod
@@ -42,6 +43,7 @@ class LinkOut(BaseModel):
     view_count: int
     last_viewed_at: datetime | None
     show_forecast: bool = False
+    show_emv: bool = False
     state: str
 
 
@@ -71,6 +73,7 @@ def internal_links(pool: PoolGetter, service_token: str, public_url: str) -> API
             password=body.password,
             now=utcnow(),
             show_forecast=body.show_forecast,
+            show_emv=body.show_emv,
         )
         path = f"/share/{token}"
         return {**link, "token": token, "path": path, "url": public_url.rstrip("/") + path}

@@ -19,7 +19,9 @@ from pulse_contracts.catalog import (
     CampaignUpserted,
     ClientUpserted,
     InfluencerUpserted,
+    OrganizationUpserted,
 )
+from pulse_contracts.emv import EMV_RATES_KEY
 from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.db import Connection
@@ -39,6 +41,7 @@ from .domain import (
     influencer_ref,
     redact_numbers,
 )
+from .emv import ShareEmv, share_emv
 from .forward import at_moment, forward_to_day
 from .links import (
     expiry_problem,
@@ -93,8 +96,13 @@ async def on_catalog_event(
                 affected = await repository.delete_booking(
                     conn, org, data.id, data.campaign_id, data.deleted_at
                 )
+            case OrganizationUpserted():
+                # Only the EMV rates: a link values its campaign at view time, so no
+                # projection is rebuilt.
+                rates = data.settings.get(EMV_RATES_KEY) or {}
+                await repository.upsert_emv_rates(conn, org, rates, data.updated_at)
             case _:
-                return False  # organizations, tokens, posts: nothing a client sees
+                return False  # tokens, posts: nothing a client sees
         await rebuild(conn, org, affected, now)
     return True
 
@@ -150,6 +158,7 @@ def link_out(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         "view_count": row["view_count"],
         "last_viewed_at": row["last_viewed_at"],
         "show_forecast": row["show_forecast"],
+        "show_emv": row["show_emv"],
         "state": link_state(expires_at=row["expires_at"], revoked_at=row["revoked_at"], now=now),
     }
 
@@ -164,6 +173,7 @@ async def create_link(
     password: str | None,
     now: datetime,
     show_forecast: bool = False,
+    show_emv: bool = False,
 ) -> tuple[dict[str, Any], str]:
     """The link's row and its token: the one time the token exists outside the caller's hands."""
     if problem := expiry_problem(expires_at, now):
@@ -182,6 +192,7 @@ async def create_link(
             created_by=created_by,
             expires_at=expires_at,
             show_forecast=show_forecast,
+            show_emv=show_emv,
             password_hash=password_hash,
         )
     log.info("share link created", link_id=str(row["id"]), campaign_id=str(campaign_id))
@@ -232,6 +243,8 @@ class Opened:
     payload: SharePayload | None = None
     # The campaign's delivery forecast: set only for a link that opted in (never money).
     forecast: DeliveryForecast | None = None
+    # Earned media value: set only for a link that opted in (an estimate; no fee, spend, ROI).
+    emv: ShareEmv | None = None
 
 
 class Projections:
@@ -328,7 +341,12 @@ async def open_link(
         stored = await projections.stored(conn, link) if link.show_forecast else None
         await repository.count_view(conn, link.id, now)
         await _log(conn, link, visitor, surface, "viewed", now)
-    return Opened(link=link, payload=payload, forecast=stored.forecast if stored else None)
+    return Opened(
+        link=link,
+        payload=payload,
+        forecast=stored.forecast if stored else None,
+        emv=share_emv(payload, link.emv_rates) if link.show_emv else None,
+    )
 
 
 async def link_client(pool: asyncpg.Pool, link: LinkRecord) -> ShareClient | None:

@@ -223,11 +223,15 @@ def public_routes(
                 "the campaign's report is being prepared",
                 **{"Retry-After": NOT_READY_RETRY_S},
             )
-        if found.forecast is None:
+        if found.forecast is None and found.emv is None:
             return Response(found.payload.model_dump_json(), media_type="application/json")
-        # A link that opted in gets the delivery forecast beside the allow-listed payload.
+        # A link that opted in gets the delivery forecast and/or EMV beside the allow-listed
+        # payload: each only where it opted in.
         body = found.payload.model_dump(mode="json")
-        body["forecast"] = found.forecast.model_dump(mode="json")
+        if found.forecast is not None:
+            body["forecast"] = found.forecast.model_dump(mode="json")
+        if found.emv is not None:
+            body["emv"] = found.emv.model_dump(mode="json")
         return JSONResponse(body)
 
     @router.get("/share/{token}", response_class=HTMLResponse)
@@ -250,6 +254,7 @@ def public_routes(
             media=media_src(token, proxiable),
             period_days=int(days) if days and days.isdigit() and len(days) < 4 else None,
             forecast=found.forecast,
+            emv=found.emv,
         )
         return _html(page, 200)
 
@@ -278,6 +283,7 @@ def public_routes(
                 payload=payload,
                 now=utcnow(),
                 forecast=found.forecast,  # set only for a link that opted in
+                emv=found.emv,  # likewise
             )
 
         job = await ask()

@@ -15,7 +15,9 @@ from pulse_report import (
     ReportClient,
     ReportCounters,
     ReportCreator,
+    ReportCreatorEmv,
     ReportDay,
+    ReportEmv,
     ReportForecast,
     ReportKpis,
     ReportPlatform,
@@ -27,6 +29,7 @@ from pulse_report import (
 )
 
 from .domain import ShareClient, SharePayload
+from .emv import ShareEmv
 
 __all__ = [
     "API_CSP",
@@ -72,6 +75,7 @@ def client_report(
     payload: SharePayload,
     media: MediaSrc = no_images,
     forecast: DeliveryForecast | None = None,
+    emv: ShareEmv | None = None,
 ) -> CampaignReport:
     """Field by field, like the payload itself: nothing is copied whole."""
     k = payload.kpis
@@ -130,6 +134,20 @@ def client_report(
         ),
         generated_at=payload.generated_at,
         forecast=_forecast(forecast),
+        emv=_emv(emv),
+    )
+
+
+def _emv(e: ShareEmv | None) -> ReportEmv | None:
+    """Earned media value, for a link that opted in (handlers.open_link decides)."""
+    if e is None:
+        return None
+    return ReportEmv(
+        currency=e.currency,
+        emv_cents=e.emv_cents,
+        creators=tuple(
+            ReportCreatorEmv(display_name=c.display_name, emv_cents=c.emv_cents) for c in e.creators
+        ),
     )
 
 
@@ -159,10 +177,11 @@ def share_page(
     media: MediaSrc = no_images,
     period_days: int | None = None,
     forecast: DeliveryForecast | None = None,
+    emv: ShareEmv | None = None,
 ) -> Page:
     """The client view; `for_print` is the same layout as the PDF renders it."""
     return report_page(
-        client_report(payload, media, forecast),
+        client_report(payload, media, forecast, emv),
         pdf_href=pdf_href,
         for_print=for_print,
         period_days=period_days,

@@ -23,6 +23,7 @@ from pulse_runtime.db import Connection, SqlFiles
 from pulse_runtime.outbox import add_to_outbox
 
 from .domain import SharePayload
+from .emv import ShareEmv
 from .render import client_report
 
 SCHEMA = "share"
@@ -45,15 +46,20 @@ class ShareJob:
 
 
 def client_document(
-    payload: SharePayload, forecast: DeliveryForecast | None = None
+    payload: SharePayload,
+    forecast: DeliveryForecast | None = None,
+    emv: ShareEmv | None = None,
 ) -> ReportDocument:
     """The client view as the job carries it: no images (the PDF fetches nothing remote); the
     delivery forecast only for a link that opted in (the caller decides)."""
-    return ReportDocument.model_validate(asdict(client_report(payload, forecast=forecast)))
+    return ReportDocument.model_validate(asdict(client_report(payload, forecast=forecast, emv=emv)))
 
 
 def job_request(
-    job: ShareJob, payload: SharePayload, forecast: DeliveryForecast | None = None
+    job: ShareJob,
+    payload: SharePayload,
+    forecast: DeliveryForecast | None = None,
+    emv: ShareEmv | None = None,
 ) -> ReportRequested:
     return ReportRequested(
         job_id=job.id,
@@ -63,7 +69,7 @@ def job_request(
         format="pdf",
         title=payload.campaign.name,
         sections=CLIENT_SECTIONS,
-        documents=(client_document(payload, forecast),),
+        documents=(client_document(payload, forecast, emv),),
     )
 
 
@@ -88,6 +94,7 @@ async def job_for(
     payload: SharePayload,
     now: datetime,
     forecast: DeliveryForecast | None = None,
+    emv: ShareEmv | None = None,
 ) -> ShareJob:
     """This version's job: found, or asked for now. A failed one is asked again once it has
     been failed for RETRY_FAILED (the preparing page refreshes itself; a failure must not
@@ -110,14 +117,18 @@ async def job_for(
                 assert found is not None
                 return _job(found)
         job = _job(row)
-        await _publish(conn, job, payload, forecast)
+        await _publish(conn, job, payload, forecast, emv)
     return job
 
 
 async def _publish(
-    conn: Connection, job: ShareJob, payload: SharePayload, forecast: DeliveryForecast | None
+    conn: Connection,
+    job: ShareJob,
+    payload: SharePayload,
+    forecast: DeliveryForecast | None,
+    emv: ShareEmv | None = None,
 ) -> None:
-    request = job_request(job, payload, forecast)
+    request = job_request(job, payload, forecast, emv)
     envelope = make_event(request, org_id=job.org_id, producer=PRODUCER)
     await add_to_outbox(conn, SCHEMA, envelope)
 

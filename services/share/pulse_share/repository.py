@@ -278,6 +278,9 @@ class LinkRecord:
     campaign_deleted: bool
     projection_version: datetime | None  # generated_at of the campaign's current projection
     show_forecast: bool = False  # the link opted in to the delivery forecast
+    show_emv: bool = False  # the link opted in to earned media value
+    # The organization's EMV rate overrides, read only for a link that opted in.
+    emv_rates: dict[str, Any] | None = None
 
 
 async def insert_link(
@@ -291,6 +294,7 @@ async def insert_link(
     expires_at: datetime | None,
     password_hash: str | None,
     show_forecast: bool = False,
+    show_emv: bool = False,
 ) -> dict[str, Any]:
     row = await conn.fetchrow(
         sql.insert_link,
@@ -302,6 +306,7 @@ async def insert_link(
         expires_at,
         password_hash,
         show_forecast,
+        show_emv,
     )
     assert row is not None
     return dict(row)
@@ -340,3 +345,10 @@ async def log_access(
 
 async def count_view(conn: Connection, link_id: UUID, at: datetime) -> None:
     await conn.execute(sql.count_view, link_id, at)
+
+
+async def upsert_emv_rates(
+    conn: Connection, org_id: UUID, rates: dict[str, Any], updated_at: datetime
+) -> None:
+    """The organization's EMV rate overrides, unless newer ones are held."""
+    await conn.execute(sql.upsert_emv_rates, org_id, rates, updated_at)

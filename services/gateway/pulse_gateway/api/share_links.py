@@ -32,6 +32,10 @@ class ShareLinkIn(BaseModel):
     show_forecast: bool = Field(
         default=False, description="show the delivery forecast (an estimate, never money)"
     )
+    show_emv: bool = Field(
+        default=False,
+        description="show earned media value (an estimate in money; never a fee, spend or ROI)",
+    )
 
     @field_validator("password")
     @classmethod
@@ -57,6 +61,7 @@ class ShareLinkOut(BaseModel):
     last_viewed_at: datetime | None
     state: Literal["active", "expired", "revoked"]
     show_forecast: bool = False
+    show_emv: bool = False
 
 
 class CreatedShareLink(ShareLinkOut):
@@ -90,6 +95,7 @@ def _audited(link: dict[str, Any]) -> dict[str, Any]:
         "has_password": link["has_password"],
         "revoked_at": link["revoked_at"],
         "show_forecast": link.get("show_forecast", False),
+        "show_emv": link.get("show_emv", False),
     }
 
 
@@ -133,6 +139,7 @@ async def _new_link(
         expires_at=body.expires_at,
         password=body.password,
         show_forecast=body.show_forecast,
+        show_emv=body.show_emv,
     )
     async with org_transaction(pool, caller.org_id) as conn:
         await record(

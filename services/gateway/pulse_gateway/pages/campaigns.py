@@ -20,6 +20,7 @@ from ..api.insights import campaign_hashtags
 from ..api.posts import post_numbers, with_latest, with_pulls
 from ..db import org_transaction
 from ..deps import ContextDep
+from ..emv import booking_emv
 from ..repository import bookings as bookings_repo
 from ..repository import campaigns as campaigns_repo
 from ..repository import clients as clients_repo
@@ -157,6 +158,7 @@ async def _campaign_view(
     for post in tracked:
         posts_of[post["booking_id"]].append(post)
     by_booking = booking_numbers(doc)
+    emv_of_booking = booking_emv(doc)
     grid = []
     for booking in sorted(bookings, key=lambda b: (b["influencer_name"] or "").lower()):
         mine = posts_of.get(booking["id"], [])
@@ -164,6 +166,7 @@ async def _campaign_view(
             {
                 **booking,
                 "kpis": by_booking.get(str(booking["id"])),
+                "emv": emv_of_booking.get(str(booking["id"])),
                 "posts": mine,
                 "estimated": any((p.get("latest") or {}).get("estimated") for p in mine),
                 "failing": [p for p in mine if p.get("pull_status") == "failing"],
@@ -191,6 +194,7 @@ async def _campaign_view(
             "projection": projection_of(kpis),
         },
         "forecast": (kpis or {}).get("forecast"),
+        "emv": (doc or {}).get("emv"),  # an estimate, at the organization's current rates
         "as_of": doc["as_of"] if doc else None,
         "version": version,  # of the numbers shown: a live event not newer is not fetched
         "alerts": alerts["items"],

@@ -95,6 +95,7 @@ async def create_link(
             "expires_at": _expiry(values.get("expires_on", ""), errors),
             "password": values.get("password") or None,
             "show_forecast": values.get("show_forecast") == "on",
+            "show_emv": values.get("show_emv") == "on",
         }
         body = validate(ShareLinkIn, payload, errors)
     except FormInvalid as exc:

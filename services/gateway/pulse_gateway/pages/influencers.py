@@ -14,6 +14,7 @@ from ..api.bookings import booking_numbers
 from ..api.posts import post_numbers, with_latest
 from ..db import org_transaction
 from ..deps import ContextDep
+from ..emv import booking_emv
 from ..repository import bookings as bookings_repo
 from ..repository import influencers as influencers_repo
 from ..repository import posts as posts_repo
@@ -131,6 +132,9 @@ async def influencer_page(
                 **booking,
                 "kpis": kpis,
                 "forecast": (kpis or {}).get("forecast"),
+                # An estimate at the organization's current rates; ROI is staff-only.
+                "emv": booking_emv(doc).get(str(booking["id"])),
+                "emv_currency": ((doc or {}).get("emv") or {}).get("currency"),
                 "forecast_chart": forecast_chart(kpis),
                 "timeline_pct": doc["campaign"].get("timeline_pct") if doc else None,
                 "posts": mine,

@@ -36,3 +36,9 @@ async def update_api_limit(
     row = await conn.fetchrow(sql.organizations_update_api_limit, org_id, requests_per_minute)
     assert row is not None
     return dict(row)
+
+
+async def emv_rates(conn: Connection, *, org_id: UUID) -> dict[str, Any] | None:
+    """The organization's own EMV rate overrides, or None when it chose none."""
+    value: dict[str, Any] | None = await conn.fetchval(sql.organizations_emv_rates, org_id)
+    return value
