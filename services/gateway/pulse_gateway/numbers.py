@@ -42,10 +42,14 @@ async def versioned_numbers(
     ctx: GatewayContext, org_id: UUID, campaign_id: UUID
 ) -> tuple[dict[str, Any] | None, int]:
     """The whole document as of now and its version (what the live stream announces), read
-    together for the campaign page; (None, 0) before the first computation."""
-    return await ctx.numbers.versioned(
+    together for the campaign page, with its earned media value at the current rates; (None, 0)
+    before the first computation."""
+    doc, version = await ctx.numbers.versioned(
         ctx.pool, org_id, campaign_id, now=utcnow(), backfill=_from_aggregator(ctx)
     )
+    if doc is None:
+        return doc, version
+    return emv.with_emv(doc, await emv.organization_rates(ctx.pool, org_id), None), version
 
 
 async def campaign_documents(

@@ -98,7 +98,7 @@ async def create_booking(
             raise NotFound(f"no campaign {campaign_id}")
         await _check_influencer(conn, caller, values["influencer_id"])
         row = await repo.insert_booking(
-            conn, org_id=caller.org_id, booking_id=uuid4(), campaign_id=campaign_id, **values
+            conn, org_id=caller.org_id, booking_id=uuid4(), campaign_id=campaign_id, values=values
         )
         await record(
             conn,
@@ -124,7 +124,9 @@ async def update_booking(
         merged = {field: changes.get(field, before[field]) for field in FIELDS}
         if merged["influencer_id"] != before["influencer_id"]:
             await _check_influencer(conn, caller, merged["influencer_id"])
-        row = await repo.update_booking(conn, org_id=caller.org_id, booking_id=booking_id, **merged)
+        row = await repo.update_booking(
+            conn, org_id=caller.org_id, booking_id=booking_id, values=merged
+        )
         await record(
             conn,
             org_id=caller.org_id,

@@ -97,7 +97,9 @@ async def create_campaign(
 ) -> dict[str, Any]:
     async with org_transaction(pool, caller.org_id) as conn:
         await _check(conn, caller, values, client_changed=True)
-        row = await repo.insert_campaign(conn, org_id=caller.org_id, campaign_id=uuid4(), **values)
+        row = await repo.insert_campaign(
+            conn, org_id=caller.org_id, campaign_id=uuid4(), values=values
+        )
         await record(
             conn,
             org_id=caller.org_id,
@@ -124,7 +126,7 @@ async def update_campaign(
             conn, caller, merged, client_changed=merged["client_id"] != before["client_id"]
         )
         row = await repo.update_campaign(
-            conn, org_id=caller.org_id, campaign_id=campaign_id, **merged
+            conn, org_id=caller.org_id, campaign_id=campaign_id, values=merged
         )
         await record(
             conn,

@@ -51,7 +51,7 @@ async def create_client(
     pool: asyncpg.Pool, caller: Principal, values: dict[str, Any]
 ) -> dict[str, Any]:
     async with org_transaction(pool, caller.org_id) as conn:
-        row = await repo.insert_client(conn, org_id=caller.org_id, client_id=uuid4(), **values)
+        row = await repo.insert_client(conn, org_id=caller.org_id, client_id=uuid4(), values=values)
         await record(
             conn,
             org_id=caller.org_id,
@@ -74,7 +74,9 @@ async def update_client(
         if before is None:
             raise NotFound(f"no client {client_id}")
         merged = {field: changes.get(field, before[field]) for field in FIELDS}
-        row = await repo.update_client(conn, org_id=caller.org_id, client_id=client_id, **merged)
+        row = await repo.update_client(
+            conn, org_id=caller.org_id, client_id=client_id, values=merged
+        )
         await record(
             conn,
             org_id=caller.org_id,

@@ -11,14 +11,15 @@ from typing import Any
 import asyncpg
 from pydantic import ValidationError
 
-from pulse_contracts.catalog import OrganizationUpserted
 from pulse_contracts.emv import DEFAULT_CURRENCY, DEFAULT_RATES, EMV_RATES_KEY, EmvRates
 from pulse_runtime.db import Connection
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import NotFound
 
-from ..db import org_transaction, record
+from ..db import org_transaction
 from ..deps import Principal
 from ..repository import organizations as repo
+from .fields import invalid_fields
+from .organizations import save_settings
 
 
 async def emv_rates(pool: asyncpg.Pool, caller: Principal) -> EmvRates:
@@ -41,7 +42,7 @@ async def change_emv_rates(
     async with org_transaction(pool, caller.org_id) as conn:
         before = await repo.get_organization(conn, org_id=caller.org_id)
         if before is None:
-            raise ApiError(404, "no such organization")
+            raise NotFound("no such organization")
         stored: dict[str, Any] = dict(before["settings"].get(EMV_RATES_KEY) or {})
         for key, value in changes.items():
             if isinstance(value, dict):
@@ -53,24 +54,7 @@ async def change_emv_rates(
                 stored[key] = value
         rates = validated(_without_nulls(stored))
         settings = {**before["settings"], EMV_RATES_KEY: _overrides(rates)}
-        after = await repo.update_settings(conn, org_id=caller.org_id, settings=settings)
-        await record(
-            conn,
-            org_id=caller.org_id,
-            actor=caller.actor,
-            action="update",
-            entity="organization",
-            entity_id=caller.org_id,
-            before=before,
-            after=after,
-            event=OrganizationUpserted(
-                id=after["id"],
-                name=after["name"],
-                is_test=after["is_test"],
-                settings=after["settings"],
-                updated_at=after["updated_at"],
-            ),
-        )
+        await save_settings(conn, caller, before, settings)
     return rates
 
 
@@ -101,13 +85,4 @@ def validated(values: dict[str, Any]) -> EmvRates:
     try:
         return EmvRates.merged(values)
     except ValidationError as exc:
-        details = [
-            {
-                "path": ".".join(["body", *(str(p) for p in err["loc"])]),
-                "message": err["msg"],
-                "type": err["type"],
-            }
-            for err in exc.errors()
-        ]
-        names = ", ".join(dict.fromkeys(d["path"] for d in details))
-        raise ApiError(422, f"invalid fields: {names}", details=details) from exc
+        raise invalid_fields(exc) from exc

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
+
+from pulse_runtime.errors import Invalid
 
 Count = Annotated[int, Field(ge=0, le=10**15)]
 Notes = Annotated[str, Field(max_length=5000)]
@@ -17,3 +20,18 @@ def not_cleared(value: object) -> object:
     if value is None:
         raise ValueError("may be changed but not cleared")
     return value
+
+
+def invalid_fields(
+    exc: ValidationError,
+    field_of: Callable[[Any], str] = lambda err: ".".join(map(str, err["loc"])),
+) -> Invalid:
+    """A settings document's validation errors as one Invalid naming every bad field
+    (`body.<field>`), the way request validation names them."""
+    details = [
+        {"path": f"body.{field_of(err)}", "message": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
+    names = ", ".join(dict.fromkeys(d["path"] for d in details))
+    first = details[0]["path"].removeprefix("body.")
+    return Invalid(first, f"invalid fields: {names}", details=details)

@@ -93,7 +93,7 @@ async def create_influencer(
 ) -> dict[str, Any]:
     async with org_transaction(pool, caller.org_id) as conn:
         row = await repo.insert_influencer(
-            conn, org_id=caller.org_id, influencer_id=uuid4(), **values
+            conn, org_id=caller.org_id, influencer_id=uuid4(), values=values
         )
         await record(
             conn,
@@ -119,7 +119,7 @@ async def update_influencer(
             raise NotFound(f"no influencer {influencer_id}")
         merged = {field: changes.get(field, before[field]) for field in FIELDS}
         row = await repo.update_influencer(
-            conn, org_id=caller.org_id, influencer_id=influencer_id, **merged
+            conn, org_id=caller.org_id, influencer_id=influencer_id, values=merged
         )
         await record(
             conn,

@@ -10,12 +10,14 @@ from pydantic import ValidationError
 
 from pulse_contracts.alerts import ALERT_THRESHOLDS_KEY, AlertThresholds
 from pulse_contracts.catalog import OrganizationUpserted
-from pulse_runtime.errors import Invalid, NotFound
+from pulse_runtime.db import Connection
+from pulse_runtime.errors import NotFound
 from pulse_runtime.rate_limit import WINDOW_S
 
 from ..db import org_transaction, record
 from ..deps import Principal
 from ..repository import organizations as repo
+from .fields import invalid_fields
 
 
 async def alert_thresholds(pool: asyncpg.Pool, caller: Principal) -> AlertThresholds:
@@ -47,24 +49,7 @@ async def change_alert_thresholds(
             **before["settings"],
             ALERT_THRESHOLDS_KEY: thresholds.model_dump(mode="json", exclude_unset=True),
         }
-        after = await repo.update_settings(conn, org_id=caller.org_id, settings=settings)
-        await record(
-            conn,
-            org_id=caller.org_id,
-            actor=caller.actor,
-            action="update",
-            entity="organization",
-            entity_id=caller.org_id,
-            before=before,
-            after=after,
-            event=OrganizationUpserted(
-                id=after["id"],
-                name=after["name"],
-                is_test=after["is_test"],
-                settings=after["settings"],
-                updated_at=after["updated_at"],
-            ),
-        )
+        await save_settings(conn, caller, before, settings)
     return thresholds
 
 
@@ -72,14 +57,7 @@ def _validated(values: dict[str, Any]) -> AlertThresholds:
     try:
         return AlertThresholds.model_validate(values)
     except ValidationError as exc:
-        details = [
-            {"path": "body." + _field(err), "message": err["msg"], "type": err["type"]}
-            for err in exc.errors()
-        ]
-        names = ", ".join(dict.fromkeys(d["path"] for d in details))
-        raise Invalid(
-            details[0]["path"].removeprefix("body."), f"invalid fields: {names}", details=details
-        ) from exc
+        raise invalid_fields(exc, _field) from exc
 
 
 def _field(err: Any) -> str:
@@ -132,3 +110,29 @@ def _api_limit(own: int | None, default: int) -> dict[str, Any]:
         "default": default,
         "window_s": WINDOW_S,
     }
+
+
+async def save_settings(
+    conn: Connection, caller: Principal, before: dict[str, Any], settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Store the organization's whole settings document, audit the change and tell the other
+    services (they keep copies: the alerter its thresholds, share the EMV rates)."""
+    after = await repo.update_settings(conn, org_id=caller.org_id, settings=settings)
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor=caller.actor,
+        action="update",
+        entity="organization",
+        entity_id=caller.org_id,
+        before=before,
+        after=after,
+        event=OrganizationUpserted(
+            id=after["id"],
+            name=after["name"],
+            is_test=after["is_test"],
+            settings=after["settings"],
+            updated_at=after["updated_at"],
+        ),
+    )
+    return after

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ import asyncpg
 
 from pulse_runtime.db import Connection
 
-from . import sql
+from . import in_order, sql
 
 
 def _row(record: asyncpg.Record) -> dict[str, Any]:
@@ -51,70 +52,46 @@ async def get_booking(conn: Connection, *, org_id: UUID, booking_id: UUID) -> di
     return _row(row) if row else None
 
 
+# What a booking's update sets, in the order both files number them ($3 onwards); the insert
+# adds the campaign, which a booking never changes, as the last parameter.
+COLUMNS = (
+    "influencer_id",
+    "fee_cents",
+    "committed_views",
+    "committed_engagement",
+    "committed_posts",
+    "min_engagement_rate",
+    "exclusivity_days",
+    "usage_rights_days",
+    "notes",
+)
+
+
+def _params(values: Mapping[str, Any]) -> list[Any]:
+    return in_order(
+        {**values, "min_engagement_rate": _rate(values["min_engagement_rate"])}, COLUMNS
+    )
+
+
 async def insert_booking(
     conn: Connection,
     *,
     org_id: UUID,
     booking_id: UUID,
     campaign_id: UUID,
-    influencer_id: UUID,
-    fee_cents: int,
-    committed_views: int | None,
-    committed_engagement: int | None,
-    committed_posts: int | None,
-    min_engagement_rate: float | None,
-    exclusivity_days: int | None,
-    usage_rights_days: int | None,
-    notes: str,
+    values: Mapping[str, Any],
 ) -> dict[str, Any]:
     row = await conn.fetchrow(
-        sql.bookings_insert,
-        booking_id,
-        org_id,
-        campaign_id,
-        influencer_id,
-        fee_cents,
-        committed_views,
-        committed_engagement,
-        committed_posts,
-        _rate(min_engagement_rate),
-        exclusivity_days,
-        usage_rights_days,
-        notes,
+        sql.bookings_insert, org_id, booking_id, *_params(values), campaign_id
     )
     assert row is not None
     return _row(row)
 
 
 async def update_booking(
-    conn: Connection,
-    *,
-    org_id: UUID,
-    booking_id: UUID,
-    influencer_id: UUID,
-    fee_cents: int,
-    committed_views: int | None,
-    committed_engagement: int | None,
-    committed_posts: int | None,
-    min_engagement_rate: float | None,
-    exclusivity_days: int | None,
-    usage_rights_days: int | None,
-    notes: str,
+    conn: Connection, *, org_id: UUID, booking_id: UUID, values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        sql.bookings_update,
-        org_id,
-        booking_id,
-        influencer_id,
-        fee_cents,
-        committed_views,
-        committed_engagement,
-        committed_posts,
-        _rate(min_engagement_rate),
-        exclusivity_days,
-        usage_rights_days,
-        notes,
-    )
+    row = await conn.fetchrow(sql.bookings_update, org_id, booking_id, *_params(values))
     assert row is not None
     return _row(row)
 

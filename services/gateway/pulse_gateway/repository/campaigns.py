@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from pulse_runtime.db import Connection
 
-from . import sql
+from . import in_order, sql
 from .influencers import like_pattern
 
 
@@ -43,72 +44,33 @@ async def client_exists(conn: Connection, *, org_id: UUID, client_id: UUID) -> b
     return await conn.fetchval(sql.campaigns_client_exists, org_id, client_id) is not None
 
 
+# What a campaign's insert and update set, in the order both files number them ($3 onwards).
+COLUMNS = (
+    "client_id",
+    "name",
+    "status",
+    "start_date",
+    "end_date",
+    "budget_cents",
+    "currency",
+    "committed_views",
+    "committed_engagement",
+    "notes",
+)
+
+
 async def insert_campaign(
-    conn: Connection,
-    *,
-    org_id: UUID,
-    campaign_id: UUID,
-    client_id: UUID,
-    name: str,
-    status: str,
-    start_date: date,
-    end_date: date,
-    budget_cents: int | None,
-    currency: str,
-    committed_views: int | None,
-    committed_engagement: int | None,
-    notes: str,
+    conn: Connection, *, org_id: UUID, campaign_id: UUID, values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        sql.campaigns_insert,
-        campaign_id,
-        org_id,
-        client_id,
-        name,
-        status,
-        start_date,
-        end_date,
-        budget_cents,
-        currency,
-        committed_views,
-        committed_engagement,
-        notes,
-    )
+    row = await conn.fetchrow(sql.campaigns_insert, org_id, campaign_id, *in_order(values, COLUMNS))
     assert row is not None
     return dict(row)
 
 
 async def update_campaign(
-    conn: Connection,
-    *,
-    org_id: UUID,
-    campaign_id: UUID,
-    client_id: UUID,
-    name: str,
-    status: str,
-    start_date: date,
-    end_date: date,
-    budget_cents: int | None,
-    currency: str,
-    committed_views: int | None,
-    committed_engagement: int | None,
-    notes: str,
+    conn: Connection, *, org_id: UUID, campaign_id: UUID, values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        sql.campaigns_update,
-        org_id,
-        campaign_id,
-        client_id,
-        name,
-        status,
-        start_date,
-        end_date,
-        budget_cents,
-        currency,
-        committed_views,
-        committed_engagement,
-        notes,
-    )
+    row = await conn.fetchrow(sql.campaigns_update, org_id, campaign_id, *in_order(values, COLUMNS))
     assert row is not None
     return dict(row)
 

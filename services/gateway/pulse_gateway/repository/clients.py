@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from pulse_runtime.db import Connection
 
-from . import sql
+from . import in_order, sql
 
 
 async def list_clients(
@@ -24,30 +25,22 @@ async def get_client(conn: Connection, *, org_id: UUID, client_id: UUID) -> dict
     return dict(row) if row else None
 
 
+# What a client's insert and update set, in the order both files number them ($3 onwards).
+COLUMNS = ("name", "brand_color", "logo_url")
+
+
 async def insert_client(
-    conn: Connection,
-    *,
-    org_id: UUID,
-    client_id: UUID,
-    name: str,
-    brand_color: str | None,
-    logo_url: str | None,
+    conn: Connection, *, org_id: UUID, client_id: UUID, values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    row = await conn.fetchrow(sql.clients_insert, client_id, org_id, name, brand_color, logo_url)
+    row = await conn.fetchrow(sql.clients_insert, org_id, client_id, *in_order(values, COLUMNS))
     assert row is not None
     return dict(row)
 
 
 async def update_client(
-    conn: Connection,
-    *,
-    org_id: UUID,
-    client_id: UUID,
-    name: str,
-    brand_color: str | None,
-    logo_url: str | None,
+    conn: Connection, *, org_id: UUID, client_id: UUID, values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    row = await conn.fetchrow(sql.clients_update, org_id, client_id, name, brand_color, logo_url)
+    row = await conn.fetchrow(sql.clients_update, org_id, client_id, *in_order(values, COLUMNS))
     assert row is not None
     return dict(row)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from pulse_runtime.db import Connection
 
-from . import sql
+from . import in_order, sql
 
 
 def like_pattern(text: str | None) -> str | None:
@@ -65,42 +65,33 @@ async def handles_of(
     return found
 
 
+# What an influencer's insert and update set, in the order both files number them ($3 onwards);
+# the handles are rows of their own.
+COLUMNS = ("display_name", "avatar_url", "tier", "notes")
+
+
 async def insert_influencer(
-    conn: Connection,
-    *,
-    org_id: UUID,
-    influencer_id: UUID,
-    display_name: str,
-    avatar_url: str | None,
-    tier: str | None,
-    notes: str,
-    handles: list[dict[str, Any]],
+    conn: Connection, *, org_id: UUID, influencer_id: UUID, values: Mapping[str, Any]
 ) -> dict[str, Any]:
     row = await conn.fetchrow(
-        sql.influencers_insert, influencer_id, org_id, display_name, avatar_url, tier, notes
+        sql.influencers_insert, org_id, influencer_id, *in_order(values, COLUMNS)
     )
     assert row is not None
-    return {**dict(row), "handles": await _insert_handles(conn, org_id, influencer_id, handles)}
+    handles = await _insert_handles(conn, org_id, influencer_id, values["handles"])
+    return {**dict(row), "handles": handles}
 
 
 async def update_influencer(
-    conn: Connection,
-    *,
-    org_id: UUID,
-    influencer_id: UUID,
-    display_name: str,
-    avatar_url: str | None,
-    tier: str | None,
-    notes: str,
-    handles: list[dict[str, Any]],
+    conn: Connection, *, org_id: UUID, influencer_id: UUID, values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Update the influencer and replace its handles with `handles`."""
+    """Update the influencer and replace its handles with `values["handles"]`."""
     row = await conn.fetchrow(
-        sql.influencers_update, org_id, influencer_id, display_name, avatar_url, tier, notes
+        sql.influencers_update, org_id, influencer_id, *in_order(values, COLUMNS)
     )
     assert row is not None
     await conn.execute(sql.influencers_handles_delete, org_id, influencer_id)
-    return {**dict(row), "handles": await _insert_handles(conn, org_id, influencer_id, handles)}
+    handles = await _insert_handles(conn, org_id, influencer_id, values["handles"])
+    return {**dict(row), "handles": handles}
 
 
 async def _insert_handles(

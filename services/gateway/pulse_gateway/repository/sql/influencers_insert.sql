@@ -1,3 +1,3 @@
-INSERT INTO catalog.influencers (id, org_id, display_name, avatar_url, tier, notes)
+INSERT INTO catalog.influencers (org_id, id, display_name, avatar_url, tier, notes)
 VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING {{ influencers_row }}
