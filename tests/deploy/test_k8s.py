@@ -168,6 +168,10 @@ def test_service_gets_every_setting_compose_gives_it(svc: str) -> None:
     # Each service sees only its own Secret (and the shared service token).
     secrets = {name for name, _, _ in _secret_refs(container)}
     assert secrets == {"pulse-common", f"pulse-{svc}"}
+    # Tracing is one optional ConfigMap key away, and off without it (docs/operations.md).
+    tracing = env["OTEL_EXPORTER_OTLP_ENDPOINT"]["valueFrom"]["configMapKeyRef"]
+    assert tracing["name"].startswith("pulse-config")  # kustomize adds the content hash
+    assert (tracing["key"], tracing["optional"]) == ("OTEL_EXPORTER_OTLP_ENDPOINT", True)
 
 
 def _secret_refs(obj: Manifest) -> list[tuple[str, str, bool]]:

@@ -21,15 +21,11 @@ from .model import (
     from_fields,
 )
 from .pdf import render_pdf, render_pdf_documents, report_filename, report_pdf
-from .render_queue import RenderAbandoned, RendersBusy, RenderSlots
 
 __all__ = [
     "SECTIONS",
     "CampaignReport",
     "Page",
-    "RenderAbandoned",
-    "RenderSlots",
-    "RendersBusy",
     "ReportCampaign",
     "ReportClient",
     "ReportCounters",

@@ -17,7 +17,6 @@ from typing import Any
 
 from .html import report_page
 from .model import CampaignReport
-from .render_queue import raise_if_abandoned
 
 MAX_SLUG = 60
 
@@ -69,11 +68,8 @@ def render_pdf(html: str) -> bytes:
     """HTML to an A4 PDF (the page size and margins are the stylesheet's @page). CPU-bound:
     call it off the event loop."""
     weasyprint = _weasyprint()
-    raise_if_abandoned()
     source = weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher()())
-    raise_if_abandoned()
     document = source.render()  # the layout: most of the time
-    raise_if_abandoned()
     pdf: bytes = document.write_pdf()
     return pdf
 
@@ -88,7 +84,6 @@ def render_pdf_documents(
     weasyprint = _weasyprint()
     documents = []
     for n, html in enumerate(htmls, start=1):
-        raise_if_abandoned()
         source = weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher()())
         documents.append(source.render())
         if rendered is not None:

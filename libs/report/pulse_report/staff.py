@@ -47,5 +47,5 @@ def staff_report_page(
 
 
 def staff_report_pdf(report: CampaignReport, staff: StaffFigures) -> bytes:
-    """CPU-bound: call it off the event loop (see pdf.RenderSlots)."""
+    """CPU-bound: the reporter calls it in its render worker, off the event loop."""
     return render_pdf(staff_report_page(report, staff).html)
