@@ -21,13 +21,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal.share import encodable
 from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import error_body
 from pulse_runtime.http import read_body
 from pulse_runtime.media_proxy import MAX_URL_LENGTH, MediaProxy, MediaProxyError, check_url
 
 from . import handlers, report_jobs
-from .domain import encodable, media_urls, sign_unlock, token_digest
+from .domain import media_urls, sign_unlock, token_digest
 from .handlers import Visitor
 from .ratelimit import TokenBuckets, retry_after
 from .render import (
