@@ -18,43 +18,7 @@ from uuid import UUID
 import httpx
 from pydantic import BaseModel
 
-from pulse_contracts.internal.aggregator import DailySeries, TopTags
-from pulse_contracts.internal.alerter import (
-    AlertPage,
-    AlertWithHistory,
-    BulkResolveAnswer,
-    BulkResolveRequest,
-    Channel,
-    ChannelIn,
-    ChannelPage,
-    ChannelPatch,
-    CreatedChannel,
-    Delivery,
-    DeliveryPage,
-    ResolveRequest,
-)
-from pulse_contracts.internal.ingest import (
-    BenchmarkAccount,
-    BenchmarkAccounts,
-    CreatedSecret,
-    ItemsAnswer,
-    PostPull,
-    PullStatus,
-    RefusedMessages,
-    Resumed,
-    RetiredSecret,
-    SamplePage,
-    SigningRequired,
-    SigningSecrets,
-    SigningState,
-)
-from pulse_contracts.internal.reporter import (
-    Schedule,
-    ScheduleAndLog,
-    ScheduleDeleted,
-    ScheduleIn,
-)
-from pulse_contracts.internal.share import CreatedLink, LinkIn, LinkOut, LinkPage
+from pulse_contracts.internal import aggregator, alerter, ingest, reporter, share
 from pulse_contracts.numbers import CampaignNumbers, DailyPoint
 from pulse_runtime.errors import ApiError
 from pulse_runtime.logging import current_correlation_id
@@ -163,36 +127,38 @@ async def daily(
     params = {"influencer_id": str(influencer_id)} if influencer_id else None
     path = f"{_org(org_id)}/campaigns/{campaign_id}/daily"
     found = await call(ctx, "aggregator", "GET", path, params=params, missing_ok=True)
-    return DailySeries.model_validate(found).items if found is not None else []
+    return aggregator.DailySeries.model_validate(found).items if found is not None else []
 
 
 async def hashtags(
     ctx: GatewayContext, org_id: UUID, campaign_id: UUID, params: dict[str, str]
-) -> TopTags:
+) -> aggregator.TopTags:
     """The campaign's top hashtags and mentions from the aggregator's rollup, which alone has
     each post's tags beside its latest figures (docs/insights.md)."""
     path = f"{_org(org_id)}/campaigns/{campaign_id}/hashtags"
-    return await _answer(TopTags, ctx, "aggregator", "GET", path, params=params)
+    return await _answer(aggregator.TopTags, ctx, "aggregator", "GET", path, params=params)
 
 
 # --- alerter ----------------------------------------------------------------------------------
 
 
-async def alerts(ctx: GatewayContext, org_id: UUID, params: dict[str, str]) -> AlertPage:
-    return await _answer(AlertPage, ctx, "alerter", "GET", f"{_org(org_id)}/alerts", params=params)
+async def alerts(ctx: GatewayContext, org_id: UUID, params: dict[str, str]) -> alerter.AlertPage:
+    return await _answer(
+        alerter.AlertPage, ctx, "alerter", "GET", f"{_org(org_id)}/alerts", params=params
+    )
 
 
-async def alert(ctx: GatewayContext, org_id: UUID, alert_id: UUID) -> AlertWithHistory:
+async def alert(ctx: GatewayContext, org_id: UUID, alert_id: UUID) -> alerter.AlertWithHistory:
     path = f"{_org(org_id)}/alerts/{alert_id}"
-    return await _answer(AlertWithHistory, ctx, "alerter", "GET", path)
+    return await _answer(alerter.AlertWithHistory, ctx, "alerter", "GET", path)
 
 
 async def resolve_alert(
     ctx: GatewayContext, org_id: UUID, alert_id: UUID, *, user_id: UUID | None, note: str | None
-) -> AlertWithHistory:
+) -> alerter.AlertWithHistory:
     path = f"{_org(org_id)}/alerts/{alert_id}/resolve"
-    body = ResolveRequest(user_id=user_id, note=note)
-    return await _answer(AlertWithHistory, ctx, "alerter", "POST", path, body=body)
+    body = alerter.ResolveRequest(user_id=user_id, note=note)
+    return await _answer(alerter.AlertWithHistory, ctx, "alerter", "POST", path, body=body)
 
 
 async def resolve_alerts(
@@ -202,10 +168,10 @@ async def resolve_alerts(
     *,
     user_id: UUID | None,
     note: str | None,
-) -> BulkResolveAnswer:
+) -> alerter.BulkResolveAnswer:
     path = f"{_org(org_id)}/alerts/resolve"
-    body = BulkResolveRequest(ids=list(alert_ids), user_id=user_id, note=note)
-    return await _answer(BulkResolveAnswer, ctx, "alerter", "POST", path, body=body)
+    body = alerter.BulkResolveRequest(ids=list(alert_ids), user_id=user_id, note=note)
+    return await _answer(alerter.BulkResolveAnswer, ctx, "alerter", "POST", path, body=body)
 
 
 def _channels(org_id: UUID, path: str = "") -> str:
@@ -213,42 +179,54 @@ def _channels(org_id: UUID, path: str = "") -> str:
     return f"{_org(org_id)}/notification-channels{path}"
 
 
-async def channels(ctx: GatewayContext, org_id: UUID, params: dict[str, str]) -> ChannelPage:
-    return await _answer(ChannelPage, ctx, "alerter", "GET", _channels(org_id), params=params)
+async def channels(
+    ctx: GatewayContext, org_id: UUID, params: dict[str, str]
+) -> alerter.ChannelPage:
+    return await _answer(
+        alerter.ChannelPage, ctx, "alerter", "GET", _channels(org_id), params=params
+    )
 
 
-async def create_channel(ctx: GatewayContext, org_id: UUID, body: ChannelIn) -> CreatedChannel:
+async def create_channel(
+    ctx: GatewayContext, org_id: UUID, body: alerter.ChannelIn
+) -> alerter.CreatedChannel:
     """The one answer with the whole webhook URL and its signing secret."""
-    return await _answer(CreatedChannel, ctx, "alerter", "POST", _channels(org_id), body=body)
+    return await _answer(
+        alerter.CreatedChannel, ctx, "alerter", "POST", _channels(org_id), body=body
+    )
 
 
-async def channel(ctx: GatewayContext, org_id: UUID, channel_id: UUID) -> Channel:
-    return await _answer(Channel, ctx, "alerter", "GET", _channels(org_id, f"/{channel_id}"))
+async def channel(ctx: GatewayContext, org_id: UUID, channel_id: UUID) -> alerter.Channel:
+    return await _answer(
+        alerter.Channel, ctx, "alerter", "GET", _channels(org_id, f"/{channel_id}")
+    )
 
 
 async def update_channel(
-    ctx: GatewayContext, org_id: UUID, channel_id: UUID, body: ChannelPatch
-) -> Channel:
+    ctx: GatewayContext, org_id: UUID, channel_id: UUID, body: alerter.ChannelPatch
+) -> alerter.Channel:
     """Only the fields the caller set change."""
     path = _channels(org_id, f"/{channel_id}")
-    return await _answer(Channel, ctx, "alerter", "PATCH", path, body=body, exclude_unset=True)
+    return await _answer(
+        alerter.Channel, ctx, "alerter", "PATCH", path, body=body, exclude_unset=True
+    )
 
 
 async def delete_channel(ctx: GatewayContext, org_id: UUID, channel_id: UUID) -> None:
     await call(ctx, "alerter", "DELETE", _channels(org_id, f"/{channel_id}"))
 
 
-async def send_test(ctx: GatewayContext, org_id: UUID, channel_id: UUID) -> Delivery:
+async def send_test(ctx: GatewayContext, org_id: UUID, channel_id: UUID) -> alerter.Delivery:
     """A test delivery, queued: the delivery log shows how it went."""
     path = _channels(org_id, f"/{channel_id}/test")
-    return await _answer(Delivery, ctx, "alerter", "POST", path)
+    return await _answer(alerter.Delivery, ctx, "alerter", "POST", path)
 
 
 async def deliveries(
     ctx: GatewayContext, org_id: UUID, channel_id: UUID, params: dict[str, str]
-) -> DeliveryPage:
+) -> alerter.DeliveryPage:
     path = _channels(org_id, f"/{channel_id}/deliveries")
-    return await _answer(DeliveryPage, ctx, "alerter", "GET", path, params=params)
+    return await _answer(alerter.DeliveryPage, ctx, "alerter", "GET", path, params=params)
 
 
 # --- ingest -----------------------------------------------------------------------------------
@@ -256,87 +234,93 @@ async def deliveries(
 
 async def post_samples(
     ctx: GatewayContext, org_id: UUID, post_id: UUID, *, limit: int, cursor: str | None
-) -> SamplePage:
+) -> ingest.SamplePage:
     params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
     path = f"{_org(org_id)}/posts/{post_id}/samples"
-    return await _answer(SamplePage, ctx, "ingest", "GET", path, params=params)
+    return await _answer(ingest.SamplePage, ctx, "ingest", "GET", path, params=params)
 
 
-async def pull_status(ctx: GatewayContext, org_id: UUID, campaign_id: UUID) -> dict[UUID, PostPull]:
+async def pull_status(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID
+) -> dict[UUID, ingest.PostPull]:
     """Ingest's view of each tracked post's pulls: status, last success, last error."""
     path = f"{_org(org_id)}/campaigns/{campaign_id}/pull-status"
-    found = await _answer(PullStatus, ctx, "ingest", "GET", path)
+    found = await _answer(ingest.PullStatus, ctx, "ingest", "GET", path)
     return {item.post_id: item for item in found.items}
 
 
 async def ingest_items(
     ctx: GatewayContext, org_id: UUID, items: list[dict[str, Any]]
-) -> ItemsAnswer:
+) -> ingest.ItemsAnswer:
     """Hand samples (CSV imports) to ingest, the only writer of samples. The items are sent
     as they are: ingest validates them exactly as it validates n8n's."""
     found = await call(ctx, "ingest", "POST", f"{_org(org_id)}/items", json={"items": items})
-    return ItemsAnswer.model_validate(found)
+    return ingest.ItemsAnswer.model_validate(found)
 
 
-async def refused_messages(ctx: GatewayContext) -> RefusedMessages:
+async def refused_messages(ctx: GatewayContext) -> ingest.RefusedMessages:
     """Ingest's count of AMQP messages refused for a missing or unknown x-pulse-key: they
     belong to no organization, so this count is the only place staff see them."""
     path = "/internal/operator/refused-messages"
-    return await _answer(RefusedMessages, ctx, "ingest", "GET", path, params={"limit": "0"})
+    return await _answer(ingest.RefusedMessages, ctx, "ingest", "GET", path, params={"limit": "0"})
 
 
 async def benchmark_accounts(
     ctx: GatewayContext, org_id: UUID, account_ids: Sequence[UUID]
-) -> dict[UUID, BenchmarkAccount]:
+) -> dict[UUID, ingest.BenchmarkAccount]:
     """Ingest's status and rollup of each benchmark account (it pulls them daily)."""
     if not account_ids:
         return {}
     params = {"ids": ",".join(str(a) for a in account_ids)}
     path = f"{_org(org_id)}/benchmark-accounts"
-    found = await _answer(BenchmarkAccounts, ctx, "ingest", "GET", path, params=params)
+    found = await _answer(ingest.BenchmarkAccounts, ctx, "ingest", "GET", path, params=params)
     return {item.id: item for item in found.items}
 
 
 async def benchmark_tags(
     ctx: GatewayContext, org_id: UUID, account_ids: Sequence[UUID], limit: int
-) -> TopTags:
+) -> aggregator.TopTags:
     """The top hashtags and mentions of benchmark accounts' recent posts (ingest's rollup)."""
     if not account_ids:
-        return TopTags(hashtags=[], mentions=[])
+        return aggregator.TopTags(hashtags=[], mentions=[])
     params = {"ids": ",".join(str(a) for a in account_ids), "limit": str(limit)}
     path = f"{_org(org_id)}/benchmark-tags"
-    return await _answer(TopTags, ctx, "ingest", "GET", path, params=params)
+    return await _answer(aggregator.TopTags, ctx, "ingest", "GET", path, params=params)
 
 
-async def resume_pulls(ctx: GatewayContext, org_id: UUID) -> Resumed:
+async def resume_pulls(ctx: GatewayContext, org_id: UUID) -> ingest.Resumed:
     """Credits bought: Pulse's own pulls of the organization start again."""
-    return await _answer(Resumed, ctx, "ingest", "POST", f"{_org(org_id)}/provider/resume")
+    return await _answer(ingest.Resumed, ctx, "ingest", "POST", f"{_org(org_id)}/provider/resume")
 
 
-async def signing_secrets(ctx: GatewayContext, org_id: UUID) -> SigningSecrets:
+async def signing_secrets(ctx: GatewayContext, org_id: UUID) -> ingest.SigningSecrets:
     """Whether the n8n webhook must be signed, and each secret (never its value)."""
-    return await _answer(SigningSecrets, ctx, "ingest", "GET", f"{_org(org_id)}/signing-secrets")
+    return await _answer(
+        ingest.SigningSecrets, ctx, "ingest", "GET", f"{_org(org_id)}/signing-secrets"
+    )
 
 
-async def create_signing_secret(ctx: GatewayContext, org_id: UUID) -> CreatedSecret:
+async def create_signing_secret(ctx: GatewayContext, org_id: UUID) -> ingest.CreatedSecret:
     """A new secret, in this answer only (ingest keeps it sealed)."""
     path = f"{_org(org_id)}/signing-secrets"
-    return await _answer(CreatedSecret, ctx, "ingest", "POST", path)
+    return await _answer(ingest.CreatedSecret, ctx, "ingest", "POST", path)
 
 
 async def retire_signing_secret(
     ctx: GatewayContext, org_id: UUID, secret_id: UUID | None
-) -> RetiredSecret:
+) -> ingest.RetiredSecret:
     """Retire one secret, or (None) the older of two: a rotation's last step."""
     which = f"/{secret_id}" if secret_id else "/retire-older"
     method = "DELETE" if secret_id else "POST"
     path = f"{_org(org_id)}/signing-secrets{which}"
-    return await _answer(RetiredSecret, ctx, "ingest", method, path)
+    return await _answer(ingest.RetiredSecret, ctx, "ingest", method, path)
 
 
-async def require_signing(ctx: GatewayContext, org_id: UUID, required: bool) -> SigningState:
-    body = SigningRequired(required=required)
-    return await _answer(SigningState, ctx, "ingest", "PUT", f"{_org(org_id)}/signing", body=body)
+async def require_signing(ctx: GatewayContext, org_id: UUID, required: bool) -> ingest.SigningState:
+    body = ingest.SigningRequired(required=required)
+    return await _answer(
+        ingest.SigningState, ctx, "ingest", "PUT", f"{_org(org_id)}/signing", body=body
+    )
 
 
 # --- reporter ---------------------------------------------------------------------------------
@@ -347,23 +331,27 @@ def _schedule(org_id: UUID, campaign_id: UUID) -> str:
 
 
 async def save_report_schedule(
-    ctx: GatewayContext, org_id: UUID, campaign_id: UUID, body: ScheduleIn
-) -> Schedule:
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID, body: reporter.ScheduleIn
+) -> reporter.Schedule:
     """The campaign's client report schedule, created or replaced (the reporter keeps it)."""
     path = _schedule(org_id, campaign_id)
-    return await _answer(Schedule, ctx, "reporter", "PUT", path, body=body)
+    return await _answer(reporter.Schedule, ctx, "reporter", "PUT", path, body=body)
 
 
-async def report_schedule(ctx: GatewayContext, org_id: UUID, campaign_id: UUID) -> ScheduleAndLog:
+async def report_schedule(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID
+) -> reporter.ScheduleAndLog:
     """The schedule (None when there is none) and its delivery log."""
-    return await _answer(ScheduleAndLog, ctx, "reporter", "GET", _schedule(org_id, campaign_id))
+    return await _answer(
+        reporter.ScheduleAndLog, ctx, "reporter", "GET", _schedule(org_id, campaign_id)
+    )
 
 
 async def delete_report_schedule(
     ctx: GatewayContext, org_id: UUID, campaign_id: UUID
-) -> ScheduleDeleted:
+) -> reporter.ScheduleDeleted:
     path = _schedule(org_id, campaign_id)
-    return await _answer(ScheduleDeleted, ctx, "reporter", "DELETE", path)
+    return await _answer(reporter.ScheduleDeleted, ctx, "reporter", "DELETE", path)
 
 
 # --- share ------------------------------------------------------------------------------------
@@ -378,9 +366,9 @@ async def create_link(
     expires_at: datetime | None,
     password: str | None,
     show_forecast: bool = False,
-) -> CreatedLink:
+) -> share.CreatedLink:
     """The new link with its token: the only answer that ever carries it."""
-    body = LinkIn(
+    body = share.LinkIn(
         campaign_id=campaign_id,
         created_by=created_by,
         expires_at=expires_at,
@@ -388,16 +376,16 @@ async def create_link(
         show_forecast=show_forecast,
     )
     return await _answer(
-        CreatedLink, ctx, "share", "POST", f"{_org(org_id)}/share-links", body=body
+        share.CreatedLink, ctx, "share", "POST", f"{_org(org_id)}/share-links", body=body
     )
 
 
-async def list_links(ctx: GatewayContext, org_id: UUID, campaign_id: UUID) -> list[LinkOut]:
+async def list_links(ctx: GatewayContext, org_id: UUID, campaign_id: UUID) -> list[share.LinkOut]:
     path = f"{_org(org_id)}/campaigns/{campaign_id}/share-links"
-    return (await _answer(LinkPage, ctx, "share", "GET", path)).items
+    return (await _answer(share.LinkPage, ctx, "share", "GET", path)).items
 
 
-async def revoke_link(ctx: GatewayContext, org_id: UUID, link_id: UUID) -> LinkOut:
+async def revoke_link(ctx: GatewayContext, org_id: UUID, link_id: UUID) -> share.LinkOut:
     """Revoked for the organization's own links only: another's answers 404 like a missing one."""
     path = f"{_org(org_id)}/share-links/{link_id}"
-    return await _answer(LinkOut, ctx, "share", "DELETE", path)
+    return await _answer(share.LinkOut, ctx, "share", "DELETE", path)
