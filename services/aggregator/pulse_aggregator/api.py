@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
 from pulse_contracts import utcnow
-from pulse_contracts.compare import compare_campaigns
-from pulse_contracts.numbers import CampaignNumbers, extend_to
+from pulse_contracts.compare import CompareResult, compare_campaigns
+from pulse_contracts.internal.aggregator import (
+    BookingPage,
+    CampaignSummaries,
+    DailySeries,
+    PlatformList,
+    PostPage,
+    TagCount,
+    TopTags,
+)
+from pulse_contracts.numbers import CampaignFigures, CampaignNumbers, extend_to
 from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
@@ -30,41 +39,38 @@ def internal_reads(pool: PoolGetter, service_token: str) -> APIRouter:
         return extend_to(doc, utcnow())
 
     @router.get("/campaigns/{campaign_id}/numbers")
-    async def campaign_numbers(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
+    async def campaign_numbers(org_id: UUID, campaign_id: UUID) -> CampaignNumbers:
         """The whole number document, brought forward to now (timeline, series tail)."""
-        return (await numbers(org_id, campaign_id)).model_dump(mode="json")
+        return await numbers(org_id, campaign_id)
 
     @router.get("/campaigns/{campaign_id}/kpis")
-    async def campaign_kpis(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
-        return (await numbers(org_id, campaign_id)).campaign.model_dump(mode="json")
+    async def campaign_kpis(org_id: UUID, campaign_id: UUID) -> CampaignFigures:
+        return (await numbers(org_id, campaign_id)).campaign
 
     @router.get("/campaigns/{campaign_id}/bookings")
-    async def bookings(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
-        doc = await numbers(org_id, campaign_id)
-        return {"items": [b.model_dump(mode="json") for b in doc.bookings], "next_cursor": None}
+    async def bookings(org_id: UUID, campaign_id: UUID) -> BookingPage:
+        return BookingPage(items=(await numbers(org_id, campaign_id)).bookings)
 
     @router.get("/campaigns/{campaign_id}/posts")
-    async def posts(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
-        doc = await numbers(org_id, campaign_id)
-        return {"items": [p.model_dump(mode="json") for p in doc.posts], "next_cursor": None}
+    async def posts(org_id: UUID, campaign_id: UUID) -> PostPage:
+        return PostPage(items=(await numbers(org_id, campaign_id)).posts)
 
     @router.get("/campaigns/{campaign_id}/platforms")
-    async def platforms(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
-        doc = await numbers(org_id, campaign_id)
-        return {"items": [p.model_dump(mode="json") for p in doc.platforms]}
+    async def platforms(org_id: UUID, campaign_id: UUID) -> PlatformList:
+        return PlatformList(items=(await numbers(org_id, campaign_id)).platforms)
 
     @router.get("/campaigns/{campaign_id}/daily")
     async def daily(
         org_id: UUID, campaign_id: UUID, influencer_id: UUID | None = None
-    ) -> dict[str, Any]:
+    ) -> DailySeries:
         """The daily series; with `influencer_id`, over that creator's posts only."""
         doc = await numbers(org_id, campaign_id)
         if influencer_id is None:
-            return {"items": [d.model_dump(mode="json") for d in doc.daily]}
+            return DailySeries(items=doc.daily)
         async with pool().acquire() as conn:
             inputs = await repository.load_inputs(conn, campaign_id, influencer_id=influencer_id)
         if inputs.campaign is None:
-            return {"items": []}
+            return DailySeries(items=[])
         series = influencer_series(
             campaign=inputs.campaign,
             influencer_id=influencer_id,
@@ -73,7 +79,7 @@ def internal_reads(pool: PoolGetter, service_token: str) -> APIRouter:
             closes=inputs.closes,
             now=utcnow(),
         )
-        return {"items": [d.model_dump(mode="json") for d in series]}
+        return DailySeries(items=series)
 
     @router.get("/campaigns/{campaign_id}/hashtags")
     async def hashtags(
@@ -82,7 +88,7 @@ def internal_reads(pool: PoolGetter, service_token: str) -> APIRouter:
         first_day: Annotated[date | None, Query(alias="from")] = None,
         last_day: Annotated[date | None, Query(alias="to")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    ) -> dict[str, Any]:
+    ) -> TopTags:
         """The campaign's top hashtags and mentions from its rollup (docs/insights.md)."""
         async with pool().acquire() as conn:
             found = {
@@ -97,26 +103,29 @@ def internal_reads(pool: PoolGetter, service_token: str) -> APIRouter:
                 )
                 for kind in ("hashtag", "mention")
             }
-        return {"hashtags": found["hashtag"], "mentions": found["mention"]}
+        return TopTags(
+            hashtags=[TagCount.model_validate(t) for t in found["hashtag"]],
+            mentions=[TagCount.model_validate(t) for t in found["mention"]],
+        )
 
     @router.get("/campaigns")
     async def campaign_summaries(
         org_id: UUID, ids: Annotated[str, Query(max_length=20_000)]
-    ) -> dict[str, Any]:
+    ) -> CampaignSummaries:
         """Campaign KPI summaries for the given comma-separated ids (missing ones are omitted)."""
         wanted = _ids(ids)
         async with pool().acquire() as conn:
             docs = await repository.list_numbers(conn, org_id=org_id, campaign_ids=wanted)
         now = utcnow()
-        return {"items": [extend_to(d, now).campaign.model_dump(mode="json") for d in docs]}
+        return CampaignSummaries(items=[extend_to(d, now).campaign for d in docs])
 
     @router.get("/compare")
-    async def compare(org_id: UUID, ids: str) -> dict[str, Any]:
+    async def compare(org_id: UUID, ids: str) -> CompareResult:
         wanted = _ids(ids)
         if not 2 <= len(wanted) <= 3:
             raise ApiError(422, "compare takes 2 or 3 campaign ids", details=[{"path": "ids"}])
         docs = [await numbers(org_id, campaign_id) for campaign_id in wanted]
-        return compare_campaigns(docs).model_dump(mode="json")
+        return compare_campaigns(docs)
 
     return router
 

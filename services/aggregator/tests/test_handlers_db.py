@@ -1,5 +1,6 @@
 """aggregator handlers on real PostgreSQL: redelivery changes nothing, and any order, any
-duplication and any number of concurrent workers give the oracle's exact numbers."""
+duplication and any number of concurrent workers give the oracle's exact numbers; the internal
+reads serve those numbers as exactly their contracts (what the gateway's peer client parses)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel
 
 from pulse_aggregator import handlers, repository
+from pulse_aggregator.api import internal_reads
 from pulse_contracts import EventData, make_event
 from pulse_contracts.catalog import (
     BookingDeleted,
@@ -22,8 +27,19 @@ from pulse_contracts.catalog import (
     PostRegistered,
     PostRemoved,
 )
+from pulse_contracts.compare import CompareResult
+from pulse_contracts.internal.aggregator import (
+    BookingPage,
+    CampaignSummaries,
+    DailySeries,
+    PlatformList,
+    PostPage,
+    TopTags,
+)
+from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
 from pulse_contracts.posts import PostPulled, Sample
 from pulse_runtime.db import create_pool
+from pulse_runtime.errors import install_error_handlers
 from tests.oracle.kpi_oracle import oracle_numbers
 from tests.support.scenario import Scenario, build_scenario
 from tests.support.servers import Servers
@@ -268,3 +284,71 @@ async def test_an_unknown_campaign_still_counts_every_sample(pool: asyncpg.Pool)
     assert (await _document(pool, scenario))["daily"], (
         "the series appears once the campaign is known"
     )
+
+
+# --- the internal reads over HTTP: exactly their contracts (pulse_contracts.internal) ----------
+
+
+TOKEN = "internal-contracts-test-token"
+
+
+def _round_trip(model: type[BaseModel], served: Any) -> Any:
+    """The answer parsed into its contract; it must dump back to the JSON that was served."""
+    parsed = model.model_validate(served)
+    assert parsed.model_dump(mode="json") == served
+    return parsed
+
+
+async def test_every_internal_read_answers_its_contract_exactly(pool: asyncpg.Pool) -> None:
+    scenario = build_scenario(datetime.now(UTC), seed=4)
+    await _apply(
+        pool, scenario.org_id, [*_catalog(scenario), *_batches(scenario, random.Random(4))], 1
+    )
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(internal_reads(lambda: pool, TOKEN))
+    org, campaign = scenario.org_id, scenario.campaign["id"]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url=f"http://aggregator/internal/orgs/{org}",
+        headers={"X-Pulse-Service-Token": TOKEN},
+    ) as client:
+
+        async def served(path: str, **params: str) -> Any:
+            response = await client.get(path, params=params)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        doc = _round_trip(CampaignNumbers, await served(f"/campaigns/{campaign}/numbers"))
+        kpis = _round_trip(CampaignFigures, await served(f"/campaigns/{campaign}/kpis"))
+        bookings = _round_trip(BookingPage, await served(f"/campaigns/{campaign}/bookings"))
+        posts = _round_trip(PostPage, await served(f"/campaigns/{campaign}/posts"))
+        platforms = _round_trip(PlatformList, await served(f"/campaigns/{campaign}/platforms"))
+        daily = _round_trip(DailySeries, await served(f"/campaigns/{campaign}/daily"))
+        creator = scenario.bookings[0]["influencer_id"]
+        _round_trip(
+            DailySeries,
+            await served(f"/campaigns/{campaign}/daily", influencer_id=str(creator)),
+        )
+        _round_trip(TopTags, await served(f"/campaigns/{campaign}/hashtags"))
+        summaries = _round_trip(CampaignSummaries, await served("/campaigns", ids=str(campaign)))
+        compared = _round_trip(
+            CompareResult, await served("/compare", ids=f"{campaign},{campaign}")
+        )
+        missing = await client.get(f"/campaigns/{org}/numbers")  # no such campaign
+
+    # What the gateway shows from these is the oracle's: the campaign's totals, its creators.
+    expected = oracle_numbers(
+        scenario.campaign, scenario.bookings, scenario.posts, scenario.samples, doc.as_of
+    )
+    assert doc.campaign.actual_views == expected["campaign"]["actual_views"] > 0
+    assert doc.campaign.actual_engagement == expected["campaign"]["actual_engagement"]
+    assert kpis.actual_views == doc.campaign.actual_views
+    assert summaries.items == [kpis]
+    assert [b.booking_id for b in bookings.items] == [b.booking_id for b in doc.bookings]
+    assert len(posts.items) == len(expected["posts"])
+    assert sum(p.views for p in platforms.items) == doc.campaign.actual_views
+    assert daily.items[-1].views_cum == doc.daily[-1].views_cum
+    assert len(compared.campaigns) == 2
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == f"no numbers for campaign {org}"

@@ -8,9 +8,22 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal.alerter import (
+    AlertPage,
+    AlertWithHistory,
+    BulkResolveAnswer,
+    BulkResolveRequest,
+    Channel,
+    ChannelIn,
+    ChannelPage,
+    ChannelPatch,
+    CreatedChannel,
+    Delivery,
+    DeliveryPage,
+    ResolveRequest,
+)
 from pulse_contracts.values import AlertType, Severity
 from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import ApiError
@@ -21,26 +34,11 @@ from . import evaluation, notifier, repository
 from . import notify_repository as notify_repo
 from .notifications import mask_target
 
-MAX_BULK_RESOLVE = 200
-
-
-class ResolveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    note: str | None = Field(default=None, max_length=2000)
-    user_id: UUID | None = None
-
-
-class BulkResolveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ids: list[UUID] = Field(min_length=1, max_length=MAX_BULK_RESOLVE)
-    note: str | None = Field(default=None, max_length=2000)
-    user_id: UUID | None = None
-
 
 def internal_routes(pool: PoolGetter, service_token: str) -> APIRouter:
     router = internal_router(service_token, prefix="/internal/orgs/{org_id}", tags=["internal"])
 
-    @router.get("/alerts")
+    @router.get("/alerts", response_model=AlertPage)
     async def list_alerts(
         org_id: UUID,
         status: Literal["open", "resolved"] | None = None,
@@ -69,7 +67,7 @@ def internal_routes(pool: PoolGetter, service_token: str) -> APIRouter:
         )
         return {"items": items, "next_cursor": next_cursor}
 
-    @router.get("/alerts/{alert_id}")
+    @router.get("/alerts/{alert_id}", response_model=AlertWithHistory)
     async def get_alert(org_id: UUID, alert_id: UUID) -> dict[str, Any]:
         async with pool().acquire() as conn:
             alert = await repository.get_alert(conn, org_id=org_id, alert_id=alert_id)
@@ -77,7 +75,7 @@ def internal_routes(pool: PoolGetter, service_token: str) -> APIRouter:
             raise ApiError(404, f"no alert {alert_id}")
         return alert
 
-    @router.post("/alerts/{alert_id}/resolve")
+    @router.post("/alerts/{alert_id}/resolve", response_model=AlertWithHistory)
     async def resolve(org_id: UUID, alert_id: UUID, body: ResolveRequest) -> dict[str, Any]:
         return await evaluation.resolve_by_user(
             pool(),
@@ -89,7 +87,7 @@ def internal_routes(pool: PoolGetter, service_token: str) -> APIRouter:
             correlation_id=current_correlation_id(),
         )
 
-    @router.post("/alerts/resolve")
+    @router.post("/alerts/resolve", response_model=BulkResolveAnswer)
     async def resolve_many(org_id: UUID, body: BulkResolveRequest) -> dict[str, Any]:
         """All or nothing on ownership: when any id is not an alert of this organization
         (another organization's answers exactly like a missing one), nothing is resolved and
@@ -129,29 +127,6 @@ def internal_routes(pool: PoolGetter, service_token: str) -> APIRouter:
     return router
 
 
-ChannelKind = Literal["webhook", "email"]
-WebhookFormat = Literal["json", "slack"]
-
-
-class ChannelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: ChannelKind
-    name: str = Field(min_length=1, max_length=200)
-    target: str = Field(min_length=3, max_length=2048)
-    format: WebhookFormat = "json"
-    min_severity: Severity = "warning"
-    enabled: bool = True
-
-
-class ChannelPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    target: str | None = Field(default=None, min_length=3, max_length=2048)
-    format: WebhookFormat | None = None
-    min_severity: Severity | None = None
-    enabled: bool | None = None
-
-
 def notification_routes(
     pool: PoolGetter, service_token: str, config: notifier.NotifyConfig
 ) -> APIRouter:
@@ -160,7 +135,7 @@ def notification_routes(
         service_token, prefix="/internal/orgs/{org_id}/notification-channels", tags=["internal"]
     )
 
-    @router.get("")
+    @router.get("", response_model=ChannelPage)
     async def list_channels(
         org_id: UUID,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -172,7 +147,7 @@ def notification_routes(
             )
         return _page([_shown(r) for r in rows], limit, "created_at")
 
-    @router.post("", status_code=201)
+    @router.post("", response_model=CreatedChannel, status_code=201)
     async def create_channel(org_id: UUID, body: ChannelIn) -> dict[str, Any]:
         """The answer holds the whole target and, for webhooks, the signing secret: the only
         time either is shown."""
@@ -180,7 +155,7 @@ def notification_routes(
             pool(), config, org_id=org_id, values=body.model_dump()
         )
 
-    @router.get("/{channel_id}")
+    @router.get("/{channel_id}", response_model=Channel)
     async def get_channel(org_id: UUID, channel_id: UUID) -> dict[str, Any]:
         async with pool().acquire() as conn:
             row = await notify_repo.get_channel(conn, org_id=org_id, channel_id=channel_id)
@@ -188,7 +163,7 @@ def notification_routes(
             raise ApiError(404, f"no notification channel {channel_id}")
         return _shown(row)
 
-    @router.patch("/{channel_id}")
+    @router.patch("/{channel_id}", response_model=Channel)
     async def update_channel(org_id: UUID, channel_id: UUID, body: ChannelPatch) -> dict[str, Any]:
         row = await notifier.update_channel(
             pool(),
@@ -206,12 +181,12 @@ def notification_routes(
                 raise ApiError(404, f"no notification channel {channel_id}")
         return Response(status_code=204)
 
-    @router.post("/{channel_id}/test", status_code=202)
+    @router.post("/{channel_id}/test", response_model=Delivery, status_code=202)
     async def send_test(org_id: UUID, channel_id: UUID) -> dict[str, Any]:
         """Queue a test delivery; follow it in the channel's delivery log."""
         return await notifier.send_test(pool(), config, org_id=org_id, channel_id=channel_id)
 
-    @router.get("/{channel_id}/deliveries")
+    @router.get("/{channel_id}/deliveries", response_model=DeliveryPage)
     async def list_deliveries(
         org_id: UUID,
         channel_id: UUID,

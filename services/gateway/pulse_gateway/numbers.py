@@ -85,7 +85,8 @@ async def daily(
 ) -> list[dict[str, Any]]:
     """The daily series; with `influencer_id`, over that creator's posts only."""
     if influencer_id is not None:
-        return await peers.daily(ctx, org_id, campaign_id, influencer_id)
+        points = await peers.daily(ctx, org_id, campaign_id, influencer_id)
+        return [p.model_dump(mode="json") for p in points]  # JSON, like the read model's
     doc = await campaign_numbers(ctx, org_id, campaign_id, parts=("daily",))
     return list(doc["daily"]) if doc else []
 
@@ -107,6 +108,8 @@ async def compare(
 
 def _from_aggregator(ctx: GatewayContext) -> Backfill:
     async def ask(org_id: UUID, campaign_id: UUID) -> dict[str, Any] | None:
-        return await peers.campaign_numbers(ctx, org_id, campaign_id)
+        # The read model keeps documents as the JSON the aggregator sent.
+        doc = await peers.campaign_numbers(ctx, org_id, campaign_id)
+        return doc.model_dump(mode="json") if doc is not None else None
 
     return ask

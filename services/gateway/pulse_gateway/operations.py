@@ -15,7 +15,7 @@ from uuid import UUID
 from pulse_runtime.topology import QUEUES
 
 from .context import GatewayContext
-from .peers import _call
+from .peers import call
 
 RunStatus = Literal["pending", "running", "success", "failed", "partial"]
 RunSource = Literal["n8n", "scheduler"]
@@ -39,7 +39,7 @@ async def ingest(
 ) -> Any:
     """One of ingest's internal routes of the organization (`path` below /internal/orgs/{id})."""
     clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-    return await _call(ctx, "ingest", method, f"{_org(org_id)}{path}", params=clean, json=json)
+    return await call(ctx, "ingest", method, f"{_org(org_id)}{path}", params=clean, json=json)
 
 
 @dataclass(frozen=True)

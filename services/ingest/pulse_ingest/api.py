@@ -12,6 +12,20 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal.ingest import (
+    CreatedSecret,
+    ItemsAnswer,
+    ProviderState,
+    PullQueued,
+    PullStatus,
+    RefusedMessages,
+    Resumed,
+    RetiredSecret,
+    SamplePage,
+    SigningRequired,
+    SigningSecrets,
+    SigningState,
+)
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router, read_body
@@ -93,7 +107,7 @@ def internal_reads(
 ) -> APIRouter:
     router = internal_router(service_token, prefix="/internal", tags=["internal"])
 
-    @router.get("/orgs/{org_id}/posts/{post_id}/samples")
+    @router.get("/orgs/{org_id}/posts/{post_id}/samples", response_model=SamplePage)
     async def post_samples(
         org_id: UUID,
         post_id: UUID,
@@ -137,7 +151,7 @@ def internal_reads(
             "items": [dict(r) for r in rows],
         }
 
-    @router.post("/orgs/{org_id}/items")
+    @router.post("/orgs/{org_id}/items", response_model=ItemsAnswer)
     async def import_items(org_id: UUID, request: Request) -> dict[str, Any]:
         """Samples another service hands over (the gateway's CSV imports): same rules as n8n's."""
         body = await read_body(request, MAX_BODY_BYTES)
@@ -174,7 +188,7 @@ def internal_reads(
             "next_cursor": str(items[-1]["id"]) if len(items) == limit else None,
         }
 
-    @router.get("/operator/refused-messages")
+    @router.get("/operator/refused-messages", response_model=RefusedMessages)
     async def refused_messages(
         limit: Annotated[int, Query(ge=0, le=200)] = 20,
         hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24,
@@ -218,11 +232,6 @@ async def _check_signature(
         raise ApiError(401, str(exc), details=[{"reason": exc.reason}]) from exc
 
 
-class SigningRequired(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    required: bool
-
-
 class ClockOffset(BaseModel):
     model_config = ConfigDict(extra="forbid")
     offset_s: float = Field(ge=-10 * 365 * 86400, le=10 * 365 * 86400)
@@ -236,7 +245,7 @@ def pulling_routes(
     router = internal_router(service_token, prefix="/internal/orgs/{org_id}", tags=["internal"])
     enabled = puller is not None
 
-    @router.get("/campaigns/{campaign_id}/pull-status")
+    @router.get("/campaigns/{campaign_id}/pull-status", response_model=PullStatus)
     async def campaign_pull_status(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
         """Per tracked post: ok | failing | deleted | paused | not_pulled, with the last
         success, last attempt, consecutive failures and last error."""
@@ -287,7 +296,7 @@ def pulling_routes(
             "next_cursor": str(items[-1]["id"]) if len(items) == limit else None,
         }
 
-    @router.post("/posts/{post_id}/pull", status_code=202)
+    @router.post("/posts/{post_id}/pull", response_model=PullQueued, status_code=202)
     async def pull_now(org_id: UUID, post_id: UUID) -> dict[str, Any]:
         """Fetch one tracked post now, through the high-priority queue."""
         if puller is None:
@@ -297,7 +306,7 @@ def pulling_routes(
             raise ApiError(404, f"no tracked post {post_id}")
         return {"command_id": envelope.event_id, "priority": "high"}
 
-    @router.get("/provider")
+    @router.get("/provider", response_model=ProviderState)
     async def provider_state(org_id: UUID) -> dict[str, Any]:
         async with pool().acquire() as conn:
             state = await repository.provider_state(conn, org_id)
@@ -309,14 +318,14 @@ def pulling_routes(
             "resumed_at": state["resumed_at"] if state else None,
         }
 
-    @router.post("/provider/resume")
+    @router.post("/provider/resume", response_model=Resumed)
     async def resume(org_id: UUID) -> dict[str, Any]:
         """An operator bought credits: the organization's pulls start again."""
         async with pool().acquire() as conn:
             resumed = await repository.resume_orgs(conn, [org_id], clock.now())
         return {"resumed": bool(resumed)}
 
-    @router.post("/signing-secrets", status_code=201)
+    @router.post("/signing-secrets", response_model=CreatedSecret, status_code=201)
     async def create_secret(org_id: UUID) -> dict[str, Any]:
         """A new signing secret, returned this once. With one already active this is the
         rotation's first step (both verify until the older one is retired); with two active it
@@ -344,7 +353,7 @@ def pulling_routes(
             "active_secrets": len(active) + 1,
         }
 
-    @router.get("/signing-secrets")
+    @router.get("/signing-secrets", response_model=SigningSecrets)
     async def list_secrets(org_id: UUID) -> dict[str, Any]:
         async with pool().acquire() as conn:
             required, _ = await repository.webhook_signing(conn, org_id)
@@ -379,7 +388,7 @@ def pulling_routes(
             await repository.retire_secret(conn, org_id, target, utcnow())
         return {"retired": target, "active_secrets": len(active) - 1}
 
-    @router.post("/signing-secrets/retire-older")
+    @router.post("/signing-secrets/retire-older", response_model=RetiredSecret)
     async def retire_older(org_id: UUID) -> dict[str, Any]:
         """Rotation's last step: retire the older of the two active secrets."""
 
@@ -391,13 +400,13 @@ def pulling_routes(
 
         return await _retire(org_id, older)
 
-    @router.delete("/signing-secrets/{secret_id}")
+    @router.delete("/signing-secrets/{secret_id}", response_model=RetiredSecret)
     async def retire(org_id: UUID, secret_id: UUID) -> dict[str, Any]:
         return await _retire(
             org_id, lambda active: secret_id if any(r["id"] == secret_id for r in active) else None
         )
 
-    @router.put("/signing")
+    @router.put("/signing", response_model=SigningState)
     async def set_required(org_id: UUID, body: SigningRequired) -> dict[str, Any]:
         """Switch required signing on (needs an active secret) or off."""
         async with pool().acquire() as conn, conn.transaction():

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Query
 
 from pulse_contracts import Envelope, EventData
 from pulse_contracts.benchmarks import BenchmarkAccountRemoved, BenchmarkAccountUpserted
+from pulse_contracts.internal.ingest import BenchmarkAccounts, TopTags
 from pulse_contracts.numbers import engagement_rate
 from pulse_runtime.db import Connection, PoolGetter
 from pulse_runtime.errors import ApiError
@@ -283,7 +284,7 @@ async def read_accounts(
 def benchmark_reads(pool: PoolGetter, service_token: str) -> APIRouter:
     router = internal_router(service_token, prefix="/internal", tags=["internal"])
 
-    @router.get("/orgs/{org_id}/benchmark-accounts")
+    @router.get("/orgs/{org_id}/benchmark-accounts", response_model=BenchmarkAccounts)
     async def accounts(
         org_id: UUID, ids: Annotated[str, Query(max_length=40_000)] = ""
     ) -> dict[str, Any]:
@@ -294,7 +295,7 @@ def benchmark_reads(pool: PoolGetter, service_token: str) -> APIRouter:
             found = await read_accounts(conn, org_id, wanted)
         return {"items": [_jsonable(row) for row in found]}
 
-    @router.get("/orgs/{org_id}/benchmark-tags")
+    @router.get("/orgs/{org_id}/benchmark-tags", response_model=TopTags)
     async def tags(
         org_id: UUID,
         ids: Annotated[str, Query(max_length=40_000)] = "",

@@ -3,14 +3,18 @@ a campaign's report schedule and its delivery log, for the gateway."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal.reporter import (
+    Schedule,
+    ScheduleAndLog,
+    ScheduleDeleted,
+    ScheduleIn,
+)
 from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
@@ -41,22 +45,12 @@ def internal_routes(pool: PoolGetter, service_token: str) -> APIRouter:
     return router
 
 
-class ScheduleIn(BaseModel):
-    """The gateway has checked the campaign and the addresses; `first_due_at` None: the
-    next Monday (weekly) or 1st (monthly) at 08:00 UTC."""
-
-    model_config = ConfigDict(extra="forbid")
-    cadence: Literal["weekly", "monthly"]
-    recipients: list[str] = Field(min_length=1, max_length=20)
-    first_due_at: datetime | None = None
-
-
 def schedule_routes(pool: PoolGetter, service_token: str) -> APIRouter:
     router = internal_router(
         service_token, prefix="/internal/orgs/{org_id}/campaigns/{campaign_id}", tags=["internal"]
     )
 
-    @router.put("/report-schedule")
+    @router.put("/report-schedule", response_model=Schedule)
     async def save_schedule(org_id: UUID, campaign_id: UUID, body: ScheduleIn) -> dict[str, Any]:
         due = body.first_due_at or domain.first_due(body.cadence, utcnow())
         async with pool().acquire() as conn:
@@ -69,7 +63,7 @@ def schedule_routes(pool: PoolGetter, service_token: str) -> APIRouter:
                 next_due_at=due,
             )
 
-    @router.get("/report-schedule")
+    @router.get("/report-schedule", response_model=ScheduleAndLog)
     async def get_schedule(org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
         """The schedule (or null) and its delivery log: what was sent, when, to whom."""
         async with pool().acquire() as conn:
@@ -77,7 +71,7 @@ def schedule_routes(pool: PoolGetter, service_token: str) -> APIRouter:
             log = await schedule_repository.deliveries(conn, org_id=org_id, campaign_id=campaign_id)
         return {"schedule": found, "deliveries": log}
 
-    @router.delete("/report-schedule")
+    @router.delete("/report-schedule", response_model=ScheduleDeleted)
     async def delete_schedule(org_id: UUID, campaign_id: UUID) -> dict[str, bool]:
         async with pool().acquire() as conn:
             deleted = await schedule_repository.delete(conn, org_id=org_id, campaign_id=campaign_id)

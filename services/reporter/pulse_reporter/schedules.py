@@ -21,7 +21,8 @@ import asyncpg
 import httpx
 
 from pulse_contracts import utcnow
-from pulse_contracts.reports import ReportDocument, ReportRequested
+from pulse_contracts.internal.share import ScheduledReport, ScheduledReportIn
+from pulse_contracts.reports import ReportRequested
 from pulse_runtime.logging import get_logger
 from pulse_runtime.mail import MailSettings, compose, send
 from pulse_runtime.service import Loop, ServiceRuntime
@@ -110,21 +111,21 @@ async def _report(
     asked = await http.post(
         f"{config.share_url}/internal/orgs/{found['org_id']}"
         f"/campaigns/{found['campaign_id']}/scheduled-report",
-        json={"link_days": config.link_days},
+        json=ScheduledReportIn(link_days=config.link_days).model_dump(mode="json"),
     )
     asked.raise_for_status()
-    body = asked.json()
+    body = ScheduledReport.model_validate(asked.json())
     request = ReportRequested(
         job_id=found["id"],
         requested_by="schedule",
         audience="client",
         format="pdf",
-        title=body["title"],
+        title=body.title,
         sections=CLIENT_SECTIONS,
-        documents=(ReportDocument.model_validate(body["document"]),),
+        documents=(body.document,),
     )
     rendered = await asyncio.to_thread(render_file, request, lambda _: None)
-    return str(body["url"]), UUID(body["link_id"]), rendered.content, rendered.filename
+    return body.url, body.link_id, rendered.content, rendered.filename
 
 
 def _message(

@@ -2,60 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal.share import CreatedLink, LinkIn, LinkOut, LinkPage
 from pulse_runtime.db import PoolGetter
 from pulse_runtime.http import internal_router
 
 from . import handlers
-from .links import MIN_PASSWORD_LENGTH, encodable
-
-
-class LinkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    campaign_id: UUID
-    created_by: UUID | None = None
-    expires_at: datetime | None = None
-    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
-    show_forecast: bool = False  # the delivery forecast on the client view (never money)
-    show_emv: bool = False  # earned media value on the client view (an estimate; no fee/ROI)
-
-    @field_validator("password")
-    @classmethod
-    def _encodable(cls, value: str | None) -> str | None:
-        return encodable(value) if value is not None else None
-
-
-class LinkOut(BaseModel):
-    id: UUID
-    campaign_id: UUID
-    created_by: UUID | None
-    created_at: datetime
-    expires_at: datetime | None
-    has_password: bool
-    revoked_at: datetime | None
-    view_count: int
-    last_viewed_at: datetime | None
-    show_forecast: bool = False
-    show_emv: bool = False
-    state: str
-
-
-class CreatedLink(LinkOut):
-    token: str  # shown once: only its SHA-256 is stored
-    path: str
-    url: str
-
-
-class LinkPage(BaseModel):
-    items: list[LinkOut]
-    next_cursor: str | None = None
 
 
 def internal_links(pool: PoolGetter, service_token: str, public_url: str) -> APIRouter:

@@ -18,7 +18,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 # --- links: tokens, expiry, passwords, unlock cookies -----------------------------------------
 
 LinkState = Literal["active", "expired", "revoked"]
-MIN_PASSWORD_LENGTH = 8
 MAX_LINK_LIFETIME = timedelta(days=5 * 366)
 # argon2id with the library's RFC 9106 low-memory profile (security.md).
 _hasher = PasswordHasher()
@@ -55,15 +54,6 @@ def expiry_problem(expires_at: datetime | None, now: datetime) -> str | None:
     if expires_at - now > MAX_LINK_LIFETIME:
         return "expires_at must be within 5 years (or null: the link never expires)"
     return None
-
-
-def encodable(text: str) -> str:
-    """Text that UTF-8 can carry (JSON admits lone surrogates; hashing them would crash)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    return text
 
 
 def hash_password(password: str) -> str:

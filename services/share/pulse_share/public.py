@@ -21,6 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal.share import encodable
 from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import error_body
 from pulse_runtime.http import read_body
@@ -28,7 +29,7 @@ from pulse_runtime.media_proxy import MAX_URL_LENGTH, MediaProxy, MediaProxyErro
 
 from . import handlers, report_jobs
 from .handlers import Visitor
-from .links import encodable, sign_unlock, token_digest
+from .links import sign_unlock, token_digest
 from .media import media_urls
 from .ratelimit import TokenBuckets, retry_after
 from .render import (

@@ -4,13 +4,12 @@ document for the reporter to print (the allow-listed payload; no money can be in
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal.share import ScheduledReport, ScheduledReportIn
 from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
@@ -19,19 +18,14 @@ from . import handlers
 from .report_jobs import client_document
 
 
-class ScheduledIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    link_days: int = Field(default=30, ge=1, le=365)
-
-
 def scheduled_routes(pool: PoolGetter, service_token: str, public_url: str) -> APIRouter:
     router = internal_router(service_token, prefix="/internal/orgs/{org_id}", tags=["internal"])
     projections = handlers.Projections(capacity=64)
 
     @router.post("/campaigns/{campaign_id}/scheduled-report")
     async def scheduled_report(
-        org_id: UUID, campaign_id: UUID, body: ScheduledIn
-    ) -> dict[str, Any]:
+        org_id: UUID, campaign_id: UUID, body: ScheduledReportIn
+    ) -> ScheduledReport:
         """A link for this period's mail (expiring after `link_days`) and the report it shows."""
         now = utcnow()
         _, token = await handlers.create_link(
@@ -50,11 +44,11 @@ def scheduled_routes(pool: PoolGetter, service_token: str, public_url: str) -> A
             payload = await projections.seen_at(conn, link, now)
         if payload is None:
             raise ApiError(409, "the campaign's numbers are not computed yet")
-        return {
-            "url": f"{public_url.rstrip('/')}/share/{token}",
-            "link_id": str(link.id),
-            "title": payload.campaign.name,
-            "document": client_document(payload).model_dump(mode="json"),
-        }
+        return ScheduledReport(
+            url=f"{public_url.rstrip('/')}/share/{token}",
+            link_id=link.id,
+            title=payload.campaign.name,
+            document=client_document(payload),
+        )
 
     return router

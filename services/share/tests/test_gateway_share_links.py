@@ -201,6 +201,17 @@ async def test_staff_share_a_campaign_and_the_client_opens_it_anonymously(
     assert item["last_viewed_at"] is not None
     assert "token" not in item
     assert "url" not in item
+    # The Share links screen lists it the same way: state, views and forecast opt-in, no token.
+    email = await db.fetchval("SELECT email FROM catalog.users WHERE id = $1", UUID(ids["user_id"]))
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=15) as browser:
+        signed_in = await browser.post(
+            "/login", data={"email": email, "password": PASSWORD, "next": "/campaigns"}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        screen = await browser.get(f"/campaigns/{campaign_id}/share-links")
+    assert screen.status_code == 200, screen.text
+    assert f'data-link-id="{link["id"]}" data-state="active"' in screen.text
+    assert link["token"] not in screen.text
     audit = await db.fetch(
         "SELECT action FROM catalog.audit_log WHERE entity = 'share_link' AND entity_id = $1",
         UUID(link["id"]),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from pulse_contracts.internal.alerter import AlertPage, AlertWithHistory, BulkResolveAnswer
 from pulse_contracts.values import AlertType, Severity
 
 from .. import peers
@@ -37,7 +38,7 @@ async def list_alerts(
     campaign_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
+) -> AlertPage:
     """Newest first; `next_cursor` continues the list."""
     filters = {
         "status": status,
@@ -51,7 +52,9 @@ async def list_alerts(
 
 
 @router.post("/resolve")
-async def resolve_alerts(ctx: ContextDep, caller: Analyst, body: BulkResolveIn) -> dict[str, Any]:
+async def resolve_alerts(
+    ctx: ContextDep, caller: Analyst, body: BulkResolveIn
+) -> BulkResolveAnswer:
     """Resolve up to 200 alerts with one note. All or nothing: when an id is not one of the
     organization's alerts (another organization's answer as missing), the 404 lists each such
     id under `details` and nothing is resolved. Otherwise `items` holds, per id, `resolved` or
@@ -62,7 +65,7 @@ async def resolve_alerts(ctx: ContextDep, caller: Analyst, body: BulkResolveIn) 
 
 
 @router.get("/{alert_id}")
-async def get_alert(ctx: ContextDep, caller: Reader, alert_id: UUID) -> dict[str, Any]:
+async def get_alert(ctx: ContextDep, caller: Reader, alert_id: UUID) -> AlertWithHistory:
     """The alert with its history: every raise, escalation and resolution."""
     return await peers.alert(ctx, caller.org_id, alert_id)
 
@@ -70,7 +73,7 @@ async def get_alert(ctx: ContextDep, caller: Reader, alert_id: UUID) -> dict[str
 @router.post("/{alert_id}/resolve")
 async def resolve_alert(
     ctx: ContextDep, caller: Analyst, alert_id: UUID, body: ResolveIn | None = None
-) -> dict[str, Any]:
+) -> AlertWithHistory:
     """Resolve by hand (any person; API tokens only read); resolving twice changes nothing."""
     note = body.note if body else None
     return await peers.resolve_alert(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pulse_contracts.internal.ingest import BenchmarkAccount
 from pulse_runtime.errors import ApiError
 
 from .. import numbers, peers
@@ -121,8 +122,9 @@ async def remove_account(
     return Response(status_code=204)
 
 
-def _with_rollup(account: dict[str, Any], pulled: dict[UUID, dict[str, Any]]) -> dict[str, Any]:
-    held = pulled.get(account["id"], {})
+def _with_rollup(account: dict[str, Any], pulled: dict[UUID, BenchmarkAccount]) -> dict[str, Any]:
+    found = pulled.get(account["id"])
+    held = found.model_dump(mode="json") if found else {}  # as ingest answered it (JSON)
     keys = (
         "status",
         "status_detail",
@@ -161,7 +163,9 @@ async def benchmark_comparison(
     pulled = await peers.benchmark_accounts(ctx, org_id, account_ids)
     accounts = [_with_rollup(a, pulled) for a in found["accounts"]]
     result: dict[str, Any] = {
-        "tags": await peers.benchmark_tags(ctx, org_id, account_ids, TAGS_SHOWN),
+        "tags": (await peers.benchmark_tags(ctx, org_id, account_ids, TAGS_SHOWN)).model_dump(
+            mode="json"
+        ),
         "set": {k: found[k] for k in ("id", "name", "created_at", "updated_at")},
         "percentiles": set_percentiles(accounts),
         "accounts": accounts,

@@ -251,13 +251,13 @@ async def _send(ctx: GatewayContext, org_id: UUID, batch: list[ImportRow], sink:
     if not items:
         return
     result = await peers.ingest_items(ctx, org_id, items)
-    sink.progress.rows_accepted += int(result.get("accepted", 0))
-    sink.progress.rows_duplicate += int(result.get("duplicates", 0))
-    for rejection in result.get("rejected", []):
-        index = rejection.get("index")
-        line = lines[index] if isinstance(index, int) and 0 <= index < len(lines) else None
+    sink.progress.rows_accepted += result.accepted
+    sink.progress.rows_duplicate += result.duplicates
+    for rejection in result.rejected:
+        index = rejection.index
+        line = lines[index] if 0 <= index < len(lines) else None
         sink.progress.rows_rejected += 1
-        sink.error(line, None, str(rejection.get("message") or rejection.get("code")))
+        sink.error(line, None, rejection.message or rejection.code)
 
 
 async def _resolve(

@@ -58,8 +58,7 @@ async def campaign_hashtags(
         "campaign_id": str(campaign_id),
         "from": first_day.isoformat() if first_day else None,
         "to": last_day.isoformat() if last_day else None,
-        "hashtags": found["hashtags"],
-        "mentions": found["mentions"],
+        **found.model_dump(mode="json"),  # hashtags, mentions: JSON for the ETag'd answer
     }
 
 

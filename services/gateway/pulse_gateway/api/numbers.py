@@ -78,8 +78,8 @@ async def post_metrics(
     body = await peers.post_samples(
         ctx, caller.org_id, post_id, limit=limit, cursor=_decode(cursor)
     )
-    following = body.get("next_cursor")
-    return {"items": body["items"], "next_cursor": _encode(following) if following else None}
+    following = body.next_cursor
+    return {"items": body.items, "next_cursor": _encode(following) if following else None}
 
 
 def _campaign_ids(raw: str) -> list[UUID]:

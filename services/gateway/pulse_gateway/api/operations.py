@@ -9,6 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from pulse_contracts.internal.ingest import Resumed
+
+from .. import peers
 from ..deps import ContextDep, Manager
 from ..operations import RunSource, RunStatus, health, ingest
 
@@ -78,7 +81,6 @@ async def red_flags(ctx: ContextDep, caller: Manager) -> dict[str, Any]:
 
 
 @router.post("/api/provider/resume")
-async def resume_pulls(ctx: ContextDep, caller: Manager) -> dict[str, Any]:
+async def resume_pulls(ctx: ContextDep, caller: Manager) -> Resumed:
     """Credits bought: Pulse's own pulls of the organization start again."""
-    result: dict[str, Any] = await ingest(ctx, caller.org_id, "POST", "/provider/resume")
-    return result
+    return await peers.resume_pulls(ctx, caller.org_id)

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
+from pulse_contracts.internal.ingest import PostPull
 from pulse_contracts.values import Platform
 from pulse_runtime.errors import ApiError
 
@@ -109,16 +110,16 @@ async def list_campaign_posts(
     return result
 
 
-def with_pulls(row: dict[str, Any], pulls: dict[UUID, dict[str, Any]]) -> dict[str, Any]:
+def with_pulls(row: dict[str, Any], pulls: dict[UUID, PostPull]) -> dict[str, Any]:
     """Pull status, last error and last successful pull, as ingest knows them."""
     pull = pulls.get(row["id"])
     if pull is None:
         return row
     return {
         **row,
-        "pull_status": pull["status"],
-        "last_error": pull["last_error"],
-        "last_pulled_at": pull["last_success_at"],
+        "pull_status": pull.status,
+        "last_error": pull.last_error,
+        "last_pulled_at": pull.last_success_at,
     }
 
 

@@ -9,16 +9,17 @@ only: share stores its SHA-256 and nobody can show it again.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from pulse_contracts.internal.share import MIN_PASSWORD_LENGTH, LinkOut, LinkPage, encodable
 from pulse_runtime.errors import ApiError
 
-from .. import mail, share_peer
+from .. import mail, peers
 from ..db import org_transaction, record
 from ..deps import ContextDep, Manager, PoolDep, Principal, Reader
 
@@ -28,7 +29,7 @@ router = APIRouter(tags=["share links"])
 class ShareLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     expires_at: datetime | None = Field(default=None, description="ISO-8601 with a timezone")
-    password: str | None = Field(default=None, min_length=8, max_length=200)
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
     show_forecast: bool = Field(
         default=False, description="show the delivery forecast (an estimate, never money)"
     )
@@ -41,37 +42,15 @@ class ShareLinkIn(BaseModel):
     @classmethod
     def _encodable(cls, value: str | None) -> str | None:
         """JSON admits lone surrogates; they cannot travel on to the share service."""
-        if value is not None:
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise ValueError("must be valid Unicode text") from exc
-        return value
+        return encodable(value) if value is not None else None
 
 
-class ShareLinkOut(BaseModel):
-    id: UUID
-    campaign_id: UUID
-    created_by: UUID | None
-    created_at: datetime
-    expires_at: datetime | None
-    has_password: bool
-    revoked_at: datetime | None
-    view_count: int
-    last_viewed_at: datetime | None
-    state: Literal["active", "expired", "revoked"]
-    show_forecast: bool = False
-    show_emv: bool = False
+class CreatedShareLink(LinkOut):
+    """Share's answer with the URL on the dashboard's public address (share's `path` stays
+    inside: the URL says it all)."""
 
-
-class CreatedShareLink(ShareLinkOut):
     url: str
     token: str = Field(description="shown once: only its SHA-256 is stored")
-
-
-class ShareLinkPage(BaseModel):
-    items: list[ShareLinkOut]
-    next_cursor: str | None = None
 
 
 async def _own_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UUID) -> str:
@@ -88,35 +67,33 @@ async def _own_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UUID
     return name
 
 
-def _audited(link: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "campaign_id": link["campaign_id"],
-        "expires_at": link["expires_at"],
-        "has_password": link["has_password"],
-        "revoked_at": link["revoked_at"],
-        "show_forecast": link.get("show_forecast", False),
-        "show_emv": link.get("show_emv", False),
-    }
+def _audited(link: LinkOut) -> dict[str, Any]:
+    return link.model_dump(
+        mode="json",
+        include={
+            "campaign_id",
+            "expires_at",
+            "has_password",
+            "revoked_at",
+            "show_forecast",
+            "show_emv",
+        },
+    )
 
 
-@router.get("/api/campaigns/{campaign_id}/share-links", response_model=ShareLinkPage)
+@router.get("/api/campaigns/{campaign_id}/share-links")
 async def list_share_links(
     ctx: ContextDep, pool: PoolDep, caller: Reader, campaign_id: UUID
-) -> dict[str, Any]:
+) -> LinkPage:
     """The campaign's links with their views, last view, expiry and state (never a token)."""
     await _own_campaign(pool, caller, campaign_id)
-    items = await share_peer.list_links(ctx, caller.org_id, campaign_id)
-    return {"items": items, "next_cursor": None}
+    return LinkPage(items=await peers.list_links(ctx, caller.org_id, campaign_id))
 
 
-@router.post(
-    "/api/campaigns/{campaign_id}/share-links",
-    response_model=CreatedShareLink,
-    status_code=201,
-)
+@router.post("/api/campaigns/{campaign_id}/share-links", status_code=201)
 async def create_share_link(
     ctx: ContextDep, pool: PoolDep, caller: Manager, campaign_id: UUID, body: ShareLinkIn
-) -> dict[str, Any]:
+) -> CreatedShareLink:
     await _own_campaign(pool, caller, campaign_id)
     return await _new_link(ctx, pool, caller, campaign_id, body, action="create")
 
@@ -130,8 +107,8 @@ async def _new_link(
     *,
     action: str,
     note: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    link = await share_peer.create_link(
+) -> CreatedShareLink:
+    link = await peers.create_link(
         ctx,
         caller.org_id,
         campaign_id,
@@ -148,13 +125,13 @@ async def _new_link(
             actor=caller.actor,
             action=action,
             entity="share_link",
-            entity_id=UUID(str(link["id"])),
+            entity_id=link.id,
             before=None,
             after={**_audited(link), **(note or {})},
             event=None,
         )
-    url = ctx.settings.share_public_url.rstrip("/") + link["path"]
-    return {**link, "url": url}
+    url = ctx.settings.share_public_url.rstrip("/") + link.path
+    return CreatedShareLink.model_validate({**link.model_dump(), "url": url})
 
 
 class ClientInviteIn(ShareLinkIn):
@@ -188,11 +165,11 @@ async def invite_client(
         ctx.settings,
         to=body.email,
         subject=f"Your campaign results: {campaign}",
-        text=f"Follow the results of {campaign} live, at any time:\n\n{link['url']}\n\n"
+        text=f"Follow the results of {campaign} live, at any time:\n\n{link.url}\n\n"
         f"{expiry}{password}\n",
     )
     await mail.send(ctx.settings, message)
-    return {**link, "email": body.email}
+    return {**link.model_dump(), "email": body.email}
 
 
 @router.delete("/api/share-links/{link_id}", status_code=204)
@@ -200,7 +177,7 @@ async def revoke_share_link(
     ctx: ContextDep, pool: PoolDep, caller: Manager, link_id: UUID
 ) -> Response:
     """Effective on the link's next request. Only the caller's organization's links."""
-    link = await share_peer.revoke_link(ctx, caller.org_id, link_id)
+    link = await peers.revoke_link(ctx, caller.org_id, link_id)
     async with org_transaction(pool, caller.org_id) as conn:
         await record(
             conn,

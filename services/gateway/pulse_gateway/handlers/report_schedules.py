@@ -5,12 +5,14 @@ Client report screen both call them)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal import reporter
+from pulse_contracts.internal.reporter import Schedule, ScheduleAndLog, ScheduleDeleted
 
 from .. import peers
 from ..context import GatewayContext
@@ -30,28 +32,22 @@ class ScheduleIn(BaseModel):
 
 async def save_schedule(
     ctx: GatewayContext, org_id: UUID, campaign_id: UUID, body: ScheduleIn
-) -> dict[str, Any]:
+) -> Schedule:
     await require_campaigns(ctx.pool, org_id, [campaign_id])
-    payload: dict[str, Any] = {
-        "cadence": body.cadence,
-        "recipients": [str(r).lower() for r in dict.fromkeys(body.recipients)],
-    }
-    if body.send_now:
-        payload["first_due_at"] = utcnow().isoformat()
-    saved: dict[str, Any] = await peers.report_schedule(
-        ctx, org_id, campaign_id, "PUT", json=payload
+    asked = reporter.ScheduleIn(
+        cadence=body.cadence,
+        recipients=[str(r).lower() for r in dict.fromkeys(body.recipients)],
+        first_due_at=utcnow() if body.send_now else None,  # None: the next Monday or 1st
     )
-    return saved
+    return await peers.save_report_schedule(ctx, org_id, campaign_id, asked)
 
 
-async def schedule_and_log(ctx: GatewayContext, org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
+async def schedule_and_log(ctx: GatewayContext, org_id: UUID, campaign_id: UUID) -> ScheduleAndLog:
     """The schedule (null when none) and the delivery log: what was sent, when, to whom."""
     await require_campaigns(ctx.pool, org_id, [campaign_id])
-    found: dict[str, Any] = await peers.report_schedule(ctx, org_id, campaign_id, "GET")
-    return found
+    return await peers.report_schedule(ctx, org_id, campaign_id)
 
 
-async def delete_schedule(ctx: GatewayContext, org_id: UUID, campaign_id: UUID) -> dict[str, Any]:
+async def delete_schedule(ctx: GatewayContext, org_id: UUID, campaign_id: UUID) -> ScheduleDeleted:
     await require_campaigns(ctx.pool, org_id, [campaign_id])
-    found: dict[str, Any] = await peers.report_schedule(ctx, org_id, campaign_id, "DELETE")
-    return found
+    return await peers.delete_report_schedule(ctx, org_id, campaign_id)

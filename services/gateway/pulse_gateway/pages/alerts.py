@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import Form, Query, Request, Response
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal.alerter import AlertPage
 from pulse_contracts.values import AlertType, Severity
 from pulse_runtime.errors import ApiError
 
@@ -98,22 +99,23 @@ async def _view(ctx: ContextDep, viewer: ViewerDep, filters: dict[str, str]) -> 
         if exc.status != 503:
             raise
         notices.append(exc.message)
-        found = {"items": [], "next_cursor": None}
-    booking_ids = list({UUID(str(a["booking_id"])) for a in found["items"] if a.get("booking_id")})
-    open_ids = [UUID(str(a["id"])) for a in found["items"] if a["status"] == "open"]
+        found = AlertPage(items=[], next_cursor=None)
+    booking_ids = list({a.booking_id for a in found.items if a.booking_id})
+    open_ids = [a.id for a in found.items if a.status == "open"]
     async with org_transaction(ctx.pool, org_id) as conn:
         posts = await posts_repo.posts_of_bookings(conn, org_id=org_id, booking_ids=booking_ids)
         snoozes = await alert_snoozes.snoozed(conn, org_id=org_id, alert_ids=open_ids, now=utcnow())
     post_urls = {str(p["id"]): p["url"] for p in posts}
     names = {str(c["id"]): c["name"] for c in campaigns}
+    # The list's rows: each alert as the alerter sent it (JSON), with the names it points to.
     alerts = [
         {
-            **a,
-            "campaign_name": names.get(str(a.get("campaign_id"))),
-            "post_url": post_urls.get(str(a.get("post_id"))),
-            "snoozed_until": snoozes.get(UUID(str(a["id"]))),
+            **a.model_dump(mode="json"),
+            "campaign_name": names.get(str(a.campaign_id)),
+            "post_url": post_urls.get(str(a.post_id)),
+            "snoozed_until": snoozes.get(a.id),
         }
-        for a in found["items"]
+        for a in found.items
     ]
     # Snoozed alerts stay off the list until they come back, unless asked for.
     snoozed_hidden = sum(1 for a in alerts if a["snoozed_until"]) if not filters["snoozed"] else 0
@@ -124,7 +126,7 @@ async def _view(ctx: ContextDep, viewer: ViewerDep, filters: dict[str, str]) -> 
     alerts.sort(key=lambda a: (a["status"] != "open", SEVERITY_ORDER.get(a["severity"], 3)))
     return {
         "alerts": grouped(alerts),
-        "more": bool(found.get("next_cursor")),
+        "more": bool(found.next_cursor),
         "campaigns": campaigns,
         "filters": filters,
         "types": TYPES,
@@ -189,7 +191,7 @@ async def resolve_alerts(
         answer = await peers.resolve_alerts(
             ctx, viewer.principal.org_id, chosen, user_id=viewer.principal.user_id, note=text
         )
-        resolved = sum(1 for item in answer.get("items", []) if item.get("result") == "resolved")
+        resolved = sum(1 for item in answer.items if item.result == "resolved")
     view = await _view(ctx, viewer, filters)
     view.update(resolved_count=resolved, problem=problem, note=note if problem else "")
     return render(request, "alerts_list.html", **view)
@@ -212,7 +214,7 @@ async def snooze_alert(
     alert = await peers.alert(ctx, org_id, alert_id)
     problem: str | None = None
     until = None
-    if alert.get("status") != "open":
+    if alert.status != "open":
         problem = "Only an open alert can be snoozed."
     else:
         async with org_transaction(ctx.pool, org_id) as conn:
@@ -234,4 +236,5 @@ async def alert_history(
 ) -> Response:
     """Every raise, escalation and resolution of one alert, oldest first."""
     alert = await peers.alert(ctx, viewer.principal.org_id, alert_id)
-    return render(request, "alert_history.html", alert=alert)
+    # As JSON: the <time datetime> attribute shows the alerter's ISO text.
+    return render(request, "alert_history.html", alert=alert.model_dump(mode="json"))

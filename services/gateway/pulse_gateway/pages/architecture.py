@@ -11,6 +11,7 @@ import httpx
 from fastapi import Request, Response
 
 from pulse_contracts.envelope import REGISTRY
+from pulse_contracts.internal.ingest import RefusedMessages
 from pulse_runtime.errors import ApiError
 from pulse_runtime.logging import get_logger
 from pulse_runtime.topology import QUEUES
@@ -153,7 +154,7 @@ async def _live(ctx: GatewayContext) -> dict[str, Any]:
     return {"health": health, "depths": depths, "bindings": bindings, "refused": refused}
 
 
-async def _refused(ctx: GatewayContext) -> dict[str, Any] | None:
+async def _refused(ctx: GatewayContext) -> RefusedMessages | None:
     """n8n messages ingest refused for their key (docs/ingest-operations.md); None when ingest
     cannot say right now (its health line already tells why)."""
     try:

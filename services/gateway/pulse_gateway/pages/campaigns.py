@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import Query, Request, Response
 
 from pulse_contracts import utcnow
+from pulse_contracts.internal.alerter import Alert, AlertPage
 from pulse_contracts.numbers import timeline_pct
 from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError
@@ -35,6 +36,7 @@ LIST_LIMIT = 200  # an agency's campaigns on one screen; the API pages beyond
 OPEN_ALERTS_LIMIT = "500"
 BOOKINGS_LIMIT = 500
 POSTS_LIMIT = 1000
+NO_ALERTS = AlertPage(items=[], next_cursor=None)  # an alerter that is down shows none
 TAGS_SHOWN = 8  # a compact table; GET /api/hashtags has the rest
 
 
@@ -75,14 +77,14 @@ async def campaigns_page(
         optional(numbers.campaign_summaries(ctx, org_id, [r["id"] for r in rows]), {}, notices),
         optional(
             peers.alerts(ctx, org_id, {"status": "open", "limit": OPEN_ALERTS_LIMIT}),
-            {"items": []},
+            NO_ALERTS,
             notices,
         ),
     )
-    alerts_by_campaign: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for alert in open_alerts["items"]:
-        if alert.get("campaign_id"):
-            alerts_by_campaign[str(alert["campaign_id"])].append(alert)
+    alerts_by_campaign: dict[str, list[Alert]] = defaultdict(list)
+    for alert in open_alerts.items:
+        if alert.campaign_id:
+            alerts_by_campaign[str(alert.campaign_id)].append(alert)
     now = utcnow()
     campaigns = []
     for row in rows:
@@ -98,7 +100,7 @@ async def campaigns_page(
                 else timeline_pct(row["start_date"], row["end_date"], now),
                 "open_alerts": len(alerts),
                 "worst_severity": max(
-                    (a["severity"] for a in alerts), key=SEVERITY_RANK.__getitem__, default=None
+                    (a.severity for a in alerts), key=SEVERITY_RANK.__getitem__, default=None
                 ),
             }
         )
@@ -145,7 +147,7 @@ async def _campaign_view(
                 org_id,
                 {"status": "open", "campaign_id": str(campaign_id), "limit": OPEN_ALERTS_LIMIT},
             ),
-            {"items": []},
+            NO_ALERTS,
             notices,
         )
         if with_alerts
@@ -197,7 +199,7 @@ async def _campaign_view(
         "emv": (doc or {}).get("emv"),  # an estimate, at the organization's current rates
         "as_of": doc["as_of"] if doc else None,
         "version": version,  # of the numbers shown: a live event not newer is not fetched
-        "alerts": alerts["items"],
+        "alerts": alerts.items,
         "notices": notices,
         "estimated": any(b["estimated"] for b in grid),
         "tags": tags,
@@ -210,8 +212,8 @@ def projection_of(figures: dict[str, Any] | None) -> dict[str, list[Any]]:
     return {"dates": [p["date"] for p in path], "views_cum": [p["views_cum"] for p in path]}
 
 
-async def _no_alerts() -> dict[str, Any]:
-    return {"items": []}
+async def _no_alerts() -> AlertPage:
+    return NO_ALERTS
 
 
 @router.get("/campaigns/{campaign_id}")
@@ -248,4 +250,4 @@ async def campaign_alerts_fragment(
         org_id,
         {"status": "open", "campaign_id": str(campaign_id), "limit": OPEN_ALERTS_LIMIT},
     )
-    return render(request, "campaign_alerts.html", campaign=campaign, alerts=alerts["items"])
+    return render(request, "campaign_alerts.html", campaign=campaign, alerts=alerts.items)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import Request, Response
 
+from pulse_contracts.internal.reporter import ScheduleAndLog
 from pulse_runtime.errors import ApiError
 
 from ..db import org_transaction
@@ -34,19 +35,19 @@ async def _view(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) -> dict[s
     notices: list[str] = []
     found = await optional(
         handlers.schedule_and_log(ctx, org_id, campaign_id),
-        {"schedule": None, "deliveries": []},
+        ScheduleAndLog(schedule=None, deliveries=[]),
         notices,
     )
-    schedule = found.get("schedule")
+    schedule = found.schedule
     values = (
-        {"cadence": schedule["cadence"], "recipients": "\n".join(schedule["recipients"])}
+        {"cadence": schedule.cadence, "recipients": "\n".join(schedule.recipients)}
         if schedule
         else {"cadence": "weekly", "recipients": ""}
     )
     return {
         "campaign": campaign,
         "schedule": schedule,
-        "deliveries": found.get("deliveries", []),
+        "deliveries": found.deliveries,
         "notices": notices,
         "cadences": CADENCES,
         "values": values,

@@ -12,7 +12,7 @@ from fastapi import Request, Response
 from pulse_contracts import utcnow
 from pulse_runtime.errors import ApiError
 
-from .. import share_peer
+from .. import peers
 from ..api.share_links import ShareLinkIn, create_share_link, revoke_share_link
 from ..db import org_transaction
 from ..deps import ContextDep
@@ -30,8 +30,8 @@ async def _view(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) -> dict[s
     if campaign is None:
         raise ApiError(404, f"no campaign {campaign_id}")
     notices: list[str] = []
-    links = await optional(share_peer.list_links(ctx, org_id, campaign_id), [], notices)
-    links.sort(key=lambda link: str(link["created_at"]), reverse=True)
+    links = await optional(peers.list_links(ctx, org_id, campaign_id), [], notices)
+    links.sort(key=lambda link: link.created_at, reverse=True)
     return {
         "campaign": campaign,
         "links": links,

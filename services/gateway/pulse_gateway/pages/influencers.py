@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query, Request, Response
 
+from pulse_contracts.internal.ingest import PostSample, SamplePage
 from pulse_runtime.errors import ApiError
 
 from .. import numbers, peers
@@ -211,25 +213,25 @@ async def post_history_fragment(
     notices: list[str] = []
     body = await optional(
         peers.post_samples(ctx, org_id, post_id, limit=HISTORY_SAMPLES, cursor=None),
-        {"items": []},
+        SamplePage(items=[], next_cursor=None),
         notices,
     )
     return render(
         request,
         "influencer_post_history.html",
         post=post,
-        chart=daily_closes(body["items"]),
+        chart=daily_closes(body.items),
         unavailable=bool(notices),
     )
 
 
-def daily_closes(samples: list[dict[str, Any]]) -> dict[str, Any]:
+def daily_closes(samples: list[PostSample]) -> dict[str, Any]:
     """Each day's last sample (cumulative) and the change from the day before."""
-    closes: dict[str, dict[str, Any]] = {}
+    closes: dict[str, PostSample] = {}
     for sample in samples:  # oldest first
-        closes[str(sample["observed_at"])[:10]] = sample
+        closes[sample.observed_at.astimezone(UTC).date().isoformat()] = sample
     dates = sorted(closes)
-    views = [closes[d].get("views") for d in dates]
+    views = [closes[d].views for d in dates]
     engagement = [_engagement(closes[d]) for d in dates]
     return {
         "dates": dates,
@@ -237,12 +239,12 @@ def daily_closes(samples: list[dict[str, Any]]) -> dict[str, Any]:
         "engagement_cum": engagement,
         "views_delta": _deltas(views),
         "engagement_delta": _deltas(engagement),
-        "estimated": any(s.get("estimated") for s in closes.values()),
+        "estimated": any(s.estimated for s in closes.values()),
     }
 
 
-def _engagement(sample: dict[str, Any]) -> int | None:
-    parts = [sample.get(k) for k in ("likes", "comments", "shares", "saves")]
+def _engagement(sample: PostSample) -> int | None:
+    parts = [sample.likes, sample.comments, sample.shares, sample.saves]
     if all(p is None for p in parts):
         return None
     return sum(p or 0 for p in parts)

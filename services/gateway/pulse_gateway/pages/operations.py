@@ -11,6 +11,7 @@ from fastapi import Request, Response
 
 from pulse_runtime.errors import ApiError
 
+from .. import peers
 from ..deps import ContextDep
 from ..operations import RunSource, RunStatus, health, ingest
 from .common import ViewerDep, page_router, render
@@ -118,7 +119,7 @@ async def health_page(request: Request, ctx: ContextDep, viewer: ViewerDep) -> R
 @router.post("/red-flags/resume")
 async def resume(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
     require_manager(viewer)
-    await ingest(ctx, viewer.principal.org_id, "POST", "/provider/resume")
+    await peers.resume_pulls(ctx, viewer.principal.org_id)
     return render(request, "health.html", **await health(ctx, viewer.principal.org_id))
 
 
@@ -126,11 +127,11 @@ async def resume(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Respon
 
 
 async def _signing_view(ctx: ContextDep, viewer: ViewerDep) -> dict[str, Any]:
-    found = await ingest(ctx, viewer.principal.org_id, "GET", "/signing-secrets")
+    found = await peers.signing_secrets(ctx, viewer.principal.org_id)
     return {
-        "required": found["signing_required"],
-        "secrets": found["items"],
-        "active": sum(1 for s in found["items"] if s["active"]),
+        "required": found.signing_required,
+        "secrets": found.items,
+        "active": sum(1 for s in found.items if s.active),
         "created": None,
         "error": None,
     }

@@ -11,11 +11,11 @@ from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from pulse_contracts.alerts import AlertThresholds
+from pulse_contracts.internal.alerter import ChannelIn, ChannelPage, DeliveryPage
 from pulse_contracts.values import Severity, TokenScope
 from pulse_runtime.errors import ApiError
 
 from .. import peers
-from ..api.notifications import ChannelIn
 from ..api.tokens import TokenIn
 from ..api.users import RoleName, UserIn, UserPatch
 from ..db import org_transaction
@@ -371,33 +371,31 @@ async def _notifications_view(ctx: ContextDep, viewer: Viewer) -> dict[str, Any]
     org_id = viewer.principal.org_id
     notices: list[str] = []
     channels = await optional(
-        peers.notification_channels(ctx, org_id, "GET", params={"limit": "100"}),
-        {"items": []},
+        peers.channels(ctx, org_id, {"limit": "100"}),
+        ChannelPage(items=[], next_cursor=None),
         notices,
     )
     logs = await asyncio.gather(
         *(
             optional(
-                peers.notification_channels(
-                    ctx, org_id, "GET", f"/{c['id']}/deliveries", params={"limit": "10"}
-                ),
-                {"items": []},
+                peers.deliveries(ctx, org_id, c.id, {"limit": "10"}),
+                DeliveryPage(items=[], next_cursor=None),
                 notices,
             )
-            for c in channels["items"]
+            for c in channels.items
         )
     )
     deliveries = sorted(
         (
-            {**d, "channel_name": c["name"]}
-            for c, log in zip(channels["items"], logs, strict=True)
-            for d in log["items"]
+            {**d.model_dump(), "channel_name": c.name}
+            for c, log in zip(channels.items, logs, strict=True)
+            for d in log.items
         ),
-        key=lambda d: str(d.get("created_at", "")),
+        key=lambda d: d["created_at"],
         reverse=True,
     )[:30]
     return {
-        "channels": channels["items"],
+        "channels": channels.items,
         "deliveries": deliveries,
         "notices": sorted(set(notices)),
         "errors": {},
@@ -440,9 +438,7 @@ async def create_channel(request: Request, ctx: ContextDep, viewer: ViewerDep) -
     }
     try:
         body = validate(ChannelIn, payload, {})
-        created = await peers.notification_channels(
-            ctx, viewer.principal.org_id, "POST", json=body.model_dump(mode="json")
-        )
+        created = await peers.create_channel(ctx, viewer.principal.org_id, body)
     except FormInvalid as exc:
         view.update(errors=exc.errors, values=values)
         return _notifications(request, view, error_status(request))
@@ -461,7 +457,7 @@ async def test_channel(
     request: Request, ctx: ContextDep, viewer: ViewerDep, channel_id: UUID
 ) -> Response:
     require_manager(viewer)
-    await peers.notification_channels(ctx, viewer.principal.org_id, "POST", f"/{channel_id}/test")
+    await peers.send_test(ctx, viewer.principal.org_id, channel_id)
     view = await _notifications_view(ctx, viewer)
     view["done"] = "Test message queued: its delivery appears below within seconds."
     return _notifications(request, view)
@@ -472,7 +468,7 @@ async def delete_channel(
     request: Request, ctx: ContextDep, viewer: ViewerDep, channel_id: UUID
 ) -> Response:
     require_manager(viewer)
-    await peers.notification_channels(ctx, viewer.principal.org_id, "DELETE", f"/{channel_id}")
+    await peers.delete_channel(ctx, viewer.principal.org_id, channel_id)
     view = await _notifications_view(ctx, viewer)
     view["done"] = "Channel removed, with its delivery log."
     return _notifications(request, view)
