@@ -16,13 +16,13 @@ from pulse_contracts.values import Severity, TokenScope
 from pulse_runtime.errors import ApiError
 
 from .. import peers
-from ..api.tokens import TokenIn
-from ..api.users import RoleName, UserIn, UserPatch
 from ..db import org_transaction
 from ..deps import ContextDep
 from ..handlers import accounts
 from ..handlers import organizations as organizations_handlers
 from ..handlers import tokens as tokens_handlers
+from ..handlers.accounts import RoleName, UserIn, UserPatch
+from ..handlers.tokens import TokenIn
 from ..repository import tokens as tokens_repo
 from ..repository import users as users_repo
 from .common import Viewer, ViewerDep, is_fragment_request, optional, page_router, render
