@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pulse_contracts import utcnow
 from pulse_contracts.compare import compare_campaigns
+from pulse_contracts.internal.ingest import PostPull
 from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
 from pulse_runtime.errors import ApiError
 
@@ -113,3 +114,40 @@ def _from_aggregator(ctx: GatewayContext) -> Backfill:
         return doc.model_dump(mode="json") if doc is not None else None
 
     return ask
+
+
+# --- joining the catalog's rows with the numbers (pure) ---------------------------------------
+
+
+def booking_numbers(doc: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The numbers document's booking snapshots by booking id (as text)."""
+    return {str(b["booking_id"]): b for b in (doc or {}).get("bookings", [])}
+
+
+def post_numbers(doc: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The numbers document's posts by post id (as text)."""
+    return {str(p["post_id"]): p for p in (doc or {}).get("posts", [])}
+
+
+def with_latest(row: dict[str, Any], numbers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    found = numbers.get(str(row["id"]), {})
+    return {
+        **row,
+        "posted_at": found.get("posted_at"),
+        "caption": found.get("caption"),
+        "thumb_url": found.get("thumb_url"),
+        "latest": found.get("latest"),
+    }
+
+
+def with_pulls(row: dict[str, Any], pulls: dict[UUID, PostPull]) -> dict[str, Any]:
+    """Pull status, last error and last successful pull, as ingest knows them."""
+    pull = pulls.get(row["id"])
+    if pull is None:
+        return row
+    return {
+        **row,
+        "pull_status": pull.status,
+        "last_error": pull.last_error,
+        "last_pulled_at": pull.last_success_at,
+    }

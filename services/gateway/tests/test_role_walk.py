@@ -44,6 +44,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/settings/alert-thresholds"): READER,
     ("PUT", "/api/settings/alert-thresholds"): MANAGER,
     ("GET", "/api/settings/api-limit"): READER,
+    ("GET", "/api/settings/emv-rates"): READER,
+    ("PUT", "/api/settings/emv-rates"): MANAGER,
     ("PUT", "/api/settings/api-limit"): OWNER,
     ("GET", "/api/notification-channels"): READER,
     ("POST", "/api/notification-channels"): MANAGER,
@@ -70,6 +72,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/campaigns/{campaign_id}/bookings"): READER,
     ("POST", "/api/campaigns/{campaign_id}/bookings"): MANAGER,
     ("GET", "/api/campaigns/{campaign_id}/daily"): READER,
+    ("GET", "/api/campaigns/{campaign_id}/emv"): READER,
     ("GET", "/api/campaigns/{campaign_id}/platforms"): READER,
     ("GET", "/api/campaigns/{campaign_id}/posts"): READER,
     ("GET", "/api/campaigns/{campaign_id}/export.csv"): READER,
@@ -303,6 +306,7 @@ def _body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/api/alerts/{alert_id}/resolve"): {"note": "walk"},
         ("POST", "/api/alerts/resolve"): {"ids": [ids["alert_id"]], "note": "walk"},
         ("PUT", "/api/settings/alert-thresholds"): {"viral_min_views": 20_000},
+        ("PUT", "/api/settings/emv-rates"): {"tiktok": {"per_like": 0.2}},
         # Back to the default (the run's lifted one): the walk's callers keep their budget.
         ("PUT", "/api/settings/api-limit"): {"requests_per_minute": None},
         ("POST", "/api/notification-channels"): {

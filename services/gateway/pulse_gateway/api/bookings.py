@@ -49,11 +49,6 @@ class BookingPage(BaseModel):
     next_cursor: str | None
 
 
-def booking_numbers(doc: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """The numbers document's booking snapshots by booking id (as text)."""
-    return {str(b["booking_id"]): b for b in (doc or {}).get("bookings", [])}
-
-
 @router.get("/api/campaigns/{campaign_id}/bookings", response_model=BookingPage)
 async def list_bookings(
     request: Request,
@@ -78,7 +73,7 @@ async def list_bookings(
             limit=limit + 1,
         )
     result = page(rows, limit)
-    kpis = booking_numbers(
+    kpis = numbers.booking_numbers(
         await numbers.campaign_numbers(ctx, caller.org_id, campaign_id, parts=("bookings",))
     )
     result["items"] = [{**row, "kpis": kpis.get(str(row["id"]))} for row in result["items"]]

@@ -17,11 +17,11 @@ from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import influencers as handlers
 from ..handlers.influencers import InfluencerIn, InfluencerPatch
+from ..numbers import booking_numbers, post_numbers, with_latest
 from ..repository import bookings as bookings_repo
 from ..repository import influencers as repo
 from ..repository import posts as posts_repo
-from .bookings import booking_numbers
-from .posts import PostWithLatest, post_numbers, with_latest
+from .posts import PostWithLatest
 
 router = APIRouter(prefix="/api/influencers", tags=["influencers"])
 

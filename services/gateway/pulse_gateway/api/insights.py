@@ -7,22 +7,20 @@ of another agency is as unknown as a made-up one, before the aggregator is asked
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
 from pulse_runtime.errors import ApiError
 
-from .. import peers
 from ..db import org_transaction
 from ..deps import ContextDep, Reader
+from ..handlers.insights import TOP_DEFAULT, campaign_hashtags
 from ..http_cache import etagged_json
 from ..repository import campaigns
 
 router = APIRouter(tags=["insights"])
-
-TOP_DEFAULT = 20
 
 
 def _bad(path: str, message: str) -> ApiError:
@@ -36,30 +34,6 @@ def _day(raw: str | None, path: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise _bad(path, f"{path} must be a date as YYYY-MM-DD, not {raw[:40]!r}") from None
-
-
-async def campaign_hashtags(
-    ctx: ContextDep,
-    org_id: UUID,
-    campaign_id: UUID,
-    *,
-    first_day: date | None = None,
-    last_day: date | None = None,
-    limit: int = TOP_DEFAULT,
-) -> dict[str, Any]:
-    """The answer of the route, for the campaign page too (the campaign already checked)."""
-    params = {"limit": str(limit)}
-    if first_day is not None:
-        params["from"] = first_day.isoformat()
-    if last_day is not None:
-        params["to"] = last_day.isoformat()
-    found = await peers.hashtags(ctx, org_id, campaign_id, params)
-    return {
-        "campaign_id": str(campaign_id),
-        "from": first_day.isoformat() if first_day else None,
-        "to": last_day.isoformat() if last_day else None,
-        **found.model_dump(mode="json"),  # hashtags, mentions: JSON for the ETag'd answer
-    }
 
 
 @router.get("/api/hashtags")

@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from pulse_contracts.internal.ingest import PostPull
 from pulse_contracts.values import Platform
 from pulse_runtime.errors import ApiError
 
@@ -57,22 +56,6 @@ class TrackedPostPage(BaseModel):
     next_cursor: str | None
 
 
-def post_numbers(doc: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """The numbers document's posts by post id (as text)."""
-    return {str(p["post_id"]): p for p in (doc or {}).get("posts", [])}
-
-
-def with_latest(row: dict[str, Any], numbers: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    found = numbers.get(str(row["id"]), {})
-    return {
-        **row,
-        "posted_at": found.get("posted_at"),
-        "caption": found.get("caption"),
-        "thumb_url": found.get("thumb_url"),
-        "latest": found.get("latest"),
-    }
-
-
 @router.post("/api/bookings/{booking_id}/posts", response_model=PostOut, status_code=201)
 async def register_post(
     pool: PoolDep, caller: Manager, booking_id: UUID, body: PostIn
@@ -102,25 +85,14 @@ async def list_campaign_posts(
             limit=limit + 1,
         )
     result = page(rows, limit, key="registered_at")
-    latest = post_numbers(
+    latest = numbers.post_numbers(
         await numbers.campaign_numbers(ctx, caller.org_id, campaign_id, parts=("posts",))
     )
     pulls = await peers.pull_status(ctx, caller.org_id, campaign_id)
-    result["items"] = [with_pulls(with_latest(row, latest), pulls) for row in result["items"]]
+    result["items"] = [
+        numbers.with_pulls(numbers.with_latest(row, latest), pulls) for row in result["items"]
+    ]
     return result
-
-
-def with_pulls(row: dict[str, Any], pulls: dict[UUID, PostPull]) -> dict[str, Any]:
-    """Pull status, last error and last successful pull, as ingest knows them."""
-    pull = pulls.get(row["id"])
-    if pull is None:
-        return row
-    return {
-        **row,
-        "pull_status": pull.status,
-        "last_error": pull.last_error,
-        "last_pulled_at": pull.last_success_at,
-    }
 
 
 @router.delete("/api/posts/{post_id}", status_code=204)

@@ -10,29 +10,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from pulse_contracts.values import TokenScope
 
 from ..db import decode_cursor, org_transaction, page
 from ..deps import Owner, PoolDep
 from ..handlers import tokens as handlers
+from ..handlers.tokens import TokenIn
 from ..repository import tokens as repo
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"])
-
-
-class TokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    scopes: list[TokenScope] = Field(min_length=1, max_length=2)
-
-    @field_validator("scopes")
-    @classmethod
-    def _distinct(cls, scopes: list[TokenScope]) -> list[TokenScope]:
-        if len(set(scopes)) != len(scopes):
-            raise ValueError("scopes must not repeat")
-        return sorted(scopes)
 
 
 class TokenOut(BaseModel):

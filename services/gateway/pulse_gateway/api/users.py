@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel
 
 from pulse_runtime.errors import ApiError
 
 from ..db import decode_cursor, org_transaction, page
 from ..deps import ContextDep, Owner, PoolDep
 from ..handlers import accounts
+from ..handlers.accounts import RoleName, UserIn, UserPatch
 from ..repository import users as repo
 
 router = APIRouter(prefix="/api/users", tags=["users"])
-RoleName = Literal["owner", "manager", "analyst"]
-
-
-class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: EmailStr
-    name: str = Field(default="", max_length=200)
-    role: RoleName
-    password: str | None = Field(default=None, min_length=12, max_length=1000)
-
-
-class UserPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, max_length=200)
-    role: RoleName | None = None
-    password: str | None = Field(default=None, min_length=12, max_length=1000)
-    disabled: bool | None = None
 
 
 class UserOut(BaseModel):

@@ -6,10 +6,11 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from pulse_contracts import utcnow
 from pulse_contracts.catalog import OrganizationUpserted
@@ -32,6 +33,25 @@ from ..security import (
 )
 from ..sessions import SessionCache
 from ..settings import GatewaySettings
+
+RoleName = Literal["owner", "manager", "analyst"]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+    name: str = Field(default="", max_length=200)
+    role: RoleName
+    password: str | None = Field(default=None, min_length=12, max_length=1000)
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=200)
+    role: RoleName | None = None
+    password: str | None = Field(default=None, min_length=12, max_length=1000)
+    disabled: bool | None = None
+
 
 EMAIL_LINK_TTL = timedelta(minutes=15)
 FAILED_LOGIN = "wrong email or password"

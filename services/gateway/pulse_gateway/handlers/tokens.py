@@ -6,14 +6,29 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulse_contracts.catalog import ApiTokenRevoked, ApiTokenUpserted
+from pulse_contracts.values import TokenScope
 from pulse_runtime.errors import NotFound
 
 from ..db import org_transaction, record
 from ..deps import Principal
 from ..repository import tokens as repo
 from ..security import new_api_token
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[TokenScope] = Field(min_length=1, max_length=2)
+
+    @field_validator("scopes")
+    @classmethod
+    def _distinct(cls, scopes: list[TokenScope]) -> list[TokenScope]:
+        if len(set(scopes)) != len(scopes):
+            raise ValueError("scopes must not repeat")
+        return sorted(scopes)
 
 
 async def create_token(

@@ -11,10 +11,11 @@ from fastapi import Query, Request, Response
 
 from pulse_runtime.errors import ApiError
 
-from ..api.benchmarks import AccountIn, SetIn, SetPatch, benchmark_comparison
 from ..db import org_transaction
 from ..deps import ContextDep
 from ..handlers import benchmarks as handlers
+from ..handlers.benchmark_comparison import benchmark_comparison
+from ..handlers.benchmarks import AccountIn, SetIn, SetPatch
 from ..repository import campaigns as campaigns_repo
 from ..repository import sql
 from .common import ViewerDep, optional, page_router, render

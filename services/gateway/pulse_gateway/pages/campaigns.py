@@ -16,12 +16,11 @@ from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError
 
 from .. import numbers, peers
-from ..api.bookings import booking_numbers
-from ..api.insights import campaign_hashtags
-from ..api.posts import post_numbers, with_latest, with_pulls
 from ..db import org_transaction
 from ..deps import ContextDep
 from ..emv import booking_emv
+from ..handlers.insights import campaign_hashtags
+from ..numbers import booking_numbers, post_numbers, with_latest, with_pulls
 from ..repository import bookings as bookings_repo
 from ..repository import campaigns as campaigns_repo
 from ..repository import clients as clients_repo

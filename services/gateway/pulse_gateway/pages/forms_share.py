@@ -13,9 +13,10 @@ from pulse_contracts import utcnow
 from pulse_runtime.errors import ApiError
 
 from .. import peers
-from ..api.share_links import ShareLinkIn, create_share_link, revoke_share_link
 from ..db import org_transaction
 from ..deps import ContextDep
+from ..handlers import share_links
+from ..handlers.share_links import ShareLinkIn
 from ..repository import campaigns as campaigns_repo
 from .common import ViewerDep, is_fragment_request, optional, page_router, render
 from .forms_support import FormInvalid, error_status, form_fields, require_manager, validate
@@ -101,7 +102,7 @@ async def create_link(
     except FormInvalid as exc:
         view.update(errors=exc.errors, values=values)
         return _page(request, view, error_status(request))
-    created = await create_share_link(ctx, ctx.pool, viewer.principal, campaign_id, body)
+    created = await share_links.create_link(ctx, ctx.pool, viewer.principal, campaign_id, body)
     view = await _view(ctx, viewer, campaign_id)
     view["created"] = created
     return _page(request, view)
@@ -116,5 +117,5 @@ async def revoke_link(
         campaign_id = UUID((await form_fields(request)).get("campaign_id", ""))
     except ValueError as exc:
         raise ApiError(422, "This request names no campaign.") from exc
-    await revoke_share_link(ctx, ctx.pool, viewer.principal, link_id)
+    await share_links.revoke_link(ctx, ctx.pool, viewer.principal, link_id)
     return _page(request, await _view(ctx, viewer, campaign_id))

@@ -12,11 +12,10 @@ from pulse_contracts.internal.ingest import PostSample, SamplePage
 from pulse_runtime.errors import ApiError
 
 from .. import numbers, peers
-from ..api.bookings import booking_numbers
-from ..api.posts import post_numbers, with_latest
 from ..db import org_transaction
 from ..deps import ContextDep
 from ..emv import booking_emv
+from ..numbers import booking_numbers, post_numbers, with_latest
 from ..repository import bookings as bookings_repo
 from ..repository import influencers as influencers_repo
 from ..repository import posts as posts_repo

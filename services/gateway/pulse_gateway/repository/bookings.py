@@ -100,3 +100,10 @@ async def delete_booking(conn: Connection, *, org_id: UUID, booking_id: UUID) ->
     """Soft-delete; returns the deletion time."""
     deleted_at: datetime = await conn.fetchval(sql.bookings_delete, org_id, booking_id)
     return deleted_at
+
+
+async def creators_of_campaign(
+    conn: Connection, *, org_id: UUID, campaign_id: UUID
+) -> list[dict[str, Any]]:
+    """Each live booking of the campaign with its creator's name (the Benchmarks comparison)."""
+    return [dict(r) for r in await conn.fetch(sql.bookings_creators, org_id, campaign_id)]

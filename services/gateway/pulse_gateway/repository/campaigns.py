@@ -39,6 +39,12 @@ async def get_campaign(
     return dict(row) if row else None
 
 
+async def campaign_name(conn: Connection, *, org_id: UUID, campaign_id: UUID) -> str | None:
+    """The campaign's name, without locking it; None when it is not the organization's."""
+    name: str | None = await conn.fetchval(sql.campaigns_name, org_id, campaign_id)
+    return name
+
+
 async def client_exists(conn: Connection, *, org_id: UUID, client_id: UUID) -> bool:
     """Whether the client is the organization's; it cannot be deleted until the commit."""
     return await conn.fetchval(sql.campaigns_client_exists, org_id, client_id) is not None
