@@ -1,6 +1,6 @@
 """Operator screens (owners, managers): /runs and a run's detail, /rejected-items with replay,
 /red-flags (the Health screen); and /settings/signing (owners): the n8n webhook's signing secrets.
-Each over the same calls to ingest as /api (pulse_gateway.operations)."""
+Each over the same typed calls to ingest as /api (pulse_gateway.peers)."""
 
 from __future__ import annotations
 
