@@ -1,6 +1,7 @@
 """Ingest's internal routes that other services read: a post's samples, samples handed over
 (the gateway's CSV imports), each tracked post's pulls, the refused AMQP messages, and the
-benchmark accounts' status, rollup and top tags."""
+benchmark accounts' status, rollup and top tags. The operators' routes (runs, red flags,
+rejected items, pull runs, comments) are in ingest_operations.py."""
 
 from datetime import datetime
 from typing import Literal

@@ -9,37 +9,29 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
-from typing import Any, Final, Literal
+from datetime import datetime
+from typing import Any, Final
 from uuid import UUID
 
+from pulse_contracts.internal.ingest_operations import RedFlags, RunSource, RunStatus
 from pulse_runtime.topology import QUEUES
 
+from . import peers
 from .context import GatewayContext
-from .peers import call
 
-RunStatus = Literal["pending", "running", "success", "failed", "partial"]
-RunSource = Literal["n8n", "scheduler"]
+__all__ = [
+    "BACKLOG_AT",
+    "OUTBOX_LAG_AT_S",
+    "RedFlag",
+    "RunSource",
+    "RunStatus",
+    "health",
+    "red_flags",
+]
+
 # A queue with more waiting than this is a backlog worth a look (a burst drains in seconds).
 BACKLOG_AT: Final = 1000
 OUTBOX_LAG_AT_S: Final = 60.0
-
-
-def _org(org_id: UUID) -> str:
-    return f"/internal/orgs/{org_id}"
-
-
-async def ingest(
-    ctx: GatewayContext,
-    org_id: UUID,
-    method: str,
-    path: str,
-    *,
-    params: dict[str, str] | None = None,
-    json: Any = None,
-) -> Any:
-    """One of ingest's internal routes of the organization (`path` below /internal/orgs/{id})."""
-    clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-    return await call(ctx, "ingest", method, f"{_org(org_id)}{path}", params=clean, json=json)
 
 
 @dataclass(frozen=True)
@@ -53,30 +45,29 @@ class RedFlag:
     remedy: str  # what to do, in a sentence
 
 
-def red_flags(ingest_flags: dict[str, Any], depths: dict[str, int | None]) -> list[RedFlag]:
+def red_flags(ingest_flags: RedFlags, depths: dict[str, int | None]) -> list[RedFlag]:
     """The flags raised by ingest's view and the queue depths (pure: tests feed it)."""
     flags: list[RedFlag] = []
-    stale = ingest_flags.get("stale_posts", [])
+    stale = ingest_flags.stale_posts
     if stale:
         first = stale[0]
-        why = first.get("last_error_code") or "no data yet"
+        why = first.last_error_code or "no data yet"
         flags.append(
             RedFlag(
                 "stale_posts",
                 "warning",
                 "Posts without fresh data",
                 f"{len(stale)} tracked post(s) with no successful pull for 24 h or failing "
-                f"3 times in a row (e.g. {first['url']}: {why})",
+                f"3 times in a row (e.g. {first.url}: {why})",
                 len(stale),
-                f"/campaigns/{first['campaign_id']}",
+                f"/campaigns/{first.campaign_id}",
                 "Open the campaign: check the post URL is public and right, then refresh it.",
             )
         )
-    runs = ingest_flags.get("runs", [])
     for status, severity in (("failed", "critical"), ("partial", "warning")):
-        mine = [r for r in runs if r["status"] == status]
+        mine = [r for r in ingest_flags.runs if r.status == status]
         if mine:
-            reasons = sorted({r.get("reason") or "provider errors" for r in mine})
+            reasons = sorted({r.reason or "provider errors" for r in mine})
             flags.append(
                 RedFlag(
                     f"runs_{status}",
@@ -89,22 +80,22 @@ def red_flags(ingest_flags: dict[str, Any], depths: dict[str, int | None]) -> li
                     "or the workflow, and see the rejected items.",
                 )
             )
-    provider = ingest_flags.get("provider", {})
-    if provider.get("paused"):
+    provider = ingest_flags.provider
+    if provider.paused:
         flags.append(
             RedFlag(
                 "out_of_credits",
                 "critical",
                 "ScrapeCreators is out of credits",
                 "Pulse's own pulls are paused since "
-                f"{provider.get('paused_at')} ({provider.get('paused_reason')})",
+                f"{_iso(provider.paused_at)} ({provider.paused_reason})",
                 1,
                 "/red-flags#provider",
                 "Buy ScrapeCreators credits, then resume pulls here (they also resume at the next "
                 "balance check that finds credits).",
             )
         )
-    circuits = provider.get("open_circuits", [])
+    circuits = provider.open_circuits
     if circuits:
         flags.append(
             RedFlag(
@@ -149,7 +140,7 @@ def red_flags(ingest_flags: dict[str, Any], depths: dict[str, int | None]) -> li
                 "A consumer is slow or down: check that service's readiness and log.",
             )
         )
-    lag = float(ingest_flags.get("outbox_lag_s") or 0.0)
+    lag = ingest_flags.outbox_lag_s
     if lag > OUTBOX_LAG_AT_S:
         flags.append(
             RedFlag(
@@ -166,20 +157,25 @@ def red_flags(ingest_flags: dict[str, Any], depths: dict[str, int | None]) -> li
     return flags
 
 
+def _iso(moment: datetime | None) -> str | None:
+    """As ingest's JSON writes it: the detail reads the same as before the answer was typed."""
+    return moment.isoformat() if moment else None
+
+
 async def health(ctx: GatewayContext, org_id: UUID) -> dict[str, Any]:
     # The queue probe lives with the architecture screen, which shows the same depths.
     from .pages.architecture import _queue_depths
 
-    found, depths = await asyncio.gather(
-        ingest(ctx, org_id, "GET", "/red-flags"), _queue_depths(ctx)
-    )
+    found, depths = await asyncio.gather(peers.red_flags(ctx, org_id), _queue_depths(ctx))
     flags = red_flags(found, depths)
+    # Ingest's part as it served it: /api/red-flags passes it on unchanged.
+    served = found.model_dump(mode="json")
     return {
         "flags": [asdict(f) for f in flags],
-        "stale_posts": found.get("stale_posts", []),
-        "runs": found.get("runs", []),
-        "provider": found.get("provider", {}),
-        "outbox_lag_s": found.get("outbox_lag_s"),
+        "stale_posts": served["stale_posts"],
+        "runs": served["runs"],
+        "provider": served["provider"],
+        "outbox_lag_s": served["outbox_lag_s"],
         "queues": {
             spec.name: {"ready": depths.get(spec.name), "dead": depths.get(spec.dlq_name)}
             for spec in QUEUES.values()

@@ -18,7 +18,7 @@ from uuid import UUID
 import httpx
 from pydantic import BaseModel
 
-from pulse_contracts.internal import aggregator, alerter, ingest, reporter, share
+from pulse_contracts.internal import aggregator, alerter, ingest, ingest_operations, reporter, share
 from pulse_contracts.numbers import CampaignNumbers, DailyPoint
 from pulse_runtime.errors import ApiError
 from pulse_runtime.logging import current_correlation_id
@@ -321,6 +321,63 @@ async def require_signing(ctx: GatewayContext, org_id: UUID, required: bool) -> 
     return await _answer(
         ingest.SigningState, ctx, "ingest", "PUT", f"{_org(org_id)}/signing", body=body
     )
+
+
+# --- ingest: what operators see (runs, red flags, rejected items) -----------------------------
+
+
+def _given(params: dict[str, str | None]) -> dict[str, str]:
+    """The filters the caller set (an empty one means every value)."""
+    return {k: v for k, v in params.items() if v}
+
+
+async def runs(
+    ctx: GatewayContext,
+    org_id: UUID,
+    *,
+    status: str | None = None,
+    source: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> ingest_operations.RunPage:
+    """n8n runs and Pulse's own pull batches, newest first."""
+    params = _given({"status": status, "source": source, "limit": str(limit), "cursor": cursor})
+    path = f"{_org(org_id)}/runs"
+    return await _answer(ingest_operations.RunPage, ctx, "ingest", "GET", path, params=params)
+
+
+async def run(ctx: GatewayContext, org_id: UUID, run_id: UUID) -> ingest_operations.RunDetail:
+    """The run, each post's outcome and each item ingest refused."""
+    path = f"{_org(org_id)}/runs/{run_id}"
+    return await _answer(ingest_operations.RunDetail, ctx, "ingest", "GET", path)
+
+
+async def red_flags(ctx: GatewayContext, org_id: UUID) -> ingest_operations.RedFlags:
+    path = f"{_org(org_id)}/red-flags"
+    return await _answer(ingest_operations.RedFlags, ctx, "ingest", "GET", path)
+
+
+async def rejected_items(
+    ctx: GatewayContext,
+    org_id: UUID,
+    *,
+    code: str | None = None,
+    limit: int = 100,
+    cursor: int | None = None,
+) -> ingest_operations.RejectedPage:
+    """Items still refused, newest first, each with the raw item as received."""
+    params = _given({"code": code, "limit": str(limit), "cursor": str(cursor or "")})
+    path = f"{_org(org_id)}/rejected-items"
+    return await _answer(ingest_operations.RejectedPage, ctx, "ingest", "GET", path, params=params)
+
+
+async def replay_rejected(
+    ctx: GatewayContext, org_id: UUID, ids: Sequence[int]
+) -> ingest_operations.Replayed:
+    """Kept items tried again: those applied now, those still refused with the new reason."""
+    body = ingest_operations.Replay(ids=list(ids))
+    path = f"{_org(org_id)}/rejected-items/replay"
+    return await _answer(ingest_operations.Replayed, ctx, "ingest", "POST", path, body=body)
 
 
 # --- reporter ---------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts import utcnow
 from pulse_contracts.internal.ingest import (
@@ -25,6 +24,14 @@ from pulse_contracts.internal.ingest import (
     SigningRequired,
     SigningSecrets,
     SigningState,
+)
+from pulse_contracts.internal.ingest_operations import (
+    ClockOffset,
+    ClockSet,
+    PostComments,
+    PullRunPage,
+    RejectedPage,
+    Ticked,
 )
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import ApiError
@@ -124,7 +131,7 @@ def internal_reads(
         next_cursor = items[-1]["observed_at"].isoformat() if len(items) == limit else None
         return {"items": items, "next_cursor": next_cursor}
 
-    @router.get("/orgs/{org_id}/posts/{post_id}/comments")
+    @router.get("/orgs/{org_id}/posts/{post_id}/comments", response_model=PostComments)
     async def post_comments(
         org_id: UUID,
         post_id: UUID,
@@ -169,7 +176,7 @@ def internal_reads(
             metrics.count_items("import", [result])
         return result.as_response()
 
-    @router.get("/orgs/{org_id}/rejected-items")
+    @router.get("/orgs/{org_id}/rejected-items", response_model=RejectedPage)
     async def rejected(
         org_id: UUID,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -232,11 +239,6 @@ async def _check_signature(
         raise ApiError(401, str(exc), details=[{"reason": exc.reason}]) from exc
 
 
-class ClockOffset(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    offset_s: float = Field(ge=-10 * 365 * 86400, le=10 * 365 * 86400)
-
-
 def pulling_routes(
     pool: Any, service_token: str, *, puller: Puller | None, clock: Clock, key: bytes
 ) -> APIRouter:
@@ -278,7 +280,7 @@ def pulling_routes(
             "items": items,
         }
 
-    @router.get("/posts/{post_id}/pull-runs")
+    @router.get("/posts/{post_id}/pull-runs", response_model=PullRunPage)
     async def post_pull_runs(
         org_id: UUID,
         post_id: UUID,
@@ -424,12 +426,12 @@ def test_routes(service_token: str, *, puller: Puller | None, clock: Clock) -> A
     and run a scheduler tick now instead of waiting for the loop."""
     router = internal_router(service_token, prefix="/internal/test", tags=["test"])
 
-    @router.put("/clock")
+    @router.put("/clock", response_model=ClockSet)
     async def set_clock(body: ClockOffset) -> dict[str, Any]:
         clock.set_offset(body.offset_s)
         return {"offset_s": body.offset_s, "now": clock.now()}
 
-    @router.post("/scheduler/tick")
+    @router.post("/scheduler/tick", response_model=Ticked)
     async def tick() -> dict[str, Any]:
         if puller is None:
             raise ApiError(409, "pulling is disabled")

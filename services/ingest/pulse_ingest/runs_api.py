@@ -9,8 +9,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query
-from pydantic import BaseModel, ConfigDict, Field
 
+from pulse_contracts.internal.ingest_operations import (
+    RedFlags,
+    Replay,
+    Replayed,
+    RunDetail,
+    RunPage,
+)
 from pulse_runtime.db import PoolGetter
 from pulse_runtime.errors import ApiError
 from pulse_runtime.http import internal_router
@@ -82,11 +88,6 @@ def runs_router(
     return router
 
 
-class Replay(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ids: list[int] = Field(min_length=1, max_length=1000)
-
-
 def runs_internal(
     pool: PoolGetter,
     service_token: str,
@@ -97,7 +98,7 @@ def runs_internal(
 ) -> APIRouter:
     router = internal_router(service_token, prefix="/internal/orgs/{org_id}", tags=["internal"])
 
-    @router.get("/runs")
+    @router.get("/runs", response_model=RunPage)
     async def list_runs(
         org_id: UUID,
         status: RunStatus | None = None,
@@ -118,7 +119,7 @@ def runs_internal(
         )
         return {"items": items, "next_cursor": next_cursor}
 
-    @router.get("/runs/{run_id}")
+    @router.get("/runs/{run_id}", response_model=RunDetail)
     async def run_detail(
         org_id: UUID, run_id: UUID, limit: Annotated[int, Query(ge=1, le=5000)] = 1000
     ) -> dict[str, Any]:
@@ -130,7 +131,7 @@ def runs_internal(
             items = await rr.run_items(conn, run_id, limit)
         return {**runs.summary(row), "items": [dict(i) for i in items]}
 
-    @router.get("/red-flags")
+    @router.get("/red-flags", response_model=RedFlags)
     async def red_flags(org_id: UUID) -> dict[str, Any]:
         """What needs an operator: stale posts, failed or partial runs (24 h), the provider
         paused or its circuit open, ingest's outbox lag."""
@@ -139,7 +140,7 @@ def runs_internal(
                 conn, org_id, now=clock.now(), open_circuits=open_circuits()
             )
 
-    @router.post("/rejected-items/replay")
+    @router.post("/rejected-items/replay", response_model=Replayed)
     async def replay(org_id: UUID, body: Replay) -> dict[str, Any]:
         """Try kept items again, after fixing their cause (the post registered, the token
         replaced…): `applied` are stored now; `still_rejected` stay kept with the new reason.

@@ -33,6 +33,7 @@ from pulse_contracts.catalog import (
     OrganizationUpserted,
     PostRegistered,
 )
+from pulse_contracts.internal.ingest_operations import Ticked
 from pulse_contracts.values import Platform
 from pulse_ingest.priority import QueueDepth
 from pulse_ingest.refresh import SCHEDULER_LOCK_KEY
@@ -117,6 +118,8 @@ class Control:
         response = await self.http.post("/internal/test/scheduler/tick")
         response.raise_for_status()
         result: dict[str, Any] = response.json()
+        # The tick's answer is exactly its contract (nothing dropped, nothing reformatted).
+        assert Ticked.model_validate(result).model_dump(mode="json") == result
         return result
 
     async def pull(self, org_id: UUID, post_id: UUID) -> None:

@@ -7,20 +7,21 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from pulse_contracts.internal.ingest import Resumed
+from pulse_contracts.internal.ingest_operations import (
+    RejectedPage,
+    Replay,
+    Replayed,
+    RunDetail,
+    RunPage,
+)
 
 from .. import peers
 from ..deps import ContextDep, Manager
-from ..operations import RunSource, RunStatus, health, ingest
+from ..operations import RunSource, RunStatus, health
 
 router = APIRouter(tags=["operations"])
-
-
-class ReplayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ids: list[int] = Field(min_length=1, max_length=1000)
 
 
 @router.get("/api/runs")
@@ -31,20 +32,17 @@ async def list_runs(
     source: RunSource | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> RunPage:
     """n8n runs and Pulse's own pull batches, newest first, filtered by status and source."""
-    params = {"status": status or "", "source": source or "", "limit": str(limit)}
-    result: dict[str, Any] = await ingest(
-        ctx, caller.org_id, "GET", "/runs", params={**params, "cursor": cursor or ""}
+    return await peers.runs(
+        ctx, caller.org_id, status=status, source=source, limit=limit, cursor=cursor
     )
-    return result
 
 
 @router.get("/api/runs/{run_id}")
-async def get_run(ctx: ContextDep, caller: Manager, run_id: UUID) -> dict[str, Any]:
+async def get_run(ctx: ContextDep, caller: Manager, run_id: UUID) -> RunDetail:
     """A run with each post's outcome and each item ingest refused."""
-    result: dict[str, Any] = await ingest(ctx, caller.org_id, "GET", f"/runs/{run_id}")
-    return result
+    return await peers.run(ctx, caller.org_id, run_id)
 
 
 @router.get("/api/rejected-items")
@@ -54,24 +52,17 @@ async def rejected_items(
     code: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: int | None = None,
-) -> dict[str, Any]:
+) -> RejectedPage:
     """Items still refused, newest first, with the raw item as received and why; `held` while
     an `unknown_post` item waits (24 h) for its post to be registered."""
-    params = {"code": code or "", "limit": str(limit), "cursor": str(cursor or "")}
-    result: dict[str, Any] = await ingest(
-        ctx, caller.org_id, "GET", "/rejected-items", params=params
-    )
-    return result
+    return await peers.rejected_items(ctx, caller.org_id, code=code, limit=limit, cursor=cursor)
 
 
 @router.post("/api/rejected-items/replay")
-async def replay(ctx: ContextDep, caller: Manager, body: ReplayIn) -> dict[str, Any]:
+async def replay(ctx: ContextDep, caller: Manager, body: Replay) -> Replayed:
     """Try kept items again once their cause is fixed: `applied` are stored now,
     `still_rejected` stay kept with their new reason."""
-    result: dict[str, Any] = await ingest(
-        ctx, caller.org_id, "POST", "/rejected-items/replay", json=body.model_dump()
-    )
-    return result
+    return await peers.replay_rejected(ctx, caller.org_id, body.ids)
 
 
 @router.get("/api/red-flags")

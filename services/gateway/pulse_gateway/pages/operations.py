@@ -1,19 +1,22 @@
 """Operator screens (owners, managers): /runs and a run's detail, /rejected-items with replay,
 /red-flags (the Health screen); and /settings/signing (owners): the n8n webhook's signing secrets.
-Each over the same calls to ingest as /api (pulse_gateway.operations)."""
+Each over the same typed calls to ingest as /api (pulse_gateway.peers)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, get_args
 from uuid import UUID
 
 from fastapi import Request, Response
 
+from pulse_contracts.internal.ingest import CreatedSecret
+from pulse_contracts.internal.ingest_operations import Replayed
 from pulse_runtime.errors import ApiError
 
 from .. import peers
 from ..deps import ContextDep
-from ..operations import RunSource, RunStatus, health, ingest
+from ..operations import RunSource, RunStatus, health
 from .common import ViewerDep, page_router, render
 from .forms_support import form_fields, form_lists, require_manager, require_owner
 
@@ -49,13 +52,11 @@ async def runs_page(
         "status": status if status in STATUSES else "",
         "source": source if source in SOURCES else "",
     }
-    found = await ingest(
-        ctx, viewer.principal.org_id, "GET", "/runs", params={**filters, "limit": "100"}
-    )
+    found = await peers.runs(ctx, viewer.principal.org_id, **filters, limit=100)
     return render(
         request,
         "runs.html",
-        runs=found["items"],
+        runs=found.items,
         filters=filters,
         statuses=STATUSES,
         sources=SOURCES,
@@ -65,21 +66,15 @@ async def runs_page(
 @router.get("/runs/{run_id}")
 async def run_page(request: Request, ctx: ContextDep, viewer: ViewerDep, run_id: UUID) -> Response:
     require_manager(viewer)
-    run = await ingest(ctx, viewer.principal.org_id, "GET", f"/runs/{run_id}")
-    outcomes = [i for i in run["items"] if i["kind"] == "outcome"]
-    refused = [i for i in run["items"] if i["kind"] == "item"]
+    run = await peers.run(ctx, viewer.principal.org_id, run_id)
+    outcomes = [i for i in run.items if i.kind == "outcome"]
+    refused = [i for i in run.items if i.kind == "item"]
     return render(request, "run.html", run=run, outcomes=outcomes, refused=refused)
 
 
 async def _rejected_view(ctx: ContextDep, viewer: ViewerDep, code: str) -> dict[str, Any]:
-    found = await ingest(
-        ctx,
-        viewer.principal.org_id,
-        "GET",
-        "/rejected-items",
-        params={"code": code, "limit": "200"},
-    )
-    return {"items": found["items"], "code": code, "codes": CODES, "replayed": None}
+    found = await peers.rejected_items(ctx, viewer.principal.org_id, code=code, limit=200)
+    return {"items": found.items, "code": code, "codes": CODES, "replayed": None}
 
 
 @router.get("/rejected-items")
@@ -100,13 +95,11 @@ async def replay(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Respon
     picked = (await form_lists(request, "ids"))["ids"]
     ids = [int(i) for i in picked if i.isdigit()]
     code = values.get("code", "")
-    replayed = None
+    replayed = Replayed(applied=[], still_rejected=[])
     if ids:
-        replayed = await ingest(
-            ctx, viewer.principal.org_id, "POST", "/rejected-items/replay", json={"ids": ids}
-        )
+        replayed = await peers.replay_rejected(ctx, viewer.principal.org_id, ids)
     view = await _rejected_view(ctx, viewer, code if code in CODES else "")
-    view["replayed"] = replayed or {"applied": [], "still_rejected": []}
+    view["replayed"] = replayed
     return render(request, "rejected_items.html", **view)
 
 
@@ -138,20 +131,25 @@ async def _signing_view(ctx: ContextDep, viewer: ViewerDep) -> dict[str, Any]:
 
 
 async def _signing_action(
-    request: Request, ctx: ContextDep, viewer: ViewerDep, method: str, path: str, json: Any = None
+    request: Request,
+    ctx: ContextDep,
+    viewer: ViewerDep,
+    act: Callable[[UUID], Awaitable[object]],
 ) -> Response:
+    """`act` calls ingest for the organization; its 409 (e.g. retiring the only active secret
+    while signing is required) is shown on the page."""
     require_owner(viewer)
-    result: Any = None
+    result: object = None
     error = None
     try:
-        result = await ingest(ctx, viewer.principal.org_id, method, path, json=json)
+        result = await act(viewer.principal.org_id)
     except ApiError as exc:
         if exc.status != 409:
             raise
         error = str(exc)
     view = await _signing_view(ctx, viewer)
     view["error"] = error
-    if path == "/signing-secrets" and result:
+    if isinstance(result, CreatedSecret):
         view["created"] = result  # shown this once
     return render(request, "settings/signing.html", status_code=409 if error else 200, **view)
 
@@ -164,12 +162,16 @@ async def signing_page(request: Request, ctx: ContextDep, viewer: ViewerDep) -> 
 
 @router.post("/settings/signing/new")
 async def new_secret(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
-    return await _signing_action(request, ctx, viewer, "POST", "/signing-secrets")
+    return await _signing_action(
+        request, ctx, viewer, lambda org_id: peers.create_signing_secret(ctx, org_id)
+    )
 
 
 @router.post("/settings/signing/retire-older")
 async def retire_older(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
-    return await _signing_action(request, ctx, viewer, "POST", "/signing-secrets/retire-older")
+    return await _signing_action(
+        request, ctx, viewer, lambda org_id: peers.retire_signing_secret(ctx, org_id, None)
+    )
 
 
 @router.post("/settings/signing/required")
@@ -177,5 +179,5 @@ async def set_required(request: Request, ctx: ContextDep, viewer: ViewerDep) -> 
     values = await form_fields(request)
     required = values.get("required") == "true"
     return await _signing_action(
-        request, ctx, viewer, "PUT", "/signing", json={"required": required}
+        request, ctx, viewer, lambda org_id: peers.require_signing(ctx, org_id, required)
     )
