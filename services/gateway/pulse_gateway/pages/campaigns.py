@@ -13,7 +13,7 @@ from pulse_contracts import utcnow
 from pulse_contracts.internal.alerter import Alert, AlertPage
 from pulse_contracts.numbers import timeline_pct
 from pulse_contracts.values import CampaignStatus
-from pulse_runtime.errors import ApiError
+from pulse_runtime.errors import ApiError, NotFound
 
 from .. import numbers, peers
 from ..db import org_transaction
@@ -126,18 +126,28 @@ async def _campaign_view(
     """Everything the hero screen shows: the catalog, the read model's numbers, ingest's pull
     status and (`with_alerts`) the alerter's open alerts; never samples."""
     org_id = viewer.principal.org_id
-    async with org_transaction(ctx.pool, org_id) as conn:
-        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
-        if campaign is None:
-            raise ApiError(404, f"no campaign {campaign_id}")
-        bookings = await bookings_repo.list_bookings(
-            conn, org_id=org_id, campaign_id=campaign_id, after=None, limit=BOOKINGS_LIMIT
-        )
-        posts = await posts_repo.posts_of_campaign(
-            conn, org_id=org_id, campaign_id=campaign_id, after=None, limit=POSTS_LIMIT
-        )
+
+    async def catalog() -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+        async with org_transaction(ctx.pool, org_id) as conn:
+            campaign = await campaigns_repo.get_campaign(
+                conn, org_id=org_id, campaign_id=campaign_id
+            )
+            if campaign is None:
+                return None, [], []
+            bookings = await bookings_repo.list_bookings(
+                conn, org_id=org_id, campaign_id=campaign_id, after=None, limit=BOOKINGS_LIMIT
+            )
+            posts = await posts_repo.posts_of_campaign(
+                conn, org_id=org_id, campaign_id=campaign_id, after=None, limit=POSTS_LIMIT
+            )
+        return campaign, bookings, posts
+
     notices: list[str] = []
-    (doc, version), pulls, alerts, tags = await asyncio.gather(
+    # The catalog, the numbers and the other services' answers are asked at once: each is a
+    # round trip of its own, and the peers answer within the caller's organization only, so
+    # asking before the catalog has said the campaign is the caller's shows nothing of another's.
+    (campaign, bookings, posts), (doc, version), pulls, alerts, tags = await asyncio.gather(
+        catalog(),
         optional(numbers.versioned_numbers(ctx, org_id, campaign_id), (None, 0), notices),
         optional(peers.pull_status(ctx, org_id, campaign_id), {}, notices),
         optional(
@@ -153,6 +163,8 @@ async def _campaign_view(
         else _no_alerts(),
         optional(campaign_hashtags(ctx, org_id, campaign_id, limit=TAGS_SHOWN), None, notices),
     )
+    if campaign is None:
+        raise NotFound(f"no campaign {campaign_id}")
     by_post = post_numbers(doc)
     tracked = [with_pulls(with_latest(p, by_post), pulls) for p in reversed(posts)]
     posts_of: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
