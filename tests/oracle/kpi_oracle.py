@@ -520,4 +520,7 @@ def oracle_numbers(
         ],
         "creators": creator_docs,
         "as_of": _dt_json(now),
+        # Earned media value is valued by the gateway when it serves a document (docs/insights.md),
+        # never by the aggregator: the document it computes carries none.
+        "emv": None,
     }
