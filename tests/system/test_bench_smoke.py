@@ -15,7 +15,8 @@ from tests.support.services import run_harness
 pytestmark = pytest.mark.system
 
 EXPECTED = {
-    *("P1", "P2-bus", "P2-sse", "P3", "P3-2r", "P4", "P5", "P5-2r", "P6", "P7", "P8"),
+    *("P1", "P2-bus", "P2-sse", "P2-page", "P3", "P3-2r", "P4", "P5", "P5-2r", "P6", "P7"),
+    "P8",
     *("P9-api", "P9-csv"),
 }
 
