@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -96,6 +96,24 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
         raise ApiError(
             422, "cursor is not one this API returned", details=[{"path": "cursor"}]
         ) from exc
+
+
+async def listed(
+    pool: asyncpg.Pool,
+    org_id: UUID,
+    fetch: Callable[..., Awaitable[list[dict[str, Any]]]],
+    *,
+    cursor: str | None,
+    limit: int,
+    **filters: Any,
+) -> dict[str, Any]:
+    """One keyset page of the organization's rows: `fetch(conn, org_id=, after=, limit=,
+    **filters)` is a repository list function, asked for one row more than the page holds."""
+    async with org_transaction(pool, org_id) as conn:
+        rows = await fetch(
+            conn, org_id=org_id, after=decode_cursor(cursor), limit=limit + 1, **filters
+        )
+    return page(rows, limit)
 
 
 def page(items: list[dict[str, Any]], limit: int, key: str = "created_at") -> dict[str, Any]:

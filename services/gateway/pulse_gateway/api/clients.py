@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from pulse_runtime.errors import ApiError
 
-from ..db import decode_cursor, org_transaction, page
+from ..db import listed, org_transaction
 from ..deps import Manager, PoolDep, Reader
 from ..handlers import clients as handlers
 from ..handlers.clients import ClientIn, ClientPatch
@@ -41,11 +41,7 @@ async def list_clients(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    async with org_transaction(pool, caller.org_id) as conn:
-        rows = await repo.list_clients(
-            conn, org_id=caller.org_id, after=decode_cursor(cursor), limit=limit + 1
-        )
-    return page(rows, limit)
+    return await listed(pool, caller.org_id, repo.list_clients, cursor=cursor, limit=limit)
 
 
 @router.post("", response_model=ClientOut, status_code=201)

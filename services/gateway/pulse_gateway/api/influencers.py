@@ -13,7 +13,7 @@ from pulse_contracts.values import CampaignStatus, Platform
 from pulse_runtime.errors import ApiError
 
 from .. import numbers
-from ..db import decode_cursor, org_transaction, page
+from ..db import listed, org_transaction
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import influencers as handlers
 from ..handlers.influencers import InfluencerIn, InfluencerPatch
@@ -83,11 +83,7 @@ async def list_influencers(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Newest first; `q` searches display names case-insensitively."""
-    async with org_transaction(pool, caller.org_id) as conn:
-        rows = await repo.list_influencers(
-            conn, org_id=caller.org_id, q=q, after=decode_cursor(cursor), limit=limit + 1
-        )
-    return page(rows, limit)
+    return await listed(pool, caller.org_id, repo.list_influencers, cursor=cursor, limit=limit, q=q)
 
 
 @router.post("", response_model=InfluencerOut, status_code=201)

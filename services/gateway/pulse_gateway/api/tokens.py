@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from pulse_contracts.values import TokenScope
 
-from ..db import decode_cursor, org_transaction, page
+from ..db import listed
 from ..deps import Owner, PoolDep
 from ..handlers import tokens as handlers
 from ..handlers.tokens import TokenIn
@@ -53,11 +53,7 @@ async def list_tokens(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    async with org_transaction(pool, caller.org_id) as conn:
-        rows = await repo.list_tokens(
-            conn, org_id=caller.org_id, after=decode_cursor(cursor), limit=limit + 1
-        )
-    return page(rows, limit)
+    return await listed(pool, caller.org_id, repo.list_tokens, cursor=cursor, limit=limit)
 
 
 @router.post("", response_model=TokenCreated, status_code=201)

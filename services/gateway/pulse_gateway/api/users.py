@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from pulse_runtime.errors import ApiError
 
-from ..db import decode_cursor, org_transaction, page
+from ..db import listed
 from ..deps import ContextDep, Owner, PoolDep
 from ..handlers import accounts
 from ..handlers.accounts import RoleName, UserIn, UserPatch
@@ -42,11 +42,7 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    async with org_transaction(pool, caller.org_id) as conn:
-        rows = await repo.list_users(
-            conn, org_id=caller.org_id, after=decode_cursor(cursor), limit=limit + 1
-        )
-    return page(rows, limit)
+    return await listed(pool, caller.org_id, repo.list_users, cursor=cursor, limit=limit)
 
 
 @router.post("", response_model=UserOut, status_code=201)
