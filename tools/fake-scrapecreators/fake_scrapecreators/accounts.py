@@ -4,7 +4,7 @@ profile videos, Instagram profile and user posts, shaped like templates/*_profil
 
 Every account is a pure function of its handle and the clock, like the posts: followers grow a
 little each day from a hash-chosen base, and the account posts every `gap` hours (hash-chosen,
-8..60 h) with counters on the post curve of server.py. Handles that start with `unknown` answer
+8..60 h) with counters on the post curve of posts.py. Handles that start with `unknown` answer
 404 as the provider does for an account it cannot find; those that start with `private` are
 private accounts (profile only, no posts).
 """
