@@ -29,7 +29,6 @@ from .rules import evaluate_all
 PRODUCER = "alerter"
 # Every rule is evaluated per campaign, so every type's leftovers resolve with the campaign.
 CAMPAIGN_RULES: tuple[AlertType, ...] = get_args(AlertType)
-SWEEP_LOCK = 0x5055_4C53  # "PULS": one sweeper across replicas
 
 log = get_logger(__name__)
 
@@ -81,14 +80,14 @@ async def sweep(pool: asyncpg.Pool, now: datetime) -> int:
     """Time passes without data: re-evaluate every live campaign. One replica at a time."""
     published = 0
     async with pool.acquire() as lock_conn:
-        if not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", SWEEP_LOCK):
+        if not await repository.take_sweep_lock(lock_conn):
             return 0
         try:
             campaign_ids = await repository.sweep_campaigns(lock_conn, now)
             for campaign_id in campaign_ids:
                 published += await _sweep_one(pool, campaign_id, now)
         finally:
-            await lock_conn.execute("SELECT pg_advisory_unlock($1)", SWEEP_LOCK)
+            await repository.release_sweep_lock(lock_conn)
     return published
 
 

@@ -420,3 +420,16 @@ async def load_posts(conn: Connection, campaign_id: UUID) -> dict[UUID, PostStat
         )
         for r in await conn.fetch(sql.load_posts, campaign_id)
     }
+
+
+# "PULS": the sweep's session lock, held by one replica at a time.
+SWEEP_LOCK = 0x5055_4C53
+
+
+async def take_sweep_lock(conn: Connection) -> bool:
+    """Whether this session now holds the sweep; another replica holding it answers False."""
+    return bool(await conn.fetchval(sql.sweep_lock, SWEEP_LOCK))
+
+
+async def release_sweep_lock(conn: Connection) -> None:
+    await conn.execute(sql.sweep_unlock, SWEEP_LOCK)
