@@ -148,9 +148,7 @@ async def is_marked(conn: Connection, dirty: DirtyCampaign) -> bool:
 
 async def try_lock_campaign(conn: Connection, campaign_id: UUID) -> bool:
     """Transaction-scoped: one replica recomputes a campaign at a time."""
-    locked: bool = await conn.fetchval(
-        "SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 7))", str(campaign_id)
-    )
+    locked: bool = await conn.fetchval(sql.try_lock_campaign, str(campaign_id))
     return locked
 
 

@@ -150,7 +150,7 @@ async def insert_deliveries(
             for d in deliveries
         ],
     )
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    await conn.execute(sql.deliveries_notify, NOTIFY_CHANNEL)
 
 
 async def claim_due(

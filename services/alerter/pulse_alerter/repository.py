@@ -29,19 +29,14 @@ class DirtyCampaign:
     correlation_id: str
 
 
-_CAMPAIGN_LOCK = "hashtextextended($1::text, 11)"
-
-
 async def lock_campaign(conn: Connection, campaign_id: UUID) -> None:
     """Evaluations of one campaign (events, sweep, replicas) run one at a time."""
-    await conn.execute(f"SELECT pg_advisory_xact_lock({_CAMPAIGN_LOCK})", str(campaign_id))
+    await conn.execute(sql.campaign_lock, str(campaign_id))
 
 
 async def try_lock_campaign(conn: Connection, campaign_id: UUID) -> bool:
     """lock_campaign without waiting: False while another evaluation holds the campaign."""
-    locked: bool = await conn.fetchval(
-        f"SELECT pg_try_advisory_xact_lock({_CAMPAIGN_LOCK})", str(campaign_id)
-    )
+    locked: bool = await conn.fetchval(sql.campaign_try_lock, str(campaign_id))
     return locked
 
 

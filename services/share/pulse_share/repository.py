@@ -132,7 +132,7 @@ async def save_numbers(
 async def lock_campaign(conn: Connection, campaign_id: UUID) -> None:
     """Transaction-scoped: one rebuild of a campaign at a time, so two events changing different
     inputs of one projection never both build it from a stale copy of the other's input."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 6))", str(campaign_id))
+    await conn.execute(sql.lock_campaign, str(campaign_id))
 
 
 @dataclass(frozen=True)

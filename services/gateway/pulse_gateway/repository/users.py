@@ -117,20 +117,18 @@ async def insert_session(
 
 
 async def delete_session(conn: Connection, token_sha256: bytes) -> UUID | None:
-    ended: UUID | None = await conn.fetchval(
-        "DELETE FROM catalog.sessions WHERE token_sha256 = $1 RETURNING id", token_sha256
-    )
+    ended: UUID | None = await conn.fetchval(sql.sessions_delete, token_sha256)
     return ended
 
 
 async def delete_session_by_id(conn: Connection, session_id: UUID) -> None:
-    await conn.execute("DELETE FROM catalog.sessions WHERE id = $1", session_id)
+    await conn.execute(sql.sessions_delete_by_id, session_id)
 
 
 async def delete_sessions_of(conn: Connection, *, user_id: UUID, keep: UUID | None) -> None:
     """Every session of the person but `keep`."""
     await conn.execute(
-        "DELETE FROM catalog.sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2",
+        sql.sessions_delete_of_user,
         user_id,
         keep,
     )
@@ -139,8 +137,8 @@ async def delete_sessions_of(conn: Connection, *, user_id: UUID, keep: UUID | No
 async def lock_account_sign_in(conn: Connection, key: str) -> None:
     """Serialize sign-in attempts on one key for the rest of the transaction (an advisory lock
     on the key's hash). Waits at most a few seconds: a queue that long is an attack."""
-    await conn.execute("SET LOCAL lock_timeout = '5s'")
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+    await conn.execute(sql.sign_in_lock_timeout)
+    await conn.execute(sql.sign_in_lock, key)
 
 
 async def recent_failures(conn: Connection, key: str, window: timedelta) -> int:
@@ -148,20 +146,18 @@ async def recent_failures(conn: Connection, key: str, window: timedelta) -> int:
 
 
 async def add_failures(conn: Connection, keys: list[str]) -> None:
-    await conn.executemany(
-        "INSERT INTO catalog.login_failures (key) VALUES ($1)", [(k,) for k in keys]
-    )
+    await conn.executemany(sql.login_failures_insert, [(k,) for k in keys])
 
 
 async def clear_failures(conn: Connection, key: str) -> None:
-    await conn.execute("DELETE FROM catalog.login_failures WHERE key = $1", key)
+    await conn.execute(sql.login_failures_clear, key)
 
 
 async def insert_email_link(
     conn: Connection, *, token_sha256: bytes, user_id: UUID, expires_at: datetime
 ) -> None:
     await conn.execute(
-        "INSERT INTO catalog.email_links (token_sha256, user_id, expires_at) VALUES ($1, $2, $3)",
+        sql.email_links_insert,
         token_sha256,
         user_id,
         expires_at,
@@ -171,15 +167,14 @@ async def insert_email_link(
 async def use_email_link(conn: Connection, token_sha256: bytes) -> UUID | None:
     """The link's user, once: a second use finds it already used."""
     user_id: UUID | None = await conn.fetchval(
-        "UPDATE catalog.email_links SET used_at = now() "
-        "WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id",
+        sql.email_links_use,
         token_sha256,
     )
     return user_id
 
 
 async def organization_name(conn: Connection, org_id: UUID) -> str:
-    name: str = await conn.fetchval("SELECT name FROM catalog.organizations WHERE id = $1", org_id)
+    name: str = await conn.fetchval(sql.organizations_name, org_id)
     return name
 
 

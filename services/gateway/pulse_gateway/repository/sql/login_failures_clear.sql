@@ -1,0 +1,1 @@
+DELETE FROM catalog.login_failures WHERE key = $1

@@ -1,0 +1,1 @@
+INSERT INTO catalog.login_failures (key) VALUES ($1)

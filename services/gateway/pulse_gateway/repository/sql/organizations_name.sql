@@ -1,0 +1,1 @@
+SELECT name FROM catalog.organizations WHERE id = $1

@@ -1,0 +1,1 @@
+DELETE FROM catalog.sessions WHERE token_sha256 = $1 RETURNING id

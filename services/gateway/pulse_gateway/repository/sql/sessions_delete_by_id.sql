@@ -1,0 +1,1 @@
+DELETE FROM catalog.sessions WHERE id = $1
