@@ -89,6 +89,9 @@ class DocStaffFigures(ContractModel):
     cpm: float | None = None
     cpe: float | None = None
     bookings: tuple[DocStaffBooking, ...] = ()
+    emv_currency: CurrencyCode | None = None  # earned media value: an estimate, at the rates'
+    emv_cents: int | None = None
+    roi: float | None = None  # EMV ÷ spend: the agency's own figure, never on a client job
 
 
 class DocForecast(ContractModel):

@@ -1,4 +1,5 @@
-"""The internal figures only the agency's own report shows: budget, spend, fees, CPM, CPE.
+"""The internal figures only the agency's own report shows: budget, spend, fees, CPM, CPE, and
+the earned media value (an estimate) with its ROI.
 
 Kept apart from the neutral view model on purpose: the client report (share) never imports
 this module, so no code path there can even construct money to hand to the renderer.
@@ -37,6 +38,11 @@ class StaffFigures:
     cpm: float | None
     cpe: float | None
     bookings: tuple[StaffBooking, ...]
+    # Earned media value at the organization's rates, in the rates' currency (which may not be
+    # the campaign's); ROI = EMV ÷ spend, None across currencies or without a spend.
+    emv_currency: str | None = None
+    emv_cents: int | None = None
+    roi: float | None = None
 
 
 def staff_report_page(

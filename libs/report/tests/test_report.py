@@ -106,6 +106,22 @@ def test_the_staff_layout_adds_the_internal_figures() -> None:
     assert "<img" not in html  # printed: nothing remote
 
 
+def test_the_staff_layout_values_the_posts_beside_the_spend_and_the_client_one_never() -> None:
+    valued = replace(STAFF, emv_currency="EUR", emv_cents=1_753_086_421_96, roi=2.0)
+    html = staff_report_page(REPORT, valued).html
+    assert "EMV (estimate)" in html
+    assert "1,753,086,421.96 EUR" in html
+    assert "2.00×" in html
+    # Rates in another currency than the spend: an EMV, and no ROI across currencies.
+    usd = staff_report_page(REPORT, replace(valued, emv_currency="USD", roi=None)).html
+    assert "1,753,086,421.96 USD" in usd
+    assert "Rates in USD, spend in EUR" in usd
+    assert "2.00×" not in usd
+    client = report_page(REPORT).html
+    assert "ROI" not in client
+    assert "1,753,086,421.96" not in client
+
+
 def test_both_pdfs_print_the_same_campaign_and_only_the_staff_one_has_money() -> None:
     def text(pdf: bytes) -> str:
         return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Final
 from uuid import UUID
 
+from pulse_contracts.emv import CampaignEmv
 from pulse_contracts.numbers import BookingNumbers, CampaignNumbers, PostNumbers
 
 from .csv_reading import COUNTERS, iso
@@ -25,25 +26,44 @@ _POST_COLUMNS: Final = (
     "engagement",
     "estimated",
 )
-_MONEY_COLUMNS: Final = ("currency", "booking_fee", "booking_kpi_pct")
+# EMV is money (and its currency is the organization's rates', not the campaign's), so it is
+# written only beside the fees; "estimate" in its name because it is never a measured figure.
+_MONEY_COLUMNS: Final = (
+    "currency",
+    "booking_fee",
+    "booking_kpi_pct",
+    "emv_currency",
+    "emv_estimate",
+)
 
 
 def export_campaign_csv(
-    doc: CampaignNumbers, *, influencer_names: Mapping[UUID, str], include_money: bool = True
+    doc: CampaignNumbers,
+    *,
+    influencer_names: Mapping[UUID, str],
+    include_money: bool = True,
+    emv: CampaignEmv | None = None,
 ) -> Iterator[str]:
     """Yield the campaign's CSV record by record: one row per tracked post, then the totals.
 
     Each string is one CSV record with its "\\r\\n" terminator (a quoted cell may hold a
     newline); the totals follow one blank line. Counters the platform does not expose are
-    "n/a". Without include_money no fee, currency, booking KPI, spend, cpm or cpe is written.
+    "n/a". Without include_money no fee, currency, booking KPI, spend, cpm, cpe, EMV or ROI is
+    written. `emv` is the document's earned media value (empty cells without it, as before the
+    first numbers; a post with no sample yet has none).
     """
-    return _export(doc, influencer_names, include_money)
+    return _export(doc, influencer_names, include_money, emv)
 
 
 def _export(
-    doc: CampaignNumbers, influencer_names: Mapping[UUID, str], include_money: bool
+    doc: CampaignNumbers,
+    influencer_names: Mapping[UUID, str],
+    include_money: bool,
+    emv: CampaignEmv | None,
 ) -> Iterator[str]:
     campaign = doc.campaign
+    post_emv = {p.post_id: p.emv_cents for p in emv.posts} if emv is not None else {}
+    emv_currency = emv.currency if emv is not None else ""
     bookings = {booking.booking_id: booking for booking in doc.bookings}
     currency = campaign.currency or ""
     yield _record([*_POST_COLUMNS, *(_MONEY_COLUMNS if include_money else ())])
@@ -55,6 +75,8 @@ def _export(
                 currency,
                 _money(booking.fee_cents) if booking is not None else "",
                 _number(booking.kpi_pct) if booking is not None else "",
+                emv_currency,
+                _optional_money(post_emv.get(post.post_id)),
             ]
         yield _record(cells)
 
@@ -80,6 +102,9 @@ def _export(
             ("spend", _money(campaign.spend_cents)),
             ("cpm", _number(campaign.cpm)),
             ("cpe", _number(campaign.cpe)),
+            ("emv_currency", emv_currency),
+            ("emv_estimate", _money(emv.emv_cents) if emv is not None else ""),
+            ("roi", _number(emv.roi) if emv is not None else ""),
         ]
     yield _record(["totals", "value"])
     for name, value in totals:
@@ -133,6 +158,10 @@ def _number(value: int | float | None) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
+
+
+def _optional_money(cents: int | None) -> str:
+    return "" if cents is None else _money(cents)
 
 
 def _money(cents: int) -> str:

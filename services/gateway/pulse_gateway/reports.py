@@ -16,6 +16,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pulse_contracts import utcnow
+from pulse_contracts.emv import CampaignEmv
 from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
 from pulse_contracts.reports import (
     MAX_REPORT_CAMPAIGNS,
@@ -127,6 +128,8 @@ async def documents(
             else None,
             creators=creators,
             generated_at=utcnow(),
+            # Valued by the read above at the organization's current rates, as /emv is.
+            emv=CampaignEmv.model_validate(numbers_doc["emv"]) if numbers_doc else None,
         )
         fields = asdict(report)
         fields["daily"] = [

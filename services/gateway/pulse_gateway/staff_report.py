@@ -1,5 +1,6 @@
 """The agency's own campaign report: the aggregator's numbers and the catalog's names, mapped
-onto the shared report (pulse_report) with the internal figures (fees, spend, CPM, CPE)."""
+onto the shared report (pulse_report) with the internal figures (fees, spend, CPM, CPE, and
+the earned media value with its ROI)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from pulse_contracts.emv import CampaignEmv
 from pulse_contracts.numbers import (
     CampaignNumbers,
     CreatorNumbers,
@@ -51,8 +53,10 @@ def staff_report(
     client: ClientInfo | None,
     creators: Mapping[UUID, CreatorInfo],
     generated_at: datetime,
+    emv: CampaignEmv | None = None,
 ) -> tuple[CampaignReport, StaffFigures]:
-    """The report and its internal figures. Images are left out: the PDF fetches nothing."""
+    """The report and its internal figures. Images are left out: the PDF fetches nothing.
+    `emv` is the document's earned media value at the organization's current rates."""
     c = doc.campaign
     report = CampaignReport(
         campaign=ReportCampaign(
@@ -88,6 +92,9 @@ def staff_report(
             )
             for b in sorted(doc.bookings, key=lambda b: (-b.fee_cents, name_of(b.influencer_id)))
         ),
+        emv_currency=emv.currency if emv else None,
+        emv_cents=emv.emv_cents if emv else None,
+        roi=emv.roi if emv else None,
     )
     return report, staff
 

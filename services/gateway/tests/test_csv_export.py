@@ -7,8 +7,11 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from uuid import uuid4
 
+from pulse_contracts.emv import EmvRates, campaign_emv
 from pulse_contracts.numbers import (
     BookingNumbers,
     CampaignFigures,
@@ -100,7 +103,7 @@ def numbers(
 NAMES = {ANA: "Ana Lima", BEN: "Ben Ödegaard"}
 
 
-def export(doc: CampaignNumbers, **kwargs: bool) -> tuple[list[list[str]], list[list[str]]]:
+def export(doc: CampaignNumbers, **kwargs: Any) -> tuple[list[list[str]], list[list[str]]]:
     text = "".join(export_campaign_csv(doc, influencer_names=NAMES, **kwargs))
     posts, totals = text.split("\r\n\r\n")
     return list(csv.reader(io.StringIO(posts))), list(csv.reader(io.StringIO(totals)))
@@ -125,6 +128,8 @@ def test_export_rows_with_money() -> None:
         "currency",
         "booking_fee",
         "booking_kpi_pct",
+        "emv_currency",
+        "emv_estimate",
     ]
     assert rows[1] == [
         "Winter Launch",
@@ -143,6 +148,8 @@ def test_export_rows_with_money() -> None:
         "EUR",
         "9876.54",
         "61.23",
+        "",  # no EMV given: empty, never a made-up 0
+        "",
     ]
     # Measured zeros stay zeros; the influencer comes from the booking when the post has none.
     assert rows[2][1:] == [
@@ -161,9 +168,23 @@ def test_export_rows_with_money() -> None:
         "EUR",
         "2469.13",
         "n/a",
+        "",
+        "",
     ]
     # A post never observed has no numbers at all, not zeros.
-    assert rows[3][2:] == ["youtube", "", "", "", *["n/a"] * 6, "", "EUR", "2469.13", "n/a"]
+    assert rows[3][2:] == [
+        "youtube",
+        "",
+        "",
+        "",
+        *["n/a"] * 6,
+        "",
+        "EUR",
+        "2469.13",
+        "n/a",
+        "",
+        "",
+    ]
     assert len(rows) == 4
 
 
@@ -188,12 +209,52 @@ def test_export_totals_section() -> None:
         "spend": "12345.67",
         "cpm": "12345.67",
         "cpe": "123.46",
+        "emv_currency": "",
+        "emv_estimate": "",
+        "roi": "",
     }
+
+
+def _oracle_money(views: int, likes: int, comments: int, cpm: str, cpe: str) -> str:
+    """Independent: decimal strings, one sum, to the cent ROUND_HALF_UP, as the CSV writes it."""
+    amount = Decimal(views) / 1000 * Decimal(cpm) + Decimal(likes + comments) * Decimal(cpe)
+    return str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def test_export_values_each_post_and_the_campaign_at_the_given_rates() -> None:
+    doc = numbers()
+    rates = EmvRates.merged(
+        {"currency": "EUR", "instagram": {"per_1000_views": 7.5, "per_like": 0.125}}
+    )
+    rows, totals = export(doc, emv=campaign_emv(doc, rates))
+    header = rows[0]
+    at = {name: header.index(name) for name in ("emv_currency", "emv_estimate")}
+    # 1000 views at 7.50 per 1000, 90 likes at 0.125, 10 comments at the default 0.25.
+    instagram = Decimal(1000) / 1000 * Decimal("7.5") + 90 * Decimal("0.125") + 10 * Decimal("0.25")
+    assert rows[1][at["emv_estimate"]] == str(instagram.quantize(Decimal("0.01"))) == "21.25"
+    assert rows[2][at["emv_estimate"]] == _oracle_money(0, 0, 0, "10", "0.15") == "0.00"
+    assert rows[3][at["emv_estimate"]] == ""  # never observed: no estimate, not 0
+    assert {row[at["emv_currency"]] for row in rows[1:]} == {"EUR"}
+    figures = dict(totals[1:])
+    assert figures["emv_estimate"] == "21.25"
+    roi = (Decimal("21.25") / Decimal("12345.67")).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert figures["roi"] == f"{roi:.2f}"
+
+    # Rates in another currency than the campaign's: an EMV, but no ROI across currencies.
+    usd = export(doc, emv=campaign_emv(doc, EmvRates()))[1]
+    want = _oracle_money(1000, 90, 10, "8", "0.25")
+    assert dict(usd[1:])["emv_estimate"] == want == "33.00"
+    assert dict(usd[1:])["emv_currency"] == "USD"
+    assert dict(usd[1:])["roi"] == "n/a"
 
 
 def test_export_without_money_leaks_no_money() -> None:
     doc = numbers()
-    text = "".join(export_campaign_csv(doc, influencer_names=NAMES, include_money=False))
+    emv = campaign_emv(doc, EmvRates.merged({"currency": "EUR", "instagram": {"per_like": 1000}}))
+    text = "".join(export_campaign_csv(doc, influencer_names=NAMES, include_money=False, emv=emv))
+    assert str(emv.emv_cents)[:-2] not in text  # 90 000.00 + … of EMV: nowhere
+    for word in ("emv", "roi", "emv_estimate"):
+        assert word not in text.lower()
     for leak in ("9876.54", "987654", "2469.13", "246913", "61.23", "12345.67", "1234567"):
         assert leak not in text
     for leak in ("123.46", "77777", "EUR"):

@@ -567,6 +567,14 @@ async def test_campaign_csv_export_streams_with_a_bom_and_no_formulas(world: Wor
     want = expected(world, world.a, utcnow())["campaign"]
     totals = {r[0]: r[1] for r in records if len(r) == 2}
     assert totals["actual_views"] == str(want["actual_views"])
+    # EMV per post and in total, valued exactly as the API's /emv values it (staff only).
+    emv = (await world.org.owner.get(f"/api/campaigns/{cid}/emv")).json()
+    assert emv["emv_cents"] > 0
+    column = header.index("emv_estimate")
+    money = [f"{c // 100}.{c % 100:02d}" if c is not None else "" for c in _post_emv(emv)]
+    assert [r[column] for r in rows] == money
+    assert totals["emv_estimate"] == f"{emv['emv_cents'] // 100}.{emv['emv_cents'] % 100:02d}"
+    assert totals["emv_currency"] == emv["currency"]
 
     # Another campaign's name becomes a safe file name; an uncomputed one exports empty.
     other = await world.org.owner.get(f"/api/campaigns/{world.b.campaign['id']}/export.csv")
@@ -576,6 +584,10 @@ async def test_campaign_csv_export_streams_with_a_bom_and_no_formulas(world: Wor
     assert "actual_views,0" in empty.content.decode("utf-8-sig")
 
     assert (await world.stranger.owner.get(f"/api/campaigns/{cid}/export.csv")).status_code == 404
+
+
+def _post_emv(emv: dict[str, Any]) -> list[int | None]:
+    return [p["emv_cents"] for p in emv["posts"]]
 
 
 async def test_pulse_export_holds_the_whole_org_and_no_secret(world: World) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator, Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -68,10 +70,44 @@ def money_shown(kpis: dict[str, object]) -> list[str]:
     ]
 
 
+# The organization's own EMV rates, in the campaign's currency so the report has an ROI.
+RATES: dict[str, Any] = {
+    "currency": "EUR",
+    "tiktok": {"per_1000_views": 12.5, "per_like": 150.25, "per_comment": 0.5, "per_share": 0.3},
+    "instagram": {"per_1000_views": 7.25, "per_like": 99.5},
+}
+# The reported campaign's posts (tests/support/reported_campaign.py): platform, latest counters.
+POSTS = (
+    ("tiktok", (1_234_567, 98_765, 4_321, 1_234, 567)),
+    ("tiktok", (345_678, 20_001, 1_002, 303, 99)),
+    ("instagram", (222_222, 13_000, 755, None, None)),
+)
+DEFAULT_SAVE = {"tiktok": "0.15", "instagram": "0.25"}  # pulse_contracts.emv's defaults
+
+
+def oracle_emv_cents() -> int:
+    """Independent: decimal strings, to the cent ROUND_HALF_UP per post, then summed."""
+    total = 0
+    for platform, (views, likes, comments, shares, saves) in POSTS:
+        rate = {k: Decimal(str(v)) for k, v in RATES[platform].items()}
+        cpe = Decimal(DEFAULT_SAVE[platform])
+        amount = (
+            Decimal(views) / 1000 * rate["per_1000_views"]
+            + likes * rate.get("per_like", cpe)
+            + comments * rate.get("per_comment", cpe)
+            + (shares or 0) * rate.get("per_share", cpe)
+            + (saves or 0) * rate.get("per_save", cpe)
+        )
+        total += int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return total
+
+
 async def test_the_staff_report_shows_fees_spend_and_cpm_as_the_api_does(
     world: ReportedCampaign,
 ) -> None:
     cid = world.campaign_id
+    rates = await world.staff.put("/api/settings/emv-rates", json=RATES)
+    assert rates.status_code == 200, rates.text
     kpis = (await world.staff.get(f"/api/campaigns/{cid}")).json()["kpis"]
     assert kpis["spend_cents"] == FEE_MAYA + FEE_LEO
     assert kpis["budget_cents"] == BUDGET
@@ -97,6 +133,14 @@ async def test_the_staff_report_shows_fees_spend_and_cpm_as_the_api_does(
     for shown in money_shown(kpis):
         assert shown in text, shown
     assert fmt_money(kpis["spend_cents"], "EUR") in text
+    # EMV (an estimate) and ROI beside the spend, at the organization's current rates.
+    emv = oracle_emv_cents()
+    assert (await world.staff.get(f"/api/campaigns/{cid}/emv")).json()["emv_cents"] == emv
+    roi = (Decimal(emv) / (FEE_MAYA + FEE_LEO)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert roi > 0
+    assert "EMV (ESTIMATE)" in text  # card titles print in capitals
+    assert fmt_money(emv, "EUR") in text
+    assert f"{roi}×" in text
     # And the same campaign figures as the dashboard.
     assert fmt_number(kpis["actual_views"]) in text
     assert fmt_pct(kpis["engagement_rate"]) in text
@@ -113,6 +157,10 @@ async def test_the_staff_report_shows_fees_spend_and_cpm_as_the_api_does(
     leaked = [s for s in money_shown(kpis) if s in client_text]
     leaked += [s for s in money_shown(kpis) if s in client.content.decode("latin-1")]
     assert leaked == []
+    # Nor an EMV (the link did not opt in) and never an ROI.
+    assert fmt_money(emv, None) not in client_text
+    assert "ROI" not in client_text
+    assert f"{roi}×" not in client_text
 
 
 async def test_another_organizations_campaign_has_no_report(world: ReportedCampaign) -> None:

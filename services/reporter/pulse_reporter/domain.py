@@ -64,7 +64,7 @@ SUMMARY_COLUMNS = (
     "kpi_pct",
     "engagement_rate",
 )
-MONEY_COLUMNS = ("currency", "budget", "spend", "cpm", "cpe")
+MONEY_COLUMNS = ("currency", "budget", "spend", "cpm", "cpe", "emv_currency", "emv_estimate", "roi")
 # Progress the requester sees: claimed, then a share per document laid out, then stored.
 PROGRESS_CLAIMED = 5
 PROGRESS_RENDERED = 95
@@ -92,6 +92,9 @@ def views(request: ReportRequested) -> list[View]:
                 cpm=s.cpm,
                 cpe=s.cpe,
                 bookings=tuple(from_fields(StaffBooking, b) for b in s.bookings),
+                emv_currency=s.emv_currency,
+                emv_cents=s.emv_cents,
+                roi=s.roi,
             )
         found.append(View(report=campaign_report(doc), staff=staff))
     return found
@@ -220,7 +223,16 @@ def summary_rows(request: ReportRequested) -> list[tuple[Cell, ...]]:
         if request.audience == "staff":
             s = doc.staff
             row += (
-                (s.currency, _units(s.budget_cents), _units(s.spend_cents), s.cpm, s.cpe)
+                (
+                    s.currency,
+                    _units(s.budget_cents),
+                    _units(s.spend_cents),
+                    s.cpm,
+                    s.cpe,
+                    s.emv_currency,
+                    _units(s.emv_cents),
+                    s.roi,
+                )
                 if s
                 else (None,) * len(MONEY_COLUMNS)
             )

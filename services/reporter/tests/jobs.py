@@ -21,6 +21,8 @@ from pulse_contracts.reports import (
 )
 
 FEE_CENTS = 1_234_567_89  # no count in a report can reach it: finding it is a leak
+EMV_CENTS = 4_567_890_12  # the staff figures' EMV estimate, and its ROI (EMV ÷ spend)
+ROI = 3.7
 
 
 def document(
@@ -89,6 +91,9 @@ def document(
                 currency="EUR",
                 budget_cents=5_000_000_00,
                 spend_cents=FEE_CENTS,
+                emv_currency="EUR",
+                emv_cents=EMV_CENTS,
+                roi=ROI,
                 bookings=(
                     DocStaffBooking(
                         creator="Creator 0",

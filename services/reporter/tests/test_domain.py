@@ -13,7 +13,7 @@ from pulse_contracts.reports import ReportRequested
 from pulse_reporter import domain
 from pulse_reporter.render import render_file
 
-from .jobs import FEE_CENTS, document, job
+from .jobs import EMV_CENTS, FEE_CENTS, ROI, document, job
 
 FEE_TEXT = f"{FEE_CENTS // 100:,}"
 
@@ -30,6 +30,13 @@ def test_the_staff_page_shows_fees_and_the_client_page_cannot() -> None:
     assert FEE_TEXT in staff_html
     assert FEE_TEXT not in client_html
     assert "Internal figures" not in client_html
+    # EMV (an estimate) and ROI beside the spend, for the agency only.
+    emv_text = f"{EMV_CENTS // 100:,}.{EMV_CENTS % 100:02d} EUR"
+    assert "EMV (estimate)" in staff_html
+    assert emv_text in staff_html
+    assert f"{ROI:.2f}×" in staff_html
+    assert emv_text not in client_html
+    assert "ROI" not in client_html
 
 
 def test_sections_leave_out_what_was_not_asked_for() -> None:
@@ -64,6 +71,13 @@ def test_the_xlsx_summary_has_money_for_staff_only() -> None:
     assert "spend" not in client_header
     spend = [c.value for c in list(staff["Summary"].iter_rows())[1]][staff_header.index("spend")]
     assert spend == f"{FEE_CENTS // 100}.{FEE_CENTS % 100:02d}"
+    summary = [c.value for c in list(staff["Summary"].iter_rows())[1]]
+    assert (
+        summary[staff_header.index("emv_estimate")] == f"{EMV_CENTS // 100}.{EMV_CENTS % 100:02d}"
+    )
+    assert summary[staff_header.index("emv_currency")] == "EUR"
+    assert summary[staff_header.index("roi")] == ROI
+    assert not {"emv_estimate", "emv_currency", "roi"} & set(client_header)
 
 
 def test_progress_climbs_from_claimed_to_rendered() -> None:

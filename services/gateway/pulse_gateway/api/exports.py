@@ -19,6 +19,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from pulse_contracts import utcnow
+from pulse_contracts.emv import CampaignEmv
 from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.errors import ApiError
 
@@ -37,7 +38,8 @@ SUMMARY_CHUNK = 200  # campaign ids per aggregator request
 
 @router.get("/api/campaigns/{campaign_id}/export.csv", response_class=StreamingResponse)
 async def export_campaign(ctx: ContextDep, caller: Reader, campaign_id: UUID) -> StreamingResponse:
-    """One row per tracked post with its latest counters, fees and booking KPIs, then totals."""
+    """One row per tracked post with its latest counters, fees, booking KPIs and EMV (an
+    estimate), then totals with the campaign's EMV and ROI. Staff only: no client gets it."""
     async with org_transaction(ctx.pool, caller.org_id) as conn:
         campaign = await repo.campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
         if campaign is None:
@@ -45,9 +47,11 @@ async def export_campaign(ctx: ContextDep, caller: Reader, campaign_id: UUID) ->
         names = await repo.creator_names(conn, org_id=caller.org_id, campaign_id=campaign_id)
     found = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id)
     doc = CampaignNumbers.model_validate(found) if found is not None else not_computed_yet(campaign)
+    # The EMV the read valued at the organization's current rates, as /api/campaigns/{id}/emv.
+    emv = CampaignEmv.model_validate(found["emv"]) if found is not None else None
     filename = f"{_slug(campaign['name'])}-{utcnow().date().isoformat()}.csv"
     return StreamingResponse(
-        _with_bom(export_campaign_csv(doc, influencer_names=names, include_money=True)),
+        _with_bom(export_campaign_csv(doc, influencer_names=names, include_money=True, emv=emv)),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": (
