@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -257,6 +257,42 @@ def post_display_order(
     live last, then by platform and URL so equal times keep one order."""
     never = datetime.max.replace(tzinfo=UTC)
     return (posted_at is None, posted_at or never, platform, url or "")
+
+
+class CreatorPost(Protocol):
+    """What listing a creator's posts needs of a post (the document's, or share's redacted)."""
+
+    @property
+    def booking_id(self) -> UUID: ...
+    @property
+    def posted_at(self) -> datetime | None: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def url(self) -> str | None: ...
+
+
+P = TypeVar("P", bound=CreatorPost)
+
+
+def creators_with_posts(
+    creators: Iterable[CreatorNumbers], posts: Iterable[P]
+) -> list[tuple[CreatorNumbers, list[P]]]:
+    """Each creator with their posts (those of their bookings), in `post_display_order`: what
+    every reader that lists creators shows under each."""
+    of_booking: dict[UUID, list[P]] = {}
+    for p in posts:
+        of_booking.setdefault(p.booking_id, []).append(p)
+    return [
+        (
+            c,
+            sorted(
+                (p for b in c.booking_ids for p in of_booking.get(b, ())),
+                key=lambda p: post_display_order(p.posted_at, p.platform, p.url),
+            ),
+        )
+        for c in creators
+    ]
 
 
 def _midnight(d: date) -> datetime:

@@ -15,7 +15,7 @@ from pulse_contracts.numbers import (
     CreatorNumbers,
     PostNumbers,
     by_views_then_name,
-    post_display_order,
+    creators_with_posts,
 )
 from pulse_report import (
     CampaignReport,
@@ -102,13 +102,7 @@ def staff_report(
 def _creators(doc: CampaignNumbers, infos: Mapping[UUID, CreatorInfo]) -> tuple[ReportCreator, ...]:
     """One card per creator of the document (CreatorNumbers: its one rule), as the client's
     view shows them."""
-    posts_of: dict[UUID, list[PostNumbers]] = {}
-    for p in doc.posts:
-        posts_of.setdefault(p.booking_id, []).append(p)
-    cards = [
-        _card(c, [p for b in c.booking_ids for p in posts_of.get(b, ())], infos)
-        for c in doc.creators
-    ]
+    cards = [_card(c, posts, infos) for c, posts in creators_with_posts(doc.creators, doc.posts)]
     cards.sort(key=lambda card: by_views_then_name(card.actual_views, card.display_name))
     return tuple(cards)
 
@@ -118,7 +112,6 @@ def _card(
 ) -> ReportCreator:
     info = infos.get(creator.influencer_id) if creator.influencer_id else None
     platforms = set(info.platforms if info else ()) | {p.platform for p in posts}
-    posts = sorted(posts, key=lambda p: post_display_order(p.posted_at, p.platform, p.url))
     return ReportCreator(
         display_name=info.display_name if info else UNNAMED_CREATOR,
         avatar_src=None,

@@ -32,7 +32,7 @@ from pulse_contracts.numbers import (
     PlatformSplit,
     by_views_then_name,
     creator_figures,
-    post_display_order,
+    creators_with_posts,
 )
 from pulse_contracts.values import CampaignStatus, Platform
 
@@ -370,12 +370,9 @@ def _first(*values: T | None) -> T | None:
 
 def _influencers(numbers: ShareNumbers, refs: ShareRefs) -> list[ShareInfluencer]:
     """One entry per creator of the document (CreatorNumbers: its one rule), with its posts."""
-    posts_of: dict[UUID, list[PostFigures]] = {}
-    for p in numbers.posts:
-        posts_of.setdefault(p.booking_id, []).append(p)
     entries = [
-        _influencer(c, [p for b in c.booking_ids for p in posts_of.get(b, ())], refs)
-        for c in numbers.creators
+        _influencer(c, posts, refs)
+        for c, posts in creators_with_posts(numbers.creators, numbers.posts)
     ]
     entries.sort(key=lambda e: by_views_then_name(e.actual_views, e.display_name))
     return entries
@@ -396,7 +393,6 @@ def _influencer(
 ) -> ShareInfluencer:
     ref = _who(creator, refs)
     platforms = set(ref.platforms if ref else ()) | {p.platform for p in posts}
-    posts = sorted(posts, key=lambda p: post_display_order(p.posted_at, p.platform, p.url))
     return ShareInfluencer(
         display_name=ref.display_name if ref else UNNAMED_CREATOR,
         avatar_url=https_url(ref.avatar_url) if ref else None,
