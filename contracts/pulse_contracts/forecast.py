@@ -4,8 +4,9 @@ It lives beside the numbers document rather than in the aggregator because a rea
 document forward in time (numbers.extend_to) and the forecast moves with it.
 
 A booking's daily gains since its newest post's first full day are fitted to a geometric decay
-(forecast_curve) and carried on to the end date; committed posts not yet live are added at what
-was committed per post, each going live on any of the days left with equal chance. This module
+(forecast_curve) and carried on to the end date; committed posts not yet live are added at the
+views committed per post (and the engagement the creator earns per view), each going live on any
+of the days left with equal chance. This module
 assembles those per booking and campaign: every booking figure is an exact Fraction until its
 half-up rounding, so an independent calculation (tests/oracle/forecast_oracle.py) agrees to the
 unit; the campaign's are the sums of its bookings'.
@@ -177,7 +178,12 @@ def forecast_bookings(
             still = still_to_gain(fit, rate)
             # A post to come is worth what was committed per post; without a commitment, what
             # the creator's live posts are projected to average, else the campaign's average.
-            if committed[m] and p.committed_posts:
+            # Its engagement, once the creator has views, is the committed views per post at
+            # the engagement per view the creator's posts earn: an engagement commitment is a
+            # guess at that same rate, and the live posts measure it (docs/forecast.md).
+            if m == "engagement" and p.views > 0 and p.committed_views and p.committed_posts:
+                typical = Fraction(p.engagement * p.committed_views, p.views * p.committed_posts)
+            elif committed[m] and p.committed_posts:
                 typical = Fraction(committed[m] or 0, p.committed_posts)
             elif enough[p.booking_id] and p.posts > 0:
                 typical = eventual[p.booking_id, m] / p.posts

@@ -1,11 +1,14 @@
-"""The forecast curve's two rules for a creator's newest posts, against hand calculations."""
+"""The forecast curve's rules for a creator's newest posts and posts to come, against hand
+calculations."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
+from uuid import UUID
 
+from pulse_contracts.forecast import BookingPlan, forecast_bookings, round_units
 from pulse_contracts.forecast_curve import Series, coming_share, decay_rate, fit_metric, own_decay
 
 START = date(2024, 3, 1)
@@ -54,3 +57,40 @@ def test_the_share_a_post_to_come_holds_is_the_mean_over_its_possible_go_live_da
         assert coming_share(rate, days_left) == mean
     # One day left: it holds 1 − rate of its whole.
     assert coming_share(rate, 1) == Fraction(2, 5)
+
+
+def test_engagement_to_come_is_the_committed_views_at_the_creators_engagement_per_view() -> None:
+    # One post live since day 0 (10 % engagement per view: _series), a second committed.
+    # The engagement commitment (2 % of the committed views) is a guess at the very rate the
+    # live post measures, so the post to come is valued at 10 % of 50,000 views = 5,000.
+    gains = [30_000, 15_000, 7_500, 3_750, 1_875]
+    days = _series(gains, [1] * 5)
+    plan = BookingPlan(
+        booking_id=UUID(int=1),
+        series=days,
+        views=days[-1].views_cum,
+        engagement=days[-1].engagement_cum,
+        posts=1,
+        committed_views=100_000,
+        committed_engagement=2_000,
+        committed_posts=2,
+    )
+    today = START + timedelta(days=5)
+    end = START + timedelta(days=9)
+    both = forecast_bookings([plan], start_date=START, end_date=end, today=today)[UUID(int=1)]
+    alone = forecast_bookings(
+        [replace(plan, committed_posts=1)], start_date=START, end_date=end, today=today
+    )[UUID(int=1)]
+
+    # What the second post adds: its whole times the share it holds by the end date, at the
+    # decay each metric's own days show.
+    def share(metric: str, actual: int) -> Fraction:
+        fit = fit_metric(Series(days, START), metric, actual, today)
+        return coming_share(decay_rate(fit), (end - today).days + 1)
+
+    assert both.views - alone.views == round_units(50_000 * share("views", plan.views))
+    per_view = Fraction(plan.engagement, plan.views)
+    engagement_share = share("engagement", plan.engagement)
+    assert both.engagement - alone.engagement == round_units(per_view * 50_000 * engagement_share)
+    # Not the engagement commitment's 1,000 per post.
+    assert both.engagement - alone.engagement > 4 * round_units(1_000 * engagement_share)

@@ -218,7 +218,16 @@ def oracle_forecasts(
         for metric in ("views", "engagement"):
             shape = shapes[bid, metric]
             committed = b["committed_" + metric]
-            if committed and b["committed_posts"]:
+            if (
+                metric == "engagement"
+                and b["views"] > 0
+                and b["committed_views"]
+                and b["committed_posts"]
+            ):
+                # Engagement per view of the booking's posts so far, at the committed views.
+                per_view = Fraction(b["engagement"], b["views"])
+                typical = per_view * b["committed_views"] / b["committed_posts"]
+            elif committed and b["committed_posts"]:
                 typical = Fraction(committed, b["committed_posts"])
             elif enough[bid] and b["posts"] > 0:
                 typical = shape["eventual"] / b["posts"]

@@ -1,0 +1,38 @@
+"""`make backtest` (docs/forecast.md): its table, and the forecast's accuracy on the set of record.
+
+Accuracy is a property of the method, not a timing, so it is pinned here: a change to the
+forecast that makes the synthetic set's 50 % checkpoint worse than docs/forecast.md reports
+fails this test before it reaches an agency's page.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bench.backtest import report, score, summarise
+from bench.backtest_sets import synthetic_campaigns
+
+
+def test_the_report_has_every_checkpoint_for_both_sets_and_the_other_seeds() -> None:
+    text = report(seed=14, count=6, others=1)
+    assert "### Synthetic set (seed 14, 6 campaigns)" in text
+    assert "### Demo agency" in text
+    rows = re.findall(
+        r"^\| (25|50|75) % \| (views|engagement) \| (\d+) \| ([\d.]+) % \|", text, re.M
+    )
+    assert len(rows) == 12  # 3 checkpoints × 2 metrics × 2 sets
+    assert re.search(r"^\| 15 \| engagement \| [\d.]+ % \| [\d.]+ % \|", text, re.M)
+
+
+def test_at_half_the_timeline_the_synthetic_set_lands_where_docs_forecast_md_says() -> None:
+    half = {
+        r.metric: r for r in summarise(score(synthetic_campaigns(14, 80))) if r.checkpoint == 50
+    }
+    assert half["views"].campaigns == half["engagement"].campaigns == 80
+    # The issue's targets: MAPE ≤ 15 %, finals inside the band ≥ 80 %.
+    assert half["views"].mape <= 15
+    assert half["views"].inside >= 80
+    assert half["engagement"].inside >= 80
+    # Engagement is 15.8 % (docs/forecast.md says why the 15 % target is not met yet); this
+    # keeps it from drifting further.
+    assert half["engagement"].mape <= 16
