@@ -131,7 +131,7 @@ class _Projection:
     posts: int
     posts_low: int
     posts_high: int
-    path: dict[date, Fraction]
+    path: dict[date, int]  # whole already: each day rounded once (projected_path)
 
 
 def forecast_bookings(
@@ -215,7 +215,7 @@ def forecast_bookings(
             posts=p.posts + missing,
             posts_low=p.posts,
             posts_high=p.posts + missing,
-            path={d: Fraction(v) for d, v in path.items()},
+            path=path,
         )
     return out
 
@@ -264,10 +264,7 @@ def document_forecast(projection: _Projection | None) -> DeliveryForecast | None
         posts=projection.posts,
         posts_low=projection.posts_low,
         posts_high=projection.posts_high,
-        path=[
-            ForecastDay(date=d, views_cum=round_units(v))
-            for d, v in sorted(projection.path.items())
-        ],
+        path=[ForecastDay(date=d, views_cum=v) for d, v in sorted(projection.path.items())],
     )
 
 
@@ -277,11 +274,10 @@ def campaign_projection(projections: Mapping[UUID, _Projection]) -> _Projection 
         return None
     items = list(projections.values())
     # Whole numbers already: summed as integers (Fraction's normalising is slow at this count).
-    sums: dict[date, int] = {}
+    path: dict[date, int] = {}
     for item in items:
         for d, v in item.path.items():
-            sums[d] = sums.get(d, 0) + int(v)
-    path = {d: Fraction(v) for d, v in sums.items()}
+            path[d] = path.get(d, 0) + v
 
     def total(name: str) -> Fraction:
         return Fraction(sum(int(getattr(i, name)) for i in items))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import UTC, datetime
+from fractions import Fraction
 from uuid import UUID
 
 from pulse_contracts.numbers import (
@@ -12,6 +15,7 @@ from pulse_contracts.numbers import (
     creator_figures,
     engagement_rate,
     post_display_order,
+    round_half_up,
 )
 
 MAYA, LEO = UUID(int=0x301), UUID(int=0x302)
@@ -85,3 +89,22 @@ def test_posts_are_listed_oldest_first_and_not_yet_live_last() -> None:
     ]
     ordered = sorted(posts, key=lambda p: post_display_order(*p))
     assert ordered == [posts[3], posts[2], posts[1], posts[0]]
+
+
+def test_rounding_in_integers_agrees_with_the_exact_fraction_everywhere() -> None:
+    # round_half_up and engagement_rate round in integers; this is the Fraction definition.
+    def by_fraction(value: Fraction) -> float:
+        units = math.floor(abs(value) * 100 + Fraction(1, 2))
+        return float(Fraction(units if value >= 0 else -units, 100))
+
+    rng = random.Random(18)
+    for _ in range(20_000):
+        value = Fraction(rng.randint(-(10**9), 10**9), rng.randint(1, 10**7))
+        assert round_half_up(value) == by_fraction(value), value
+        engagement, views = rng.randint(0, 10**8), rng.randint(1, 10**9)
+        assert engagement_rate(engagement, views) == by_fraction(Fraction(100 * engagement, views))
+    # Exact halves round away from zero.
+    assert round_half_up(Fraction(12345, 1000)) == 12.35
+    assert round_half_up(Fraction(-12345, 1000)) == -12.35
+    assert engagement_rate(1, 8) == 12.5
+    assert engagement_rate(1, 800) == 0.13

@@ -13,6 +13,7 @@ from pulse_runtime.service import ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
 from . import handlers
+from .lanes import is_large, pick_marks
 from .repository import DirtyCampaign
 
 QUEUE_NAMES = ("aggregator.catalog", "aggregator.posts")
@@ -24,23 +25,33 @@ IDLE_POLL_SECONDS = 0.5
 # Campaigns computed at once: their database round trips overlap, and one large campaign never
 # holds up the marks behind it (a pass that waited for its slowest campaign did).
 WORKERS = 4
+# How many of them a large campaign may take (lanes.pick_marks): the rest are kept for small
+# ones, whose numbers are then out within one small recompute of their batch.
+LARGE_LANES = 2
+# The marks looked at per dispatch, oldest first: enough to find the small ones among them.
+MARKS_LOOKED_AT = 64
 # A campaign another replica is computing is not asked for again before this.
 BUSY_BACKOFF_SECONDS = 0.1
 
 
 class Recomputer:
-    """Hands marked campaigns to a few workers as soon as one is free, oldest mark first.
+    """Hands marked campaigns to a few workers as soon as one is free: small campaigns first,
+    then the oldest marks, and large campaigns in at most LARGE_LANES workers (lanes.py).
 
     Each campaign is computed by one worker at a time (and, across replicas, under its lock);
     marks that arrive meanwhile wait for it to finish, so however many batches arrive, a
     campaign costs one recompute per round of its own, never one per batch.
     """
 
-    def __init__(self, workers: int = WORKERS) -> None:
+    def __init__(self, workers: int = WORKERS, large_lanes: int = LARGE_LANES) -> None:
         self.wake = asyncio.Event()
         self._workers = workers
+        self._large_lanes = large_lanes
         self._running: dict[UUID, asyncio.Task[None]] = {}
         self._busy_until: dict[UUID, float] = {}
+        # Tracked posts per campaign as its last recompute here saw them (a new campaign counts
+        # as small until its first recompute).
+        self._sizes: dict[UUID, int] = {}
 
     async def run(self, runtime: ServiceRuntime) -> None:
         try:
@@ -61,13 +72,21 @@ class Recomputer:
         now = time.monotonic()
         self._busy_until = {c: t for c, t in self._busy_until.items() if t > now}
         skip = [*self._running, *self._busy_until]
-        for mark in await handlers.next_marks(runtime.pool, skip=skip, limit=free):
+        marks = await handlers.next_marks(runtime.pool, skip=skip, limit=MARKS_LOOKED_AT)
+        chosen = pick_marks(
+            marks,
+            self._sizes,
+            free=free,
+            large_running=sum(is_large(self._sizes, c) for c in self._running),
+            large_lanes=self._large_lanes,
+        )
+        for mark in chosen:
             task = asyncio.create_task(self._recompute(runtime, mark))
             self._running[mark.campaign_id] = task
 
     async def _recompute(self, runtime: ServiceRuntime, mark: DirtyCampaign) -> None:
         try:
-            if await handlers.recompute_campaign(runtime.pool, mark, utcnow()):
+            if await handlers.recompute_campaign(runtime.pool, mark, utcnow(), sizes=self._sizes):
                 runtime.wake_relay()
             elif await handlers.still_marked(runtime.pool, mark):
                 self._busy_until[mark.campaign_id] = time.monotonic() + BUSY_BACKOFF_SECONDS

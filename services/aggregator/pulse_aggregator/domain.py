@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from uuid import UUID
 
+from pulse_contracts.forecast import RECENT_DAYS
 from pulse_contracts.numbers import (
     BookingNumbers,
     CampaignFigures,
@@ -371,10 +372,9 @@ def _assemble(
     daily: list[DailyPoint] = []
     figures = _campaign_figures(campaign, campaign_id, booking_numbers, now)
     if campaign is not None:
-        total: Steps = {}
-        for booking_steps_ in steps.values():
-            add_steps(total, booking_steps_)
-        daily = series_from_steps(campaign.start_date, campaign.end_date, day_of(now), total)
+        daily = series_from_steps(
+            campaign.start_date, campaign.end_date, day_of(now), *steps.values()
+        )
         booking_numbers, figures = _with_forecast(campaign, booking_numbers, figures, steps, now)
     return CampaignNumbers(
         campaign=figures,
@@ -398,11 +398,14 @@ def _with_forecast(
     now: datetime,
 ) -> tuple[list[BookingNumbers], CampaignFigures]:
     """The bookings and the campaign with their delivery forecasts (pulse_contracts.forecast),
-    from each booking's own daily series: the steps the recompute already holds."""
+    from each booking's own daily series: the steps the recompute already holds. Only the recent
+    days are built (RECENT_DAYS before today, or before the end date once it has passed): the
+    forecast reads nothing older, as when a reader brings the document forward."""
     today = day_of(now)
+    first = min(today, campaign.end_date) - timedelta(days=RECENT_DAYS - 1)
     series = {
         b.booking_id: series_from_steps(
-            campaign.start_date, campaign.end_date, today, steps[b.booking_id]
+            campaign.start_date, campaign.end_date, today, steps[b.booking_id], first=first
         )
         for b in bookings
     }

@@ -134,9 +134,17 @@ async def recompute_dirty(
     return sum(await asyncio.gather(*(one(item) for item in dirty)))
 
 
-async def recompute_campaign(pool: asyncpg.Pool, dirty: DirtyCampaign, now: datetime) -> bool:
+async def recompute_campaign(
+    pool: asyncpg.Pool,
+    dirty: DirtyCampaign,
+    now: datetime,
+    *,
+    sizes: dict[UUID, int] | None = None,
+) -> bool:
     """Fold the campaign's waiting closes in and publish its document; False when another
-    replica holds the campaign (or a deadlock with one made this attempt give way)."""
+    replica holds the campaign (or a deadlock with one made this attempt give way).
+
+    `sizes`, when given, learns the campaign's tracked posts (the recomputer's lanes)."""
     try:
         async with pool.acquire() as conn, conn.transaction():
             if not await repository.try_lock_campaign(conn, dirty.campaign_id):
@@ -147,7 +155,7 @@ async def recompute_campaign(pool: asyncpg.Pool, dirty: DirtyCampaign, now: date
                 tracing.continued(parent),
                 tracing.span("aggregator recompute", campaign_id=str(dirty.campaign_id)),
             ):
-                return await _recompute_locked(conn, dirty, now)
+                return await _recompute_locked(conn, dirty, now, sizes)
     except asyncpg.DeadlockDetectedError:
         # Only when two campaigns each fold closes of a post that moved to the other (see
         # fold_pending); the mark stays, and the next pass tries again.
@@ -155,13 +163,17 @@ async def recompute_campaign(pool: asyncpg.Pool, dirty: DirtyCampaign, now: date
         return False
 
 
-async def _recompute_locked(conn: Connection, dirty: DirtyCampaign, now: datetime) -> bool:
+async def _recompute_locked(
+    conn: Connection, dirty: DirtyCampaign, now: datetime, sizes: dict[UUID, int] | None
+) -> bool:
     moved = await fold_pending(conn, dirty.campaign_id)
     if moved:
         await repository.mark_dirty(conn, dirty.org_id, moved, dirty.correlation_id, rebuild=moved)
     if dirty.rebuild:
         await rebuild_steps(conn, dirty.campaign_id)
     inputs = await repository.load_summary(conn, dirty.campaign_id)
+    if sizes is not None:
+        sizes[dirty.campaign_id] = len(inputs.posts)
     published = False
     if inputs.campaign is not None and inputs.campaign.deleted:
         await repository.delete_numbers(conn, dirty.campaign_id)

@@ -81,37 +81,51 @@ def add_steps(total: Steps, steps: Mapping[date, Step]) -> Steps:
 
 
 def series_from_steps(
-    start_date: date, end_date: date, today: date, steps: Mapping[date, Step]
+    start_date: date,
+    end_date: date,
+    today: date,
+    *steps: Mapping[date, Step],
+    first: date | None = None,
 ) -> list[DailyPoint]:
     """The daily series from start_date to min(today, end_date + 7 days) (kpis.md).
 
-    `steps` are the summed post_steps of the counted posts: each day's cumulative sums are the
-    prefix sums of the steps, O(steps + days). A step before start_date lands on day one, which
-    is how an early sample counts in day one's cum; a step after the last day counts nowhere.
+    `steps` are the summed post_steps of the counted posts (one mapping, or several to be
+    summed, e.g. a campaign's bookings'): each day's cumulative sums are the prefix sums of the
+    steps, O(steps + days). A step before start_date lands on day one, which is how an early
+    sample counts in day one's cum; a step after the last day counts nowhere. With `first`,
+    only the days from `first` on are returned (their sums still count every earlier step): a
+    booking's forecast reads only its recent days, and a point is an object to build.
     """
     last = min(today, end_date + SERIES_TAIL)
     if last < start_date:
         return []
+    skip = max((first - start_date).days, 0) if first is not None else 0
     n_days = (last - start_date).days + 1
-    by_index = [NO_STEP] * n_days
-    for d, step in steps.items():
-        index = max((d - start_date).days, 0)
-        if index < n_days:
-            by_index[index] = by_index[index] + step
+    # Per-day sums in plain integer lists: a Step per addition was a third of this function.
+    views, eng, live = [0] * n_days, [0] * n_days, [0] * n_days
+    for mapping in steps:
+        for d, step in mapping.items():
+            index = max((d - start_date).days, 0)
+            if index < n_days:
+                views[index] += step.views
+                eng[index] += step.engagement
+                live[index] += step.live
     series: list[DailyPoint] = []
     views_cum = engagement_cum = posts_live = 0
-    for index, step in enumerate(by_index):
-        views_cum += step.views
-        engagement_cum += step.engagement
-        posts_live += step.live
+    for index in range(n_days):
+        views_cum += views[index]
+        engagement_cum += eng[index]
+        posts_live += live[index]
+        if index < skip:
+            continue
         series.append(
             DailyPoint(
                 date=start_date + timedelta(days=index),
                 views_cum=views_cum,
                 # cum(d) − cum(d − 1) is exactly the step of day d, with cum(start − 1) = 0.
-                views_delta=step.views,
+                views_delta=views[index],
                 engagement_cum=engagement_cum,
-                engagement_delta=step.engagement,
+                engagement_delta=eng[index],
                 posts_live=posts_live,
             )
         )
