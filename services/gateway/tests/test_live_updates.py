@@ -1,10 +1,12 @@
 """The campaign page's live path: the stream says what changed and its version, never the
-document; the numbers fragment shows the announced numbers without asking the alerter; an
-alert event's fragment is the one that asks it.
+document; the numbers fragment shows the announced numbers without asking the alerter or the
+aggregator; an alert event's fragment is the one that asks the alerter, and the hashtag
+tables' own fragment the one that asks the aggregator.
 
-The gateway runs as a process on the real PostgreSQL and RabbitMQ. Its alerter is a small HTTP
-server in this test that answers like the alerter and counts what it is asked; the other peers
-are down, so everything the numbers fragment shows comes from the gateway's own read model."""
+The gateway runs as a process on the real PostgreSQL and RabbitMQ. Its alerter and aggregator
+are a small HTTP server in this test that answers their alert list and hashtags and counts what
+it is asked; the other peers are down, so everything the numbers fragment shows comes from the
+gateway's own read model."""
 
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ LOGS = ROOT / "test-artifacts" / "logs"
 
 
 class CountingAlerter:
-    """Answers the gateway's alert list as the alerter would, and remembers every request."""
+    """Answers the gateway's alert list as the alerter would, and a campaign's hashtags as the
+    aggregator would, and remembers every request."""
 
     def __init__(self) -> None:
         self.asked: list[str] = []
@@ -52,6 +55,15 @@ class CountingAlerter:
         self.asked.append(request.url.path)
         return JSONResponse({"items": self.open, "next_cursor": None})
 
+    async def _hashtags(self, request: Request) -> JSONResponse:
+        self.asked.append(request.url.path)
+        tag = {"tag": "glowserum", "posts": 1, "views": 1000, "engagement": 50}
+        return JSONResponse({"hashtags": [{**tag, "engagement_rate": 5.0}], "mentions": []})
+
+    def of(self, route: str) -> list[str]:
+        """The requests made of one route (`alerts`, `hashtags`)."""
+        return [path for path in self.asked if path.endswith(f"/{route}")]
+
     async def _anything(self, request: Request) -> JSONResponse:
         self.asked.append(request.url.path)
         return JSONResponse({"detail": "not in this test"}, status_code=404)
@@ -61,6 +73,7 @@ class CountingAlerter:
         app = Starlette(
             routes=[
                 Route("/internal/orgs/{org_id}/alerts", self._alerts),
+                Route("/internal/orgs/{org_id}/campaigns/{campaign_id}/hashtags", self._hashtags),
                 Route("/{rest:path}", self._anything),
             ]
         )
@@ -111,7 +124,11 @@ async def test_a_numbers_change_is_announced_small_and_refetched_without_the_ale
     service_env: dict[str, str],
 ) -> None:
     async with CountingAlerter().serving() as alerter:
-        env = {**peers_down(service_env), "PULSE_GATEWAY_ALERTER_URL": alerter.url}
+        env = {
+            **peers_down(service_env),
+            "PULSE_GATEWAY_ALERTER_URL": alerter.url,
+            "PULSE_GATEWAY_AGGREGATOR_URL": alerter.url,
+        }
         gateway = ServiceProcess("gateway", env, LOGS)
         await asyncio.to_thread(gateway.start)
         try:
@@ -153,11 +170,15 @@ async def _live_campaign_page(
         )
         assert signed_in.status_code == 303, signed_in.text
 
-        # The page as the browser opens it: its alerts panel asks the alerter, once.
+        # The page as the browser opens it: its alerts panel asks the alerter, once, and its
+        # hashtag tables the aggregator, once.
         page = await browser.get(f"/campaigns/{campaign_id}")
         assert page.status_code == 200
         assert shown(page.text, "data-version") == "0"  # no numbers yet
-        assert alerter.asked == [f"/internal/orgs/{org_id}/alerts"]
+        assert alerter.of("alerts") == [f"/internal/orgs/{org_id}/alerts"]
+        hashtags_path = f"/internal/orgs/{org_id}/campaigns/{campaign_id}/hashtags"
+        assert alerter.of("hashtags") == [hashtags_path]
+        assert "#glowserum" in page.text
         alerter.asked.clear()
 
         stream = Stream(browser)  # with the page's session cookie, as EventSource sends it
@@ -191,8 +212,27 @@ async def _live_campaign_page(
             assert numbers.status_code == 200
             assert views_card(numbers.text) == "1,234,567"
             assert shown(numbers.text, "data-version") == str(version)
-            assert alerter.asked == []  # the numbers never wait on, nor load, the alerter
+            # The numbers never wait on, nor load, the alerter or the aggregator.
+            assert alerter.of("alerts") == []
+            assert alerter.of("hashtags") == []
             assert "alerter" not in numbers.text
+            assert 'id="campaign-tags"' not in numbers.text
+
+            # The hashtag tables: a fragment of their own, the one that asks the aggregator.
+            tags = await browser.get(
+                f"/campaigns/{campaign_id}/fragments/tags", headers=fragment_headers
+            )
+            assert tags.status_code == 200
+            assert 'id="campaign-tags"' in tags.text
+            assert "#glowserum" in tags.text
+            assert alerter.of("hashtags") == [hashtags_path]
+            assert alerter.of("alerts") == []
+            unknown = await browser.get(
+                f"/campaigns/{uuid4()}/fragments/tags", headers=fragment_headers
+            )
+            assert unknown.status_code == 404
+            assert alerter.of("hashtags") == [hashtags_path]  # never asked for another's
+            alerter.asked.clear()
 
             # A late copy of an older document is announced with its older version (the page
             # skips it) and changes nothing the fragment shows.
@@ -205,7 +245,7 @@ async def _live_campaign_page(
             )
             assert views_card(again.text) == "1,234,567"
             assert shown(again.text, "data-version") == str(version)
-            assert alerter.asked == []
+            assert alerter.of("alerts") == alerter.of("hashtags") == []
 
             # An alert of this campaign: its own notice, and only its fragment asks the alerter.
             raised = AlertRaised(
@@ -248,7 +288,7 @@ async def _live_campaign_page(
             )
             assert panel.status_code == 200
             assert "at 12% of its committed views" in panel.text
-            assert alerter.asked == [f"/internal/orgs/{org_id}/alerts"]
+            assert alerter.of("alerts") == [f"/internal/orgs/{org_id}/alerts"]
         finally:
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -5,7 +5,9 @@ A due schedule is locked (FOR UPDATE SKIP LOCKED) while its period's delivery ro
 replica does that owns the period, so two replicas and a restart mail it once. The mail itself
 happens after that commit, under a lease: a replica that dies before marking the delivery sent
 leaves it to another once the lease runs out (the one window where a mail may go twice, rather
-than never). Share builds the report (the client view, which has no money) and the link.
+than never). Every attempt at a delivery carries the same Message-ID, so a mail that did go
+twice is one message to the recipients' mail systems, which drop or thread the repeat. Share
+builds the report (the client view, which has no money) and the link.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 from uuid import UUID
 
@@ -142,8 +145,16 @@ def _message(
         subject=f"Campaign report {period}",
         text=text,
     )
+    message["Message-ID"] = delivery_message_id(found["id"], mail.mail_from)
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     return message
+
+
+def delivery_message_id(delivery_id: UUID, mail_from: str) -> str:
+    """One Message-ID per delivery, the same on every attempt (RFC 5322 3.6.4), in the sender's
+    domain: a repeat after a lost lease is the same message, not a second report."""
+    _, at, domain_part = parseaddr(mail_from)[1].rpartition("@")
+    return f"<report.{delivery_id.hex}@{domain_part if at and domain_part else 'pulse.invalid'}>"
 
 
 def schedule_loop(config: ScheduleConfig, service_token: str) -> Loop:

@@ -138,6 +138,8 @@ async def test_a_weekly_client_report_is_mailed_once_per_period_across_replicas_
 
     (mail,) = sink.messages
     assert mail["To"] == ", ".join(r.lower() for r in recipients)
+    # The delivery's own Message-ID: a repeat after a lost lease would be the same message.
+    assert mail["Message-ID"].strip().startswith("<report.")
     text, pdf, filename = "", b"", None
     for part in mail.walk():
         if part.get_content_type() == "text/plain":

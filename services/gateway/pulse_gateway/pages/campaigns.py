@@ -121,10 +121,16 @@ async def campaigns_page(
 
 
 async def _campaign_view(
-    ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID, *, with_alerts: bool = True
+    ctx: ContextDep,
+    viewer: ViewerDep,
+    campaign_id: UUID,
+    *,
+    with_alerts: bool = True,
+    with_tags: bool = True,
 ) -> dict[str, Any]:
     """Everything the hero screen shows: the catalog, the read model's numbers, ingest's pull
-    status and (`with_alerts`) the alerter's open alerts; never samples."""
+    status, (`with_alerts`) the alerter's open alerts and (`with_tags`) the aggregator's top
+    hashtags; never samples."""
     org_id = viewer.principal.org_id
 
     async def catalog() -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
@@ -161,7 +167,9 @@ async def _campaign_view(
         )
         if with_alerts
         else _no_alerts(),
-        optional(campaign_hashtags(ctx, org_id, campaign_id, limit=TAGS_SHOWN), None, notices),
+        optional(campaign_hashtags(ctx, org_id, campaign_id, limit=TAGS_SHOWN), None, notices)
+        if with_tags
+        else _no_tags(),
     )
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id}")
@@ -227,6 +235,10 @@ async def _no_alerts() -> AlertPage:
     return NO_ALERTS
 
 
+async def _no_tags() -> dict[str, Any] | None:
+    return None
+
+
 @router.get("/campaigns/{campaign_id}")
 async def campaign_page(
     request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
@@ -240,10 +252,30 @@ async def campaign_numbers_fragment(
     request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
 ) -> Response:
     """KPI cards, chart, platform split and influencer grid: what a kpi.updated refreshes.
-    The alerter is never asked (the alerts panel has its own fragment, refreshed by alert
-    events), so numbers neither wait on it nor load it."""
-    view = await _campaign_view(ctx, viewer, campaign_id, with_alerts=False)
+    Neither the alerter nor the aggregator is asked (the alerts panel and the hashtag tables
+    have fragments of their own), so the numbers never wait on them: the aggregator is at its
+    busiest exactly when kpi.updated flows, and its answer made half of this fragment's time
+    under load (bench P2-page)."""
+    view = await _campaign_view(ctx, viewer, campaign_id, with_alerts=False, with_tags=False)
     return render(request, "campaign_numbers.html", **view)
+
+
+@router.get("/campaigns/{campaign_id}/fragments/tags")
+async def campaign_tags_fragment(
+    request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
+) -> Response:
+    """The top hashtags and mentions: refreshed beside the numbers on a kpi.updated (the
+    recompute that publishes the numbers rolls the tags up), in a request of its own."""
+    org_id = viewer.principal.org_id
+    async with org_transaction(ctx.pool, org_id) as conn:
+        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
+    if campaign is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    notices: list[str] = []
+    tags = await optional(
+        campaign_hashtags(ctx, org_id, campaign_id, limit=TAGS_SHOWN), None, notices
+    )
+    return render(request, "campaign_tags.html", campaign=campaign, tags=tags, notices=notices)
 
 
 @router.get("/campaigns/{campaign_id}/fragments/alerts")

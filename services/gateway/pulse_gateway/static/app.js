@@ -531,16 +531,23 @@
     // a new post's first sample often lands in that gap, so catch up once the stream is open.
     source.addEventListener("open", function () {
       refresh(page.getAttribute("data-numbers-url"), "campaign-numbers");
+      refresh(page.getAttribute("data-tags-url"), "campaign-tags");
       refresh(page.getAttribute("data-alerts-url"), "campaign-alerts");
     });
-    var fragments = { numbers: "campaign-numbers", alerts: "campaign-alerts" };
+    // What each notice refreshes: new numbers also move the hashtag tables (the same recompute
+    // rolls them up), fetched beside the numbers so neither waits for the other.
+    var fragments = {
+      numbers: [["campaign-numbers", "data-numbers-url"], ["campaign-tags", "data-tags-url"]],
+      alerts: [["campaign-alerts", "data-alerts-url"]]
+    };
     ["kpi.updated", "alert.raised", "alert.resolved"].forEach(function (type) {
       source.addEventListener(type, function (event) {
         var message = JSON.parse(event.data);
-        var target = fragments[message.type];
-        if (!target || message.campaign_id !== campaignId) return;
-        var url = page.getAttribute(target === "campaign-numbers" ? "data-numbers-url" : "data-alerts-url");
-        announced(url, target, Number(message.version));
+        var targets = fragments[message.type];
+        if (!targets || message.campaign_id !== campaignId) return;
+        targets.forEach(function (pair) {
+          announced(page.getAttribute(pair[1]), pair[0], Number(message.version));
+        });
       });
     });
     window.addEventListener("pagehide", function () { source.close(); });
