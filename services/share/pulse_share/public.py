@@ -165,7 +165,8 @@ def public_routes(
     reporter: ReporterGetter = lambda: None,
 ) -> APIRouter:
     router = APIRouter(tags=["share"])
-    projections = handlers.Projections()
+    # Per replica: parsed projections, batched link lookups and group-committed view writes.
+    public = handlers.PublicViews.of(pool)
 
     def proxiable(url: str) -> bool:
         """Whether this service's media proxy would fetch `url` at all (host allow-list)."""
@@ -195,7 +196,7 @@ def public_routes(
             return handlers.Opened(link=None)
         return await handlers.open_link(
             pool(),
-            projections,
+            public,
             token,
             _visitor(request),
             surface=surface,
@@ -325,7 +326,7 @@ def public_routes(
         found = handlers.Opened(link=None)
         if len(token) <= MAX_TOKEN_LENGTH:
             found = await handlers.link_media(
-                pool(), projections, token, _visitor(request), key=config.unlock_key, now=utcnow()
+                pool(), public, token, _visitor(request), key=config.unlock_key, now=utcnow()
             )
         if found.link is None:
             return _not_found_json()
