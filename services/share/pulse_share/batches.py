@@ -47,8 +47,9 @@ class Batched(Generic[T, R]):
             # A task of its own, not the request's: a client hanging up must not cancel the
             # statement that serves the other requests of its batch.
             self._runner = asyncio.create_task(self._run_batches())
-        # Shielded for the same reason; a cancelled request's item is still run.
-        return await asyncio.shield(result)
+        # A request cancelled here cancels only its own future (no shield needed): its item
+        # stays in its batch and is still run, and the runner skips answering it.
+        return await result
 
     async def _run_batches(self) -> None:
         while self._waiting:
