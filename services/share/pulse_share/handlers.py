@@ -6,6 +6,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -43,7 +44,7 @@ from .domain import (
     redact_numbers,
 )
 from .emv import ShareEmv, share_emv
-from .forward import at_moment, forward_to_day
+from .forward import JsonAtMoment, at_moment, forward_to_day
 from .links import (
     expiry_problem,
     hash_password,
@@ -237,16 +238,40 @@ class Visitor:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """A held projection at the moment of a view: the payload (`as_of_now`) is built only when
+    asked for, and the JSON route's body comes from the held cut JSON (forward.JsonAtMoment)."""
+
+    forwarded: SharePayload  # brought forward to the view's day
+    now: datetime
+    cut: JsonAtMoment | None = None
+
+    @cached_property
+    def payload(self) -> SharePayload:
+        return at_moment(self.forwarded, self.now)
+
+    def json(self) -> str:
+        """Exactly `self.payload.model_dump_json()`."""
+        if self.cut is None:
+            return self.payload.model_dump_json()
+        return self.cut.at(self.now)
+
+
+@dataclass(frozen=True)
 class Opened:
     """What a request for a token found: nothing (the one 404), a locked link, or the payload."""
 
     link: LinkRecord | None
     locked: bool = False
-    payload: SharePayload | None = None
+    seen: Seen | None = None
     # The campaign's delivery forecast: set only for a link that opted in (never money).
     forecast: DeliveryForecast | None = None
     # Earned media value: set only for a link that opted in (an estimate; no fee, spend, ROI).
     emv: ShareEmv | None = None
+
+    @property
+    def payload(self) -> SharePayload | None:
+        return self.seen.payload if self.seen else None
 
 
 class Projections:
@@ -260,23 +285,30 @@ class Projections:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
-        self._held: OrderedDict[UUID, tuple[datetime, StoredProjection, date, SharePayload]] = (
-            OrderedDict()
-        )
+        # campaign → (version, as stored, day brought forward to, brought forward, its JSON cut)
+        self._held: OrderedDict[
+            UUID, tuple[datetime, StoredProjection, date, SharePayload, JsonAtMoment | None]
+        ] = OrderedDict()
 
     async def seen_at(
         self, pool: asyncpg.Pool, link: LinkRecord, now: datetime
     ) -> SharePayload | None:
         """The link's campaign projection as of `now` (as_of_now), or None before the first."""
+        seen = await self.view_at(pool, link, now)
+        return seen.payload if seen else None
+
+    async def view_at(self, pool: asyncpg.Pool, link: LinkRecord, now: datetime) -> Seen | None:
+        """The projection at the moment of a view, or None before the first."""
         stored = await self.stored(pool, link)
         if stored is None:
             return None
         day = now.astimezone(UTC).date()
-        version, _, held_day, forwarded = self._held[link.campaign_id]
+        version, _, held_day, forwarded, cut = self._held[link.campaign_id]
         if held_day != day:
             forwarded = forward_to_day(stored.payload, stored.numbers_as_of, now)
-            self._held[link.campaign_id] = (version, stored, day, forwarded)
-        return at_moment(forwarded, now)
+            cut = JsonAtMoment.of(forwarded)
+            self._held[link.campaign_id] = (version, stored, day, forwarded, cut)
+        return Seen(forwarded=forwarded, now=now, cut=cut)
 
     async def stored(self, pool: asyncpg.Pool, link: LinkRecord) -> StoredProjection | None:
         """The projection as stored, read only when this replica does not hold its version."""
@@ -299,6 +331,7 @@ class Projections:
             stored,
             date.min,
             stored.payload,
+            None,
         )
         while len(self._held) > self.capacity:
             self._held.popitem(last=False)
@@ -388,16 +421,16 @@ async def open_link(
     ):
         await views.record(_access(link, visitor, surface, "locked", now))
         return Opened(link=link, locked=True)
-    payload = await projections.seen_at(pool, link, now)
-    if payload is None:
+    seen = await projections.view_at(pool, link, now)
+    if seen is None:
         return Opened(link=link)
     stored = await projections.stored(pool, link) if link.show_forecast else None
     await views.record(_access(link, visitor, surface, "viewed", now))
     return Opened(
         link=link,
-        payload=payload,
+        seen=seen,
         forecast=stored.forecast if stored else None,
-        emv=share_emv(payload, link.emv_rates) if link.show_emv else None,
+        emv=share_emv(seen.payload, link.emv_rates) if link.show_emv else None,
     )
 
 
@@ -431,7 +464,7 @@ async def link_media(
     ):
         return Opened(link=link, locked=True)
     stored = await public.projections.stored(pool, link)
-    return Opened(link=link, payload=stored.payload if stored else None)
+    return Opened(link=link, seen=Seen(forwarded=stored.payload, now=now) if stored else None)
 
 
 async def unlock_link(

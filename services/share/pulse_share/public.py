@@ -218,7 +218,7 @@ def public_routes(
             return _json_error(
                 401, "password_required", "this link needs its password: POST it to /unlock"
             )
-        if found.payload is None:
+        if found.seen is None:
             return _json_error(
                 503,
                 "not_ready",
@@ -226,10 +226,10 @@ def public_routes(
                 **{"Retry-After": NOT_READY_RETRY_S},
             )
         if found.forecast is None and found.emv is None:
-            return Response(found.payload.model_dump_json(), media_type="application/json")
+            return Response(found.seen.json(), media_type="application/json")
         # A link that opted in gets the delivery forecast and/or EMV beside the allow-listed
         # payload: each only where it opted in.
-        body = found.payload.model_dump(mode="json")
+        body = found.seen.payload.model_dump(mode="json")
         if found.forecast is not None:
             body["forecast"] = found.forecast.model_dump(mode="json")
         if found.emv is not None:
