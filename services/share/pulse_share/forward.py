@@ -3,7 +3,10 @@ as the staff view's reads do, so a link opened days after the last numbers is st
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+
+from pydantic_core import to_json
 
 from pulse_contracts.numbers import (
     ClientKpis,
@@ -38,11 +41,50 @@ def forward_to_day(
 
 def at_moment(payload: SharePayload, now: datetime) -> SharePayload:
     """The part of `as_of_now` that moves within a day: the timeline, and when it was read."""
-    kpis = payload.kpis
+    return payload.model_copy(update={"kpis": _kpis_at(payload, now), "generated_at": now})
+
+
+def _kpis_at(payload: SharePayload, now: datetime) -> ClientKpis:
     start, end = payload.campaign.start_date, payload.campaign.end_date
-    if start is not None and end is not None:
-        kpis = kpis.model_copy(update={"timeline_pct": timeline_pct(start, end, now)})
-    return payload.model_copy(update={"kpis": kpis, "generated_at": now})
+    if start is None or end is None:
+        return payload.kpis
+    return payload.kpis.model_copy(update={"timeline_pct": timeline_pct(start, end, now)})
+
+
+@dataclass(frozen=True)
+class JsonAtMoment:
+    """`at_moment(payload, now).model_dump_json()`, the JSON route's body, without copying and
+    dumping the whole payload on every view: the payload's JSON is cut once where the moment
+    shows (the kpis, whose timeline moves, and generated_at) and only those two are dumped per
+    view, by the same serializer. Same bytes (tests/test_domain.py pins it)."""
+
+    payload: SharePayload
+    head: str
+    middle: str
+    tail: str
+
+    @classmethod
+    def of(cls, payload: SharePayload) -> JsonAtMoment | None:
+        """None when the cut is not unambiguous (then the caller dumps the whole payload)."""
+        whole = payload.model_dump_json()
+        kpis = _KPIS + payload.kpis.model_dump_json()
+        generated = _GENERATED_AT + to_json(payload.generated_at).decode()
+        if whole.count(kpis) != 1 or whole.count(generated) != 1:
+            return None
+        head, rest = whole.split(kpis)
+        if generated not in rest:
+            return None
+        middle, tail = rest.split(generated)
+        return cls(payload=payload, head=head, middle=middle, tail=tail)
+
+    def at(self, now: datetime) -> str:
+        kpis = _kpis_at(self.payload, now).model_dump_json()
+        generated = to_json(now).decode()
+        return f"{self.head}{_KPIS}{kpis}{self.middle}{_GENERATED_AT}{generated}{self.tail}"
+
+
+_KPIS = '"kpis":'
+_GENERATED_AT = '"generated_at":'
 
 
 def _extend_daily(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,12 +25,13 @@ from pulse_contracts.catalog import (
 from pulse_contracts.emv import EMV_RATES_KEY
 from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import CampaignNumbers
-from pulse_runtime.db import Connection
+from pulse_runtime.db import Connection, PoolGetter, without_nul
 from pulse_runtime.errors import ApiError
 from pulse_runtime.inbox import first_delivery
 from pulse_runtime.logging import get_logger
 
 from . import repository
+from .batches import Batched, BatchFailed
 from .domain import (
     ShareClient,
     SharePayload,
@@ -42,7 +44,7 @@ from .domain import (
     redact_numbers,
 )
 from .emv import ShareEmv, share_emv
-from .forward import at_moment, forward_to_day
+from .forward import JsonAtMoment, at_moment, forward_to_day
 from .links import (
     expiry_problem,
     hash_password,
@@ -54,7 +56,8 @@ from .links import (
     unlocked,
     verify_password,
 )
-from .repository import SCHEMA, LinkRecord, StoredProjection
+from .repository import SCHEMA, Access, LinkRecord, StoredProjection
+from .view_log import ViewLog
 
 log = get_logger(__name__)
 MAX_USER_AGENT = 300
@@ -235,16 +238,40 @@ class Visitor:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """A held projection at the moment of a view: the payload (`as_of_now`) is built only when
+    asked for, and the JSON route's body comes from the held cut JSON (forward.JsonAtMoment)."""
+
+    forwarded: SharePayload  # brought forward to the view's day
+    now: datetime
+    cut: JsonAtMoment | None = None
+
+    @cached_property
+    def payload(self) -> SharePayload:
+        return at_moment(self.forwarded, self.now)
+
+    def json(self) -> str:
+        """Exactly `self.payload.model_dump_json()`."""
+        if self.cut is None:
+            return self.payload.model_dump_json()
+        return self.cut.at(self.now)
+
+
+@dataclass(frozen=True)
 class Opened:
     """What a request for a token found: nothing (the one 404), a locked link, or the payload."""
 
     link: LinkRecord | None
     locked: bool = False
-    payload: SharePayload | None = None
+    seen: Seen | None = None
     # The campaign's delivery forecast: set only for a link that opted in (never money).
     forecast: DeliveryForecast | None = None
     # Earned media value: set only for a link that opted in (an estimate; no fee, spend, ROI).
     emv: ShareEmv | None = None
+
+    @property
+    def payload(self) -> SharePayload | None:
+        return self.seen.payload if self.seen else None
 
 
 class Projections:
@@ -258,25 +285,32 @@ class Projections:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
-        self._held: OrderedDict[UUID, tuple[datetime, StoredProjection, date, SharePayload]] = (
-            OrderedDict()
-        )
+        # campaign → (version, as stored, day brought forward to, brought forward, its JSON cut)
+        self._held: OrderedDict[
+            UUID, tuple[datetime, StoredProjection, date, SharePayload, JsonAtMoment | None]
+        ] = OrderedDict()
 
     async def seen_at(
-        self, conn: Connection, link: LinkRecord, now: datetime
+        self, pool: asyncpg.Pool, link: LinkRecord, now: datetime
     ) -> SharePayload | None:
         """The link's campaign projection as of `now` (as_of_now), or None before the first."""
-        stored = await self.stored(conn, link)
+        seen = await self.view_at(pool, link, now)
+        return seen.payload if seen else None
+
+    async def view_at(self, pool: asyncpg.Pool, link: LinkRecord, now: datetime) -> Seen | None:
+        """The projection at the moment of a view, or None before the first."""
+        stored = await self.stored(pool, link)
         if stored is None:
             return None
         day = now.astimezone(UTC).date()
-        version, _, held_day, forwarded = self._held[link.campaign_id]
+        version, _, held_day, forwarded, cut = self._held[link.campaign_id]
         if held_day != day:
             forwarded = forward_to_day(stored.payload, stored.numbers_as_of, now)
-            self._held[link.campaign_id] = (version, stored, day, forwarded)
-        return at_moment(forwarded, now)
+            cut = JsonAtMoment.of(forwarded)
+            self._held[link.campaign_id] = (version, stored, day, forwarded, cut)
+        return Seen(forwarded=forwarded, now=now, cut=cut)
 
-    async def stored(self, conn: Connection, link: LinkRecord) -> StoredProjection | None:
+    async def stored(self, pool: asyncpg.Pool, link: LinkRecord) -> StoredProjection | None:
         """The projection as stored, read only when this replica does not hold its version."""
         version = link.projection_version
         if version is None:
@@ -285,9 +319,10 @@ class Projections:
         if held is not None and held[0] == version:
             self._held.move_to_end(link.campaign_id)
             return held[1]
-        stored = await repository.get_projection(
-            conn, org_id=link.org_id, campaign_id=link.campaign_id
-        )
+        async with pool.acquire() as conn:
+            stored = await repository.get_projection(
+                conn, org_id=link.org_id, campaign_id=link.campaign_id
+            )
         if stored is None:
             return None
         # A projection saved since the lookup is newer still: hold it under its own version.
@@ -296,18 +331,65 @@ class Projections:
             stored,
             date.min,
             stored.payload,
+            None,
         )
         while len(self._held) > self.capacity:
             self._held.popitem(last=False)
         return stored
 
 
-async def find_active_link(pool: asyncpg.Pool, token: str, now: datetime) -> LinkRecord | None:
+class LinkLookups:
+    """Each replica's link lookups, batched (batches.py): the tokens of the requests arriving
+    while one lookup runs are looked up together in the next, one statement for all of them.
+    No request is answered from a lookup that started before it arrived, so a link revoked (or
+    its password changed) before a request arrives is seen by that request: revocation still
+    takes effect on the very next view."""
+
+    def __init__(self, pool: PoolGetter, *, max_batch: int = 200) -> None:
+        self._pool = pool
+        self._batched: Batched[bytes, LinkRecord | None] = Batched(
+            self._find, max_batch=max_batch, failure=LinksNotRead
+        )
+
+    async def find(self, token_sha256: bytes) -> LinkRecord | None:
+        return await self._batched(token_sha256)
+
+    async def _find(self, digests: Sequence[bytes]) -> list[LinkRecord | None]:
+        async with self._pool().acquire() as conn:
+            found = await repository.find_links(conn, sorted(set(digests)))
+        return [found.get(d) for d in digests]
+
+
+class LinksNotRead(BatchFailed):
+    """The link could not be looked up (its batch's statement failed)"""
+
+
+@dataclass(frozen=True)
+class PublicViews:
+    """What one replica keeps for the public surface: its parsed projections, and its batched
+    link lookups and view writes."""
+
+    projections: Projections
+    links: LinkLookups
+    views: ViewLog
+
+    @classmethod
+    def of(cls, pool: PoolGetter) -> PublicViews:
+        return cls(projections=Projections(), links=LinkLookups(pool), views=ViewLog(pool))
+
+
+async def find_active_link(
+    pool: asyncpg.Pool, token: str, now: datetime, links: LinkLookups | None = None
+) -> LinkRecord | None:
     """The link, when the token names one that may be shown now; else None. Unknown, expired,
-    revoked and deleted-campaign tokens take the same path: one indexed lookup by SHA-256."""
+    revoked and deleted-campaign tokens take the same path: one indexed lookup by SHA-256
+    (batched with the lookups beside it when `links` is given)."""
     digest = token_digest(token)
-    async with pool.acquire() as conn:
-        link = await repository.find_link(conn, digest)
+    if links is not None:
+        link = await links.find(digest)
+    else:
+        async with pool.acquire() as conn:
+            link = await repository.find_link(conn, digest)
     if link is None or link.campaign_deleted:
         return None
     if link_state(expires_at=link.expires_at, revoked_at=link.revoked_at, now=now) != "active":
@@ -317,7 +399,7 @@ async def find_active_link(pool: asyncpg.Pool, token: str, now: datetime) -> Lin
 
 async def open_link(
     pool: asyncpg.Pool,
-    projections: Projections,
+    public: PublicViews,
     token: str,
     visitor: Visitor,
     *,
@@ -325,27 +407,30 @@ async def open_link(
     key: bytes,
     now: datetime,
 ) -> Opened:
-    """A view: counts it, logs it, and returns the payload brought forward to now."""
-    link = await find_active_link(pool, token, now)
+    """A view: counts it, logs it, and returns the payload brought forward to now.
+
+    The count and the log row are committed before this returns (view_log.py: written together
+    with the views arriving beside it), so an answered view is always stored; when they cannot
+    be written this raises ViewsNotRecorded and the view is not answered."""
+    projections, views = public.projections, public.views
+    link = await find_active_link(pool, token, now, public.links)
     if link is None:
         return Opened(link=None)
-    async with pool.acquire() as conn, conn.transaction():
-        if link.password_hash is not None and not unlocked(
-            key, visitor.unlock_cookie, link.id, link.password_hash, now
-        ):
-            await _log(conn, link, visitor, surface, "locked", now)
-            return Opened(link=link, locked=True)
-        payload = await projections.seen_at(conn, link, now)
-        if payload is None:
-            return Opened(link=link)
-        stored = await projections.stored(conn, link) if link.show_forecast else None
-        await repository.count_view(conn, link.id, now)
-        await _log(conn, link, visitor, surface, "viewed", now)
+    if link.password_hash is not None and not unlocked(
+        key, visitor.unlock_cookie, link.id, link.password_hash, now
+    ):
+        await views.record(_access(link, visitor, surface, "locked", now))
+        return Opened(link=link, locked=True)
+    seen = await projections.view_at(pool, link, now)
+    if seen is None:
+        return Opened(link=link)
+    stored = await projections.stored(pool, link) if link.show_forecast else None
+    await views.record(_access(link, visitor, surface, "viewed", now))
     return Opened(
         link=link,
-        payload=payload,
+        seen=seen,
         forecast=stored.forecast if stored else None,
-        emv=share_emv(payload, link.emv_rates) if link.show_emv else None,
+        emv=share_emv(seen.payload, link.emv_rates) if link.show_emv else None,
     )
 
 
@@ -361,7 +446,7 @@ async def link_client(pool: asyncpg.Pool, link: LinkRecord) -> ShareClient | Non
 
 async def link_media(
     pool: asyncpg.Pool,
-    projections: Projections,
+    public: PublicViews,
     token: str,
     visitor: Visitor,
     *,
@@ -371,16 +456,15 @@ async def link_media(
     """What a link's images may be fetched against: the same checks as a view (one lookup,
     expiry, revocation, password), but an image is part of a view, so it is neither counted
     nor logged (a page of thumbnails would otherwise count as dozens of views)."""
-    link = await find_active_link(pool, token, now)
+    link = await find_active_link(pool, token, now, public.links)
     if link is None:
         return Opened(link=None)
     if link.password_hash is not None and not unlocked(
         key, visitor.unlock_cookie, link.id, link.password_hash, now
     ):
         return Opened(link=link, locked=True)
-    async with pool.acquire() as conn:
-        stored = await projections.stored(conn, link)
-    return Opened(link=link, payload=stored.payload if stored else None)
+    stored = await public.projections.stored(pool, link)
+    return Opened(link=link, seen=Seen(forwarded=stored.payload, now=now) if stored else None)
 
 
 async def unlock_link(
@@ -396,20 +480,22 @@ async def unlock_link(
     if link.password_hash is None:
         return unlock_expiry(now, ttl, link.expires_at)
     ok = verify_password(link.password_hash, password)
-    async with pool.acquire() as conn, conn.transaction():
-        await _log(conn, link, visitor, "unlock", "unlocked" if ok else "wrong_password", now)
+    outcome = "unlocked" if ok else "wrong_password"
+    async with pool.acquire() as conn:
+        await repository.record_accesses(conn, [_access(link, visitor, "unlock", outcome, now)])
     return unlock_expiry(now, ttl, link.expires_at) if ok else None
 
 
-async def _log(
-    conn: Connection, link: LinkRecord, visitor: Visitor, surface: str, outcome: str, now: datetime
-) -> None:
-    await repository.log_access(
-        conn,
+def _access(
+    link: LinkRecord, visitor: Visitor, surface: str, outcome: str, now: datetime
+) -> Access:
+    """The access-log row of an answer; only a view of the report counts as a view."""
+    return Access(
         link_id=link.id,
         at=now,
         address=visitor.address,
-        user_agent=visitor.user_agent[:MAX_USER_AGENT],
+        user_agent=without_nul(visitor.user_agent[:MAX_USER_AGENT]),
         surface=surface,
         outcome=outcome,
+        counted=outcome == "viewed",
     )

@@ -165,7 +165,8 @@ def public_routes(
     reporter: ReporterGetter = lambda: None,
 ) -> APIRouter:
     router = APIRouter(tags=["share"])
-    projections = handlers.Projections()
+    # Per replica: parsed projections, batched link lookups and group-committed view writes.
+    public = handlers.PublicViews.of(pool)
 
     def proxiable(url: str) -> bool:
         """Whether this service's media proxy would fetch `url` at all (host allow-list)."""
@@ -195,7 +196,7 @@ def public_routes(
             return handlers.Opened(link=None)
         return await handlers.open_link(
             pool(),
-            projections,
+            public,
             token,
             _visitor(request),
             surface=surface,
@@ -217,7 +218,7 @@ def public_routes(
             return _json_error(
                 401, "password_required", "this link needs its password: POST it to /unlock"
             )
-        if found.payload is None:
+        if found.seen is None:
             return _json_error(
                 503,
                 "not_ready",
@@ -225,10 +226,10 @@ def public_routes(
                 **{"Retry-After": NOT_READY_RETRY_S},
             )
         if found.forecast is None and found.emv is None:
-            return Response(found.payload.model_dump_json(), media_type="application/json")
+            return Response(found.seen.json(), media_type="application/json")
         # A link that opted in gets the delivery forecast and/or EMV beside the allow-listed
         # payload: each only where it opted in.
-        body = found.payload.model_dump(mode="json")
+        body = found.seen.payload.model_dump(mode="json")
         if found.forecast is not None:
             body["forecast"] = found.forecast.model_dump(mode="json")
         if found.emv is not None:
@@ -325,7 +326,7 @@ def public_routes(
         found = handlers.Opened(link=None)
         if len(token) <= MAX_TOKEN_LENGTH:
             found = await handlers.link_media(
-                pool(), projections, token, _visitor(request), key=config.unlock_key, now=utcnow()
+                pool(), public, token, _visitor(request), key=config.unlock_key, now=utcnow()
             )
         if found.link is None:
             return _not_found_json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -312,9 +313,18 @@ async def insert_link(
     return dict(row)
 
 
+async def find_links(conn: Connection, token_sha256s: Sequence[bytes]) -> dict[bytes, LinkRecord]:
+    """The links of these token hashes (unknown ones are absent), in one statement."""
+    found = {}
+    for row in await conn.fetch(sql.find_links, list(token_sha256s)):
+        fields = dict(row)
+        digest = bytes(fields.pop("token_sha256"))
+        found[digest] = LinkRecord(**fields)
+    return found
+
+
 async def find_link(conn: Connection, token_sha256: bytes) -> LinkRecord | None:
-    row = await conn.fetchrow(sql.find_link, token_sha256)
-    return LinkRecord(**dict(row)) if row else None
+    return (await find_links(conn, [token_sha256])).get(token_sha256)
 
 
 async def list_links(
@@ -330,21 +340,32 @@ async def revoke_link(
     return dict(row) if row else None
 
 
-async def log_access(
-    conn: Connection,
-    *,
-    link_id: UUID,
-    at: datetime,
-    address: str,
-    user_agent: str,
-    surface: str,
-    outcome: str,
-) -> None:
-    await conn.execute(sql.log_access, link_id, at, address, user_agent, surface, outcome)
+@dataclass(frozen=True)
+class Access:
+    """One answer of the public surface as the access log keeps it."""
+
+    link_id: UUID
+    at: datetime
+    address: str
+    user_agent: str
+    surface: str
+    outcome: str
+    # A view of the report counts (view_count, last_viewed_at); a locked answer is only logged.
+    counted: bool
 
 
-async def count_view(conn: Connection, link_id: UUID, at: datetime) -> None:
-    await conn.execute(sql.count_view, link_id, at)
+async def record_accesses(conn: Connection, accesses: Sequence[Access]) -> None:
+    """The accesses' log rows and the views' counts, in one statement: all or nothing."""
+    await conn.execute(
+        sql.record_accesses,
+        [a.link_id for a in accesses],
+        [a.at for a in accesses],
+        [a.address for a in accesses],
+        [a.user_agent for a in accesses],
+        [a.surface for a in accesses],
+        [a.outcome for a in accesses],
+        [a.counted for a in accesses],
+    )
 
 
 async def upsert_emv_rates(

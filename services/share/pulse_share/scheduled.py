@@ -40,8 +40,7 @@ def scheduled_routes(pool: PoolGetter, service_token: str, public_url: str) -> A
         link = await handlers.find_active_link(pool(), token, now)
         if link is None or link.org_id != org_id:
             raise ApiError(404, f"no campaign {campaign_id}")
-        async with pool().acquire() as conn:
-            payload = await projections.seen_at(conn, link, now)
+        payload = await projections.seen_at(pool(), link, now)
         if payload is None:
             raise ApiError(409, "the campaign's numbers are not computed yet")
         return ScheduledReport(

@@ -37,7 +37,7 @@ from pulse_share.domain import (
     redact,
     redact_numbers,
 )
-from pulse_share.forward import as_of_now
+from pulse_share.forward import JsonAtMoment, as_of_now, at_moment, forward_to_day
 from pulse_share.links import (
     expiry_problem,
     hash_password,
@@ -360,6 +360,41 @@ def test_seen_later_the_timeline_moves_and_the_series_runs_on_like_the_staff_vie
     # After the end date, the series stops a week later.
     very_late = datetime(2027, 1, 10, tzinfo=UTC)
     assert as_of_now(payload, as_of, very_late).daily[-1].date == date(2026, 12, 2)
+
+
+def test_the_json_body_cut_once_is_the_payload_dumped_at_every_moment() -> None:
+    """The JSON route answers from a cut of the payload's JSON (forward.JsonAtMoment): only the
+    kpis and generated_at are dumped per view. Its bytes must be the whole dump's, always."""
+    as_of = datetime(2026, 11, 12, 20, tzinfo=UTC)
+    doc = _doc(as_of)
+    refs = _refs()
+    assert refs.campaign is not None
+    assert refs.client is not None
+    # Text a client controls that looks like the cut's keys must not move the cut.
+    tricky = dataclasses.replace(refs.campaign, name='Launch "kpis":{} "generated_at":"x"}')
+    client = dataclasses.replace(refs.client, name='"kpis":')
+    undated = dataclasses.replace(refs.campaign, start_date=None, end_date=None)
+    payloads = [
+        redact(doc, refs, as_of),
+        redact(doc, dataclasses.replace(refs, campaign=tricky, client=client), as_of),
+        redact(doc, dataclasses.replace(refs, campaign=undated), as_of),
+        build_payload(None, refs, as_of),
+    ]
+    moments = [
+        as_of,
+        datetime(2026, 11, 15, 6, tzinfo=UTC),  # no microseconds
+        datetime(2026, 11, 15, 6, 7, 8, 123456, tzinfo=UTC),
+        datetime(2026, 11, 15, 6, 7, 8, 100, tzinfo=UTC),
+        datetime(2026, 11, 10, 23, 59, 59, 999999, tzinfo=UTC),  # before the start
+        datetime(2027, 3, 1, tzinfo=UTC),  # after the end
+    ]
+    for payload in payloads:
+        assert payload is not None
+        forwarded = forward_to_day(payload, as_of, moments[2])
+        cut = JsonAtMoment.of(forwarded)
+        assert cut is not None, payload.campaign.name
+        for now in moments:
+            assert cut.at(now) == at_moment(forwarded, now).model_dump_json(), (payload, now)
 
 
 # --- the page ---------------------------------------------------------------------------------

@@ -552,6 +552,160 @@ async def test_every_view_is_counted_and_logged(
     assert "token" not in mine
 
 
+# --- group commit of the views (view_log.py) --------------------------------------------------
+
+
+async def test_concurrent_views_are_counted_exactly_and_stored_before_each_answer(
+    world: World, internal: httpx.AsyncClient, servers: Servers, db: asyncpg.Connection
+) -> None:
+    links = [await create_link(internal, world) for _ in range(3)]
+    asks = [0] * 30 + [1] * 20 + [2] * 10  # link index of each request
+    checks = await create_pool(servers.database_url, min_size=4, max_size=16)
+    stored_on_answer: list[bool] = []
+    share_url = str(internal.base_url)
+    limits = httpx.Limits(max_connections=len(asks))
+    try:
+        async with httpx.AsyncClient(base_url=share_url, timeout=30, limits=limits) as client:
+
+            async def view(i: int, which: int) -> int:
+                route = "/api/share/{}" if i % 3 else "/share/{}"
+                r = await client.get(
+                    route.format(links[which]["token"]), headers={"User-Agent": f"viewer-{i}"}
+                )
+                if r.status_code == 200:
+                    # The moment the answer arrives, its view is already in the database.
+                    async with checks.acquire() as conn:
+                        n = await conn.fetchval(
+                            "SELECT count(*) FROM share.access_log WHERE link_id = $1 "
+                            "AND user_agent = $2 AND outcome = 'viewed'",
+                            UUID(links[which]["id"]),
+                            f"viewer-{i}",
+                        )
+                    stored_on_answer.append(n == 1)
+                return r.status_code
+
+            statuses = await asyncio.gather(*(view(i, w) for i, w in enumerate(asks)))
+    finally:
+        await checks.close()
+    assert statuses == [200] * len(asks)
+    assert stored_on_answer == [True] * len(asks)
+
+    ids = [UUID(link["id"]) for link in links]
+    rows = await db.fetch(
+        "SELECT link_id, user_agent, at, xmin::text::bigint AS tx FROM share.access_log "
+        "WHERE link_id = ANY($1)",
+        ids,
+    )
+    # One access-log row per view, none lost, none doubled.
+    assert sorted(r["user_agent"] for r in rows) == sorted(f"viewer-{i}" for i in range(60))
+    for which, link_id in enumerate(ids):
+        mine = [r for r in rows if r["link_id"] == link_id]
+        counted = await db.fetchrow(
+            "SELECT view_count, last_viewed_at, xmin::text::bigint AS tx "
+            "FROM share.links WHERE id = $1",
+            link_id,
+        )
+        assert counted is not None
+        assert counted["view_count"] == asks.count(which) == len(mine)
+        assert counted["last_viewed_at"] == max(r["at"] for r in mine)
+        # The count was last raised in a transaction that also wrote this link's log rows.
+        assert counted["tx"] in {r["tx"] for r in mine}
+    # Written in batches: views that arrived together share a transaction.
+    assert len({r["tx"] for r in rows}) < len(rows)
+
+
+async def test_a_failed_batch_answers_none_of_its_views_and_writes_none_of_them(
+    world: World,
+    internal: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    servers: Servers,
+    db: asyncpg.Connection,
+) -> None:
+    link = await create_link(internal, world)
+    link_id, url = UUID(link["id"]), f"/api/share/{link['token']}"
+    # A database error for one view only: its log row breaks a constraint (test-only, dropped).
+    await db.execute(
+        "ALTER TABLE share.access_log ADD CONSTRAINT test_refuses CHECK "
+        "(user_agent <> 'refused') NOT VALID"
+    )
+    holder = await asyncpg.connect(servers.database_url)
+    try:
+        # The writer's first batch is held behind a lock, so the next two views arrive while
+        # it runs and make the next batch together.
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute("LOCK TABLE share.access_log IN SHARE MODE")
+        first = asyncio.create_task(anonymous.get(url, headers={"User-Agent": "first"}))
+
+        held_by = await holder.fetchval("SELECT pg_backend_pid()")
+
+        async def writer_waits() -> bool:
+            return bool(
+                await db.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                    held_by,
+                )
+            )
+
+        await eventually(writer_waits)
+        refused = asyncio.create_task(anonymous.get(url, headers={"User-Agent": "refused"}))
+        beside = asyncio.create_task(anonymous.get(url, headers={"User-Agent": "beside"}))
+        await asyncio.sleep(1.0)  # both looked up and waiting for the writer
+        await hold.commit()
+        answers = [await first, await refused, await beside]
+    finally:
+        await holder.close()
+        await db.execute("ALTER TABLE share.access_log DROP CONSTRAINT IF EXISTS test_refuses")
+
+    assert [a.status_code for a in answers] == [200, 500, 500]
+    assert answers[1].json()["error"]["code"] == "internal_error"
+    # Nothing of the failed batch was written: not its log rows, not its counts.
+    log = await db.fetch(
+        "SELECT user_agent FROM share.access_log WHERE link_id = $1 ORDER BY id", link_id
+    )
+    assert [r["user_agent"] for r in log] == ["first"]
+    assert await db.fetchval("SELECT view_count FROM share.links WHERE id = $1", link_id) == 1
+    # And the writer goes on: the next view is answered and stored.
+    assert (await anonymous.get(url, headers={"User-Agent": "after"})).status_code == 200
+    assert await db.fetchval("SELECT view_count FROM share.links WHERE id = $1", link_id) == 2
+
+
+async def test_revocation_takes_effect_on_the_very_next_view_under_load(
+    world: World, internal: httpx.AsyncClient, servers: Servers, db: asyncpg.Connection
+) -> None:
+    link = await create_link(internal, world)
+    url = f"/api/share/{link['token']}"
+    revoked_at: list[float] = []
+    answers: list[tuple[float, float, int]] = []  # (sent, answered, status)
+
+    async with httpx.AsyncClient(base_url=str(internal.base_url), timeout=30) as client:
+
+        async def keep_viewing() -> None:
+            while not revoked_at or time.monotonic() < revoked_at[0] + 0.5:
+                sent = time.monotonic()
+                r = await client.get(url)
+                answers.append((sent, time.monotonic(), r.status_code))
+
+        viewers = [asyncio.create_task(keep_viewing()) for _ in range(8)]
+        await asyncio.sleep(0.5)
+        r = await internal.delete(f"/internal/orgs/{world.org_id}/share-links/{link['id']}")
+        assert r.status_code == 200
+        revoked_at.append(time.monotonic())
+        await asyncio.gather(*viewers)
+
+    after = [status for sent, _, status in answers if sent > revoked_at[0]]
+    before = [status for _, answered, status in answers if answered < revoked_at[0]]
+    assert after
+    assert set(after) == {404}, "a view sent after the revocation was answered"
+    assert before
+    assert set(before) == {200}
+    # Every view answered 200 is counted, once.
+    shown = sum(1 for _, _, status in answers if status == 200)
+    row = await db.fetchrow("SELECT view_count FROM share.links WHERE id = $1", UUID(link["id"]))
+    assert row is not None
+    assert row["view_count"] == shown
+
+
 def _pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
