@@ -9,7 +9,7 @@ contract's other consumers validate. The envelope itself is validated whole as a
 (pulse_runtime.messaging.parse_envelope's `narrow`).
 
 They are not registered: the contract of record stays pulse_contracts'. The handlers also take
-the contract's own models (tests, and any message the routing key did not name).
+the contract's own models (the tests, and any caller other than the subscribers).
 """
 
 from __future__ import annotations
