@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from uuid import uuid4
+from typing import ClassVar
+from uuid import UUID, uuid4
 
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 
-from pulse_contracts import ContractError, parse_event
+from pulse_contracts import ContractError, EventData, parse_event
 from pulse_contracts import make_event as make
 from pulse_contracts.catalog import OrganizationUpserted
 from pulse_contracts.posts import PostPulled, Sample
@@ -79,3 +81,79 @@ def test_invalid_data_under_the_right_hint_names_the_field() -> None:
     raw["data"]["samples"][0]["views"] = -1
     with pytest.raises(ContractError, match=r"invalid post\.pulled data: samples\.0\.views"):
         parse_envelope(json.dumps(raw).encode(), "post.pulled")
+
+
+# --- narrow: a consumer's own data model for the types it names --------------------------------
+
+
+class _PostIdOnly(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    post_id: UUID
+
+
+class _PulledIds(EventData):
+    """post.pulled as a consumer reading only the samples' post ids would decode it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    event_type: ClassVar[str] = "post.pulled"
+    samples: list[_PostIdOnly] = Field(min_length=1)
+
+
+NARROW: dict[str, type[EventData]] = {"post.pulled": _PulledIds}
+
+
+def test_narrow_decodes_only_the_named_fields_of_the_same_envelope() -> None:
+    body = _pulled()
+    full = parse_event(body)
+    narrow = parse_envelope(body, "post.pulled", NARROW)
+    assert isinstance(narrow.data, _PulledIds)
+    assert narrow.model_dump(exclude={"data"}) == full.model_dump(exclude={"data"})
+    assert isinstance(full.data, PostPulled)
+    assert [s.post_id for s in narrow.data.samples] == [s.post_id for s in full.data.samples]
+
+
+def test_narrow_leaves_other_types_to_their_contract() -> None:
+    body = _organization()
+    assert parse_envelope(body, "catalog.organization.upserted", NARROW) == parse_event(body)
+
+
+def test_narrow_follows_the_bodys_own_type_when_the_hint_names_another() -> None:
+    envelope = parse_envelope(_pulled(), "catalog.organization.upserted", NARROW)
+    assert isinstance(envelope.data, _PulledIds)
+    envelope = parse_envelope(_pulled(), None, NARROW)
+    assert isinstance(envelope.data, _PulledIds)
+
+
+def test_narrow_ignores_what_it_does_not_read_but_refuses_what_it_does() -> None:
+    raw = json.loads(_pulled())
+    raw["data"]["samples"][0]["views"] = -1  # the contract refuses it; this reader never reads it
+    assert isinstance(
+        parse_envelope(json.dumps(raw).encode(), "post.pulled", NARROW).data, _PulledIds
+    )
+    raw["data"]["samples"][0]["post_id"] = "not-a-uuid"
+    with pytest.raises(ContractError, match=r"invalid post\.pulled data: .*samples\.0\.post_id"):
+        parse_envelope(json.dumps(raw).encode(), "post.pulled", NARROW)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"org_id": "nope"}, r"invalid envelope: org_id"),
+        ({"surprise": 1}, r"invalid envelope: surprise"),
+        ({"version": 2}, r"unknown event type 'post\.pulled' version 2"),
+        ({"data": {"samples": []}}, r"invalid post\.pulled data: samples"),
+    ],
+)
+def test_narrow_refuses_a_bad_envelope_as_parse_event_does(
+    change: dict[str, object], reason: str
+) -> None:
+    raw = {**json.loads(_pulled()), **change}
+    with pytest.raises(ContractError, match=reason):
+        parse_envelope(json.dumps(raw).encode(), "post.pulled", NARROW)
+    with pytest.raises(ContractError, match=reason):
+        parse_event(json.dumps(raw).encode())
+
+
+def test_narrow_refuses_bodies_that_are_not_json() -> None:
+    with pytest.raises(ContractError, match="body is not JSON"):
+        parse_envelope(b"{not json", "post.pulled", NARROW)

@@ -12,6 +12,7 @@ from pulse_runtime.service import Loop, ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
 from . import evaluation, handlers
+from .messages import NARROW
 
 QUEUE_NAMES = ("alerter.kpi", "alerter.catalog", "alerter.posts")
 # Subscribers only note what an event says and mark its campaign; the evaluator waits this long
@@ -51,9 +52,14 @@ def register_consumers(runtime: ServiceRuntime, evaluator: Evaluator) -> None:
             evaluator.wake.set()
 
     large = LARGE_MESSAGE_PREFETCH
-    subscribe_events(runtime.broker, QUEUES["alerter.kpi"], kpi_updated, prefetch=large)
+    # The large messages are decoded only as far as the alerter reads them (messages.py).
+    subscribe_events(
+        runtime.broker, QUEUES["alerter.kpi"], kpi_updated, prefetch=large, narrow=NARROW
+    )
     subscribe_events(runtime.broker, QUEUES["alerter.catalog"], catalog_event)
-    subscribe_events(runtime.broker, QUEUES["alerter.posts"], post_event, prefetch=large)
+    subscribe_events(
+        runtime.broker, QUEUES["alerter.posts"], post_event, prefetch=large, narrow=NARROW
+    )
 
 
 def sweep_loop(interval_seconds: float) -> Loop:

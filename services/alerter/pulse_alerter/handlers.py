@@ -25,6 +25,7 @@ from pulse_runtime.inbox import first_delivery
 
 from . import repository
 from .evaluation import evaluate_now
+from .messages import NumbersRead, PulledBatch, pulled_posted_at, pulled_samples
 from .repository import SCHEMA
 
 CATALOG_TYPES = (
@@ -42,7 +43,7 @@ CATALOG_TYPES = (
 async def note_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> bool:
     """Keep the newest document and mark its campaign for evaluation; False for a repeat."""
     doc = envelope.data
-    assert isinstance(doc, CampaignNumbers)
+    assert isinstance(doc, NumbersRead | CampaignNumbers)
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
             return False
@@ -55,7 +56,7 @@ async def on_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData], now:
     """note_kpi_updated, then the campaign's rules at `now`; returns events published."""
     if not await note_kpi_updated(pool, envelope):
         return 0
-    assert isinstance(envelope.data, CampaignNumbers)
+    assert isinstance(envelope.data, NumbersRead | CampaignNumbers)
     return await evaluate_now(pool, [envelope.data.campaign.campaign_id], now=now)
 
 
@@ -154,6 +155,8 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], no
 
 
 def _post_event_campaigns(data: EventData) -> list[UUID]:
+    if isinstance(data, PulledBatch):
+        return sorted({s["campaign_id"] for s in data.samples})
     if isinstance(data, PostPulled):
         return sorted({s.campaign_id for s in data.samples})
     if isinstance(data, PostPullFailed | PostCommentsScored):
@@ -172,10 +175,10 @@ async def note_post_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> 
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
             return []
-        if isinstance(data, PostPulled):
+        if isinstance(data, PulledBatch | PostPulled):
             # One statement per batch, not one per sample: a batch holds up to 1000 samples.
-            await repository.posts_data(conn, org_id, data.samples)
-            await repository.posts_facts(conn, data.posts)
+            await repository.posts_data(conn, org_id, pulled_samples(data))
+            await repository.posts_facts(conn, pulled_posted_at(data))
         elif isinstance(data, PostPullFailed):
             await repository.post_failures(
                 conn,

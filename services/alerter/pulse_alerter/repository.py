@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -12,11 +12,11 @@ from uuid import UUID
 import asyncpg
 
 from pulse_contracts.numbers import CampaignNumbers
-from pulse_contracts.posts import PostFacts, Sample
 from pulse_runtime.db import Connection, SqlFiles
 
 from .context import CommentScores, Influencer, PostState
 from .domain import AlertState, Condition
+from .messages import NumbersRead, PulledSample
 
 SCHEMA = "alerter"
 sql = SqlFiles(Path(__file__).parent / "sql")
@@ -59,9 +59,11 @@ async def clear_dirty(conn: Connection, mark: DirtyCampaign) -> None:
     await conn.execute(sql.clear_dirty, mark.campaign_id, mark.seq)
 
 
-async def save_numbers(conn: Connection, org_id: UUID, doc: CampaignNumbers) -> None:
+async def save_numbers(conn: Connection, org_id: UUID, doc: NumbersRead | CampaignNumbers) -> None:
     # Serialized by pydantic in one pass and cast by PostgreSQL: the documents are large and
     # frequent, and a dict round trip through the json module costs several times as much.
+    # What kpi.updated brings is a NumbersRead (messages.py): the part of the document the rules
+    # read, a third smaller to write and to load again.
     await conn.execute(
         sql.save_numbers,
         doc.campaign.campaign_id,
@@ -325,15 +327,16 @@ async def deleted_bookings(conn: Connection, campaign_id: UUID) -> set[UUID]:
     return {r["id"] for r in await conn.fetch(sql.deleted_bookings, campaign_id)}
 
 
-async def posts_data(conn: Connection, org_id: UUID, samples: Sequence[Sample]) -> None:
+async def posts_data(conn: Connection, org_id: UUID, samples: Sequence[PulledSample]) -> None:
     """Each post's newest sample time, one row per post for the whole batch."""
-    first: dict[UUID, Sample] = {}
+    first: dict[UUID, PulledSample] = {}
     newest: dict[UUID, datetime] = {}
     for s in samples:
-        first.setdefault(s.post_id, s)
-        held = newest.get(s.post_id)
-        if held is None or s.observed_at > held:
-            newest[s.post_id] = s.observed_at
+        post_id, observed_at = s["post_id"], s["observed_at"]
+        first.setdefault(post_id, s)
+        held = newest.get(post_id)
+        if held is None or observed_at > held:
+            newest[post_id] = observed_at
     # A new row takes the campaign, booking and platform of the post's first sample, as one
     # insert per sample in arrival order would.
     ids = sorted(first)
@@ -341,16 +344,15 @@ async def posts_data(conn: Connection, org_id: UUID, samples: Sequence[Sample]) 
         sql.posts_data,
         org_id,
         ids,
-        [first[i].campaign_id for i in ids],
-        [first[i].booking_id for i in ids],
-        [first[i].platform for i in ids],
+        [first[i]["campaign_id"] for i in ids],
+        [first[i]["booking_id"] for i in ids],
+        [first[i]["platform"] for i in ids],
         [newest[i] for i in ids],
     )
 
 
-async def posts_facts(conn: Connection, facts: Sequence[PostFacts]) -> None:
-    """posted_at of the posts whose facts came with a batch (the last one given wins)."""
-    posted = {f.post_id: f.posted_at for f in facts if f.posted_at is not None}
+async def posts_facts(conn: Connection, posted: Mapping[UUID, datetime]) -> None:
+    """posted_at of the posts whose facts came with a batch (messages.pulled_posted_at)."""
     if posted:
         ids = sorted(posted)
         await conn.execute(sql.posts_facts, ids, [posted[i] for i in ids])

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from pulse_alerter import handlers, repository
+from pulse_alerter.messages import NARROW
 from pulse_contracts import EventData, make_event
 from pulse_contracts.catalog import (
     BookingUpserted,
@@ -24,6 +25,7 @@ from pulse_contracts.catalog import (
 from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import BookingNumbers, CampaignFigures, CampaignNumbers
 from pulse_runtime.db import create_pool
+from pulse_runtime.messaging import parse_envelope
 from tests.support.servers import Servers
 from tests.support.services import settings_for
 
@@ -41,8 +43,17 @@ async def pool(servers: Servers) -> AsyncIterator[asyncpg.Pool]:
     await created.close()
 
 
+@pytest.fixture(autouse=True, params=["contract", "wire"])
+def decoded(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test twice: the handlers given the contract's whole models, and given what the
+    subscribers decode from the wire (pulse_alerter.messages): the outcomes must not differ."""
+    monkeypatch.setattr(Agency, "from_the_wire", request.param == "wire")
+
+
 class Agency:
     """One live campaign with one booking of Mia Chen committed to 100,000 views."""
+
+    from_the_wire = False
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -51,6 +62,8 @@ class Agency:
 
     async def send(self, data: EventData, now: datetime) -> int:
         envelope = make_event(data, org_id=self.org_id, producer="test", occurred_at=now)
+        if self.from_the_wire:
+            envelope = parse_envelope(envelope.model_dump_json().encode(), envelope.type, NARROW)
         if envelope.type == "kpi.updated":
             return await handlers.on_kpi_updated(self.pool, envelope, now)
         return await handlers.on_catalog_event(self.pool, envelope, now)

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from pulse_alerter import evaluation, handlers, repository
+from pulse_alerter.messages import NARROW
 from pulse_contracts import EventData, make_event
 from pulse_contracts.catalog import (
     BookingDeleted,
@@ -35,6 +36,7 @@ from pulse_contracts.numbers import (
 )
 from pulse_contracts.posts import PostCommentsScored, PostFacts, PostPulled, PostPullFailed, Sample
 from pulse_runtime.db import create_pool
+from pulse_runtime.messaging import parse_envelope
 from tests.support.servers import Servers
 from tests.support.services import settings_for
 
@@ -53,8 +55,17 @@ async def pool(servers: Servers) -> AsyncIterator[asyncpg.Pool]:
     await created.close()
 
 
+@pytest.fixture(autouse=True, params=["contract", "wire"])
+def decoded(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test twice: the handlers given the contract's whole models, and given what the
+    subscribers decode from the wire (pulse_alerter.messages): the outcomes must not differ."""
+    monkeypatch.setattr(Agency, "from_the_wire", request.param == "wire")
+
+
 class Agency:
     """One organization with one live campaign, one booking of Mia Chen and one TikTok post."""
+
+    from_the_wire = False
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -67,6 +78,8 @@ class Agency:
         envelope = make_event(
             data, org_id=self.org_id, producer="test", occurred_at=occurred_at or now
         )
+        if self.from_the_wire:
+            envelope = parse_envelope(envelope.model_dump_json().encode(), envelope.type, NARROW)
         if envelope.type.startswith("catalog."):
             return await handlers.on_catalog_event(self.pool, envelope, now)
         if envelope.type == "kpi.updated":
