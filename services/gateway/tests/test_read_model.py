@@ -20,6 +20,7 @@ from pulse_contracts import utcnow
 from pulse_contracts.numbers import CampaignFigures, CampaignNumbers, extend_to, timeline_pct
 from pulse_contracts.posts import PostPulled, Sample
 from pulse_gateway import read_model
+from pulse_gateway.http_cache import dumps
 from pulse_gateway.read_model import NumbersReadModel
 from tests.oracle.kpi_oracle import oracle_numbers
 from tests.support.agency import PASSWORD, create_org
@@ -133,6 +134,31 @@ async def test_a_read_of_some_parts_is_the_whole_documents_parts(
     assert whole == extend_to(doc, now).model_dump(mode="json")
     assert daily == {k: whole[k] for k in ("campaign", "daily", "as_of")}
     assert bare == {k: whole[k] for k in ("campaign", "as_of")}
+
+
+async def test_the_held_json_and_figures_are_what_a_document_read_gives(
+    gateway_pool: asyncpg.Pool,
+) -> None:
+    """The daily route sends the held JSON as it is, and compare the figures validated once per
+    document: both must be exactly what parsing a document read gives, also as the timeline
+    moves and on a later day, and absent for another organization."""
+    org_id, campaign_id = uuid4(), uuid4()
+    (doc,) = versions(campaign_id, 1, utcnow() - timedelta(days=2))
+    model = NumbersReadModel()
+    model.offer(org_id, doc)
+    for now in (utcnow(), utcnow() + timedelta(minutes=7), utcnow() + timedelta(days=1)):
+        daily = await model.document(gateway_pool, org_id, campaign_id, now=now, parts=("daily",))
+        raw = await model.part_json(gateway_pool, org_id, campaign_id, "daily", now=now)
+        assert daily is not None
+        assert raw == dumps(daily["daily"])
+        bare = await model.document(gateway_pool, org_id, campaign_id, now=now, parts=())
+        figures = await model.figures(gateway_pool, org_id, [campaign_id], now=now)
+        assert bare is not None
+        assert figures[campaign_id] == CampaignFigures.model_validate(bare["campaign"])
+        assert figures[campaign_id].timeline_pct == bare["campaign"]["timeline_pct"]
+    stranger = uuid4()
+    assert await model.part_json(gateway_pool, stranger, campaign_id, "daily", now=now) is None
+    assert await model.figures(gateway_pool, stranger, [campaign_id], now=now) == {}
 
 
 async def test_another_organizations_campaign_is_not_found(gateway_pool: asyncpg.Pool) -> None:

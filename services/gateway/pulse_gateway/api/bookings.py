@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pulse_runtime.errors import ApiError
 
 from .. import numbers
-from ..db import decode_cursor, org_transaction, page
+from ..db import decode_cursor, org_read, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import bookings as handlers
 from ..handlers.bookings import BookingIn, BookingPatch
@@ -59,8 +59,8 @@ async def list_bookings(
     cursor: str | None = None,
 ) -> Response:
     """The campaign's bookings, each with its KPI snapshot (kpis.md)."""
-    async with org_transaction(ctx.pool, caller.org_id) as conn:
-        campaign = await campaigns_repo.get_campaign(
+    async with org_read(ctx.pool, caller.org_id) as conn:
+        campaign = await campaigns_repo.read_campaign(
             conn, org_id=caller.org_id, campaign_id=campaign_id
         )
         if campaign is None:
@@ -73,9 +73,7 @@ async def list_bookings(
             limit=limit + 1,
         )
     result = page(rows, limit)
-    kpis = numbers.booking_numbers(
-        await numbers.campaign_numbers(ctx, caller.org_id, campaign_id, parts=("bookings",))
-    )
+    kpis = await numbers.booking_snapshots(ctx, caller.org_id, campaign_id)
     result["items"] = [{**row, "kpis": kpis.get(str(row["id"]))} for row in result["items"]]
     return etagged_json(request, result, BookingPage)
 
