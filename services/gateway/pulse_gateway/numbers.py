@@ -40,21 +40,17 @@ async def campaign_numbers(
     return emv.with_emv(doc, await emv.organization_rates(ctx.pool, org_id), parts)
 
 
-async def booking_snapshots(
+async def booking_snapshots_json(
     ctx: GatewayContext, org_id: UUID, campaign_id: UUID
-) -> dict[str, dict[str, Any]]:
-    """The campaign's booking KPI snapshots by booking id (as text), and nothing else: no
-    earned media value, which a booking list does not show (the document's `emv` is a part of
-    its own, beside the bookings), so neither the posts nor the organization's rates are read."""
-    doc = await ctx.numbers.document(
-        ctx.pool,
-        org_id,
-        campaign_id,
-        now=utcnow(),
-        backfill=_from_aggregator(ctx),
-        parts=("bookings",),
+) -> dict[str, bytes]:
+    """The campaign's booking KPI snapshots by booking id (as text), each as the compact JSON
+    the read model holds, and nothing else: no earned media value, which a booking list does
+    not show (the document's `emv` is a part of its own, beside the bookings), so neither the
+    posts nor the organization's rates are read."""
+    found = await ctx.numbers.booking_json(
+        ctx.pool, org_id, campaign_id, now=utcnow(), backfill=_from_aggregator(ctx)
     )
-    return booking_numbers(doc)
+    return found or {}
 
 
 async def versioned_numbers(
