@@ -13,7 +13,7 @@ import asyncpg
 
 from pulse_contracts.emv import EmvRates, ValuedPost, emv_of
 
-from .db import org_transaction
+from .db import org_read
 from .repository import organizations as repo
 
 # The parts of a document EMV is read from.
@@ -31,7 +31,7 @@ def wanted_parts(parts: Collection[str] | None) -> tuple[Collection[str] | None,
 
 
 async def organization_rates(pool: asyncpg.Pool, org_id: UUID) -> EmvRates:
-    async with org_transaction(pool, org_id) as conn:
+    async with org_read(pool, org_id) as conn:
         return EmvRates.merged(await repo.emv_rates(conn, org_id=org_id))
 
 

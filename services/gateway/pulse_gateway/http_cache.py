@@ -20,14 +20,22 @@ from pydantic import BaseModel
 CACHE_CONTROL = "private, no-cache"
 
 
+def dumps(content: Any) -> bytes:
+    """Compact JSON, the text etagged_json sends for content without a model."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
 def etagged_json(request: Request, content: Any, model: type[BaseModel] | None = None) -> Response:
     """`content` as JSON (through `model` when the route declares one), tagged by its digest."""
     if model is not None:
         body = model.model_validate(content).model_dump_json().encode()
     else:
-        body = json.dumps(
-            content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        ).encode()
+        body = dumps(content)
+    return etagged_body(request, body)
+
+
+def etagged_body(request: Request, body: bytes) -> Response:
+    """A JSON body already encoded, tagged by its digest."""
     tag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
     if _matches(request.headers.get("if-none-match"), tag):

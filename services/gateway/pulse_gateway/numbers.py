@@ -15,11 +15,12 @@ from uuid import UUID
 from pulse_contracts import utcnow
 from pulse_contracts.compare import compare_campaigns
 from pulse_contracts.internal.ingest import PostPull
-from pulse_contracts.numbers import CampaignFigures, CampaignNumbers
+from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.errors import ApiError
 
 from . import emv, peers
 from .context import GatewayContext
+from .http_cache import dumps
 from .read_model import Backfill
 
 
@@ -37,6 +38,19 @@ async def campaign_numbers(
     if doc is None or not valued:
         return doc
     return emv.with_emv(doc, await emv.organization_rates(ctx.pool, org_id), parts)
+
+
+async def booking_snapshots_json(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID
+) -> dict[str, bytes]:
+    """The campaign's booking KPI snapshots by booking id (as text), each as the compact JSON
+    the read model holds, and nothing else: no earned media value, which a booking list does
+    not show (the document's `emv` is a part of its own, beside the bookings), so neither the
+    posts nor the organization's rates are read."""
+    found = await ctx.numbers.booking_json(
+        ctx.pool, org_id, campaign_id, now=utcnow(), backfill=_from_aggregator(ctx)
+    )
+    return found or {}
 
 
 async def versioned_numbers(
@@ -92,18 +106,32 @@ async def daily(
     return list(doc["daily"]) if doc else []
 
 
+async def daily_json(
+    ctx: GatewayContext, org_id: UUID, campaign_id: UUID, influencer_id: UUID | None
+) -> bytes:
+    """`{"items": daily}` as compact JSON: the campaign's series is the read model's held
+    JSON as it is (the same text json.dumps of `daily` gives, so the same ETag); a creator's
+    own series comes from the aggregator."""
+    if influencer_id is not None:
+        return dumps({"items": await daily(ctx, org_id, campaign_id, influencer_id)})
+    held = await ctx.numbers.part_json(
+        ctx.pool, org_id, campaign_id, "daily", now=utcnow(), backfill=_from_aggregator(ctx)
+    )
+    return b'{"items":' + held + b"}" if held is not None else b'{"items":[]}'
+
+
 async def compare(
     ctx: GatewayContext, org_id: UUID, campaign_ids: Sequence[UUID]
 ) -> dict[str, Any]:
     """2–3 campaigns side by side with winners (kpis.md Compare), in the order given; 404 for
     a campaign without numbers yet, as the aggregator answered."""
-    found = await campaign_summaries(ctx, org_id, campaign_ids)
+    now = utcnow()
+    found = await ctx.numbers.figures(
+        ctx.pool, org_id, campaign_ids, now=now, backfill=_from_aggregator(ctx)
+    )
     if missing := [cid for cid in campaign_ids if cid not in found]:
         raise ApiError(404, f"no numbers for campaign {missing[0]}")
-    documents = [
-        CampaignNumbers(campaign=CampaignFigures.model_validate(found[cid]), as_of=utcnow())
-        for cid in campaign_ids
-    ]
+    documents = [CampaignNumbers(campaign=found[cid], as_of=now) for cid in campaign_ids]
     return compare_campaigns(documents).model_dump(mode="json")
 
 

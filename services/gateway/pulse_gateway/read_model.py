@@ -23,7 +23,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -31,10 +31,10 @@ from uuid import UUID
 import asyncpg
 
 from pulse_contracts import Envelope, EventData
-from pulse_contracts.numbers import CampaignNumbers, extend_to, timeline_pct
+from pulse_contracts.numbers import CampaignFigures, CampaignNumbers, extend_to, timeline_pct
 from pulse_runtime.logging import get_logger
 
-from .db import org_transaction
+from .db import org_read, org_transaction
 from .repository import numbers as repo
 
 log = get_logger(__name__)
@@ -64,6 +64,10 @@ class _Held:
     day: date  # the UTC day the parts were brought forward to
     parts: dict[str, bytes]  # the aggregator's read on `day`, but for campaign and as_of
     campaign: dict[str, Any]  # its campaign figures, parsed
+    figures: CampaignFigures | None = None  # the same, validated, once a read asked for it
+    # Where each booking's snapshot lies in parts["bookings"], by booking id (text): a booking
+    # list sends those bytes as they are, parsing nothing (a few ints per booking, no copy).
+    booking_spans: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -139,6 +143,56 @@ class NumbersReadModel:
             return None, 0
         return _document(held, now, parts), version_of(held.as_of)
 
+    async def figures(
+        self,
+        pool: asyncpg.Pool,
+        org_id: UUID,
+        campaign_ids: Sequence[UUID],
+        *,
+        now: datetime,
+        backfill: Backfill | None = None,
+    ) -> dict[UUID, CampaignFigures]:
+        """The campaigns' figures as of `now` as models (what `CampaignFigures.model_validate`
+        of `numbers(parts=())[id]["campaign"]` gives), validated once per held document."""
+        found = await self._current(pool, org_id, campaign_ids, now, backfill)
+        return {cid: _figures(held, now) for cid, held in found.items()}
+
+    async def booking_json(
+        self,
+        pool: asyncpg.Pool,
+        org_id: UUID,
+        campaign_id: UUID,
+        *,
+        now: datetime,
+        backfill: Backfill | None = None,
+    ) -> dict[str, bytes] | None:
+        """Each booking snapshot as of `now` as compact JSON, by booking id (text): the text
+        json.dumps gives of `document(parts=("bookings",))["bookings"][i]`. None before the
+        first computation."""
+        found = await self._current(pool, org_id, [campaign_id], now, backfill)
+        held = found.get(campaign_id)
+        if held is None:
+            return None
+        part = held.parts["bookings"]
+        return {bid: part[start:end] for bid, (start, end) in held.booking_spans.items()}
+
+    async def part_json(
+        self,
+        pool: asyncpg.Pool,
+        org_id: UUID,
+        campaign_id: UUID,
+        name: str,
+        *,
+        now: datetime,
+        backfill: Backfill | None = None,
+    ) -> bytes | None:
+        """One part of the document as of `now` ("daily", ...), as the compact JSON held: the
+        exact text `document(parts=(name,))[name]` would parse to and json.dumps back, handed
+        out without that round trip. None before the first computation."""
+        found = await self._current(pool, org_id, [campaign_id], now, backfill)
+        held = found.get(campaign_id)
+        return None if held is None else held.parts[name]
+
     async def _current(
         self,
         pool: asyncpg.Pool,
@@ -177,7 +231,7 @@ class NumbersReadModel:
     async def _load(self, pool: asyncpg.Pool, org_id: UUID, campaign_ids: list[UUID]) -> None:
         """Documents not held, or newer in the table than held; the rest only re-checked."""
         known = [h.as_of if (h := self._held.get(c)) else None for c in campaign_ids]
-        async with org_transaction(pool, org_id) as conn:
+        async with org_read(pool, org_id) as conn:
             rows = await repo.get_newer_documents(
                 conn, org_id=org_id, campaign_ids=campaign_ids, known=known
             )
@@ -259,13 +313,28 @@ def _forward(org_id: UUID, document: CampaignNumbers, now: datetime) -> _Held:
     ahead = extend_to(document, now).model_dump(mode="json")
     ahead.pop("as_of")
     campaign = ahead.pop("campaign")
+    parts: dict[str, bytes] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    for name, part in ahead.items():
+        if name != "bookings":
+            parts[name] = _json(part)
+            continue
+        # The same bytes as _json(part): a compact list is its items' JSON joined by commas.
+        pieces, at = [], 1
+        for booking in part:
+            piece = _json(booking)
+            spans[str(booking["booking_id"])] = (at, at + len(piece))
+            pieces.append(piece)
+            at += len(piece) + 1
+        parts[name] = b"[" + b",".join(pieces) + b"]"
     return _Held(
         org_id=org_id,
         as_of=document.as_of,
         checked_at=time.monotonic(),
         day=now.astimezone(UTC).date(),
-        parts={name: _json(part) for name, part in ahead.items()},
+        parts=parts,
         campaign=campaign,
+        booking_spans=spans,
     )
 
 
@@ -291,6 +360,16 @@ def _campaign(held: _Held, now: datetime) -> dict[str, Any]:
         return dict(campaign)
     pct = timeline_pct(date.fromisoformat(start), date.fromisoformat(end), now)
     return {**campaign, "timeline_pct": pct}
+
+
+def _figures(held: _Held, now: datetime) -> CampaignFigures:
+    if held.figures is None:
+        held.figures = CampaignFigures.model_validate(held.campaign)
+    # Only the timeline moves within a day (_campaign); it is a float or None either way.
+    moving = _campaign(held, now).get("timeline_pct")
+    if moving == held.figures.timeline_pct:
+        return held.figures
+    return held.figures.model_copy(update={"timeline_pct": moving})
 
 
 async def store(pool: asyncpg.Pool, org_id: UUID, document: CampaignNumbers) -> bool:

@@ -6,7 +6,8 @@ import functools
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
@@ -77,6 +78,11 @@ class JwtKeys:
 
     current: str
     keys: dict[str, str]
+    # Tokens these keys already verified: the check is a pure function of the token and the
+    # keys, so a repeat presentation skips PyJWT (verify_access_token says what stays checked).
+    verified: VerifiedTokens = field(
+        default_factory=lambda: VerifiedTokens(), compare=False, repr=False
+    )
 
     @classmethod
     def parse(cls, spec: str) -> JwtKeys:
@@ -113,7 +119,50 @@ def issue_access_token(keys: JwtKeys, claims: Claims, now: datetime) -> str:
     )
 
 
+class VerifiedTokens:
+    """The claims of at most `max_entries` tokens whose signature and claims were verified,
+    each with its `exp`, oldest use evicted first.
+
+    Why it is safe: whether a token's signature and claims are valid depends only on the
+    token's bytes and the keys (this cache belongs to one JwtKeys), and the one thing that
+    changes with time, expiry, is compared with `now` again on every hit. Nothing here
+    authorizes: the session row (sessions.py) still decides, on every request, whether the
+    token's session is alive and what its person's role is, so revocation is untouched.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._max = max_entries
+        self._entries: OrderedDict[str, tuple[float, Claims]] = OrderedDict()
+
+    def get(self, token: str) -> tuple[float, Claims] | None:
+        found = self._entries.get(token)
+        if found is not None:
+            self._entries.move_to_end(token)
+        return found
+
+    def put(self, token: str, exp: float, claims: Claims) -> None:
+        self._entries[token] = (exp, claims)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 def verify_access_token(keys: JwtKeys, token: str, now: datetime) -> Claims:
+    """The token's claims, or AuthError. A token these keys verified before is not decoded
+    again (VerifiedTokens): only its expiry is compared with `now`."""
+    if (known := keys.verified.get(token)) is not None:
+        exp, claims = known
+        if exp <= now.timestamp():
+            raise AuthError("token expired")
+        return claims
+    exp, claims = _decode_access_token(keys, token, now)
+    keys.verified.put(token, exp, claims)
+    return claims
+
+
+def _decode_access_token(keys: JwtKeys, token: str, now: datetime) -> tuple[float, Claims]:
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         key = keys.keys.get(str(kid))
@@ -134,7 +183,7 @@ def verify_access_token(keys: JwtKeys, token: str, now: datetime) -> Claims:
     if payload["role"] not in ("owner", "manager", "analyst"):
         raise AuthError("invalid role")
     try:
-        return Claims(
+        return float(payload["exp"]), Claims(
             user_id=UUID(payload["sub"]),
             org_id=UUID(payload["org"]),
             role=payload["role"],

@@ -17,9 +17,16 @@ import httpx
 import pytest
 
 from pulse_contracts import utcnow
-from pulse_contracts.numbers import CampaignFigures, CampaignNumbers, extend_to, timeline_pct
+from pulse_contracts.numbers import (
+    BookingNumbers,
+    CampaignFigures,
+    CampaignNumbers,
+    extend_to,
+    timeline_pct,
+)
 from pulse_contracts.posts import PostPulled, Sample
 from pulse_gateway import read_model
+from pulse_gateway.http_cache import dumps
 from pulse_gateway.read_model import NumbersReadModel
 from tests.oracle.kpi_oracle import oracle_numbers
 from tests.support.agency import PASSWORD, create_org
@@ -133,6 +140,59 @@ async def test_a_read_of_some_parts_is_the_whole_documents_parts(
     assert whole == extend_to(doc, now).model_dump(mode="json")
     assert daily == {k: whole[k] for k in ("campaign", "daily", "as_of")}
     assert bare == {k: whole[k] for k in ("campaign", "as_of")}
+
+
+async def test_the_held_json_and_figures_are_what_a_document_read_gives(
+    gateway_pool: asyncpg.Pool,
+) -> None:
+    """The daily route sends the held JSON as it is, and compare the figures validated once per
+    document: both must be exactly what parsing a document read gives, also as the timeline
+    moves and on a later day, and absent for another organization."""
+    org_id, campaign_id = uuid4(), uuid4()
+    (doc,) = versions(campaign_id, 1, utcnow() - timedelta(days=2))
+    model = NumbersReadModel()
+    model.offer(org_id, doc)
+    for now in (utcnow(), utcnow() + timedelta(minutes=7), utcnow() + timedelta(days=1)):
+        daily = await model.document(gateway_pool, org_id, campaign_id, now=now, parts=("daily",))
+        raw = await model.part_json(gateway_pool, org_id, campaign_id, "daily", now=now)
+        assert daily is not None
+        assert raw == dumps(daily["daily"])
+        bare = await model.document(gateway_pool, org_id, campaign_id, now=now, parts=())
+        figures = await model.figures(gateway_pool, org_id, [campaign_id], now=now)
+        assert bare is not None
+        assert figures[campaign_id] == CampaignFigures.model_validate(bare["campaign"])
+        assert figures[campaign_id].timeline_pct == bare["campaign"]["timeline_pct"]
+    stranger = uuid4()
+    assert await model.part_json(gateway_pool, stranger, campaign_id, "daily", now=now) is None
+    assert await model.figures(gateway_pool, stranger, [campaign_id], now=now) == {}
+
+
+async def test_each_booking_snapshot_is_sent_as_the_bytes_a_document_read_parses_to(
+    gateway_pool: asyncpg.Pool,
+) -> None:
+    """The booking list splices each held snapshot into its answer unparsed: the spans must cut
+    exactly each booking's JSON out of the held part, and the part be what json.dumps gives."""
+    org_id, campaign_id = uuid4(), uuid4()
+    (doc,) = versions(campaign_id, 1, utcnow() - timedelta(days=2))
+    bookings = [
+        BookingNumbers(booking_id=uuid4(), fee_cents=150_000 * n, actual_views=n * 1_001)
+        for n in range(4)
+    ]
+    model = NumbersReadModel()
+    model.offer(org_id, CampaignNumbers.model_validate({**dict(doc), "bookings": bookings}))
+    empty_id = uuid4()
+    model.offer(org_id, versions(empty_id, 1, utcnow())[0])
+    for now in (utcnow(), utcnow() + timedelta(days=1)):
+        read = await model.document(gateway_pool, org_id, campaign_id, now=now, parts=("bookings",))
+        assert read is not None
+        assert len(read["bookings"]) == 4
+        want = {b["booking_id"]: dumps(b) for b in read["bookings"]}
+        got = await model.booking_json(gateway_pool, org_id, campaign_id, now=now)
+        assert got == want
+        part = await model.part_json(gateway_pool, org_id, campaign_id, "bookings", now=now)
+        assert part == dumps(read["bookings"])
+    assert await model.booking_json(gateway_pool, org_id, empty_id, now=utcnow()) == {}
+    assert await model.booking_json(gateway_pool, uuid4(), campaign_id, now=utcnow()) is None
 
 
 async def test_another_organizations_campaign_is_not_found(gateway_pool: asyncpg.Pool) -> None:

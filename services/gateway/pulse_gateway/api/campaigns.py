@@ -13,7 +13,7 @@ from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError
 
 from .. import numbers
-from ..db import decode_cursor, org_transaction, page
+from ..db import decode_cursor, org_read, org_transaction, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import campaigns as handlers
 from ..handlers.campaigns import CampaignIn, CampaignPatch
@@ -89,8 +89,8 @@ async def get_campaign(
     request: Request, ctx: ContextDep, caller: Reader, campaign_id: UUID
 ) -> Response:
     """The campaign with its KPI snapshot (kpis.md), and nothing else of its numbers."""
-    async with org_transaction(ctx.pool, caller.org_id) as conn:
-        row = await repo.get_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
+    async with org_read(ctx.pool, caller.org_id) as conn:
+        row = await repo.read_campaign(conn, org_id=caller.org_id, campaign_id=campaign_id)
     if row is None:
         raise ApiError(404, f"no campaign {campaign_id}")
     doc = await numbers.campaign_numbers(ctx, caller.org_id, campaign_id, parts=())

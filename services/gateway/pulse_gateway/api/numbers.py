@@ -21,7 +21,7 @@ from .. import numbers, peers
 from ..db import org_transaction
 from ..deps import ContextDep, PoolDep, Reader
 from ..handlers import campaigns as campaign_handlers
-from ..http_cache import etagged_json
+from ..http_cache import etagged_body, etagged_json
 from ..repository import posts as posts_repo
 
 router = APIRouter(tags=["numbers"])
@@ -37,8 +37,9 @@ async def campaign_daily(
 ) -> Response:
     """The daily series (kpis.md); with `influencer_id`, over that creator's posts only."""
     await campaign_handlers.require_campaigns(ctx.pool, caller.org_id, [campaign_id])
-    items = await numbers.daily(ctx, caller.org_id, campaign_id, influencer_id)
-    return etagged_json(request, {"items": items})
+    return etagged_body(
+        request, await numbers.daily_json(ctx, caller.org_id, campaign_id, influencer_id)
+    )
 
 
 @router.get("/api/campaigns/{campaign_id}/platforms")

@@ -14,7 +14,7 @@ from pulse_contracts.values import CampaignStatus
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import Invalid, NotFound
 
-from ..db import org_transaction, record
+from ..db import org_read, org_transaction, record
 from ..deps import Principal
 from ..repository import campaigns as repo
 from ..repository import numbers as numbers_repo
@@ -171,7 +171,7 @@ async def delete_campaign(pool: asyncpg.Pool, caller: Principal, campaign_id: UU
 
 async def require_campaigns(pool: asyncpg.Pool, org_id: UUID, campaign_ids: list[UUID]) -> None:
     """404 unless every campaign exists in the organization (another org's is missing too)."""
-    async with org_transaction(pool, org_id) as conn:
+    async with org_read(pool, org_id) as conn:
         found = await repo.existing_ids(conn, org_id=org_id, ids=campaign_ids)
     missing = [cid for cid in campaign_ids if cid not in found]
     if missing:

@@ -39,6 +39,15 @@ async def get_campaign(
     return dict(row) if row else None
 
 
+async def read_campaign(
+    conn: Connection, *, org_id: UUID, campaign_id: UUID
+) -> dict[str, Any] | None:
+    """The campaign as a read shows it, without locking it (get_campaign locks, for writes:
+    a lock on every dashboard read would write the row's lock and queue concurrent readers)."""
+    row = await conn.fetchrow(sql.campaigns_read, org_id, campaign_id)
+    return dict(row) if row else None
+
+
 async def campaign_name(conn: Connection, *, org_id: UUID, campaign_id: UUID) -> str | None:
     """The campaign's name, without locking it; None when it is not the organization's."""
     name: str | None = await conn.fetchval(sql.campaigns_name, org_id, campaign_id)
