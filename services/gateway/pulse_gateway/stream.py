@@ -24,12 +24,13 @@ from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 
-from pulse_contracts import ContractError, Envelope, EventData, parse_event
+from pulse_contracts import ContractError, Envelope, EventData
 from pulse_contracts.alerts import AlertFacts
 from pulse_contracts.numbers import CampaignNumbers
 from pulse_contracts.reports import ReportProgressed
 from pulse_runtime import tracing
 from pulse_runtime.logging import get_logger
+from pulse_runtime.messaging import parse_envelope
 from pulse_runtime.topology import EVENTS
 
 from .read_model import NumbersReadModel, version_of
@@ -118,7 +119,9 @@ def subscribe_stream(
     @broker.subscriber(queue, EVENTS, ack_policy=AckPolicy.ACK, title="gateway.stream:consume")
     async def relay(msg: RabbitMessage) -> None:
         try:
-            envelope = parse_event(msg.body)
+            # Typed by the routing key (the event type), straight from the JSON: half the cost
+            # of the generic parse on a ~130 KB kpi.updated, which every notice waits behind.
+            envelope = parse_envelope(msg.body, msg.raw_message.routing_key)
         except ContractError as exc:
             log.warning("stream event dropped: not a valid event", reason=str(exc))
             return  # a live view only; the durable consumers keep the message
