@@ -91,6 +91,20 @@ class State:
         return rule
 
 
+def _not_a_post() -> Response:
+    return JSONResponse({"ok": False, "message": "not a post url"}, status_code=400)
+
+
+def _post_of(url: str) -> tuple[PlatformName, str] | None:
+    """(platform, post id) of the first platform whose URL shape `url` has, else None."""
+    for platform in PLATFORMS:
+        try:
+            return platform, post_id_from_url(platform, url)
+        except BadUrl:
+            continue
+    return None
+
+
 def register_control_routes(
     app: FastAPI, state: State, *, now: Callable[[], float], latency_ms: float
 ) -> None:
@@ -122,14 +136,10 @@ def register_control_routes(
 
     @app.post("/_control/comments")
     async def set_comments(body: CommentsBody) -> Response:
-        for platform in PLATFORMS:
-            try:
-                key = f"{platform}:{post_id_from_url(platform, body.url)}"
-            except BadUrl:
-                continue
-            state.comment_sets[key] = body
-            return JSONResponse({"ok": True, "platform": platform})
-        return JSONResponse({"ok": False, "message": "not a post url"}, status_code=400)
+        if (found := _post_of(body.url)) is None:
+            return _not_a_post()
+        state.comment_sets[f"{found[0]}:{found[1]}"] = body
+        return JSONResponse({"ok": True, "platform": found[0]})
 
     @app.post("/_control/credits")
     async def set_credits(body: CreditsBody) -> dict[str, Any]:
@@ -138,24 +148,17 @@ def register_control_routes(
 
     @app.post("/_control/deleted")
     async def set_deleted(body: DeletedBody) -> Response:
-        for platform in PLATFORMS:
-            try:
-                state.deleted.add((platform, post_id_from_url(platform, body.url)))
-            except BadUrl:
-                continue
-            return JSONResponse({"ok": True, "platform": platform})
-        return JSONResponse({"ok": False, "message": "not a post url"}, status_code=400)
+        if (found := _post_of(body.url)) is None:
+            return _not_a_post()
+        state.deleted.add(found)
+        return JSONResponse({"ok": True, "platform": found[0]})
 
     @app.post("/_control/curves")
     async def set_curve(body: CurveBody) -> Response:
-        for platform in PLATFORMS:
-            try:
-                key = f"{platform}:{post_id_from_url(platform, body.url)}"
-            except BadUrl:
-                continue
-            state.curves[key] = body
-            return JSONResponse({"ok": True, "platform": platform})
-        return JSONResponse({"ok": False, "message": "not a post url"}, status_code=400)
+        if (found := _post_of(body.url)) is None:
+            return _not_a_post()
+        state.curves[f"{found[0]}:{found[1]}"] = body
+        return JSONResponse({"ok": True, "platform": found[0]})
 
     @app.post("/_control/advance")
     async def advance(body: AdvanceBody) -> dict[str, Any]:

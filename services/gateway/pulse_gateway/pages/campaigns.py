@@ -275,7 +275,7 @@ async def campaign_tags_fragment(
     tags = await optional(
         campaign_hashtags(ctx, org_id, campaign_id, limit=TAGS_SHOWN), None, notices
     )
-    return render(request, "campaign_tags.html", campaign=campaign, tags=tags, notices=notices)
+    return render(request, "campaign_tags.html", campaign=campaign, tags=tags)
 
 
 @router.get("/campaigns/{campaign_id}/fragments/alerts")
