@@ -74,8 +74,15 @@ def _sampled(
     return samples
 
 
-def synthetic_campaigns(seed: int = 14, count: int = 80) -> list[CampaignRun]:
-    """`count` finished campaigns with known curves (module docstring for what varies)."""
+def synthetic_campaigns(
+    seed: int = 14, count: int = 80, *, exact_commitments: bool = False
+) -> list[CampaignRun]:
+    """`count` finished campaigns with known curves (module docstring for what varies).
+
+    `exact_commitments` gives every booking the truth as its commitment (the creator's reach
+    per post and its engagement rate) and changes nothing else: the posts and samples are the
+    same, so the backtest can show what the forecast scores when no commitment is off.
+    """
     rng = random.Random(seed)
     runs: list[CampaignRun] = []
     for index in range(count):
@@ -88,10 +95,14 @@ def synthetic_campaigns(seed: int = 14, count: int = 80) -> list[CampaignRun]:
             reach = math.exp(rng.uniform(math.log(20_000), math.log(2_000_000)))
             planned = rng.randint(1, 4)
             eng = rng.uniform(0.02, 0.1)
+            # Both draws are made either way, so the set's posts do not depend on the option.
+            off_views, off_engagement = rng.uniform(0.7, 1.3), rng.uniform(0.7, 1.3)
+            if exact_commitments:
+                off_views = off_engagement = 1.0
             booking = BookingRun(
                 uuid5(_NS, f"{seed}:{index}:{b}"),
-                committed_views=int(reach * planned * rng.uniform(0.7, 1.3)),
-                committed_engagement=int(reach * planned * eng * rng.uniform(0.7, 1.3)),
+                committed_views=int(reach * planned * off_views),
+                committed_engagement=int(reach * planned * eng * off_engagement),
                 committed_posts=planned,
             )
             # The creator's own decay: some spread around it per post.

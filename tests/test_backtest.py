@@ -22,6 +22,22 @@ def test_the_report_has_every_checkpoint_for_both_sets_and_the_other_seeds() -> 
     )
     assert len(rows) == 12  # 3 checkpoints × 2 metrics × 2 sets
     assert re.search(r"^\| 15 \| engagement \| [\d.]+ % \| [\d.]+ % \|", text, re.M)
+    assert "### At 50 % of the timeline with every commitment set to the truth" in text
+    assert re.search(r"^\| engagement \| [\d.]+ % \| [\d.]+ % \| \d+ % \|$", text, re.M)
+
+
+def test_true_commitments_change_only_the_commitments() -> None:
+    drawn = synthetic_campaigns(14, 12)
+    true = synthetic_campaigns(14, 12, exact_commitments=True)
+    assert [r.name for r in drawn] == [r.name for r in true]
+    changed = 0
+    for a, b in zip(drawn, true, strict=True):
+        assert (a.start, a.end) == (b.start, b.end)
+        for x, y in zip(a.bookings, b.bookings, strict=True):
+            assert x.posts == y.posts  # the same samples, to the view
+            assert x.committed_posts == y.committed_posts
+            changed += x.committed_views != y.committed_views
+    assert changed > 0
 
 
 def test_at_half_the_timeline_the_synthetic_set_lands_where_docs_forecast_md_says() -> None:
