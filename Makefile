@@ -9,6 +9,10 @@ export PULSE_ENV ?= development
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 	@$$(command -v uv || echo $(HOME)/.local/bin/uv) sync --all-packages --frozen --quiet
+	@# Bytecode written once here: with PYTHONDONTWRITEBYTECODE set (as on these machines),
+	@# every service start and test subprocess would otherwise compile every import again
+	@# (the gateway's imports: 11 s instead of 2 on a loaded machine). Up-to-date files are skipped.
+	@$(PY) -m compileall -q -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" contracts libs services tools bench chaos >/dev/null
 
 servers:
 	@bash scripts/ensure-servers.sh
