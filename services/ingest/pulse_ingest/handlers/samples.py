@@ -257,6 +257,8 @@ def _sample(m: Match, source: Source) -> dict[str, Any]:
     c = m.candidate
     views, likes, comments, shares, saves, reach = c.metrics
     post = m.post
+    # The ids are asyncpg's own UUID subclass, which pydantic-core serializes by its slow
+    # fallback: as text they serialize the same, and a batch's body costs a quarter as much.
     return {
         "views": views,
         "likes": likes,
@@ -264,9 +266,9 @@ def _sample(m: Match, source: Source) -> dict[str, Any]:
         "shares": shares,
         "saves": saves,
         "reach": reach,
-        "post_id": post.id,
-        "booking_id": post.booking_id,
-        "campaign_id": post.campaign_id,
+        "post_id": str(post.id),
+        "booking_id": str(post.booking_id),
+        "campaign_id": str(post.campaign_id),
         "platform": post.platform,
         "observed_at": c.observed_at,
         "source": source,
