@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from pulse_contracts import EventData, make_event
 from pulse_contracts.numbers import CampaignNumbers
@@ -34,23 +34,28 @@ def main() -> None:
     doc = build()
     body = make_event(doc, org_id=org_id, producer="aggregator").model_dump_json().encode()
 
-    def stored(narrow: Mapping[str, type[EventData]] | None) -> Callable[[], str]:
-        def once() -> str:
-            data = parse_envelope(body, "kpi.updated", narrow).data
-            assert isinstance(data, CampaignNumbers | NumbersRead)
-            return redact_numbers(data).model_dump_json()
+    def decoded(narrow: Mapping[str, type[EventData]] | None) -> CampaignNumbers | NumbersRead:
+        data = parse_envelope(body, "kpi.updated", narrow).data
+        assert isinstance(data, CampaignNumbers | NumbersRead)
+        return data
 
-        return once
+    def stored(narrow: Mapping[str, type[EventData]] | None) -> str:
+        return redact_numbers(decoded(narrow)).model_dump_json()
 
-    whole, narrow = stored(None), stored(NARROW)
-    assert whole() == narrow(), "the narrow decode stores other numbers"
+    assert stored(None) == stored(NARROW), "the narrow decode stores other numbers"
     print(f"{len(doc.posts)} posts, kpi.updated {len(body) / 1024:.0f} KB, same stored numbers")
-    for label, once in (("whole", whole), ("narrow", narrow), ("whole", whole), ("narrow", narrow)):
+    for label, narrow in (("whole", None), ("narrow", NARROW)) * 2:
         started = time.process_time()
         for _ in range(args.repeat):
-            once()
-        spent = time.process_time() - started
-        print(f"  {label:>6}: {1000 * spent / args.repeat:.2f} ms CPU per document")
+            decoded(narrow)
+        middle = time.process_time()
+        for _ in range(args.repeat):
+            stored(narrow)
+        spent = time.process_time()
+        print(
+            f"  {label:>6}: decoded {1000 * (middle - started) / args.repeat:.2f} ms, decoded and "
+            f"stored {1000 * (spent - middle) / args.repeat:.2f} ms CPU per document"
+        )
 
 
 if __name__ == "__main__":
