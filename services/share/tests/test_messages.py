@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import typing
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +32,7 @@ from pulse_contracts.numbers import (
     creator_figures,
 )
 from pulse_runtime.messaging import parse_envelope
+from pulse_share import consumer
 from pulse_share.domain import (
     ShareRefs,
     build_payload,
@@ -350,6 +352,19 @@ def test_what_share_decodes_of_the_document_holds_no_money() -> None:
     held = _wire(doc).model_dump_json()
     assert not [m for m in MONEY if m in held]
     assert [m for m in MONEY if m in _body(doc).decode()]  # not vacuous: the message has it all
+
+
+def test_the_kpi_subscriber_decodes_narrowly_and_the_others_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    subscribed: dict[str, Any] = {}
+
+    def subscribe_events(broker: Any, spec: Any, handle: Any, **options: Any) -> None:
+        subscribed[spec.name] = options.get("narrow")
+
+    monkeypatch.setattr(consumer, "subscribe_events", subscribe_events)
+    consumer.register_consumers(SimpleNamespace(broker=None, pool=None))  # type: ignore[arg-type]
+    assert subscribed == {"share.kpi": NARROW, "share.catalog": None, "share.reports": None}
 
 
 # --- refused as the contract refuses it ----------------------------------------------------
