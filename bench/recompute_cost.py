@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
@@ -33,6 +34,29 @@ def main() -> None:
     parser.add_argument("--posts-per-booking", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=40)
     args = parser.parse_args()
+    org_id, build = large_campaign(args.bookings, args.posts_per_booking)
+
+    started = time.process_time()
+    for _ in range(args.repeat):
+        doc = build()
+    built = time.process_time()
+    for _ in range(args.repeat):
+        body = make_event(doc, org_id=org_id, producer="aggregator", correlation_id="x")
+        text = body.model_dump_json()
+    dumped = time.process_time()
+    print(
+        f"{len(doc.posts)} posts: document {1000 * (built - started) / args.repeat:.1f} ms, "
+        f"kpi.updated serialised {1000 * (dumped - built) / args.repeat:.1f} ms "
+        f"({len(text) / 1024:.0f} KB), document sha256 "
+        f"{hashlib.sha256(doc.model_dump_json().encode()).hexdigest()[:16]}"
+    )
+
+
+def large_campaign(
+    bookings_n: int, posts_per_booking: int
+) -> tuple[UUID, Callable[[], CampaignNumbers]]:
+    """A campaign of `bookings_n` bookings of `posts_per_booking` posts each (always the same
+    one for the same sizes): its organization and how to build its document."""
     rng = random.Random(1)
 
     def uuid() -> UUID:
@@ -46,7 +70,7 @@ def main() -> None:
     posts: list[PostRef] = []
     latest: dict[UUID, Point] = {}
     steps: dict[tuple[UUID, UUID], dict[date, Step]] = {}
-    for _ in range(args.bookings):
+    for _ in range(bookings_n):
         booking = BookingRef(uuid(), campaign.id, uuid(), 100_000, 2_000_000, 100_000, 10, None)
         bookings.append(booking)
         days = (NOW.date() - START).days + 1
@@ -54,7 +78,7 @@ def main() -> None:
             START + timedelta(days=d): Step(rng.randint(1000, 5000), rng.randint(10, 200), 10)
             for d in range(days)
         }
-        for _ in range(args.posts_per_booking):
+        for _ in range(posts_per_booking):
             post = PostRef(
                 uuid(), booking.id, campaign.id, "tiktok",
                 f"https://www.tiktok.com/@creator/video/{rng.randint(1, 10**18)}",
@@ -72,20 +96,7 @@ def main() -> None:
             latest=latest, steps=steps, now=NOW,
         )  # fmt: skip
 
-    started = time.process_time()
-    for _ in range(args.repeat):
-        doc = build()
-    built = time.process_time()
-    for _ in range(args.repeat):
-        body = make_event(doc, org_id=campaign.org_id, producer="aggregator", correlation_id="x")
-        text = body.model_dump_json()
-    dumped = time.process_time()
-    print(
-        f"{len(posts)} posts: document {1000 * (built - started) / args.repeat:.1f} ms, "
-        f"kpi.updated serialised {1000 * (dumped - built) / args.repeat:.1f} ms "
-        f"({len(text) / 1024:.0f} KB), document sha256 "
-        f"{hashlib.sha256(doc.model_dump_json().encode()).hexdigest()[:16]}"
-    )
+    return campaign.org_id, build
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from pulse_runtime.service import ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
 from . import handlers, report_jobs
+from .messages import NARROW
 
 QUEUE_NAMES = ("share.catalog", "share.kpi", "share.reports")
 
@@ -25,6 +26,12 @@ def register_consumers(runtime: ServiceRuntime) -> None:
 
     subscribe_events(runtime.broker, QUEUES["share.catalog"], catalog_event)
     subscribe_events(runtime.broker, QUEUES["share.reports"], report_progressed)
+    # kpi.updated is decoded only as far as share's redaction reads it (messages.py): its
+    # money never enters share, and its other fields cost no CPU.
     subscribe_events(
-        runtime.broker, QUEUES["share.kpi"], kpi_updated, prefetch=LARGE_MESSAGE_PREFETCH
+        runtime.broker,
+        QUEUES["share.kpi"],
+        kpi_updated,
+        prefetch=LARGE_MESSAGE_PREFETCH,
+        narrow=NARROW,
     )

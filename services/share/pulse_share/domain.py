@@ -37,6 +37,7 @@ from pulse_contracts.numbers import (
 from pulse_contracts.values import CampaignStatus, Platform
 
 from .media import cdn_url, https_url, safe_color
+from .messages import CountersRead, NumbersRead
 
 UNNAMED_CREATOR = "Creator"
 T = TypeVar("T")
@@ -193,7 +194,7 @@ class ShareNumbers(ContractModel):
         return self
 
 
-def _counters(latest: LatestCounters | None) -> ShareCounters | None:
+def _counters(latest: LatestCounters | CountersRead | None) -> ShareCounters | None:
     if latest is None:
         return None
     return ShareCounters(
@@ -208,8 +209,9 @@ def _counters(latest: LatestCounters | None) -> ShareCounters | None:
     )
 
 
-def redact_numbers(doc: CampaignNumbers) -> ShareNumbers:
-    """The allow-listed numbers of a kpi.updated document, built field by field."""
+def redact_numbers(doc: CampaignNumbers | NumbersRead) -> ShareNumbers:
+    """The allow-listed numbers of a kpi.updated document, built field by field: the same
+    from the document as share's subscriber decodes it (messages.py) as from the whole one."""
     c = doc.campaign
     return ShareNumbers(
         client_id=c.client_id,
@@ -313,7 +315,9 @@ class SharePayload(ContractModel):
 EMPTY_KPIS = ClientKpis()
 
 
-def redact(doc: CampaignNumbers, refs: ShareRefs, generated_at: datetime) -> SharePayload:
+def redact(
+    doc: CampaignNumbers | NumbersRead, refs: ShareRefs, generated_at: datetime
+) -> SharePayload:
     """A kpi.updated document and the catalog copies, reduced to the client's payload."""
     payload = build_payload(redact_numbers(doc), refs, generated_at)
     assert payload is not None  # numbers are present, so there is always something to show

@@ -56,6 +56,7 @@ from .links import (
     unlocked,
     verify_password,
 )
+from .messages import NumbersRead
 from .repository import SCHEMA, Access, LinkRecord, StoredProjection
 from .view_log import ViewLog
 
@@ -113,7 +114,7 @@ async def on_catalog_event(
 async def on_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData], now: datetime) -> bool:
     """Keep the allow-listed numbers of the newer document and rebuild the projection."""
     doc = envelope.data
-    assert isinstance(doc, CampaignNumbers)
+    assert isinstance(doc, CampaignNumbers | NumbersRead)
     campaign_id = doc.campaign.campaign_id
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):

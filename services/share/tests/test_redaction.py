@@ -1,7 +1,8 @@
 """Property: whatever fees, budgets, spends, costs, per-booking commitments and ids the catalog
 and the kpi.updated documents carry, no share output (JSON, HTML, the PDF report, or what share
-stores) holds any of them. Money values are drawn from ranges no shown count can reach
-(≥ 10^11 cents, costs ≥ 10^6 with decimals), so a match can only be a leak."""
+stores) holds any of them, nor does what share decodes of a kpi.updated. Money values are drawn
+from ranges no shown count can reach (≥ 10^11 cents, costs ≥ 10^6 with decimals), so a match can
+only be a leak."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from pulse_contracts import make_event, parse_event
 from pulse_contracts.catalog import (
     BookingUpserted,
     CampaignUpserted,
@@ -35,6 +37,7 @@ from pulse_contracts.numbers import (
     PostNumbers,
 )
 from pulse_reporter.render import render_file
+from pulse_runtime.messaging import parse_envelope
 from pulse_share.domain import (
     ShareRefs,
     booking_ref,
@@ -45,6 +48,7 @@ from pulse_share.domain import (
     redact_numbers,
 )
 from pulse_share.forward import as_of_now
+from pulse_share.messages import NARROW, NumbersRead
 from pulse_share.render import media_src, share_page
 from pulse_share.report_jobs import ShareJob, job_request
 
@@ -306,6 +310,27 @@ def test_no_money_and_no_internal_id_reaches_any_share_output(
     # What share stores of a document holds no money either (ids for joins are allowed there).
     stored = redact_numbers(doc).model_dump_json()
     assert [s for s in world["secrets"] if s in stored] == []
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds())
+def test_what_share_decodes_of_kpi_updated_holds_no_money_and_stores_the_same(
+    world: dict[str, Any],
+) -> None:
+    # share's subscriber decodes only what the redaction reads (pulse_share.messages).
+    doc: CampaignNumbers = world["doc"]
+    body = make_event(doc, org_id=uuid4(), producer="aggregator").model_dump_json().encode()
+    narrow = parse_envelope(body, "kpi.updated", NARROW).data
+    assert isinstance(narrow, NumbersRead)
+    assert [s for s in world["secrets"] if s in narrow.model_dump_json()] == []
+    whole = parse_event(body).data
+    assert isinstance(whole, CampaignNumbers)
+    stored = redact_numbers(narrow).model_dump_json()
+    assert stored == redact_numbers(whole).model_dump_json()
+    assert (
+        redact(narrow, world["refs"], doc.as_of).model_dump_json()
+        == redact(whole, world["refs"], doc.as_of).model_dump_json()
+    )
 
 
 # Rendering a PDF costs ~100 ms, so this half of the property runs fewer examples.
