@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import asyncpg
 import uvicorn
@@ -27,6 +28,9 @@ from .migrations import migrate_service
 from .outbox import OutboxRelay, outbox_lag
 from .settings import ServiceSettings
 from .topology import QueueSpec, declare_dead_letters, declare_topology
+
+# Young-generation size and how often older generations follow (Python's default: 700, 10, 10).
+GC_THRESHOLDS: Final = (50_000, 20, 100)
 
 log = get_logger(__name__)
 
@@ -175,6 +179,7 @@ class ServiceRuntime:
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             await self.start(loops)
+            quiet_collector()
             try:
                 if resources is None:
                     yield
@@ -191,6 +196,23 @@ class ServiceRuntime:
             asyncapi=self.asyncapi,
             lifespan=lifespan,
         )
+
+
+def quiet_collector() -> None:
+    """Keep the cyclic garbage collector off the hot path, once start-up is done.
+
+    Every message and request allocates thousands of short-lived objects (a post.pulled's
+    samples, a kpi.updated document's models, asyncpg records), so with the default thresholds
+    the collector ran a full collection every second or two under load, each one walking every
+    object the service ever imported. Measured under P1 (the collector's own thread CPU, gc
+    callbacks): 26-28 % of the aggregator's, the alerter's, share's and the gateway's CPU, and a
+    quarter of ingest's before ingest did this. Freezing moves what start-up built (modules,
+    models, routes) out of the collector's view for good, and a larger young generation lets a
+    message's garbage die by reference counting before it is ever scanned. Cycles are still
+    collected, just not a hundred times a second."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 async def migrate(settings: ServiceSettings, migrations_dir: Path) -> list[str]:
