@@ -34,6 +34,7 @@ from . import repository
 from .batches import Batched, BatchFailed
 from .domain import (
     ShareClient,
+    ShareNumbers,
     SharePayload,
     booking_ref,
     build_payload,
@@ -122,11 +123,10 @@ async def on_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData], now:
         await repository.lock_campaign(conn, campaign_id)
         if await repository.is_campaign_deleted(conn, campaign_id):
             return False
-        if not await repository.save_numbers(
-            conn, envelope.org_id, campaign_id, redact_numbers(doc)
-        ):
+        numbers = redact_numbers(doc)
+        if not await repository.save_numbers(conn, envelope.org_id, campaign_id, numbers):
             return False  # an older document than the one held
-        await _rebuild_one(conn, envelope.org_id, campaign_id, now)
+        await _rebuild_one(conn, envelope.org_id, campaign_id, now, numbers=numbers)
     return True
 
 
@@ -136,8 +136,15 @@ async def rebuild(conn: Connection, org_id: UUID, campaigns: Iterable[UUID], now
         await _rebuild_one(conn, org_id, campaign_id, now)
 
 
-async def _rebuild_one(conn: Connection, org_id: UUID, campaign_id: UUID, now: datetime) -> None:
-    inputs = await repository.load_inputs(conn, org_id, campaign_id)
+async def _rebuild_one(
+    conn: Connection,
+    org_id: UUID,
+    campaign_id: UUID,
+    now: datetime,
+    *,
+    numbers: ShareNumbers | None = None,
+) -> None:
+    inputs = await repository.load_inputs(conn, org_id, campaign_id, numbers=numbers)
     payload = build_payload(inputs.numbers, inputs.refs, now)
     if payload is None:
         await repository.forget_projection(conn, org_id, campaign_id)

@@ -9,7 +9,12 @@ if TYPE_CHECKING:
     from .domain import SharePayload
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
+
+# Each kpi.updated checks every post's URL and thumbnail again, mostly the same strings as the
+# last one (200 posts overflow urlsplit's own cache of 128): pure answers, so kept by string.
+URL_CHECKS_KEPT = 8192
 
 # Platform CDNs whose thumbnails the client view may show (design/security.md, "Media proxy").
 CDN_SUFFIXES: tuple[str, ...] = (
@@ -23,6 +28,7 @@ CDN_SUFFIXES: tuple[str, ...] = (
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+@lru_cache(maxsize=URL_CHECKS_KEPT)
 def https_url(url: str | None) -> str | None:
     """Only absolute https URLs reach a client page (no javascript:, data: or relative links)."""
     if not url:
@@ -36,6 +42,7 @@ def https_url(url: str | None) -> str | None:
     return url
 
 
+@lru_cache(maxsize=URL_CHECKS_KEPT)
 def cdn_url(url: str | None) -> str | None:
     """A thumbnail on a platform CDN (security.md's allow-list), else None."""
     checked = https_url(url)

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from pydantic_core import to_json
+
 from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import ClientKpis, DailyPoint, PlatformSplit
 from pulse_runtime.db import Connection, SqlFiles
@@ -121,11 +123,7 @@ async def save_numbers(
 ) -> bool:
     """Newer wins on as_of; True when this document replaced the one held."""
     changed = await conn.fetchval(
-        sql.save_numbers,
-        campaign_id,
-        org_id,
-        numbers.as_of,
-        numbers.model_dump(mode="json"),
+        sql.save_numbers, campaign_id, org_id, numbers.as_of, numbers.model_dump_json()
     )
     return bool(changed)
 
@@ -142,11 +140,16 @@ class ProjectionInputs:
     numbers: ShareNumbers | None
 
 
-async def load_inputs(conn: Connection, org_id: UUID, campaign_id: UUID) -> ProjectionInputs:
+async def load_inputs(
+    conn: Connection, org_id: UUID, campaign_id: UUID, *, numbers: ShareNumbers | None = None
+) -> ProjectionInputs:
+    """The projection's inputs; `numbers` are the ones this transaction just saved, when a
+    kpi.updated is what changed (reading them back would parse what is in hand)."""
     row = await conn.fetchrow(sql.load_campaign_ref, campaign_id, org_id)
     campaign = CampaignRef(**dict(row)) if row else None
-    document = await conn.fetchval(sql.load_numbers, campaign_id, org_id)
-    numbers = ShareNumbers.model_validate(document) if document is not None else None
+    if numbers is None:
+        document = await conn.fetchval(sql.load_numbers, campaign_id, org_id)
+        numbers = ShareNumbers.model_validate(document) if document is not None else None
 
     client_id = (campaign.client_id if campaign else None) or (
         numbers.client_id if numbers else None
@@ -211,12 +214,12 @@ async def save_projection(
         k.kpi_pct,
         k.engagement_rate,
         k.timeline_pct,
-        [d.model_dump(mode="json") for d in payload.daily],
-        [p.model_dump(mode="json") for p in payload.platforms],
-        [i.model_dump(mode="json") for i in payload.influencers],
+        to_json(payload.daily).decode(),
+        to_json(payload.platforms).decode(),
+        to_json(payload.influencers).decode(),
         numbers_as_of,
         payload.generated_at,
-        forecast.model_dump(mode="json") if forecast else None,
+        forecast.model_dump_json() if forecast else None,
     )
 
 

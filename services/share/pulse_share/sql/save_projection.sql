@@ -1,3 +1,4 @@
+-- daily, platforms, influencers and forecast come as JSON text, serialized by pydantic.
 INSERT INTO share.campaigns
     (campaign_id, org_id, name, status, start_date, end_date,
      client_name, client_brand_color, client_logo_url,
@@ -6,7 +7,8 @@ INSERT INTO share.campaigns
      views_pct, engagement_pct, posts_pct, kpi_pct, engagement_rate, timeline_pct,
      daily, platforms, influencers, numbers_as_of, generated_at, forecast)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24, $25, $26, $27)
+        $20, $21, $22::text::jsonb, $23::text::jsonb, $24::text::jsonb, $25, $26,
+        $27::text::jsonb)
 ON CONFLICT (campaign_id) DO UPDATE
 SET org_id = excluded.org_id, name = excluded.name, status = excluded.status,
     start_date = excluded.start_date, end_date = excluded.end_date,
