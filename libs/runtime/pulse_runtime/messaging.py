@@ -67,10 +67,11 @@ def create_broker(amqp_url: str, *, prefetch: int = 32) -> RabbitBroker:
     )
 
 
-async def _message_itself(message: StreamMessage[Any]) -> StreamMessage[Any]:
-    # What the subscriber below is called with. FastStream would JSON-decode every body first
-    # (parse_envelope reads the bytes once itself: that decoding was pure cost), and injecting
-    # the message as a Context parameter resolves it in a worker thread, one hop per message.
+async def message_itself(message: StreamMessage[Any]) -> StreamMessage[Any]:
+    # What the subscribers below (and the gateway's stream relay) are called with. FastStream
+    # would JSON-decode every body first (parse_envelope reads the bytes once itself: that
+    # decoding was pure cost), and injecting the message as a Context parameter resolves it in
+    # a worker thread, one hop per message.
     return message
 
 
@@ -136,7 +137,7 @@ def subscribe_events(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{spec.name}:consume",
         description=f"Events bound by '{spec.binding}' on {spec.exchange.name}",
-        decoder=_message_itself,
+        decoder=message_itself,
         **extra,
     )
     async def consume(message: Any) -> None:
@@ -184,7 +185,7 @@ def subscribe_raw(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{spec.name}:consume",
         description=f"Raw messages bound by '{spec.binding}' on {spec.exchange.name}",
-        decoder=_message_itself,
+        decoder=message_itself,
         **extra,
     )
     async def consume(message: Any) -> None:
