@@ -33,11 +33,11 @@ from tests.deploy.manifests import (
 KUBERNETES_VERSION = "1.30"
 # bench/RESULTS.md, P6: peak RSS of each service under the P1 load, in MB.
 PEAK_RSS_MB = {
-    "gateway": 191,
-    "ingest": 119,
-    "share": 95,
+    "gateway": 185,
+    "ingest": 128,
+    "share": 93,
     "aggregator": 96,
-    "alerter": 105,
+    "alerter": 97,
     # A 12-creator PDF render alone peaked at 124 MB (ru_maxrss); plus the service's runtime.
     "reporter": 200,
 }
