@@ -13,40 +13,31 @@ from typing import Literal
 from uuid import UUID
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from pulse_runtime import passwords
 
 Role = Literal["owner", "manager", "analyst"]
 ACCESS_TTL = timedelta(hours=24)
 API_TOKEN_PREFIX = "pulse_"  # noqa: S105 - a prefix, not a secret
-
-# argon2id with the library's RFC 9106 low-memory profile: strong, and fast enough that a
-# login costs tens of milliseconds on this 2-core machine.
-_hasher = PasswordHasher()
 
 
 @functools.cache
 def _dummy_hash() -> str:
     """Verified against when the email is unknown, so both answers cost the same time. Made on
     the first sign-in, not at import: a hash costs tens of milliseconds of start-up."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return passwords.hash_password(secrets.token_urlsafe(16))
 
 
 class AuthError(Exception):
     """Credentials that do not authenticate anyone (the caller answers 401)."""
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
 def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        return (
-            _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
-        )
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    """Blocking (argon2id, pulse_runtime.passwords): call it through `passwords.run`. Without
+    a hash, the dummy one is checked, so an unknown account costs the same time."""
+    return passwords.verify_password(password_hash or _dummy_hash(), password) and bool(
+        password_hash
+    )
 
 
 def sha256(secret: str) -> bytes:

@@ -10,12 +10,13 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import aio_pika
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 from pulse_runtime.settings import with_user
 from tests.support.agency import PASSWORD, create_org
@@ -274,3 +275,35 @@ async def test_an_emailed_link_signs_in_once(agency: Agency, mail_dir: Path) -> 
 async def test_the_last_owner_cannot_be_demoted(owner: httpx.AsyncClient, agency: Agency) -> None:
     demoted = await owner.patch(f"/api/users/{agency.ids['user_id']}", json={"role": "analyst"})
     assert demoted.status_code == 409
+
+
+async def test_a_password_hashed_with_the_older_64_mib_default_is_made_again_at_sign_in(
+    agency: Agency, servers: Servers
+) -> None:
+    """Hashes stored before the memory-bounded parameters (pulse_runtime.passwords) still sign
+    in, and the first sign-in stores the same password at today's parameters."""
+    older = PasswordHasher().hash(PASSWORD)  # argon2-cffi's default: 64 MiB, 3 passes, 4 lanes
+    conn = await asyncpg.connect(servers.database_url)
+    try:
+        await conn.execute(
+            "UPDATE catalog.users SET password_hash = $2 WHERE id = $1",
+            UUID(agency.ids["user_id"]),
+            older,
+        )
+        client = await agency.login()
+        await client.aclose()
+        stored = await conn.fetchval(
+            "SELECT password_hash FROM catalog.users WHERE id = $1", UUID(agency.ids["user_id"])
+        )
+    finally:
+        await conn.close()
+    assert stored != older
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    client = await agency.login()  # the new hash signs in as well
+    assert (await client.get("/api/me")).json()["user_id"] == agency.ids["user_id"]
+    await client.aclose()
+    async with httpx.AsyncClient(base_url=agency.url) as other:
+        wrong = await other.post(
+            "/api/auth/login", json={"email": agency.owner_email, "password": "nope"}
+        )
+    assert wrong.status_code == 401

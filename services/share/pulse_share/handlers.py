@@ -25,6 +25,7 @@ from pulse_contracts.catalog import (
 from pulse_contracts.emv import EMV_RATES_KEY
 from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import CampaignNumbers
+from pulse_runtime import passwords
 from pulse_runtime.db import Connection, PoolGetter, without_nul
 from pulse_runtime.errors import ApiError
 from pulse_runtime.inbox import first_delivery
@@ -48,14 +49,12 @@ from .emv import ShareEmv, share_emv
 from .forward import JsonAtMoment, at_moment, forward_to_day
 from .links import (
     expiry_problem,
-    hash_password,
     link_state,
     new_token,
     token_digest,
     truncated_address,
     unlock_expiry,
     unlocked,
-    verify_password,
 )
 from .messages import NumbersRead
 from .repository import SCHEMA, Access, LinkRecord, StoredProjection
@@ -190,7 +189,7 @@ async def create_link(
     if problem := expiry_problem(expires_at, now):
         raise ApiError(422, problem, details=[{"path": "expires_at", "message": problem}])
     token, digest = new_token()
-    password_hash = hash_password(password) if password else None
+    password_hash = await passwords.run(passwords.hash_password, password) if password else None
     async with pool.acquire() as conn, conn.transaction():
         if await repository.is_campaign_deleted(conn, campaign_id):
             raise ApiError(404, f"no campaign {campaign_id}")
@@ -487,7 +486,8 @@ async def unlock_link(
     """Until when the link is unlocked for this visitor, or None for a wrong password."""
     if link.password_hash is None:
         return unlock_expiry(now, ttl, link.expires_at)
-    ok = verify_password(link.password_hash, password)
+    # Off the event loop: a check on it stalled every viewer of this process for its length.
+    ok = await passwords.run(passwords.verify_password, link.password_hash, password)
     outcome = "unlocked" if ok else "wrong_password"
     async with pool.acquire() as conn:
         await repository.record_accesses(conn, [_access(link, visitor, "unlock", outcome, now)])

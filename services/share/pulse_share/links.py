@@ -1,6 +1,6 @@
 """What a share link allows and how it is guarded: tokens (only their hash is kept), expiry,
-passwords (argon2id), signed unlock cookies, and the truncated address the access log keeps.
-Pure, no I/O."""
+unlock cookies signed over the link's password hash (argon2id: pulse_runtime.passwords), and
+the truncated address the access log keeps. Pure, no I/O."""
 
 from __future__ import annotations
 
@@ -13,15 +13,10 @@ from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 # --- links: tokens, expiry, passwords, unlock cookies -----------------------------------------
 
 LinkState = Literal["active", "expired", "revoked"]
 MAX_LINK_LIFETIME = timedelta(days=5 * 366)
-# argon2id with the library's RFC 9106 low-memory profile (security.md).
-_hasher = PasswordHasher()
 
 
 def new_token() -> tuple[str, bytes]:
@@ -55,17 +50,6 @@ def expiry_problem(expires_at: datetime | None, now: datetime) -> str | None:
     if expires_at - now > MAX_LINK_LIFETIME:
         return "expires_at must be within 5 years (or null: the link never expires)"
     return None
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
 
 
 def unlock_key(secret: str) -> bytes:

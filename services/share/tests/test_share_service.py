@@ -17,6 +17,7 @@ import aio_pika
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from pypdf import PdfReader
 
@@ -885,6 +886,46 @@ def _assert_identical(answers: dict[str, httpx.Response]) -> None:
         headers = {k: v for k, v in r.headers.items() if k not in PER_RESPONSE}
         expected = {k: v for k, v in first.headers.items() if k not in PER_RESPONSE}
         assert headers == expected, kind
+
+
+async def test_views_are_answered_while_an_unlock_password_is_being_checked(
+    world: World, internal: httpx.AsyncClient, share: ServiceProcess, db: asyncpg.Connection
+) -> None:
+    """The check runs on share's password threads (pulse_runtime.passwords), so the viewers
+    of other links are not kept waiting behind it: it used to run on the event loop."""
+    open_link = await create_link(internal, world)
+    locked = await create_link(internal, world, password="open sesame 42")
+    # A hash far costlier than Pulse's own (256 MiB, four passes: about a second here), so the
+    # check outlasts a view many times over.
+    slow = PasswordHasher(time_cost=4, memory_cost=256 * 1024, parallelism=1)
+    await db.execute(
+        "UPDATE share.links SET password_hash = $2 WHERE id = $1",
+        UUID(locked["id"]),
+        slow.hash("open sesame 42"),
+    )
+    answered: list[str] = []
+
+    async def unlock(browser: httpx.AsyncClient) -> httpx.Response:
+        r = await browser.post(
+            f"/share/{locked['token']}/unlock", json={"password": "open sesame 42"}
+        )
+        answered.append("unlock")
+        return r
+
+    async def view(viewer: httpx.AsyncClient) -> httpx.Response:
+        await asyncio.sleep(0.3)  # the unlock's check is under way
+        r = await viewer.get(f"/api/share/{open_link['token']}")
+        answered.append("view")
+        return r
+
+    async with (
+        httpx.AsyncClient(base_url=share.url, timeout=30) as browser,
+        httpx.AsyncClient(base_url=share.url, timeout=30) as viewer,
+    ):
+        unlocked, viewed = await asyncio.gather(unlock(browser), view(viewer))
+    assert unlocked.status_code == 200, unlocked.text
+    assert viewed.status_code == 200, viewed.text
+    assert answered == ["view", "unlock"]
 
 
 async def test_a_password_protects_the_link_until_unlocked(

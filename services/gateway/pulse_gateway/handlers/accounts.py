@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from pulse_contracts import utcnow
 from pulse_contracts.catalog import OrganizationUpserted
+from pulse_runtime import passwords
 from pulse_runtime.db import Connection
 from pulse_runtime.errors import Conflict, NotFound, NotSignedIn, TooManyAttempts
 
@@ -24,7 +24,6 @@ from ..repository import users as repo
 from ..security import (
     Claims,
     JwtKeys,
-    hash_password,
     issue_access_token,
     new_csrf_token,
     new_secret,
@@ -146,8 +145,9 @@ async def sign_in(
             raise TooManyAttempts(TOO_MANY_SIGN_INS) from exc
         if await limited(conn):
             raise TooManyAttempts(TOO_MANY_SIGN_INS)
-        # argon2 costs tens of milliseconds of CPU: off the event loop.
-        user = await asyncio.to_thread(
+        # argon2 costs tens of milliseconds of CPU: off the event loop, on the password
+        # threads, which bound how many checks (and their memory) run at once.
+        user = await passwords.run(
             _matching_account, await repo.users_by_email(conn, email), password
         )
         if user is None:
@@ -156,7 +156,25 @@ async def sign_in(
         raise NotSignedIn(FAILED_LOGIN)
     async with auth_lookup(pool) as conn:
         await repo.clear_failures(conn, account_key)
+    if passwords.needs_rehash(user["password_hash"]):
+        await _rehash(pool, user, password)
     return await start_session(pool, settings, keys, user)
+
+
+async def _rehash(pool: asyncpg.Pool, user: dict[str, Any], password: str) -> None:
+    """A hash made with older argon2 parameters (the 64 MiB default before session 9) is
+    stored again with today's on the first sign-in that proves the password, so every later
+    check costs today's memory. Not an edit of the person (no audit row, no updated_at), and
+    only if the hash is still the one checked: a password changed meanwhile stays."""
+    fresh = await passwords.run(passwords.hash_password, password)
+    async with org_transaction(pool, user["org_id"]) as conn:
+        await repo.replace_password_hash(
+            conn,
+            org_id=user["org_id"],
+            user_id=user["id"],
+            checked=user["password_hash"],
+            fresh=fresh,
+        )
 
 
 def _matching_account(accounts: list[dict[str, Any]], password: str) -> dict[str, Any] | None:
@@ -282,7 +300,7 @@ async def use_email_link(
 async def _hashed(password: str | None) -> str | None:
     """argon2 takes tens of milliseconds of CPU by design: off the event loop, so every other
     request keeps being served meanwhile, and before the transaction, so no connection waits."""
-    return await asyncio.to_thread(hash_password, password) if password else None
+    return await passwords.run(passwords.hash_password, password) if password else None
 
 
 async def create_user(

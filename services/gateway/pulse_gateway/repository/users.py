@@ -73,6 +73,14 @@ async def other_active_owners(conn: Connection, *, org_id: UUID, user_id: UUID) 
     return int(await conn.fetchval(sql.users_count_owners, org_id, user_id))
 
 
+async def replace_password_hash(
+    conn: Connection, *, org_id: UUID, user_id: UUID, checked: str, fresh: str
+) -> None:
+    """The same password's hash made again with today's parameters, unless it changed since
+    it was checked."""
+    await conn.execute(sql.users_replace_password_hash, org_id, user_id, checked, fresh)
+
+
 async def user_by_id(conn: Connection, user_id: UUID) -> dict[str, Any] | None:
     """Only inside `db.auth_lookup`: a sign-in link names the person, not the organization."""
     row = await conn.fetchrow(sql.users_by_id, user_id)
