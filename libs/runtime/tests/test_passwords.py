@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 
@@ -71,3 +73,36 @@ async def test_a_real_burst_of_checks_all_answer_right() -> None:
         *(passwords.run(passwords.verify_password, stored, p) for p in ["correct horse", "x"] * 3)
     )
     assert answers == [True, False] * 3
+
+
+# In a process of its own: what it measures is the process's resident memory.
+BURST_THEN_RSS = """
+import asyncio, os
+from pulse_runtime import passwords
+
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+stored = passwords.hash_password("correct horse")
+before = rss_mib()
+
+async def bursts():
+    for _ in range(3):
+        await asyncio.gather(
+            *(passwords.run(passwords.verify_password, stored, "correct horse") for _ in range(6))
+        )
+
+asyncio.run(bursts())
+print(before, rss_mib())
+"""
+
+
+def test_a_burst_of_checks_gives_its_memory_back() -> None:
+    """Each check takes 19 MiB; after the burst the process is back where it was, instead of
+    keeping a check's worth on each password thread's heap (~38 MiB for good)."""
+    out = subprocess.run(
+        [sys.executable, "-c", BURST_THEN_RSS], capture_output=True, text=True, check=True
+    ).stdout
+    before, after = map(float, out.split())
+    assert after - before < 8, (before, after)
