@@ -33,7 +33,7 @@ from tests.deploy.manifests import (
 KUBERNETES_VERSION = "1.30"
 # bench/RESULTS.md, P6: peak RSS of each service under the P1 load, in MB.
 PEAK_RSS_MB = {
-    "gateway": 185,
+    "gateway": 135,
     "ingest": 128,
     "share": 93,
     "aggregator": 96,
