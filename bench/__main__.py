@@ -19,12 +19,11 @@ from typing import Any
 
 from . import report
 from .config import FULL, SMOKE
-from .infra import ROOT, TEMPLATE, drop_database
+from .infra import DEFAULT_CLUSTER, ROOT, TEMPLATE, drop_database
 from .scenarios import NEEDS, Context, registry
 from .stats import Result
 from .world import close_world, open_world
 
-DEFAULT_CLUSTER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 RESULTS = ROOT / "bench" / "results"
 

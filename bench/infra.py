@@ -24,6 +24,7 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "pulse_bench_10m"
+DEFAULT_CLUSTER = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Bump when the seeder's output changes, so cached templates are seeded again.
 SEED_VERSION = "1"
 # One seeder at a time across concurrent bench runs (a key only the bench uses).
