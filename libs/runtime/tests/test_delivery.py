@@ -25,6 +25,7 @@ from pulse_runtime.migrations import apply_migrations, ensure_role_and_schema
 from pulse_runtime.outbox import OutboxRelay, add_to_outbox
 from pulse_runtime.settings import with_user
 from pulse_runtime.topology import EVENTS, QueueSpec, declare_topology
+from tests.support.catalog import wait_for
 from tests.support.proxy import TcpProxy
 from tests.support.servers import Servers
 
@@ -74,15 +75,6 @@ async def _drain(queue: aio_pika.abc.AbstractQueue, want: int, timeout: float) -
     return seen
 
 
-async def _outbox_empties(pool: asyncpg.Pool, within_s: float) -> bool:
-    deadline = asyncio.get_running_loop().time() + within_s
-    while await pool.fetchval(f"SELECT count(*) FROM {SCHEMA}.outbox"):
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
-
-
 async def test_outbox_keeps_events_through_a_broker_outage_and_publishes_all_after(
     pool: asyncpg.Pool, servers: Servers
 ) -> None:
@@ -123,9 +115,13 @@ async def test_outbox_keeps_events_through_a_broker_outage_and_publishes_all_aft
         await proxy.start()
         delivered = await _drain(probe, 40, 30)
         assert set(delivered) == {str(e.event_id) for e in during}
+
         # The relay deletes a row once the broker confirmed it, which can be after the probe
         # already holds the message: wait for the deletes rather than race them.
-        assert await _outbox_empties(pool, within_s=10)
+        async def emptied() -> bool | None:
+            return None if await pool.fetchval(f"SELECT count(*) FROM {SCHEMA}.outbox") else True
+
+        await wait_for(emptied, 10, "the relay to delete every confirmed row", step=0.05)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
