@@ -216,6 +216,16 @@ async def test_on_a_phone_the_influencer_grid_shows_kpi_and_every_column(
             assert right <= PHONE[0], column
         await expect(row.locator("td.col-kpi .kpi-vs-value")).to_have_text(re.compile(r"%$"))
 
+        # An open alert's message reads across the card, not in a column between the severity
+        # badge and the Triage button (a few words a line at 390 px before).
+        alert = page.locator("#campaign-alerts .alert-row").first
+        await expect(alert).to_be_visible()
+        message, whole = await alert.evaluate(
+            """el => [el.querySelector('.alert-message').getBoundingClientRect().width,
+                      el.getBoundingClientRect().width]"""
+        )
+        assert message >= 0.85 * whole, (message, whole)
+
         await page.goto("/alerts")
         first = page.locator(".alerts-table tbody tr").first
         for column in ("Raised", "Status"):
