@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from pulse_runtime.body_limit import BodyLimit
+from pulse_runtime.direct_routes import serve_directly
 from pulse_runtime.media_proxy import MediaProxy
 from pulse_runtime.operator_routes import OperatorRoutesOnly, parse_networks
 from pulse_runtime.service import ServiceRuntime, service_main
@@ -81,9 +82,13 @@ def create_app(settings: ShareSettings) -> FastAPI:
     def reporter_client() -> httpx.AsyncClient | None:
         return reporter[0] if reporter else None
 
-    app.include_router(public_routes(runtime.get_pool, limits, config, media, reporter_client))
+    public = public_routes(runtime.get_pool, limits, config, media, reporter_client)
+    app.include_router(public)
     app.include_router(internal_links(runtime.get_pool, secret, settings.public_url))
     app.include_router(scheduled_routes(runtime.get_pool, secret, settings.public_url))
+    # The public JSON is the route clients poll: answered without FastAPI's routing, which was
+    # half of a view's CPU (pulse_runtime/direct_routes.py; bench P5).
+    serve_directly(app, public, "GET", "/api/share/{token}")
     app.state.runtime = runtime
     return app
 
