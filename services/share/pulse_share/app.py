@@ -87,7 +87,7 @@ def create_app(settings: ShareSettings) -> FastAPI:
     app.include_router(internal_links(runtime.get_pool, secret, settings.public_url))
     app.include_router(scheduled_routes(runtime.get_pool, secret, settings.public_url))
     # The public JSON is the route clients poll: answered without FastAPI's routing, which was
-    # half of a view's CPU (pulse_runtime/direct_routes.py; bench P5).
+    # about a third of a view's CPU (pulse_runtime/direct_routes.py; bench P5).
     serve_directly(app, public, "GET", "/api/share/{token}")
     app.state.runtime = runtime
     return app
