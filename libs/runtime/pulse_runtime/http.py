@@ -103,6 +103,10 @@ class _RequestContext:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self._metrics = metrics
+        # Each label set's metric, once found: prometheus_client's labels() checks and locks on
+        # every call, a third of what counting a request cost (1.7 against 4.5 µs).
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -115,8 +119,13 @@ class _RequestContext:
 
         def count(status: str) -> None:
             path = getattr(scope.get("route"), "path", "unmatched")
-            self._metrics.http_requests.labels(scope["method"], path, status).inc()
-            self._metrics.http_latency.labels(path).observe(time.perf_counter() - started)
+            key = (scope["method"], path, status)
+            if (counter := self._counted.get(key)) is None:
+                counter = self._counted[key] = self._metrics.http_requests.labels(*key)
+            counter.inc()
+            if (timer := self._timed.get(path)) is None:
+                timer = self._timed[path] = self._metrics.http_latency.labels(path)
+            timer.observe(time.perf_counter() - started)
 
         async def send_with_id(message: Message) -> None:
             nonlocal answered

