@@ -8,19 +8,24 @@ second (Little's law): when the floor itself cannot reach that rate, the latency
 of reach for any service on this stack, and the ratio to the floor says how much of it a read
 keeps.
 
-`python -m bench.floor --port P --bytes B` serves it (the bench spawns it as a process).
+`python -m bench.floor --port P --bytes B` serves it (the bench spawns it as a process);
+`python -m bench.floor --compare --bytes B` loads it and a bare ASGI app in turn and prints what
+FastAPI's dispatch costs a request here (pulse_runtime/direct_routes.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .loadgen import LoadSpec, run_load_process
 from .stats import Latency
@@ -45,9 +50,27 @@ class Floor:
         }
 
 
-def floor_app(body_bytes: int) -> FastAPI:
+def _body(body_bytes: int) -> bytes:
     filler = max(0, body_bytes - len('{"items":""}'))
-    body = json.dumps({"items": "x" * filler}).encode()
+    return json.dumps({"items": "x" * filler}).encode()
+
+
+def bare_app(body_bytes: int) -> ASGIApp:
+    """The same answer from a bare ASGI app: uvicorn's own cost, without FastAPI's dispatch."""
+    body = _body(body_bytes)
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def floor_app(body_bytes: int) -> FastAPI:
+    body = _body(body_bytes)
     app = FastAPI()
 
     @app.get(PATH)
@@ -58,12 +81,18 @@ def floor_app(body_bytes: int) -> FastAPI:
 
 
 async def measure_floor(
-    log_dir: Path, *, clients: int, seconds: float, warmup_seconds: float, body_bytes: int
+    log_dir: Path,
+    *,
+    clients: int,
+    seconds: float,
+    warmup_seconds: float,
+    body_bytes: int,
+    bare: bool = False,
 ) -> Floor:
     """Start the floor app, load it like the scenario loads its service, stop it."""
     proc = Process("floor", [], clean_environ(), log_dir)
     proc.argv = [sys.executable, "-m", "bench.floor", "--port", str(proc.port)]
-    proc.argv += ["--bytes", str(body_bytes)]
+    proc.argv += ["--bytes", str(body_bytes)] + (["--bare"] if bare else [])
     proc.spawn()
     try:
         await proc.wait_answering(PATH, timeout=30)
@@ -91,18 +120,48 @@ async def measure_floor(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int)
     parser.add_argument("--bytes", type=int, default=2000)
+    parser.add_argument("--bare", action="store_true", help="a bare ASGI app, no FastAPI")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="load FastAPI's floor and the bare one in turn (32 clients, 15 s), print both",
+    )
     args = parser.parse_args()
+    if args.compare:
+        asyncio.run(_compare(args.bytes))
+        return
+    if args.port is None:
+        parser.error("--port is needed to serve")
     # As libs/runtime's service_main runs every service (uvloop and httptools when installed).
     uvicorn.run(
-        floor_app(args.bytes),
+        bare_app(args.bytes) if args.bare else floor_app(args.bytes),
         host="127.0.0.1",
         port=args.port,
         log_config=None,
         access_log=False,
         lifespan="off",
     )
+
+
+async def _compare(body_bytes: int) -> None:
+    """What FastAPI's dispatch costs a request on this machine: its floor against a bare app."""
+    with tempfile.TemporaryDirectory() as logs:
+        for name, bare in (("fastapi + uvicorn", False), ("bare ASGI + uvicorn", True)):
+            floor = await measure_floor(
+                Path(logs),
+                clients=32,
+                seconds=15,
+                warmup_seconds=2,
+                body_bytes=body_bytes,
+                bare=bare,
+            )
+            p95 = floor.latency.p95 if floor.latency else None
+            print(
+                f"{name}: {floor.req_per_s:,.0f} req/s, p95 {p95} ms,"
+                f" {floor.cpu_ms_per_request:.3f} ms of CPU per request"
+            )
 
 
 if __name__ == "__main__":
