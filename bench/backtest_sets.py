@@ -35,6 +35,9 @@ class BookingRun:
     committed_engagement: int | None
     committed_posts: int | None
     posts: list[list[Sample]] = field(default_factory=list)  # per post, ascending
+    # The creator's true engagement per view where the set draws one (the synthetic set): what
+    # the backtest can compare the rate the forecast knows with.
+    engagement_rate: float | None = None
 
 
 @dataclass
@@ -104,6 +107,7 @@ def synthetic_campaigns(
                 committed_views=int(reach * planned * off_views),
                 committed_engagement=int(reach * planned * eng * off_engagement),
                 committed_posts=planned,
+                engagement_rate=eng,
             )
             # The creator's own decay: some spread around it per post.
             creator_rate = rng.uniform(0.35, 0.9)
