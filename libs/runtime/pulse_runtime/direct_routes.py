@@ -3,9 +3,10 @@
 FastAPI's dispatch of one request (its middlewares, matching every route in turn, solving the
 endpoint's dependencies, wrapping it for its response) costs ~0.14 ms of CPU here, where
 uvicorn's own HTTP handling costs ~0.05 (`python -m bench.floor --compare`: FastAPI + uvicorn
-answering a constant body against a bare ASGI app, under the same load: 0.186 against 0.049). On the public share
-JSON it was about a third of a view's CPU (share's CPU per view 0.43 -> 0.30 ms in bench P5),
-and a replica's event loop is what bounds P5's latency at 32 clients.
+answering a constant body against a bare ASGI app, under the same load: 0.186 against 0.049).
+On the public share JSON it was about a third of a view's CPU (share's CPU per view
+0.43 -> 0.30 ms in bench P5), and a replica's event loop is what bounds P5's latency at 32
+clients.
 
 `serve_directly(app, router, "GET", "/api/share/{token}")` finds that route as declared on
 its router (its OpenAPI entry, path pattern and endpoint stay the one definition) and answers
