@@ -233,6 +233,38 @@ async def test_on_a_phone_the_influencer_grid_shows_kpi_and_every_column(
         assert watched.errors == []
 
 
+async def test_the_campaign_alerts_card_links_each_post_alert_to_its_post(
+    browser: Browser, demo: DemoSystem, campaigns: dict[str, dict[str, Any]]
+) -> None:
+    """A creator's posts read alike in alert messages (the demo's Holiday Gift Sets has one
+    creator's posts going viral together): each post alert's row links to its own post."""
+    holiday = campaigns["Holiday Gift Sets"]
+    with demo.api() as api:
+        open_alerts = api.get(
+            "/api/alerts", params={"status": "open", "campaign_id": holiday["id"]}
+        ).json()["items"]
+        posts = api.get(f"/api/campaigns/{holiday['id']}/posts").json()["items"]
+    url_of = {p["id"]: p["url"] for p in posts}
+    post_alerts = {a["id"]: url_of[a["post_id"]] for a in open_alerts if a["post_id"]}
+    assert len(set(post_alerts.values())) >= 2, "the demo should have alerts on several posts"
+    async with staff_page(browser, demo) as watched:
+        page = watched.page
+        await page.set_viewport_size({"width": DESKTOP[0], "height": DESKTOP[1]})
+        for path in (f"/campaigns/{holiday['id']}", f"/campaigns/{holiday['id']}/fragments/alerts"):
+            await page.goto(path)
+            rows = page.locator("#campaign-alerts .alert-row")
+            await expect(rows.first).to_be_visible()
+            for row in await rows.all():
+                alert_id = await row.get_attribute("data-alert-id")
+                link = row.get_by_role("link", name="Open the post (new tab)")
+                if alert_id in post_alerts:
+                    await expect(link).to_have_attribute("href", post_alerts[alert_id])
+                    await expect(link).to_have_attribute("target", "_blank")
+                else:
+                    await expect(link).to_have_count(0)
+        assert watched.errors == []
+
+
 async def test_the_staff_chart_has_one_axis_from_zero_tooltips_and_its_own_daily_scale(
     browser: Browser, demo: DemoSystem, campaigns: dict[str, dict[str, Any]]
 ) -> None:

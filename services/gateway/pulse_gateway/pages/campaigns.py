@@ -219,6 +219,8 @@ async def _campaign_view(
         "as_of": doc["as_of"] if doc else None,
         "version": version,  # of the numbers shown: a live event not newer is not fetched
         "alerts": alerts.items,
+        # Each post alert links to its post: a creator's posts read alike in alert messages.
+        "post_urls": {str(p["id"]): p["url"] for p in posts},
         "notices": notices,
         "estimated": any(b["estimated"] for b in grid),
         "tags": tags,
@@ -282,15 +284,24 @@ async def campaign_tags_fragment(
 async def campaign_alerts_fragment(
     request: Request, ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID
 ) -> Response:
-    """The open alerts panel: what an alert.raised or alert.resolved refreshes."""
+    """The open alerts panel: what an alert.raised or alert.resolved refreshes. The alerter
+    answers within the caller's organization only, so it is asked before the catalog."""
     org_id = viewer.principal.org_id
-    async with org_transaction(ctx.pool, org_id) as conn:
-        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
-    if campaign is None:
-        raise ApiError(404, f"no campaign {campaign_id}")
     alerts = await peers.alerts(
         ctx,
         org_id,
         {"status": "open", "campaign_id": str(campaign_id), "limit": OPEN_ALERTS_LIMIT},
     )
-    return render(request, "campaign_alerts.html", campaign=campaign, alerts=alerts.items)
+    booking_ids = list({a.booking_id for a in alerts.items if a.post_id and a.booking_id})
+    async with org_transaction(ctx.pool, org_id) as conn:
+        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
+        posts = await posts_repo.posts_of_bookings(conn, org_id=org_id, booking_ids=booking_ids)
+    if campaign is None:
+        raise ApiError(404, f"no campaign {campaign_id}")
+    return render(
+        request,
+        "campaign_alerts.html",
+        campaign=campaign,
+        alerts=alerts.items,
+        post_urls={str(p["id"]): p["url"] for p in posts},
+    )
