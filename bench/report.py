@@ -55,6 +55,9 @@ async def machine(cluster_url: str) -> dict[str, Any]:
     try:
         postgres = await conn.fetchval("SHOW server_version")
         shared_buffers = await conn.fetchval("SHOW shared_buffers")
+        # Off on the CI machines (their conf.d): queue tables (outboxes, inboxes, pending
+        # closes) then keep every dead row, which costs PostgreSQL CPU after a heavy load.
+        autovacuum = await conn.fetchval("SHOW autovacuum")
     finally:
         await conn.close()
     try:
@@ -65,6 +68,7 @@ async def machine(cluster_url: str) -> dict[str, Any]:
         **host(),
         "postgresql": postgres,
         "postgresql_shared_buffers": shared_buffers,
+        "postgresql_autovacuum": autovacuum,
         "rabbitmq": rabbitmq,
     }
 

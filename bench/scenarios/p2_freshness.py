@@ -31,6 +31,7 @@ import aio_pika
 import httpx
 
 from ..api import sign_in_page, staff_client
+from ..cpu import meter, per_unit_ms
 from ..feed import Feed
 from ..infra import wait_drained
 from ..stats import Latency, Result
@@ -263,6 +264,10 @@ async def run(ctx: Context) -> list[Result]:
                 background(feed, http, token, sizes.background_samples_per_s, stop)
             )
             await asyncio.sleep(1.0)  # the background load settles before the first probe
+            # Who used the cores while the probes ran: on two cores every service's share of
+            # the load is latency for the probe (the machine near 2.0 is a saturated one).
+            cpu = await meter(world.system.procs, world.database_url)
+            documents_before = len(bus.sizes)
             end = time.monotonic() + sizes.freshness_seconds
             views = max(*(w.seen for w in watches.values()), 1_000_000)
             while time.monotonic() < end:
@@ -297,6 +302,8 @@ async def run(ctx: Context) -> list[Result]:
                     stopped[0].result()  # its error, if it failed
                     raise RuntimeError("a P2 listener stopped: the stream closed?")
                 await asyncio.sleep(PROBE_GAP_S)
+            used, spent = cpu.stop(), cpu.spent()
+            documents = len(bus.sizes) - documents_before
             stop.set()
             totals = await load
             drained_s, _ = await wait_drained(world.vhost, sizes.drain_timeout_s)
@@ -314,6 +321,11 @@ async def run(ctx: Context) -> list[Result]:
         "kpi_updated_per_s": round(len(lengths) / max(totals["seconds"], 1), 1),
         "kpi_updated_bytes_p50": lengths[len(lengths) // 2] if lengths else None,
         "kpi_updated_bytes_max": lengths[-1] if lengths else None,
+        # While the probes ran: cores per process group, and the CPU each kpi.updated costs in
+        # all (its recompute, every consumer, the broker and PostgreSQL; the batches that
+        # caused it included).
+        "cpu_cores": used,
+        "cpu_ms_per_kpi_updated": per_unit_ms(spent, documents),
     }
     notice_sizes = sorted(watches["sse"].sizes)
     # What the page's live path cost: the stream's notices and the fragment fetches they caused.

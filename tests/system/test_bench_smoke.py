@@ -27,9 +27,19 @@ def test_every_bench_scenario_completes_without_missing_samples(
     report = tmp_path / "smoke.json"
     done = run_harness("bench", ["--smoke"], servers, report, timeout=300)
     assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
-    results = {r["id"]: r for r in json.loads(report.read_text())["results"]}
+    document = json.loads(report.read_text())
+    results = {r["id"]: r for r in document["results"]}
     assert set(results) == EXPECTED
     for scenario_id, result in results.items():
         assert result["status"] == "ok", f"{scenario_id}: {result['error']}"
         assert result["missing"] == 0, f"{scenario_id} missing: {result['counts']}"
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # P2's latencies are read against who used the cores while its probes ran, and the
+    # machine record says whether PostgreSQL vacuums on its own (off on the CI machines).
+    freshness = results["P2-bus"]["details"]
+    services = {"ingest", "aggregator", "alerter", "share", "gateway", "postgres", "rabbitmq"}
+    assert services | {"machine"} <= set(freshness["cpu_cores"])
+    assert freshness["cpu_cores"]["machine"] > 0
+    assert services | {"total"} <= set(freshness["cpu_ms_per_kpi_updated"])
+    assert freshness["cpu_ms_per_kpi_updated"]["aggregator"] > 0
+    assert document["machine"]["postgresql_autovacuum"] in {"on", "off"}
