@@ -1,6 +1,6 @@
 -- Newer wins: a replayed, duplicated or late kpi.updated never replaces a later document.
 INSERT INTO catalog.campaign_numbers AS n (campaign_id, org_id, as_of, document)
-VALUES ($1, $2, $3, $4::text::jsonb)
+VALUES ($1, $2, $3, $4::text::json)
 ON CONFLICT (campaign_id) DO UPDATE
 SET as_of = excluded.as_of, document = excluded.document
 WHERE n.as_of < excluded.as_of AND n.org_id = excluded.org_id
