@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 
 import asyncpg
 
 from pulse_contracts import make_event
 
 from .recompute_cost import large_campaign
+from .system import pid_cpu_seconds
 
 ROUNDS = 300
 SHAPES = (
@@ -31,9 +31,10 @@ SHAPES = (
 
 
 def backend_cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    seconds = pid_cpu_seconds(pid)
+    if seconds is None:
+        raise RuntimeError(f"cannot read the CPU of backend {pid}: is PostgreSQL on this host?")
+    return seconds
 
 
 async def measure(pg_url: str) -> None:

@@ -4,6 +4,7 @@ and each alert's history on demand. The alerter owns alerts; this page only asks
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Annotated, Any, get_args
 from uuid import UUID
@@ -11,7 +12,7 @@ from uuid import UUID
 from fastapi import Form, Query, Request, Response
 
 from pulse_contracts import utcnow
-from pulse_contracts.internal.alerter import AlertPage
+from pulse_contracts.internal.alerter import Alert, AlertPage
 from pulse_contracts.values import AlertType, Severity
 from pulse_runtime.errors import ApiError
 
@@ -32,6 +33,13 @@ LIST_LIMIT = 200
 MAX_NOTE = 2000
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 SNOOZE = timedelta(hours=24)  # "Snooze 1 day": back on the list tomorrow at this time
+
+
+def alert_post_urls(alerts: Iterable[Alert], posts: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The URL of each post the alerts point to, by the post's id as text: a creator's posts
+    read alike in alert messages, so every post alert links to its own post."""
+    wanted = {a.post_id for a in alerts if a.post_id}
+    return {str(p["id"]): p["url"] for p in posts if p["id"] in wanted}
 
 
 def _filters(
@@ -105,7 +113,7 @@ async def _view(ctx: ContextDep, viewer: ViewerDep, filters: dict[str, str]) -> 
     async with org_transaction(ctx.pool, org_id) as conn:
         posts = await posts_repo.posts_of_bookings(conn, org_id=org_id, booking_ids=booking_ids)
         snoozes = await alert_snoozes.snoozed(conn, org_id=org_id, alert_ids=open_ids, now=utcnow())
-    post_urls = {str(p["id"]): p["url"] for p in posts}
+    post_urls = alert_post_urls(found.items, posts)
     names = {str(c["id"]): c["name"] for c in campaigns}
     # The list's rows: each alert as the alerter sent it (JSON), with the names it points to.
     alerts = [

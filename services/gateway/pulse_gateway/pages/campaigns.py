@@ -25,6 +25,7 @@ from ..repository import bookings as bookings_repo
 from ..repository import campaigns as campaigns_repo
 from ..repository import clients as clients_repo
 from ..repository import posts as posts_repo
+from .alerts import alert_post_urls
 from .common import ViewerDep, is_fragment_request, optional, page_router, render
 
 router = page_router()
@@ -219,8 +220,7 @@ async def _campaign_view(
         "as_of": doc["as_of"] if doc else None,
         "version": version,  # of the numbers shown: a live event not newer is not fetched
         "alerts": alerts.items,
-        # Each post alert links to its post: a creator's posts read alike in alert messages.
-        "post_urls": {str(p["id"]): p["url"] for p in posts},
+        "post_urls": alert_post_urls(alerts.items, posts),
         "notices": notices,
         "estimated": any(b["estimated"] for b in grid),
         "tags": tags,
@@ -295,7 +295,11 @@ async def campaign_alerts_fragment(
     booking_ids = list({a.booking_id for a in alerts.items if a.post_id and a.booking_id})
     async with org_transaction(ctx.pool, org_id) as conn:
         campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
-        posts = await posts_repo.posts_of_bookings(conn, org_id=org_id, booking_ids=booking_ids)
+        posts = (
+            await posts_repo.posts_of_bookings(conn, org_id=org_id, booking_ids=booking_ids)
+            if booking_ids
+            else []
+        )
     if campaign is None:
         raise ApiError(404, f"no campaign {campaign_id}")
     return render(
@@ -303,5 +307,5 @@ async def campaign_alerts_fragment(
         "campaign_alerts.html",
         campaign=campaign,
         alerts=alerts.items,
-        post_urls={str(p["id"]): p["url"] for p in posts},
+        post_urls=alert_post_urls(alerts.items, posts),
     )
