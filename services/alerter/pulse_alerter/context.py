@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 from uuid import UUID
 
 from pulse_contracts.alerts import AlertThresholds
@@ -106,8 +106,11 @@ def measured_views_of(post: PostNumbers) -> int | None:
 # --- helpers --------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def to_exact(value: float) -> Fraction:
     # Rates arrive rounded to 2 decimals; their decimal text is the value the agency reads.
+    # Cached: the same few thresholds are compared for every post of every evaluation, and
+    # going through the decimal text costs more than the comparison.
     return Fraction(Decimal(repr(value)))
 
 

@@ -4,9 +4,12 @@ debounce life cycle (escalation, auto-resolve, the 24 h re-raise window) driven 
 
 from __future__ import annotations
 
+import random
+import statistics
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
@@ -435,6 +438,24 @@ def test_viral_against_the_campaign_median(
     views: int | None, others: list[int | None], expected: Severity | None
 ) -> None:
     assert viral(views, others) == expected
+
+
+def test_viral_median_matches_a_plain_median_of_the_other_posts() -> None:
+    """The rule reads the median of the others off one sorted list by position; checked here
+    against the plain definition (every other measured post, sorted, its middle), on random
+    campaigns with repeated view counts, the post's own count among them, and views not
+    exposed."""
+    rng = random.Random(14)
+    for _ in range(400):
+        views = rng.choice([10_000, 12_000, 50_000, rng.randrange(10_000, 80_000)])
+        pool = [1_000, 2_000, 2_400, 10_000, views, None]
+        others = [
+            rng.choice(pool) if rng.random() < 0.5 else rng.randrange(0, 30_000)
+            for _ in range(rng.randrange(0, 12))
+        ]
+        measured = sorted(v for v in others if v is not None)
+        holds = len(measured) >= 3 and views >= 5 * Fraction(statistics.median(measured))
+        assert viral(views, others) == ("info" if holds else None), (views, others)
 
 
 @pytest.mark.parametrize(
