@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cache
-from typing import Any, Final, cast
+from typing import Any, Final, NoReturn, cast
 
 import asyncpg
 import structlog
@@ -53,6 +53,7 @@ TRANSIENT: Final = (
 MAX_BACK_OFF_S: Final = 30.0
 
 EventHandler = Callable[[Envelope[EventData]], Awaitable[None]]
+BodyHandler = Callable[[Envelope[EventData], bytes], Awaitable[None]]
 RawHandler = Callable[[bytes, dict[str, Any], str | None], Awaitable[None]]
 
 
@@ -139,6 +140,37 @@ def subscribe_events(
     prefetch would let one replica hoard work); `accepts` rejects any other message type;
     `narrow` decodes the types it names with those data models (parse_envelope).
     """
+
+    async def call(envelope: Envelope[EventData], _body: bytes) -> None:
+        await handle(envelope)
+
+    _subscribe(broker, spec, call, prefetch=prefetch, accepts=accepts, narrow=narrow)
+
+
+def subscribe_events_with_body(
+    broker: RabbitBroker,
+    spec: QueueSpec,
+    handle: BodyHandler,
+    *,
+    prefetch: int | None = None,
+    narrow: Mapping[str, type[EventData]] | None = None,
+) -> None:
+    """subscribe_events for a handler that also takes the message's body: one that keeps a
+    large message's text as it came, decoding only what it reads (`narrow`). A ContractError
+    the handler raises (it decoded more of the body itself) rejects the message to the DLQ,
+    as one raised by the decoding here does."""
+    _subscribe(broker, spec, handle, prefetch=prefetch, accepts=(), narrow=narrow)
+
+
+def _subscribe(
+    broker: RabbitBroker,
+    spec: QueueSpec,
+    handle: BodyHandler,
+    *,
+    prefetch: int | None,
+    accepts: tuple[type[EventData], ...],
+    narrow: Mapping[str, type[EventData]] | None,
+) -> None:
     extra: dict[str, Any] = {}
     if prefetch is not None:
         extra["channel"] = Channel(prefetch_count=max(1, prefetch))
@@ -159,13 +191,7 @@ def subscribe_events(
             if accepts and not isinstance(envelope.data, accepts):
                 raise ContractError(f"{spec.name} does not take {envelope.type} messages")
         except ContractError as exc:
-            log.error(
-                "message rejected to DLQ",
-                queue=spec.name,
-                reason=str(exc),
-                message_id=msg.message_id,
-            )
-            raise RejectMessage from exc
+            _reject(spec, msg, exc)
         tracing.set_correlation(envelope.correlation_id)
         with structlog.contextvars.bound_contextvars(
             **{CORRELATION_KEY: envelope.correlation_id},
@@ -173,11 +199,23 @@ def subscribe_events(
             event_id=str(envelope.event_id),
         ):
             try:
-                await handle(envelope)
+                await handle(envelope, msg.body)
+            except ContractError as exc:
+                _reject(spec, msg, exc)
             except Exception as exc:
                 log.exception("handler failed; message will be redelivered", queue=spec.name)
                 await back_off(exc, msg.headers)
                 raise
+
+
+def _reject(spec: QueueSpec, msg: RabbitMessage, exc: ContractError) -> NoReturn:
+    log.error(
+        "message rejected to DLQ",
+        queue=spec.name,
+        reason=str(exc),
+        message_id=msg.message_id,
+    )
+    raise RejectMessage from exc
 
 
 def subscribe_raw(

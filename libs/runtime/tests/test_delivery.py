@@ -16,11 +16,16 @@ import asyncpg
 import pytest
 from faststream.rabbit import RabbitBroker
 
-from pulse_contracts import Envelope, EventData, make_event
+from pulse_contracts import ContractError, Envelope, EventData, make_event
 from pulse_contracts.catalog import OrganizationUpserted
 from pulse_runtime.db import create_pool
 from pulse_runtime.inbox import first_delivery
-from pulse_runtime.messaging import EventHandler, create_broker, subscribe_events
+from pulse_runtime.messaging import (
+    EventHandler,
+    create_broker,
+    subscribe_events,
+    subscribe_events_with_body,
+)
 from pulse_runtime.migrations import apply_migrations, ensure_role_and_schema
 from pulse_runtime.outbox import OutboxRelay, add_to_outbox
 from pulse_runtime.settings import with_user
@@ -242,6 +247,48 @@ async def test_a_message_failing_while_the_database_is_briefly_gone_is_not_dead_
         assert await dlq.get(fail=False) is None
         assert handled == [event.event_id]
         assert len(attempts) <= spec.delivery_limit
+    finally:
+        await connection.close()
+        await broker.stop()
+
+
+async def test_a_body_its_handler_finds_against_the_contract_goes_to_the_dlq_at_once(
+    servers: Servers,
+) -> None:
+    """A consumer given the body (subscribe_events_with_body) may decode more of it itself;
+    a ContractError from that decoding is a bad message, not a failure to retry: dead-lettered
+    on its first delivery, while the body and the narrow envelope reach the handler as sent."""
+    spec = QueueSpec(f"test.body.{uuid4().hex[:6]}", "test.body.#", delivery_limit=5)
+    broker: RabbitBroker = create_broker(servers.amqp_url)
+    attempts: dict[str, int] = {}
+    bodies: list[bytes] = []
+
+    async def handle(envelope: Envelope[EventData], body: bytes) -> None:
+        assert isinstance(envelope.data, OrganizationUpserted)
+        attempts[envelope.data.name] = attempts.get(envelope.data.name, 0) + 1
+        if envelope.data.name == "refused":
+            raise ContractError("invalid organization.upserted data: name: refused")
+        bodies.append(body)
+
+    subscribe_events_with_body(broker, spec, handle)
+    await broker.connect()
+    await declare_topology(broker, [spec])
+    await broker.start()
+    connection = await aio_pika.connect_robust(servers.amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(EVENTS.name)
+        refused, good = _event("refused"), _event("good")
+        for env in (refused, good):
+            await exchange.publish(
+                aio_pika.Message(env.model_dump_json().encode(), message_id=str(env.event_id)),
+                routing_key="test.body.x",
+            )
+        dead = await _drain(await channel.get_queue(spec.dlq_name), 1, 30)
+        await _wait(lambda: bool(bodies), 10)
+        assert dead == [str(refused.event_id)]
+        assert attempts["refused"] == 1, "a refused body is not redelivered"
+        assert bodies == [good.model_dump_json().encode()]
     finally:
         await connection.close()
         await broker.stop()

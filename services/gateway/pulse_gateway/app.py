@@ -16,7 +16,11 @@ from pulse_contracts import Envelope, EventData, utcnow
 from pulse_runtime.body_limit import BodyLimit
 from pulse_runtime.logging import get_logger
 from pulse_runtime.media_proxy import MediaProxy
-from pulse_runtime.messaging import LARGE_MESSAGE_PREFETCH, subscribe_events
+from pulse_runtime.messaging import (
+    LARGE_MESSAGE_PREFETCH,
+    subscribe_events,
+    subscribe_events_with_body,
+)
 from pulse_runtime.rate_limit import RateLimiter, RateLimitHeaders, redis_client
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.topology import QUEUES
@@ -25,6 +29,7 @@ from . import api, guards, pages, read_model, report_jobs
 from .api import imports, post_imports
 from .context import GatewayContext
 from .handlers import accounts
+from .messages import NARROW
 from .rate_limits import ApiLimits, OrganizationLimits
 from .read_model import NumbersReadModel
 from .security import JwtKeys
@@ -66,8 +71,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     freshness = runtime.metrics.freshness.labels("read_model")
 
-    async def kpi_updated(envelope: Envelope[EventData]) -> None:
-        await read_model.on_kpi_updated(runtime.pool, ctx.numbers, envelope)
+    async def kpi_updated(envelope: Envelope[EventData], body: bytes) -> None:
+        await read_model.on_kpi_updated(runtime.pool, ctx.numbers, envelope, body)
         # From the aggregator building the document to the read model holding it.
         freshness.observe((utcnow() - envelope.occurred_at).total_seconds())
 
@@ -75,8 +80,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # objects for a 130 KB one) and held while its row is written, so under load, with
     # PostgreSQL slow to answer, the shared prefetch of 32 had 32 of them in memory at once
     # (+36 MB of resident memory with the table locked 3 s in 10; P6).
-    subscribe_events(
-        runtime.broker, QUEUES["gateway.numbers"], kpi_updated, prefetch=LARGE_MESSAGE_PREFETCH
+    # Decoded only as far as the table needs (messages.py); stored as the text that came.
+    subscribe_events_with_body(
+        runtime.broker,
+        QUEUES["gateway.numbers"],
+        kpi_updated,
+        prefetch=LARGE_MESSAGE_PREFETCH,
+        narrow=NARROW,
     )
 
     async def report_progressed(envelope: Envelope[EventData]) -> None:

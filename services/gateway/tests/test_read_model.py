@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from pulse_contracts import utcnow
+from pulse_contracts import ContractError, Envelope, EventData, make_event, utcnow
 from pulse_contracts.numbers import (
     BookingNumbers,
     CampaignFigures,
@@ -27,7 +27,9 @@ from pulse_contracts.numbers import (
 from pulse_contracts.posts import PostPulled, Sample
 from pulse_gateway import read_model
 from pulse_gateway.http_cache import dumps
+from pulse_gateway.messages import NARROW
 from pulse_gateway.read_model import NumbersReadModel
+from pulse_runtime.messaging import parse_envelope
 from tests.oracle.kpi_oracle import oracle_numbers
 from tests.support.agency import PASSWORD, create_org
 from tests.support.catalog import catalog_events, wait_for, write_catalog
@@ -107,6 +109,48 @@ async def test_any_order_of_documents_ends_with_the_newest_as_the_aggregator_rea
         newest.campaign.end_date,  # type: ignore[arg-type]
         later,
     )
+
+
+async def test_the_durable_consumer_keeps_the_document_sent_and_never_one_the_contract_refuses(
+    gateway_pool: asyncpg.Pool,
+) -> None:
+    """Decoded only as far as its campaign and as_of when the live relay holds that very
+    document; decoded whole first when it does not (a backlog after a restart), which is also
+    what keeps a document the contract refuses out of the table."""
+    org_id, campaign_id = uuid4(), uuid4()
+    first, second, third = versions(campaign_id, 3, utcnow() - timedelta(minutes=1))
+
+    def delivered(body: bytes) -> tuple[Envelope[EventData], bytes]:
+        return parse_envelope(body, "kpi.updated", NARROW), body
+
+    def body_of(doc: CampaignNumbers) -> bytes:
+        event = make_event(doc, org_id=org_id, producer="aggregator")
+        return event.model_dump_json().encode()
+
+    async def in_the_table(now: datetime) -> dict[str, Any] | None:
+        return await NumbersReadModel().document(gateway_pool, org_id, campaign_id, now=now)
+
+    held = NumbersReadModel()
+    held.offer(org_id, first)  # the live relay was first
+    await read_model.on_kpi_updated(gateway_pool, held, *delivered(body_of(first)))
+    now = utcnow()
+    assert await in_the_table(now) == extend_to(first, now).model_dump(mode="json")
+
+    # Not held by the live relay: decoded whole here, stored, and held.
+    await read_model.on_kpi_updated(gateway_pool, held, *delivered(body_of(second)))
+    now = utcnow()
+    assert held.holds(campaign_id, second.as_of)
+    assert await in_the_table(now) == extend_to(second, now).model_dump(mode="json")
+    shown = await held.document(gateway_pool, org_id, campaign_id, now=now)
+    assert shown == extend_to(second, now).model_dump(mode="json")
+
+    # Refused by the contract in a field the stamp does not read: the DLQ's, not the table's.
+    refused = body_of(third).replace(b'"status":"live"', b'"status":"dormant"')
+    with pytest.raises(ContractError, match="status"):
+        await read_model.on_kpi_updated(gateway_pool, held, *delivered(refused))
+    now = utcnow()
+    assert await in_the_table(now) == extend_to(second, now).model_dump(mode="json")
+    assert not held.holds(campaign_id, third.as_of)
 
 
 async def test_an_older_or_replayed_document_never_replaces_a_newer_one(

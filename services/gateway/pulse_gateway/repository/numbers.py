@@ -27,10 +27,11 @@ async def get_newer_documents(
 
 
 async def save_document(
-    conn: Connection, *, org_id: UUID, campaign_id: UUID, as_of: datetime, document: str
+    conn: Connection, *, org_id: UUID, campaign_id: UUID, as_of: datetime, body: str
 ) -> bool:
-    """Store the document unless a later one is held; True when it was stored."""
-    stored = await conn.fetchval(sql.numbers_save, campaign_id, org_id, as_of, document)
+    """Store the document, the `data` of `body` (a kpi.updated envelope's JSON), unless a
+    later one is held; True when it was stored."""
+    stored = await conn.fetchval(sql.numbers_save, campaign_id, org_id, as_of, body)
     return stored is not None
 
 
