@@ -232,8 +232,8 @@ def _others_median(post_id: UUID, ctx: CampaignContext) -> tuple[int, Fraction]:
     their median (0 when there are none).
 
     Read off the campaign's one sorted list by position, without a copy and a sort of it per
-    post: a 200-post campaign is evaluated on every kpi.updated, and that copy and sort were
-    most of the viral rule's cost."""
+    post: for a 200-post campaign that was 200 copies and sorts of 200 views per evaluation,
+    about a fifth of the viral rule's cost (py-spy)."""
     ordered, own = ctx.measured_views
     gone: list[int] = []  # positions in `ordered` of the post's own views, one per value
     for v in sorted(own.get(post_id, ())):
