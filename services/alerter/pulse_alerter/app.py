@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def create_app(settings: AlerterSettings) -> FastAPI:
     queue_names = dict.fromkeys((*QUEUE_NAMES, NOTIFY_QUEUE))
     runtime = ServiceRuntime(settings, queues=[QUEUES[name] for name in queue_names])
-    evaluator = Evaluator(settings.evaluation_interval_s)
+    evaluator = Evaluator()
     register_consumers(runtime, evaluator)
     # Notifications run on their own queue and loop, never inside an evaluation's transaction.
     notifier = Notifier(settings.notify_config())

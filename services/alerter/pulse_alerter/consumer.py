@@ -5,12 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import Callable
-from datetime import datetime
-from uuid import UUID
-
-import asyncpg
 
 from pulse_contracts import Envelope, EventData, utcnow
 from pulse_runtime.messaging import LARGE_MESSAGE_PREFETCH, subscribe_events
@@ -31,34 +25,8 @@ IDLE_POLL_SECONDS = 1.0
 
 
 class Evaluator:
-    """The evaluation loop of one replica.
-
-    A campaign this replica evaluated less than `min_interval_s` ago is left marked until that
-    much time has passed (settings.evaluation_interval_s). Under a steady stream of samples a
-    large campaign gets a new document every second or so, and evaluating every rule of a
-    200-post campaign costs tens of milliseconds of CPU each time (`python -m
-    bench.consumer_cost`); its marks then wait, and the evaluation that comes takes the newest
-    document. A campaign marked after a quiet spell is evaluated as soon as before."""
-
-    def __init__(
-        self,
-        min_interval_s: float = 0.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        now: Callable[[], datetime] = utcnow,
-    ) -> None:
+    def __init__(self) -> None:
         self.wake = asyncio.Event()
-        self.min_interval_s = min_interval_s
-        self.clock = clock  # what the interval is measured on
-        self.now = now  # the moment the rules are evaluated at
-        self.evaluated_at: dict[UUID, float] = {}  # the clock at each recent evaluation
-
-    def recently_evaluated(self, clock: float) -> list[UUID]:
-        """The campaigns evaluated within the interval before `clock` (others forgotten)."""
-        self.evaluated_at = {
-            c: at for c, at in self.evaluated_at.items() if clock - at < self.min_interval_s
-        }
-        return list(self.evaluated_at)
 
     async def run(self, runtime: ServiceRuntime) -> None:
         while True:
@@ -66,20 +34,8 @@ class Evaluator:
                 await asyncio.wait_for(self.wake.wait(), timeout=IDLE_POLL_SECONDS)
             self.wake.clear()
             await asyncio.sleep(COALESCE_SECONDS)
-            if await self.evaluate(runtime.pool):
+            if await evaluation.evaluate_marked(runtime.pool, now=utcnow):
                 runtime.wake_relay()
-
-    async def evaluate(self, pool: asyncpg.Pool) -> int:
-        """One pass over the marked campaigns not evaluated too recently; events published."""
-        evaluated: set[UUID] = set()
-        published = await evaluation.evaluate_marked(
-            pool,
-            now=self.now,
-            skip=self.recently_evaluated(self.clock()),
-            evaluated=evaluated,
-        )
-        self.evaluated_at.update(dict.fromkeys(evaluated, self.clock()))
-        return published
 
 
 def register_consumers(runtime: ServiceRuntime, evaluator: Evaluator) -> None:

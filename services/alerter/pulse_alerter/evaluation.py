@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, get_args
 from uuid import UUID, uuid4
@@ -53,12 +53,7 @@ async def evaluate_now(pool: asyncpg.Pool, campaign_ids: list[UUID], *, now: dat
 
 
 async def evaluate_marked(
-    pool: asyncpg.Pool,
-    *,
-    now: Callable[[], datetime],
-    limit: int = 100,
-    skip: Collection[UUID] = (),
-    evaluated: set[UUID] | None = None,
+    pool: asyncpg.Pool, *, now: Callable[[], datetime], limit: int = 100
 ) -> int:
     """One pass over the campaigns marked for evaluation: each is evaluated once at the time of
     its turn, however many events marked it; returns events published.
@@ -66,11 +61,9 @@ async def evaluate_marked(
     A pass takes the marks present when it starts (oldest first); marks made while it runs wait
     for the next pass, so a steady stream of events is evaluated in bursts, never once per
     event. A campaign another replica is evaluating right now is left to that replica (its mark
-    stays if it came too late for that evaluation). The campaigns in `skip` are left for a
-    later pass, their marks kept; `evaluated`, when given, learns the campaigns this pass
-    evaluated."""
+    stays if it came too late for that evaluation)."""
     async with pool.acquire() as conn:
-        marks = await repository.next_dirty(conn, skip=list(skip), limit=limit)
+        marks = await repository.next_dirty(conn, skip=[], limit=limit)
     published = 0
     for mark in marks:
         async with pool.acquire() as conn, conn.transaction():
@@ -80,8 +73,6 @@ async def evaluate_marked(
                 conn, mark.campaign_id, now=now(), correlation_id=mark.correlation_id
             )
             await repository.clear_dirty(conn, mark)
-        if evaluated is not None:
-            evaluated.add(mark.campaign_id)
     return published
 
 

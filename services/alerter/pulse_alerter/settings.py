@@ -17,9 +17,6 @@ class AlerterSettings(ServiceSettings):
     default_port: ClassVar[int] = 8004
     session_locks: ClassVar[bool] = True  # pg_try_advisory_lock of one replica at a time
     sweep_seconds: float = 300.0  # kpis.md: every live campaign every 5 minutes
-    # A campaign marked again within this long of its last evaluation waits for the rest of it
-    # (consumer.Evaluator): under steady samples, one evaluation of its newest document.
-    evaluation_interval_s: float = 2.0
     # Notifications: links in messages point at the dashboard; mail as the gateway sends it.
     dashboard_url: str = "http://127.0.0.1:8000"
     smtp_url: str | None = None

@@ -15,7 +15,6 @@ import asyncpg
 import pytest
 
 from pulse_alerter import evaluation, handlers, repository
-from pulse_alerter.consumer import Evaluator
 from pulse_contracts import Envelope, make_event
 from pulse_contracts.numbers import (
     BookingNumbers,
@@ -210,33 +209,3 @@ async def test_a_mark_made_during_an_evaluation_survives_it(pool: asyncpg.Pool) 
         again = await repository.dirty_mark(conn, c.id)
     assert again is not None
     assert again.seq > seen.seq
-
-
-async def test_a_campaign_evaluated_moments_ago_keeps_its_mark_until_its_interval_is_over(
-    pool: asyncpg.Pool,
-) -> None:
-    """Under steady samples a large campaign is marked every second or so; a replica evaluates
-    it at most once per interval, and the marks made meanwhile wait for the next evaluation
-    (which reads the newest document). Another campaign is not held up by it."""
-    clock = [1000.0]
-    evaluator = Evaluator(min_interval_s=2.0, clock=lambda: clock[0], now=lambda: LATE)
-    busy, quiet = Campaign(bookings=1, posts_per_booking=1), Campaign(1, 1)
-    await _burst(pool, busy, steps=2)
-    await evaluator.evaluate(pool)
-    assert not await _marked(pool, busy.id)
-
-    clock[0] += 1.5  # marked again within the interval, beside a campaign marked for the first
-    await _burst(pool, busy, steps=2)
-    await _burst(pool, quiet, steps=2)
-    await evaluator.evaluate(pool)
-    assert await _marked(pool, busy.id), "within its interval: the mark waits"
-    assert not await _marked(pool, quiet.id)
-
-    clock[0] += 0.5  # the interval is over
-    await evaluator.evaluate(pool)
-    assert not await _marked(pool, busy.id)
-
-    # With no interval (the evaluator's default), every pass takes every mark.
-    await _burst(pool, busy, steps=2)
-    await Evaluator(now=lambda: LATE).evaluate(pool)
-    assert not await _marked(pool, busy.id)
