@@ -4,6 +4,12 @@ and backfilled months moved out of the default partition into their own.
 Every replica runs the pass at start-up and then every `interval`; ingest.add_sample_month
 serializes them, so the second replica finds the month made. A sample never waits for this
 pass: one without its month's partition lands in samples_default and moves at the next pass.
+
+A month's move (its rows deleted from the default and its partition attached, one commit) lets
+reads and other months' writes go on, so both must allow for it: a read-committed query can
+see neither the month's old rows nor its partition (samples are read in repeatable read,
+repository.sample_history), and a batch routed to the default just before the move is refused
+once it commits (repository.insert_samples tries it again).
 """
 
 from __future__ import annotations

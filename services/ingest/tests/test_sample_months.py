@@ -10,7 +10,7 @@ import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,9 @@ import httpx
 import pytest
 
 from pulse_contracts import utcnow
-from pulse_ingest.sample_months import months_from
+from pulse_ingest import repository
+from pulse_ingest.domain import Candidate, Match, Metrics, TrackedPost
+from pulse_ingest.sample_months import keep_months, months_from
 from pulse_runtime.service import migrate
 from pulse_runtime.settings import with_database
 from tests.support.scenario import Bus, build_scenario
@@ -41,6 +43,7 @@ INSERT_SAMPLES = (
     ROOT / "services" / "ingest" / "pulse_ingest" / "sql" / "insert_samples.sql"
 ).read_text()
 AHEAD = 2
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # --- the migration on a table that already holds samples -----------------------------------
@@ -194,6 +197,138 @@ def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
     return [[row[i] for row in rows] for i in order]
 
 
+# --- a month moving out of the default, under reads and writes ------------------------------
+
+BACKFILLED_MONTHS = months_from(date(2001, 1, 1), 60)
+PER_MONTH = 20
+
+
+def _match(post: TrackedPost, at: datetime, views: int) -> Match:
+    candidate = Candidate(
+        index=0,
+        post_id=post.id,
+        platform=post.platform,
+        platform_post_id=None,
+        url=None,
+        observed_at=at,
+        metrics=Metrics(views=views),
+        estimated=False,
+        posted_at=None,
+        caption=None,
+        thumb_url=None,
+    )
+    return Match(candidate, post)
+
+
+async def test_a_month_moving_out_of_the_default_hides_no_sample_and_refuses_no_batch(
+    scratch: tuple[Servers, Path],
+) -> None:
+    """While ingest's pass moves sixty backfilled months out of samples_default, one at a
+    time: every page of a post's history holds all its samples, and every batch of the
+    moving months is stored (new samples once, samples sent again as duplicates).
+
+    Both failed before: a read-committed page now and then missed the month in flight (two to
+    five pages of a run here), and a batch routed to the default just before its month moved
+    was refused with a partition-constraint error (in every run)."""
+    servers, _ = scratch
+    settings = settings_for("ingest", servers)
+    await migrate(settings, migrations_dir("ingest"))
+    org_id = uuid.uuid4()
+    admin = await asyncpg.connect(servers.database_url)
+    pool = await asyncpg.create_pool(settings.dsn, min_size=6, max_size=6)
+    try:
+        posts: list[TrackedPost] = []
+        for n in range(2):
+            key, post_id = await admin.fetchrow(
+                "INSERT INTO ingest.tracked_posts (id, org_id, booking_id, campaign_id, "
+                "platform, url, registered_at, updated_at) "
+                "VALUES ($1, $2, $2, $2, 'tiktok', $3, now(), now()) RETURNING key, id",
+                uuid.uuid4(),
+                org_id,
+                f"https://example.test/{n}",
+            )
+            posts.append(
+                TrackedPost(
+                    key, post_id, org_id, org_id, "tiktok", None, "", False, None, None, None
+                )
+            )
+        read, written = posts
+        # The read post's backfill: PER_MONTH samples in each month, all in the default.
+        moments = [
+            datetime(m.year, m.month, 1 + i, 12, tzinfo=UTC)
+            for m in BACKFILLED_MONTHS
+            for i in range(PER_MONTH)
+        ]
+        await admin.executemany(
+            "INSERT INTO ingest.samples (post_key, observed_at, views, source) "
+            "VALUES ($1, $2, $3, 1)",
+            [(read.key, at, i) for i, at in enumerate(moments)],
+        )
+        assert await admin.fetchval("SELECT count(*) FROM ingest.samples_default") == len(moments)
+
+        moving = asyncio.Event()
+        short_pages: list[int] = []
+        stored: list[tuple[int, datetime]] = []
+
+        async def move() -> None:
+            try:
+                made = await keep_months(pool, today=utcnow().date(), ahead=0)
+                assert made[: len(BACKFILLED_MONTHS)] == BACKFILLED_MONTHS
+            finally:
+                moving.set()
+
+        async def page_through() -> int:
+            pages = 0
+            async with pool.acquire() as conn:
+                while not moving.is_set():
+                    rows = await repository.sample_history(
+                        conn, org_id=org_id, post_id=read.id, after=EPOCH, limit=10_000
+                    )
+                    pages += 1
+                    if len(rows) != len(moments):
+                        short_pages.append(len(rows))
+            return pages
+
+        async def write(lane: int) -> int:
+            batches = 0
+            async with pool.acquire() as conn:
+                while not moving.is_set():
+                    month = BACKFILLED_MONTHS[(batches * 7 + lane * 31) % len(BACKFILLED_MONTHS)]
+                    # Unique per lane and batch: the month cycles with the batch's second.
+                    hour, minute, second = (
+                        lane * 12 + batches // 3600 % 12,
+                        batches // 60 % 60,
+                        batches % 60,
+                    )
+                    at = datetime(month.year, month.month, 25, hour, minute, second, tzinfo=UTC)
+                    fresh = [_match(written, at, batches)]
+                    again = [_match(read, moments[(batches * 13) % len(moments)], 0)]
+                    async with conn.transaction():
+                        new = await repository.insert_samples(
+                            conn, matches=fresh + again, source="http"
+                        )
+                    assert new == {(written.key, at)}  # the new one stored, the other a duplicate
+                    stored.append((written.key, at))
+                    batches += 1
+            return batches
+
+        _, pages, *batches = await asyncio.gather(move(), page_through(), write(0), write(1))
+        # They did run alongside the move.
+        assert pages > 20, pages
+        assert min(batches) > 20, batches
+        assert short_pages == []
+        rows = await admin.fetch(
+            "SELECT post_key, observed_at, tableoid::regclass::text AS part FROM ingest.samples"
+        )
+        assert sorted((r["post_key"], r["observed_at"]) for r in rows) == sorted(
+            [(read.key, at) for at in moments] + stored
+        )
+        assert {r["part"] for r in rows} == {f"ingest.samples_{m:%Y_%m}" for m in BACKFILLED_MONTHS}
+    finally:
+        await pool.close()
+        await admin.close()
+
+
 # --- the running service: months ahead, backfills ------------------------------------------
 
 
@@ -275,12 +410,15 @@ async def test_ingest_makes_months_ahead_and_moves_backfills_into_their_month(
         assert response.json()["accepted"] == len(backfill)
 
         async def moved() -> list[asyncpg.Record] | None:
-            rows = await admin_db.fetch(
-                "SELECT s.tableoid::regclass::text AS part, s.observed_at, s.views "
-                "FROM ingest.samples s JOIN ingest.tracked_posts p ON p.key = s.post_key "
-                "WHERE p.id = $1 ORDER BY s.observed_at",
-                post["id"],
-            )
+            # Repeatable read, as sample_history reads: a read-committed query can miss the
+            # month whose rows are moving (pulse_ingest.repository.items).
+            async with admin_db.transaction(isolation="repeatable_read", readonly=True):
+                rows = await admin_db.fetch(
+                    "SELECT s.tableoid::regclass::text AS part, s.observed_at, s.views "
+                    "FROM ingest.samples s JOIN ingest.tracked_posts p ON p.key = s.post_key "
+                    "WHERE p.id = $1 ORDER BY s.observed_at",
+                    post["id"],
+                )
             return rows if all(r["part"] != "ingest.samples_default" for r in rows) else None
 
         rows = await _until(moved, "the backfill stayed in the default partition")

@@ -11,9 +11,15 @@ from uuid import UUID
 import asyncpg
 
 from pulse_runtime.db import Connection, without_nul
+from pulse_runtime.logging import get_logger
 
 from ..domain import SOURCE_CODES, Match, Rejection, TrackedPost
 from .statements import sql
+
+log = get_logger(__name__)
+# A batch meets at most one move per month it holds; months move one at a time, each in a
+# short transaction, so a few attempts cover a batch spanning several backfilled months.
+MONTH_MOVE_ATTEMPTS = 5
 
 
 async def find_token(conn: Connection, *, token_sha256: bytes) -> tuple[UUID, UUID] | None:
@@ -41,8 +47,7 @@ async def insert_samples(
     ordered = sorted(matches, key=lambda m: (m.post.key, m.candidate.observed_at))
     counters = [m.candidate.metrics for m in ordered]
     code = SOURCE_CODES[source]
-    rows = await conn.fetch(
-        sql.insert_samples,
+    columns = (
         [m.post.key for m in ordered],
         [m.candidate.observed_at for m in ordered],
         [c.views for c in counters],
@@ -54,7 +59,23 @@ async def insert_samples(
         [code] * len(ordered),
         [m.candidate.estimated for m in ordered],
     )
-    return {(row[0], row[1]) for row in rows}
+    attempt = 1
+    while True:
+        try:
+            # A savepoint, so that a batch a month's move turned away can try again within
+            # the caller's transaction (its rejections, post.pulled and run counts stay).
+            async with conn.transaction():
+                rows = await conn.fetch(sql.insert_samples, *columns)
+            return {(row[0], row[1]) for row in rows}
+        except asyncpg.CheckViolationError as exc:
+            # Routed to samples_default by a partition layout read just before a month of it
+            # got its own partition (ingest.add_sample_month, migration 0008): PostgreSQL
+            # checks the default's new bounds once the move commits and refuses the row. The
+            # next attempt reads the new layout and lands in the month's partition.
+            if exc.table_name != "samples_default" or attempt == MONTH_MOVE_ATTEMPTS:
+                raise
+            log.info("samples batch routed again after a month's move", attempt=attempt)
+            attempt += 1
 
 
 async def update_post_facts(
@@ -96,7 +117,16 @@ def _as_json(raw: Any) -> Any:
 async def sample_history(
     conn: Connection, *, org_id: UUID, post_id: UUID, after: datetime, limit: int
 ) -> list[asyncpg.Record]:
-    return list(await conn.fetch(sql.sample_history, post_id, org_id, after, limit))
+    """A page of a post's samples, in a read-only transaction of its own (the caller must not
+    hold one open).
+
+    Repeatable read, so that a page never misses a month whose rows are moving out of
+    samples_default (migration 0008): a read-committed query can pair the partition layout
+    from before the move with a snapshot taken after it, and then sees the month's rows in
+    neither place. Here the snapshot is taken before the layout is read, so the page sees the
+    rows where the snapshot has them."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        return list(await conn.fetch(sql.sample_history, post_id, org_id, after, limit))
 
 
 async def rejected_items(
