@@ -94,6 +94,14 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 45.0) -> None:
+        """Start the service and wait until it is ready; one still running is stopped first.
+
+        Never two processes behind one ServiceProcess: a test that restarts a service in its
+        `finally` after failing before it stopped it would otherwise leave the first one running
+        for the rest of the session, unseen, consuming its queues in the run's vhost (in one CI
+        run an aggregator left so answered share's catalog events with its own documents and
+        took post.pulled messages from later modules' aggregators: 20 tests failed after one)."""
+        self.stop()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if self._log:
             self._log.close()
