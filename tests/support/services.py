@@ -100,7 +100,9 @@ class ServiceProcess:
         `finally` after failing before it stopped it would otherwise leave the first one running
         for the rest of the session, unseen, consuming its queues in the run's vhost (in one CI
         run an aggregator left so answered share's catalog events with its own documents and
-        took post.pulled messages from later modules' aggregators: 20 tests failed after one)."""
+        took post.pulled messages from later modules' aggregators: 20 tests failed after one).
+        For the same reason one that is not ready in time is stopped before the error: fixtures
+        start a service before their `try`, so nothing else would stop it."""
         self.stop()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if self._log:
@@ -118,7 +120,11 @@ class ServiceProcess:
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
-        self.wait_ready(timeout)
+        try:
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
