@@ -389,6 +389,36 @@ def agrees(view: dict[str, Any], want: dict[str, Any], before: datetime, after: 
     )
 
 
+def difference(view: dict[str, Any], want: dict[str, Any]) -> str:
+    """What `agrees` found unequal, for a failure report (a bare timeout said nothing)."""
+    campaign = {k: v for k, v in (view["campaign"] or {}).items() if k != "timeline_pct"}
+    figures = {k: v for k, v in want["campaign"].items() if k != "timeline_pct"}
+    found = [
+        f"campaign {k}: {campaign.get(k)!r:.120}, oracle {figures.get(k)!r:.120}"
+        for k in sorted(campaign.keys() | figures.keys())
+        if campaign.get(k) != figures.get(k)
+    ]
+    bookings = {str(b["booking_id"]): b for b in want["bookings"]}
+    unequal = sorted(
+        k
+        for k in view["bookings"].keys() | bookings.keys()
+        if view["bookings"].get(k) != bookings.get(k)
+    )
+    if unequal:
+        found.append(f"bookings {unequal}")
+    if view["daily"] != want["daily"]:
+        first = next(
+            (
+                i
+                for i, (a, b) in enumerate(zip(view["daily"], want["daily"], strict=False))
+                if a != b
+            ),
+            None,
+        )
+        found.append(f"daily: {len(view['daily'])} days, oracle {len(want['daily'])}; day {first}")
+    return "; ".join(found) or "timeline_pct outside the read's window"
+
+
 async def test_a_gateway_catches_up_after_a_restart_and_a_new_one_starts_with_everything(
     service_env: dict[str, str], servers: Servers, aggregator: ServiceProcess
 ) -> None:
@@ -412,6 +442,8 @@ async def test_a_gateway_catches_up_after_a_restart_and_a_new_one_starts_with_ev
         staff = await login(first.url, email)
         clients.append(staff)
 
+        last_difference: list[str] = []
+
         async def settled(
             client: httpx.AsyncClient, samples: list[dict[str, Any]]
         ) -> dict[str, Any] | None:
@@ -421,13 +453,24 @@ async def test_a_gateway_catches_up_after_a_restart_and_a_new_one_starts_with_ev
             want = oracle_numbers(
                 scenario.campaign, scenario.bookings, scenario.posts, samples, after
             )
-            return view if agrees(view, want, before, after) else None
+            if agrees(view, want, before, after):
+                return view
+            last_difference[:] = [difference(view, want)]
+            return None
+
+        async def until_settled(
+            client: httpx.AsyncClient, samples: list[dict[str, Any]], what: str
+        ) -> None:
+            try:
+                await wait_for(lambda: settled(client, samples), 20, what)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; last difference: {last_difference}") from None
 
         async with Bus(service_env["PULSE_AMQP_URL"]) as bus:
             for event in catalog_events(scenario):
                 await bus.publish_event(org_id, event)
             await bus.publish_event(org_id, pulled(scenario, early))
-            await wait_for(lambda: settled(staff, early), 20, "the first half in the gateway")
+            await until_settled(staff, early, "the first half in the gateway")
             with aggregator.internal() as internal:
                 old = internal.get(f"/internal/orgs/{org_id}/campaigns/{cid}/numbers").json()
 
@@ -453,9 +496,7 @@ async def test_a_gateway_catches_up_after_a_restart_and_a_new_one_starts_with_ev
             first.start()
             staff = await login(first.url, email)
             clients.append(staff)
-            await wait_for(
-                lambda: settled(staff, scenario.samples), 20, "the restarted gateway to catch up"
-            )
+            await until_settled(staff, scenario.samples, "the restarted gateway to catch up")
 
             second = gateway_process(service_env, aggregator)
             second.start()
