@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Annotated
+from uuid import UUID
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from pulse_runtime.direct_routes import (
@@ -115,25 +117,154 @@ async def test_a_direct_request_is_counted_under_its_route() -> None:
     assert direct_routes(app) == [f"GET {PATH}"]
 
 
-def test_only_an_endpoint_of_request_and_path_parameters_can_be_served_directly() -> None:
+SOLVED = "/api/items/{item_id}"
+
+
+async def _who(request: Request) -> str:
+    """A dependency of the request alone, as the gateway's role checks are."""
+    who = request.headers.get("x-who")
+    if who is None:
+        raise Conflict("say who you are")
+    request.state.seen = getattr(request.state, "seen", 0) + 1  # once per request: cached
+    return who
+
+
+Who = Annotated[str, Depends(_who)]
+
+
+def _solved_app(direct: bool) -> FastAPI:
+    app = create_http_app(
+        title="t",
+        metrics=Metrics(f"solved{direct}"),
+        ready_checks=[],
+        asyncapi=dict,
+        lifespan=_lifespan,
+    )
+    router = APIRouter(prefix="/api/items")
+
+    @router.get("/{item_id}")
+    async def item(
+        request: Request,
+        who: Who,
+        again: Who,
+        item_id: UUID,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: str | None = None,
+    ) -> Response:
+        if limit == 13:
+            raise HTTPException(status_code=404, detail="no such page")
+        return JSONResponse(
+            {
+                "item": str(item_id),
+                "who": who,
+                "limit": limit,
+                "cursor": cursor,
+                "seen": request.state.seen,
+                "direct": request.scope.get(DIRECT_KEY, False),
+            }
+        )
+
+    app.include_router(router)
+    if direct:
+        serve_directly(app, router, "GET", SOLVED)
+    return app
+
+
+ITEM = "8c9e9a4e-8d3c-4a52-9a53-7f1f4c6f7c11"
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "status"),
+    [
+        (f"/api/items/{ITEM}", "ana", 200),
+        (f"/api/items/{ITEM}?limit=7&cursor=abc", "ana", 200),
+        (f"/api/items/{ITEM}?limit=13", "ana", 404),
+        (f"/api/items/{ITEM}?limit=0", "ana", 422),
+        (f"/api/items/{ITEM}?limit=many", "ana", 422),
+        ("/api/items/not-a-uuid", "ana", 422),
+        (f"/api/items/{ITEM}", None, 409),
+    ],
+)
+async def test_a_route_with_dependencies_and_query_parameters_answers_as_fastapi_does(
+    path: str, who: str | None, status: int
+) -> None:
+    headers = {"X-Request-ID": "r-9", **({"X-Who": who} if who else {})}
+    answers = []
+    for direct in (False, True):
+        transport = httpx.ASGITransport(app=_solved_app(direct), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answers.append(await client.get(path, headers=headers))
+    routed, served = answers
+    assert (routed.status_code, served.status_code) == (status, status)
+    assert served.headers.get("X-Request-ID") == routed.headers.get("X-Request-ID") == "r-9"
+    if status == 200:
+        assert routed.json()["direct"] is False
+        assert served.json() == {**routed.json(), "direct": True}
+        assert served.json()["seen"] == 1  # the dependency asked twice ran once
+    else:
+        assert served.json() == routed.json()
+
+
+async def test_dependency_overrides_apply_to_a_route_served_directly() -> None:
+    app = _solved_app(direct=True)
+
+    async def someone(request: Request) -> str:
+        request.state.seen = 1
+        return "override"
+
+    app.dependency_overrides[_who] = someone
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        answer = await client.get(f"/api/items/{ITEM}")
+    assert answer.status_code == 200
+    assert answer.json()["who"] == "override"
+    assert answer.json()["direct"] is True
+
+
+def test_what_cannot_be_served_directly_is_refused_at_start_up() -> None:
     app = FastAPI()
     router = APIRouter()
+    elsewhere = APIRouter()
 
-    def org() -> str:
-        return "o"
+    async def org() -> AsyncIterator[str]:
+        yield "o"
 
     @router.get("/a/{token}")
-    async def with_query(request: Request, token: str, days: int = 7) -> Response:
-        return Response()
+    async def not_a_response(token: str, days: int = 7) -> dict[str, int]:
+        return {"days": days}
 
     @router.get("/b/{token}")
-    async def with_dependency(request: Request, token: str, o: str = Depends(org)) -> Response:
+    async def yielding(request: Request, token: str, o: str = Depends(org)) -> Response:
+        return Response()
+
+    @router.post("/c/{token}")
+    async def posted(token: str, days: int = 7) -> Response:
+        return Response()
+
+    @router.get("/d/{token}")
+    async def shared(token: str, days: int = 7) -> Response:
+        return Response()
+
+    @router.get("/d/latest")
+    async def latest() -> Response:
+        return Response()
+
+    @elsewhere.get("/e/{token}")
+    async def prefixed(token: str, days: int = 7) -> Response:
         return Response()
 
     app.include_router(router)
-    for path in ("/a/{token}", "/b/{token}"):
-        with pytest.raises(DirectRouteError, match="must take exactly"):
-            serve_directly(app, router, "GET", path)
-    with pytest.raises(DirectRouteError, match="no such route"):
-        serve_directly(app, router, "GET", "/c/{token}")
+    app.include_router(elsewhere, prefix="/v2")
+    refused = {
+        ("GET", "/a/{token}"): "must return a Response",
+        ("GET", "/b/{token}"): "yields",
+        ("POST", "/c/{token}"): "only a GET",
+        ("GET", "/d/{token}"): "shares paths with GET /d/latest",
+        ("GET", "/z/{token}"): "no such route",
+    }
+    for (method, path), reason in refused.items():
+        with pytest.raises(DirectRouteError, match=reason):
+            serve_directly(app, router, method, path)
+    with pytest.raises(DirectRouteError, match="included with a prefix"):
+        serve_directly(app, elsewhere, "GET", "/e/{token}")
     assert direct_routes(app) == []
