@@ -219,6 +219,8 @@ class _DirectRoute:
             response = await self.route.endpoint(**solved.values)
         if not isinstance(response, Response):
             raise TypeError(f"{self.route.path}: its endpoint returned {type(response)}")
+        if response.background is None:  # as FastAPI: run after the response is sent
+            response.background = solved.background_tasks
         return response
 
     def _match(self, scope: Scope) -> dict[str, Any] | None:

@@ -9,7 +9,16 @@ from uuid import UUID
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    FastAPI,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.responses import JSONResponse
 
 from pulse_runtime.direct_routes import (
@@ -130,6 +139,7 @@ async def _who(request: Request) -> str:
 
 
 Who = Annotated[str, Depends(_who)]
+DONE_LATER: list[tuple[UUID, bool]] = []  # what the route's background task did, and where
 
 
 def _solved_app(direct: bool) -> FastAPI:
@@ -148,11 +158,13 @@ def _solved_app(direct: bool) -> FastAPI:
         who: Who,
         again: Who,
         item_id: UUID,
+        later: BackgroundTasks,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: str | None = None,
     ) -> Response:
         if limit == 13:
             raise HTTPException(status_code=404, detail="no such page")
+        later.add_task(DONE_LATER.append, (item_id, request.scope.get(DIRECT_KEY, False)))
         return JSONResponse(
             {
                 "item": str(item_id),
@@ -201,6 +213,8 @@ async def test_a_route_with_dependencies_and_query_parameters_answers_as_fastapi
         assert routed.json()["direct"] is False
         assert served.json() == {**routed.json(), "direct": True}
         assert served.json()["seen"] == 1  # the dependency asked twice ran once
+        # Its background task ran after the answer, on both paths.
+        assert DONE_LATER[-2:] == [(UUID(ITEM), False), (UUID(ITEM), True)]
     else:
         assert served.json() == routed.json()
 
