@@ -4,11 +4,12 @@ A queue table (the aggregator's pending closes: every sample's close inserted, t
 the next recompute of its campaign) holds few live rows but leaves a dead one for each row it
 ever held until VACUUM removes it, and a take by campaign reads every dead index entry of that
 campaign on its way to the live ones. After bench P1's 3.4 M samples (autovacuum off, as on the
-CI machines) one take cost 40 ms of PostgreSQL instead of 0.4 ms, and P2's freshness behind it
-doubled. Autovacuum does not bound this either: it looks at each database once a minute at
-most (`autovacuum_naptime`), a minute in which a busy queue collects hundreds of thousands of
-dead rows. So each service checks its churned tables every few seconds and vacuums those with
-enough dead rows: a vacuum then has seconds of churn to clear, which takes milliseconds.
+CI machines) one take cost 40 ms of PostgreSQL instead of 0.4 ms, and PostgreSQL's CPU per
+kpi.updated in P2 behind it more than doubled. Autovacuum does not bound this either: it
+looks at each database once a minute at most (`autovacuum_naptime`), a minute in which a busy
+queue collects hundreds of thousands of dead rows. So each service checks its churned tables
+every few seconds and vacuums those with enough dead rows: a vacuum then has seconds of churn
+to clear, which takes milliseconds.
 
 `VACUUM (SKIP_LOCKED)`: replicas checking at once do not queue behind each other; the one that
 holds the table vacuums it, the others skip it. The service's role owns its tables
