@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+import asyncpg
 import httpx
 import pytest
 
@@ -199,4 +200,35 @@ async def test_signing_out_needs_the_pages_csrf_token(
         assert done.headers["location"] == "/login"
         assert (await browser.get("/campaigns")).status_code == 303
     finally:
+        await browser.aclose()
+
+
+async def test_the_campaign_screen_answers_while_an_edit_holds_the_campaign(
+    gateway: ServiceProcess, service_env: dict[str, str]
+) -> None:
+    """The campaign screen and the fragments a kpi.updated refreshes only read the campaign.
+    They used to lock its row (SELECT … FOR UPDATE, the form of a read before a write), so an
+    edit of the campaign, or another viewer's refresh, made every open campaign page wait for
+    it; now they read one snapshot, read-only, and answer at once."""
+    agency = await _agency(gateway, service_env)
+    campaign_id = agency["campaign"]["id"]
+    browser = await _browser_session(gateway, agency["email"])
+    editor = await asyncpg.connect(service_env["PULSE_DATABASE_URL"])
+    try:
+        async with editor.transaction():
+            # What an edit in progress holds: the campaign's row, until it commits.
+            await editor.execute(
+                "SELECT id FROM catalog.campaigns WHERE id = $1 FOR UPDATE", UUID(campaign_id)
+            )
+            # (The alerts fragment asks the alerter first, which does not run here.)
+            for path in ("", "/fragments/numbers", "/fragments/tags"):
+                answer = await asyncio.wait_for(
+                    browser.get(f"/campaigns/{campaign_id}{path}", headers={"HX-Request": "true"}),
+                    timeout=5,
+                )
+                assert answer.status_code == 200, path
+            page = await browser.get(f"/campaigns/{campaign_id}")
+            assert agency["campaign"]["name"] in page.text
+    finally:
+        await editor.close()
         await browser.aclose()

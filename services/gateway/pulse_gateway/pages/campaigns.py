@@ -16,7 +16,7 @@ from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError, NotFound
 
 from .. import numbers, peers
-from ..db import org_transaction
+from ..db import org_read
 from ..deps import ContextDep
 from ..emv import booking_emv
 from ..handlers.insights import campaign_hashtags
@@ -61,7 +61,7 @@ async def campaigns_page(
     chosen_status = status if status in STATUSES else None
     chosen_client = _uuid(client_id)
     search = (q or "").strip() or None
-    async with org_transaction(ctx.pool, org_id) as conn:
+    async with org_read(ctx.pool, org_id) as conn:
         rows = await campaigns_repo.list_campaigns(
             conn,
             org_id=org_id,
@@ -135,8 +135,10 @@ async def _campaign_view(
     org_id = viewer.principal.org_id
 
     async def catalog() -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
-        async with org_transaction(ctx.pool, org_id) as conn:
-            campaign = await campaigns_repo.get_campaign(
+        # Read-only and unlocked: every open campaign page refetches this on each kpi.updated,
+        # and a lock (get_campaign's) queued the viewers behind each other and behind an edit.
+        async with org_read(ctx.pool, org_id) as conn:
+            campaign = await campaigns_repo.read_campaign(
                 conn, org_id=org_id, campaign_id=campaign_id
             )
             if campaign is None:
@@ -269,8 +271,8 @@ async def campaign_tags_fragment(
     """The top hashtags and mentions: refreshed beside the numbers on a kpi.updated (the
     recompute that publishes the numbers rolls the tags up), in a request of its own."""
     org_id = viewer.principal.org_id
-    async with org_transaction(ctx.pool, org_id) as conn:
-        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
+    async with org_read(ctx.pool, org_id) as conn:
+        campaign = await campaigns_repo.read_campaign(conn, org_id=org_id, campaign_id=campaign_id)
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id}")
     notices: list[str] = []
@@ -293,8 +295,8 @@ async def campaign_alerts_fragment(
         {"status": "open", "campaign_id": str(campaign_id), "limit": OPEN_ALERTS_LIMIT},
     )
     booking_ids = list({a.booking_id for a in alerts.items if a.post_id and a.booking_id})
-    async with org_transaction(ctx.pool, org_id) as conn:
-        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
+    async with org_read(ctx.pool, org_id) as conn:
+        campaign = await campaigns_repo.read_campaign(conn, org_id=org_id, campaign_id=campaign_id)
         posts = (
             await posts_repo.posts_of_bookings(conn, org_id=org_id, booking_ids=booking_ids)
             if booking_ids

@@ -38,7 +38,7 @@ from pulse_runtime.errors import ApiError
 from pulse_runtime.logging import get_logger
 
 from ..context import GatewayContext
-from ..db import org_transaction
+from ..db import org_read
 from ..deps import CSRF_COOKIE, Principal, authenticate, gateway_context
 from ..repository import users
 
@@ -93,7 +93,7 @@ async def signed_in(request: Request) -> Viewer:
         if exc.status == 401:
             raise LoginRequired(_here(request)) from exc
         raise
-    async with org_transaction(ctx.pool, principal.org_id) as conn:
+    async with org_read(ctx.pool, principal.org_id) as conn:
         row = await users.viewer(conn, org_id=principal.org_id, user_id=principal.user_id)
     if row is None:
         raise LoginRequired(_here(request))
