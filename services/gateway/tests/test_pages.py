@@ -203,32 +203,52 @@ async def test_signing_out_needs_the_pages_csrf_token(
         await browser.aclose()
 
 
-async def test_the_campaign_screen_answers_while_an_edit_holds_the_campaign(
+async def test_screens_and_reads_answer_while_an_edit_holds_their_rows(
     gateway: ServiceProcess, service_env: dict[str, str]
 ) -> None:
-    """The campaign screen and the fragments a kpi.updated refreshes only read the campaign.
-    They used to lock its row (SELECT … FOR UPDATE, the form of a read before a write), so an
-    edit of the campaign, or another viewer's refresh, made every open campaign page wait for
-    it; now they read one snapshot, read-only, and answer at once."""
+    """Screens and API reads only read the catalog. They used to lock the rows they showed
+    (SELECT … FOR UPDATE, the form of a read before a write), so an edit in progress, or
+    another viewer's refresh (the campaign page refetches on every kpi.updated), made them
+    wait for it; now they read one snapshot, read-only, and answer at once."""
     agency = await _agency(gateway, service_env)
     campaign_id = agency["campaign"]["id"]
+    client_id = agency["campaign"]["client_id"]
     browser = await _browser_session(gateway, agency["email"])
+    api = httpx.AsyncClient(base_url=gateway.url, timeout=10)
+    login = await api.post("/api/auth/login", json={"email": agency["email"], "password": PASSWORD})
+    api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+    creator = await api.post("/api/influencers", json={"display_name": "Maya Lin"})
+    influencer_id = creator.json()["id"]
     editor = await asyncpg.connect(service_env["PULSE_DATABASE_URL"])
     try:
         async with editor.transaction():
-            # What an edit in progress holds: the campaign's row, until it commits.
-            await editor.execute(
-                "SELECT id FROM catalog.campaigns WHERE id = $1 FOR UPDATE", UUID(campaign_id)
-            )
-            # (The alerts fragment asks the alerter first, which does not run here.)
-            for path in ("", "/fragments/numbers", "/fragments/tags"):
-                answer = await asyncio.wait_for(
-                    browser.get(f"/campaigns/{campaign_id}{path}", headers={"HX-Request": "true"}),
-                    timeout=5,
+            # What edits in progress hold: the rows they change, until they commit.
+            for table, row_id in (
+                ("campaigns", campaign_id),
+                ("clients", client_id),
+                ("influencers", influencer_id),
+            ):
+                await editor.execute(
+                    f"SELECT id FROM catalog.{table} WHERE id = $1 FOR UPDATE", UUID(row_id)
                 )
-                assert answer.status_code == 200, path
-            page = await browser.get(f"/campaigns/{campaign_id}")
-            assert agency["campaign"]["name"] in page.text
+            # (The alerts fragment asks the alerter first, which does not run here; the posts
+            # list reads the campaign, then asks ingest, which does not run either: 503.)
+            for client, path, status in (
+                (browser, f"/campaigns/{campaign_id}", 200),
+                (browser, f"/campaigns/{campaign_id}/fragments/numbers", 200),
+                (browser, f"/campaigns/{campaign_id}/fragments/tags", 200),
+                (browser, f"/influencers/{influencer_id}", 200),
+                (api, f"/api/clients/{client_id}", 200),
+                (api, f"/api/influencers/{influencer_id}", 200),
+                (api, f"/api/campaigns/{campaign_id}/posts", 503),
+            ):
+                answer = await asyncio.wait_for(
+                    client.get(path, headers={"HX-Request": "true"}), timeout=5
+                )
+                assert answer.status_code == status, path
+            page = await browser.get(f"/influencers/{influencer_id}")
+            assert "Maya Lin" in page.text
     finally:
         await editor.close()
+        await api.aclose()
         await browser.aclose()

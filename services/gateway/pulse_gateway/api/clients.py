@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from pulse_runtime.errors import ApiError
 
-from ..db import listed, org_transaction
+from ..db import listed, org_read
 from ..deps import Manager, PoolDep, Reader
 from ..handlers import clients as handlers
 from ..handlers.clients import ClientIn, ClientPatch
@@ -51,8 +51,8 @@ async def create_client(pool: PoolDep, caller: Manager, body: ClientIn) -> dict[
 
 @router.get("/{client_id}", response_model=ClientOut)
 async def get_client(pool: PoolDep, caller: Reader, client_id: UUID) -> dict[str, Any]:
-    async with org_transaction(pool, caller.org_id) as conn:
-        row = await repo.get_client(conn, org_id=caller.org_id, client_id=client_id)
+    async with org_read(pool, caller.org_id) as conn:
+        row = await repo.read_client(conn, org_id=caller.org_id, client_id=client_id)
     if row is None:
         raise ApiError(404, f"no client {client_id}")
     return row

@@ -13,7 +13,7 @@ from pulse_contracts.values import CampaignStatus, Platform
 from pulse_runtime.errors import ApiError
 
 from .. import numbers
-from ..db import listed, org_transaction
+from ..db import listed, org_read
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import influencers as handlers
 from ..handlers.influencers import InfluencerIn, InfluencerPatch
@@ -94,8 +94,8 @@ async def create_influencer(pool: PoolDep, caller: Manager, body: InfluencerIn) 
 @router.get("/{influencer_id}", response_model=InfluencerDetail)
 async def get_influencer(ctx: ContextDep, caller: Reader, influencer_id: UUID) -> dict[str, Any]:
     """The influencer, every live booking with its KPIs, and their posts' latest metrics."""
-    async with org_transaction(ctx.pool, caller.org_id) as conn:
-        row = await repo.get_influencer(conn, org_id=caller.org_id, influencer_id=influencer_id)
+    async with org_read(ctx.pool, caller.org_id) as conn:
+        row = await repo.read_influencer(conn, org_id=caller.org_id, influencer_id=influencer_id)
         if row is None:
             raise ApiError(404, f"no influencer {influencer_id}")
         bookings = await bookings_repo.bookings_of_influencer(

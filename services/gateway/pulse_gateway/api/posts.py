@@ -13,7 +13,7 @@ from pulse_contracts.values import Platform
 from pulse_runtime.errors import ApiError
 
 from .. import numbers, peers
-from ..db import decode_cursor, org_transaction, page
+from ..db import decode_cursor, org_read, page
 from ..deps import ContextDep, Manager, PoolDep, Reader
 from ..handlers import posts as handlers
 from ..handlers.posts import PostIn
@@ -71,8 +71,8 @@ async def list_campaign_posts(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    async with org_transaction(ctx.pool, caller.org_id) as conn:
-        campaign = await campaigns_repo.get_campaign(
+    async with org_read(ctx.pool, caller.org_id) as conn:
+        campaign = await campaigns_repo.read_campaign(
             conn, org_id=caller.org_id, campaign_id=campaign_id
         )
         if campaign is None:

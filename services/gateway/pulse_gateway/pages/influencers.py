@@ -12,7 +12,7 @@ from pulse_contracts.internal.ingest import PostSample, SamplePage
 from pulse_runtime.errors import ApiError
 
 from .. import numbers, peers
-from ..db import org_transaction
+from ..db import org_read, org_transaction
 from ..deps import ContextDep
 from ..emv import booking_emv
 from ..numbers import booking_numbers, post_numbers, with_latest
@@ -104,8 +104,8 @@ async def influencer_page(
     """Handles, each booking's KPIs and contract terms, and the posts with their latest numbers
     (all from the catalog and the aggregator's documents; never from raw samples)."""
     org_id = viewer.principal.org_id
-    async with org_transaction(ctx.pool, org_id) as conn:
-        influencer = await influencers_repo.get_influencer(
+    async with org_read(ctx.pool, org_id) as conn:
+        influencer = await influencers_repo.read_influencer(
             conn, org_id=org_id, influencer_id=influencer_id
         )
         if influencer is None:
@@ -200,11 +200,11 @@ async def post_history_fragment(
 
     These are the post's own samples (bounded), reduced to each day's last reading."""
     org_id = viewer.principal.org_id
-    async with org_transaction(ctx.pool, org_id) as conn:
-        post = await posts_repo.get_post(conn, org_id=org_id, post_id=post_id)
+    async with org_read(ctx.pool, org_id) as conn:
+        post = await posts_repo.read_post(conn, org_id=org_id, post_id=post_id)
         if post is None:
             raise ApiError(404, f"no post {post_id}")
-        booking = await bookings_repo.get_booking(
+        booking = await bookings_repo.read_booking(
             conn, org_id=org_id, booking_id=post["booking_id"]
         )
     if booking is None or booking["influencer_id"] != influencer_id:

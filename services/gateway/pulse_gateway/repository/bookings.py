@@ -52,6 +52,14 @@ async def get_booking(conn: Connection, *, org_id: UUID, booking_id: UUID) -> di
     return _row(row) if row else None
 
 
+async def read_booking(
+    conn: Connection, *, org_id: UUID, booking_id: UUID
+) -> dict[str, Any] | None:
+    """The booking as a read shows it, unlocked (get_booking locks, for writes)."""
+    row = await conn.fetchrow(sql.bookings_read, org_id, booking_id)
+    return _row(row) if row else None
+
+
 # What a booking's update sets, in the order both files number them ($3 onwards); the insert
 # adds the campaign, which a booking never changes, as the last parameter.
 COLUMNS = (

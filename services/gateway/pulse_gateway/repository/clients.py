@@ -25,6 +25,12 @@ async def get_client(conn: Connection, *, org_id: UUID, client_id: UUID) -> dict
     return dict(row) if row else None
 
 
+async def read_client(conn: Connection, *, org_id: UUID, client_id: UUID) -> dict[str, Any] | None:
+    """The client as a read shows it, unlocked (get_client locks, for writes)."""
+    row = await conn.fetchrow(sql.clients_read, org_id, client_id)
+    return dict(row) if row else None
+
+
 # What a client's insert and update set, in the order both files number them ($3 onwards).
 COLUMNS = ("name", "brand_color", "logo_url")
 

@@ -43,7 +43,20 @@ async def get_influencer(
     conn: Connection, *, org_id: UUID, influencer_id: UUID
 ) -> dict[str, Any] | None:
     """The influencer with its handles, locked for the rest of the transaction."""
-    found = await conn.fetchrow(sql.influencers_get, org_id, influencer_id)
+    return await _with_handles(conn, sql.influencers_get, org_id, influencer_id)
+
+
+async def read_influencer(
+    conn: Connection, *, org_id: UUID, influencer_id: UUID
+) -> dict[str, Any] | None:
+    """The influencer with its handles as a read shows them, unlocked (get_influencer locks)."""
+    return await _with_handles(conn, sql.influencers_read, org_id, influencer_id)
+
+
+async def _with_handles(
+    conn: Connection, statement: str, org_id: UUID, influencer_id: UUID
+) -> dict[str, Any] | None:
+    found = await conn.fetchrow(statement, org_id, influencer_id)
     if found is None:
         return None
     row = dict(found)

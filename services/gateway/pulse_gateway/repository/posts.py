@@ -40,6 +40,12 @@ async def get_post(conn: Connection, *, org_id: UUID, post_id: UUID) -> dict[str
     return dict(row) if row else None
 
 
+async def read_post(conn: Connection, *, org_id: UUID, post_id: UUID) -> dict[str, Any] | None:
+    """The tracked post as a read shows it, unlocked (get_post locks, for writes)."""
+    row = await conn.fetchrow(sql.posts_read, org_id, post_id)
+    return dict(row) if row else None
+
+
 async def post_exists(conn: Connection, *, org_id: UUID, post_id: UUID) -> bool:
     """Whether the organization ever tracked this post (a removed one keeps its history)."""
     return bool(await conn.fetchval(sql.posts_exists, org_id, post_id))

@@ -1,4 +1,3 @@
-SELECT {{ campaigns_row }}
-FROM catalog.campaigns c
-WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL
+-- As campaigns_read, locked until the commit: for a read before a write. A screen reads unlocked.
+{{ campaigns_read }}
 FOR UPDATE

@@ -1,4 +1,3 @@
-SELECT {{ clients_row }}
-FROM catalog.clients
-WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL
+-- As clients_read, locked until the commit: for a read before a write. A screen reads unlocked.
+{{ clients_read }}
 FOR UPDATE

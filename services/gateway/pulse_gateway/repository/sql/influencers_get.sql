@@ -1,4 +1,3 @@
-SELECT {{ influencers_row }}
-FROM catalog.influencers
-WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL
+-- As influencers_read, locked until the commit: for a read before a write. A screen reads unlocked.
+{{ influencers_read }}
 FOR UPDATE
