@@ -238,6 +238,10 @@ async def test_screens_and_reads_answer_while_an_edit_holds_their_rows(
                 (browser, f"/campaigns/{campaign_id}/fragments/numbers", 200),
                 (browser, f"/campaigns/{campaign_id}/fragments/tags", 200),
                 (browser, f"/influencers/{influencer_id}", 200),
+                # The edit forms show what they will change; the save locks, not the form.
+                (browser, f"/campaigns/{campaign_id}/edit", 200),
+                (browser, f"/clients/{client_id}/edit", 200),
+                (browser, f"/influencers/{influencer_id}/edit", 200),
                 (api, f"/api/clients/{client_id}", 200),
                 (api, f"/api/influencers/{influencer_id}", 200),
                 (api, f"/api/campaigns/{campaign_id}/posts", 503),

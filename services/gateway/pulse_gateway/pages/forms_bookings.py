@@ -10,7 +10,7 @@ from fastapi import Request, Response
 from pulse_contracts.post_urls import parse_post_url
 from pulse_runtime.errors import ApiError
 
-from ..db import org_transaction
+from ..db import org_read
 from ..deps import ContextDep
 from ..handlers import bookings as handlers
 from ..handlers import posts as posts_handlers
@@ -65,7 +65,7 @@ def _worded(errors: dict[str, str]) -> dict[str, str]:
 
 
 async def _influencer_choices(ctx: ContextDep, viewer: ViewerDep) -> list[dict[str, Any]]:
-    async with org_transaction(ctx.pool, viewer.principal.org_id) as conn:
+    async with org_read(ctx.pool, viewer.principal.org_id) as conn:
         rows = await influencers_repo.list_influencers(
             conn, org_id=viewer.principal.org_id, q=None, after=None, limit=500
         )
@@ -77,11 +77,11 @@ async def _booking(
 ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """The booking, its campaign and its tracked posts; 404 for another organization's."""
     org_id = viewer.principal.org_id
-    async with org_transaction(ctx.pool, org_id) as conn:
-        booking = await repo.get_booking(conn, org_id=org_id, booking_id=booking_id)
+    async with org_read(ctx.pool, org_id) as conn:
+        booking = await repo.read_booking(conn, org_id=org_id, booking_id=booking_id)
         if booking is None:
             raise ApiError(404, f"no booking {booking_id}")
-        campaign = await campaigns_repo.get_campaign(
+        campaign = await campaigns_repo.read_campaign(
             conn, org_id=org_id, campaign_id=booking["campaign_id"]
         )
         posts = await posts_repo.posts_of_bookings(conn, org_id=org_id, booking_ids=[booking_id])
@@ -265,8 +265,8 @@ async def remove_post(
 ) -> Response:
     """Stop tracking a post (its history is kept); back to its booking's page."""
     require_manager(viewer)
-    async with org_transaction(ctx.pool, viewer.principal.org_id) as conn:
-        post = await posts_repo.get_post(conn, org_id=viewer.principal.org_id, post_id=post_id)
+    async with org_read(ctx.pool, viewer.principal.org_id) as conn:
+        post = await posts_repo.read_post(conn, org_id=viewer.principal.org_id, post_id=post_id)
     if post is None:
         raise ApiError(404, f"no post {post_id}")
     await posts_handlers.remove_post(ctx.pool, viewer.principal, post_id)

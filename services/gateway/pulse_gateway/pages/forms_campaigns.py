@@ -10,7 +10,7 @@ from fastapi import Request, Response
 from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError
 
-from ..db import org_transaction
+from ..db import org_read
 from ..deps import ContextDep
 from ..handlers import campaigns as handlers
 from ..handlers.campaigns import CampaignIn, CampaignPatch
@@ -60,7 +60,7 @@ def _worded(errors: dict[str, str]) -> dict[str, str]:
 
 
 async def _choices(ctx: ContextDep, viewer: ViewerDep) -> dict[str, Any]:
-    async with org_transaction(ctx.pool, viewer.principal.org_id) as conn:
+    async with org_read(ctx.pool, viewer.principal.org_id) as conn:
         clients = await clients_repo.list_clients(
             conn, org_id=viewer.principal.org_id, after=None, limit=500
         )
@@ -73,8 +73,10 @@ async def _choices(ctx: ContextDep, viewer: ViewerDep) -> dict[str, Any]:
 
 async def campaign_of(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) -> dict[str, Any]:
     """The organization's campaign, or the 404 a missing one (or another's) gets."""
-    async with org_transaction(ctx.pool, viewer.principal.org_id) as conn:
-        row = await repo.get_campaign(conn, org_id=viewer.principal.org_id, campaign_id=campaign_id)
+    async with org_read(ctx.pool, viewer.principal.org_id) as conn:
+        row = await repo.read_campaign(
+            conn, org_id=viewer.principal.org_id, campaign_id=campaign_id
+        )
     if row is None:
         raise ApiError(404, f"no campaign {campaign_id}")
     return row

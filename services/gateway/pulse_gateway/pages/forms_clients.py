@@ -9,7 +9,7 @@ from fastapi import Request, Response
 
 from pulse_runtime.errors import ApiError
 
-from ..db import org_transaction
+from ..db import org_read
 from ..deps import ContextDep
 from ..handlers import clients as handlers
 from ..handlers.clients import ClientIn, ClientPatch
@@ -32,7 +32,7 @@ TEMPLATE = "forms/client.html"
 @router.get("/clients")
 async def clients_page(request: Request, ctx: ContextDep, viewer: ViewerDep) -> Response:
     org_id = viewer.principal.org_id
-    async with org_transaction(ctx.pool, org_id) as conn:
+    async with org_read(ctx.pool, org_id) as conn:
         clients = await repo.list_clients(conn, org_id=org_id, after=None, limit=500)
         campaigns = await campaigns_repo.list_campaigns(
             conn, org_id=org_id, status=None, client_id=None, q=None, after=None, limit=500
@@ -59,8 +59,8 @@ def _values(client: dict[str, Any]) -> dict[str, str]:
 
 
 async def _client(ctx: ContextDep, viewer: ViewerDep, client_id: UUID) -> dict[str, Any]:
-    async with org_transaction(ctx.pool, viewer.principal.org_id) as conn:
-        row = await repo.get_client(conn, org_id=viewer.principal.org_id, client_id=client_id)
+    async with org_read(ctx.pool, viewer.principal.org_id) as conn:
+        row = await repo.read_client(conn, org_id=viewer.principal.org_id, client_id=client_id)
     if row is None:
         raise ApiError(404, f"no client {client_id}")
     return row

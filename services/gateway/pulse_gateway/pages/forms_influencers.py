@@ -10,7 +10,7 @@ from fastapi import Request, Response
 from pulse_contracts.values import Platform
 from pulse_runtime.errors import ApiError
 
-from ..db import org_transaction
+from ..db import org_read
 from ..deps import ContextDep
 from ..handlers import influencers as handlers
 from ..handlers.influencers import InfluencerIn, InfluencerPatch
@@ -86,8 +86,8 @@ def _stored(influencer: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _influencer(ctx: ContextDep, viewer: ViewerDep, influencer_id: UUID) -> dict[str, Any]:
-    async with org_transaction(ctx.pool, viewer.principal.org_id) as conn:
-        row = await repo.get_influencer(
+    async with org_read(ctx.pool, viewer.principal.org_id) as conn:
+        row = await repo.read_influencer(
             conn, org_id=viewer.principal.org_id, influencer_id=influencer_id
         )
     if row is None:

@@ -12,7 +12,7 @@ from fastapi import Request, Response
 from pulse_contracts.internal.reporter import ScheduleAndLog
 from pulse_runtime.errors import ApiError
 
-from ..db import org_transaction
+from ..db import org_read
 from ..deps import ContextDep
 from ..handlers import report_schedules as handlers
 from ..handlers.report_schedules import MAX_RECIPIENTS, ScheduleIn
@@ -28,8 +28,8 @@ SEPARATORS = re.compile(r"[\s,;]+")
 
 async def _view(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) -> dict[str, Any]:
     org_id = viewer.principal.org_id
-    async with org_transaction(ctx.pool, org_id) as conn:
-        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
+    async with org_read(ctx.pool, org_id) as conn:
+        campaign = await campaigns_repo.read_campaign(conn, org_id=org_id, campaign_id=campaign_id)
     if campaign is None:
         raise ApiError(404, f"no campaign {campaign_id}")
     notices: list[str] = []

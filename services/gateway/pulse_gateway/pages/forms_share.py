@@ -13,7 +13,7 @@ from pulse_contracts import utcnow
 from pulse_runtime.errors import ApiError
 
 from .. import peers
-from ..db import org_transaction
+from ..db import org_read
 from ..deps import ContextDep
 from ..handlers import share_links
 from ..handlers.share_links import ShareLinkIn
@@ -26,8 +26,8 @@ router = page_router()
 
 async def _view(ctx: ContextDep, viewer: ViewerDep, campaign_id: UUID) -> dict[str, Any]:
     org_id = viewer.principal.org_id
-    async with org_transaction(ctx.pool, org_id) as conn:
-        campaign = await campaigns_repo.get_campaign(conn, org_id=org_id, campaign_id=campaign_id)
+    async with org_read(ctx.pool, org_id) as conn:
+        campaign = await campaigns_repo.read_campaign(conn, org_id=org_id, campaign_id=campaign_id)
     if campaign is None:
         raise ApiError(404, f"no campaign {campaign_id}")
     notices: list[str] = []
