@@ -31,17 +31,23 @@ from .domain import influencer_series
 def internal_reads(pool: PoolGetter, service_token: str) -> APIRouter:
     router = internal_router(service_token, prefix="/internal/orgs/{org_id}", tags=["internal"])
 
-    async def numbers(org_id: UUID, campaign_id: UUID) -> CampaignNumbers:
+    async def numbers(org_id: UUID, campaign_id: UUID, *, forward: bool = True) -> CampaignNumbers:
         async with pool().acquire() as conn:
             doc = await repository.get_numbers(conn, org_id=org_id, campaign_id=campaign_id)
         if doc is None:
             raise ApiError(404, f"no numbers for campaign {campaign_id}")
-        return extend_to(doc, utcnow())
+        return extend_to(doc, utcnow()) if forward else doc
 
     @router.get("/campaigns/{campaign_id}/numbers")
-    async def campaign_numbers(org_id: UUID, campaign_id: UUID) -> CampaignNumbers:
-        """The whole number document, brought forward to now (timeline, series tail)."""
-        return await numbers(org_id, campaign_id)
+    async def campaign_numbers(
+        org_id: UUID, campaign_id: UUID, as_computed: bool = False
+    ) -> CampaignNumbers:
+        """The whole number document, brought forward to now (timeline, series tail); with
+        `as_computed`, as last computed, its `as_of` the computation's time. A copy that keeps
+        the newest document (the gateway's read model) asks for that: brought forward, `as_of`
+        is the time of the read, which would beat a kpi.updated computed just before it with
+        samples this read did not see yet."""
+        return await numbers(org_id, campaign_id, forward=not as_computed)
 
     @router.get("/campaigns/{campaign_id}/kpis")
     async def campaign_kpis(org_id: UUID, campaign_id: UUID) -> CampaignFigures:

@@ -114,10 +114,13 @@ def _org(org_id: UUID) -> str:
 async def campaign_numbers(
     ctx: GatewayContext, org_id: UUID, campaign_id: UUID
 ) -> CampaignNumbers | None:
-    """The aggregator's copy of the campaign's number document (the read model's backfill),
-    or None before its first computation."""
+    """The aggregator's copy of the campaign's number document as computed (the read model's
+    backfill), or None before its first computation. As computed, not brought forward: the
+    read model keeps the newest `as_of`, and a read's time would beat a kpi.updated computed
+    before it but delivered after it; the read model brings documents forward itself."""
     path = f"{_org(org_id)}/campaigns/{campaign_id}/numbers"
-    found = await call(ctx, "aggregator", "GET", path, missing_ok=True)
+    params = {"as_computed": "true"}
+    found = await call(ctx, "aggregator", "GET", path, params=params, missing_ok=True)
     return CampaignNumbers.model_validate(found) if found is not None else None
 
 

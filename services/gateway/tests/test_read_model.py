@@ -9,7 +9,8 @@ import contextlib
 import random
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -25,7 +26,9 @@ from pulse_contracts.numbers import (
     timeline_pct,
 )
 from pulse_contracts.posts import PostPulled, Sample
+from pulse_gateway import numbers as numbers_reads
 from pulse_gateway import read_model
+from pulse_gateway.context import GatewayContext
 from pulse_gateway.http_cache import dumps
 from pulse_gateway.messages import NARROW
 from pulse_gateway.read_model import NumbersReadModel
@@ -35,7 +38,7 @@ from tests.support.agency import PASSWORD, create_org
 from tests.support.catalog import catalog_events, wait_for, write_catalog
 from tests.support.scenario import Bus, Scenario, build_scenario
 from tests.support.servers import Servers
-from tests.support.services import ROOT, ServiceProcess, settings_for
+from tests.support.services import ROOT, SERVICE_TOKEN, ServiceProcess, settings_for
 
 pytestmark = pytest.mark.integration
 LOGS = ROOT / "test-artifacts" / "logs"
@@ -417,6 +420,59 @@ def difference(view: dict[str, Any], want: dict[str, Any]) -> str:
         )
         found.append(f"daily: {len(view['daily'])} days, oracle {len(want['daily'])}; day {first}")
     return "; ".join(found) or "timeline_pct outside the read's window"
+
+
+async def test_a_backfill_never_beats_a_document_computed_before_it_but_delivered_after(
+    service_env: dict[str, str],
+    servers: Servers,
+    gateway_pool: asyncpg.Pool,
+    aggregator: ServiceProcess,
+) -> None:
+    """A read model missing a campaign asks the aggregator for it. That copy must carry its
+    computation's time: stamped with the time of the read, it beat a kpi.updated computed
+    just before the read (with samples the read did not see) but delivered just after it, and
+    the gateway showed the older numbers until the campaign's next recompute (seen in CI)."""
+    scenario = build_scenario(utcnow(), seed=59, raw_fixture=False)
+    org_id, cid = scenario.org_id, scenario.campaign["id"]
+    async with Bus(service_env["PULSE_AMQP_URL"]) as bus:
+        for event in catalog_events(scenario):
+            await bus.publish_event(org_id, event)
+
+    def stored() -> CampaignNumbers | None:
+        path = f"/internal/orgs/{org_id}/campaigns/{cid}/numbers"
+        with aggregator.internal() as internal:
+            found = internal.get(path, params={"as_computed": "true"})
+        return CampaignNumbers.model_validate(found.json()) if found.status_code == 200 else None
+
+    async def computed() -> CampaignNumbers | None:
+        return await asyncio.to_thread(stored)
+
+    first = await wait_for(computed, 20, "the aggregator's first document")
+    # The next computation, with the first samples in it, began right after the first one.
+    later = first.model_copy(
+        update={
+            "campaign": first.campaign.model_copy(update={"actual_views": 48_000}),
+            "as_of": first.as_of + timedelta(microseconds=1),
+        }
+    )
+    async with httpx.AsyncClient(
+        headers={"X-Pulse-Service-Token": SERVICE_TOKEN}, timeout=10
+    ) as client:
+        # The gateway's own backfill: its peer client against the real aggregator.
+        settings = settings_for("gateway", servers, aggregator_url=aggregator.url)
+        gateway = SimpleNamespace(http=client, settings=settings)
+        backfill = numbers_reads._from_aggregator(cast(GatewayContext, gateway))
+        model = NumbersReadModel()
+        found = await model.document(gateway_pool, org_id, cid, now=utcnow(), backfill=backfill)
+        assert found is not None
+        assert found["campaign"]["actual_views"] == first.campaign.actual_views == 0
+    # The later document arrives live and through the durable consumer, after the backfill.
+    model.offer(org_id, later)
+    assert await read_model.store(gateway_pool, org_id, later)
+    for reader in (model, NumbersReadModel()):
+        got = await reader.document(gateway_pool, org_id, cid, now=utcnow())
+        assert got is not None
+        assert got["campaign"]["actual_views"] == 48_000
 
 
 async def test_a_gateway_catches_up_after_a_restart_and_a_new_one_starts_with_everything(
