@@ -180,7 +180,7 @@ def _subscribe(
         spec.exchange,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{spec.name}:consume",
-        description=f"Events bound by '{spec.binding}' on {spec.exchange.name}",
+        description=f"Events bound by {_keys(spec)} on {spec.exchange.name}",
         decoder=message_itself,
         **extra,
     )
@@ -206,6 +206,10 @@ def _subscribe(
                 log.exception("handler failed; message will be redelivered", queue=spec.name)
                 await back_off(exc, msg.headers)
                 raise
+
+
+def _keys(spec: QueueSpec) -> str:
+    return ", ".join(f"'{key}'" for key in spec.bindings)
 
 
 def _reject(spec: QueueSpec, msg: RabbitMessage, exc: ContractError) -> NoReturn:
@@ -234,7 +238,7 @@ def subscribe_raw(
         spec.exchange,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{spec.name}:consume",
-        description=f"Raw messages bound by '{spec.binding}' on {spec.exchange.name}",
+        description=f"Raw messages bound by {_keys(spec)} on {spec.exchange.name}",
         decoder=message_itself,
         **extra,
     )

@@ -28,9 +28,18 @@ class QueueSpec:
     """One consumer group's durable quorum queue `<service>.<purpose>` and its DLQ."""
 
     name: str
-    binding: str
+    binding: str  # the subscriber binds this one as it starts
     exchange: RabbitExchange = EVENTS
     delivery_limit: int = DEFAULT_DELIVERY_LIMIT
+    # More routing keys, for a queue that takes some events of a family but not all of them.
+    more_bindings: tuple[str, ...] = ()
+    # Keys this queue was bound by in an earlier release: bindings outlive the code that made
+    # them, so start-up removes these (a no-op once they are gone).
+    retired_bindings: tuple[str, ...] = ()
+
+    @property
+    def bindings(self) -> tuple[str, ...]:
+        return (self.binding, *self.more_bindings)
 
     @property
     def dlq_name(self) -> str:
@@ -75,7 +84,14 @@ QUEUES: dict[str, QueueSpec] = {
         QueueSpec("aggregator.posts", "post.pulled"),
         QueueSpec("alerter.catalog", "catalog.#"),
         QueueSpec("alerter.kpi", "kpi.updated"),
-        QueueSpec("alerter.posts", "post.*"),
+        # Not post.pulled: the alerter reads each post's newest sample time and posted_at from
+        # kpi.updated, which lists them, instead of decoding every sample a second time.
+        QueueSpec(
+            "alerter.posts",
+            "post.pull_failed",
+            more_bindings=("post.comments_scored",),
+            retired_bindings=("post.*",),
+        ),
         # Notifications follow the alerts themselves, so a slow channel never holds up a rule.
         QueueSpec("alerter.notify", "alert.*"),
         # The gateway's read model of the numbers (each replica also sees them live).
@@ -96,7 +112,11 @@ async def declare_topology(broker: RabbitBroker, specs: list[QueueSpec]) -> None
     await declare_dead_letters(broker, specs)
     for spec in specs:
         queue = await broker.declare_queue(spec.queue())
-        await queue.bind(await broker.declare_exchange(spec.exchange), routing_key=spec.binding)
+        exchange = await broker.declare_exchange(spec.exchange)
+        for key in spec.bindings:
+            await queue.bind(exchange, routing_key=key)
+        for key in spec.retired_bindings:
+            await queue.unbind(exchange, routing_key=key)
 
 
 async def declare_dead_letters(broker: RabbitBroker, specs: list[QueueSpec]) -> None:
@@ -135,7 +155,7 @@ def definitions(vhost: str = "/") -> dict[str, Any]:
         queues.append(_queue_def(spec.dlq_name, {"x-queue-type": "quorum"}, vhost))
         queues.append(_queue_def(spec.name, {"x-queue-type": "quorum", **spec.arguments}, vhost))
         bindings.append(_binding(DLX.name, spec.dlq_name, spec.name, vhost))
-        bindings.append(_binding(spec.exchange.name, spec.name, spec.binding, vhost))
+        bindings.extend(_binding(spec.exchange.name, spec.name, k, vhost) for k in spec.bindings)
     return {
         "vhosts": [{"name": vhost}],
         "exchanges": exchanges,

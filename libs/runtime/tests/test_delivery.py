@@ -292,3 +292,40 @@ async def test_a_body_its_handler_finds_against_the_contract_goes_to_the_dlq_at_
     finally:
         await connection.close()
         await broker.stop()
+
+
+async def test_a_queue_takes_every_key_it_is_bound_by_and_none_it_was_bound_by_before(
+    servers: Servers,
+) -> None:
+    """A queue narrowed in a later release (alerter.posts stopped taking post.pulled): start-up
+    binds its keys and removes the retired one an earlier release left on the broker."""
+    name, family = f"test.narrowed.{uuid4().hex[:6]}", f"test{uuid4().hex[:6]}"
+    before = QueueSpec(name, f"{family}.*")
+    after = QueueSpec(
+        name,
+        f"{family}.failed",
+        more_bindings=(f"{family}.scored",),
+        retired_bindings=(f"{family}.*",),
+    )
+    broker: RabbitBroker = create_broker(servers.amqp_url)
+    await broker.connect()
+    connection = await aio_pika.connect_robust(servers.amqp_url)
+    try:
+        await declare_topology(broker, [before])
+        await declare_topology(broker, [after])
+        await declare_topology(broker, [after])  # again, as every replica's start-up does
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(EVENTS.name)
+        for kind in ("pulled", "failed", "scored", "pulled"):
+            await exchange.publish(
+                aio_pika.Message(b"{}", message_id=kind), routing_key=f"{family}.{kind}"
+            )
+        queue = await channel.get_queue(name)
+        assert sorted(await _drain(queue, 3, 2)) == ["failed", "scored"]
+    finally:
+        with contextlib.suppress(Exception):
+            channel = await connection.channel()
+            await channel.queue_delete(name)
+            await channel.queue_delete(f"{name}.dlq")
+        await connection.close()
+        await broker.stop()

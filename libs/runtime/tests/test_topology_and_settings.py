@@ -42,6 +42,10 @@ def test_every_consumer_queue_is_a_quorum_queue_with_a_dlq_and_delivery_limit() 
     bindings = {(b["source"], b["destination"], b["routing_key"]) for b in defs["bindings"]}
     assert ("pulse.ingest", "ingest.items", "ingest.posts") in bindings
     assert ("pulse.events", "aggregator.posts", "post.pulled") in bindings
+    # The alerter takes failed pulls and comment scores, but not the samples: it reads each
+    # post's newest sample time from kpi.updated (design/events.md departure, docs/operations.md).
+    alerter_posts = {key for source, queue, key in bindings if queue == "alerter.posts"}
+    assert alerter_posts == {"post.pull_failed", "post.comments_scored"}
 
 
 class _Example(ServiceSettings):

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 
 from pulse_runtime.service import ServiceRuntime, service_main
 from pulse_runtime.topology import QUEUES
-from pulse_runtime.vacuum import vacuum_loop
 
 from .api import internal_routes, notification_routes
 from .consumer import QUEUE_NAMES, Evaluator, register_consumers, sweep_loop
@@ -32,8 +31,6 @@ def create_app(settings: AlerterSettings) -> FastAPI:
             ("evaluate", evaluator.run),
             ("sweep", sweep_loop(settings.sweep_seconds)),
             ("notify", notifier.run),
-            # Each batch moves its posts' last data time, each move a dead row.
-            ("vacuum", vacuum_loop(["posts"])),
         ],
     )
 

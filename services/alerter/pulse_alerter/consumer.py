@@ -1,5 +1,5 @@
-"""alerter's subscribers (kpi.updated, catalog.*, post.*), the evaluation loop they wake, and the
-5-minute sweep."""
+"""alerter's subscribers (kpi.updated, catalog.*, failed pulls and comment scores), the
+evaluation loop they wake, and the 5-minute sweep."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from .messages import NARROW
 
 QUEUE_NAMES = ("alerter.kpi", "alerter.catalog", "alerter.posts")
 # Subscribers only note what an event says and mark its campaign; the evaluator waits this long
-# after a wake-up so a burst (a kpi.updated and the post.pulled behind it, a backlog after a
-# restart) becomes one evaluation per campaign. Alerts are not on the freshness path: the sweep
+# after a wake-up so a burst (kpi.updated documents of one campaign, a backlog after a restart)
+# becomes one evaluation per campaign. Alerts are not on the freshness path: the sweep
 # alone would catch every rule within 5 minutes.
 COALESCE_SECONDS = 0.1
 # Catches marks left by a crashed replica, by another replica's events, or by a skipped lock.
@@ -51,15 +51,16 @@ def register_consumers(runtime: ServiceRuntime, evaluator: Evaluator) -> None:
         if await handlers.note_post_event(runtime.pool, envelope):
             evaluator.wake.set()
 
-    large = LARGE_MESSAGE_PREFETCH
-    # The large messages are decoded only as far as the alerter reads them (messages.py).
+    # The documents are decoded only as far as the alerter reads them (messages.py).
     subscribe_events(
-        runtime.broker, QUEUES["alerter.kpi"], kpi_updated, prefetch=large, narrow=NARROW
+        runtime.broker,
+        QUEUES["alerter.kpi"],
+        kpi_updated,
+        prefetch=LARGE_MESSAGE_PREFETCH,
+        narrow=NARROW,
     )
     subscribe_events(runtime.broker, QUEUES["alerter.catalog"], catalog_event)
-    subscribe_events(
-        runtime.broker, QUEUES["alerter.posts"], post_event, prefetch=large, narrow=NARROW
-    )
+    subscribe_events(runtime.broker, QUEUES["alerter.posts"], post_event)
 
 
 def sweep_loop(interval_seconds: float) -> Loop:

@@ -46,7 +46,8 @@ class CommentScores:
 
 @dataclass(frozen=True)
 class PostState:
-    """What the alerter learned about one post from catalog and post.* events."""
+    """What the alerter learned about one post from catalog and post events; the rules add its
+    newest sample time and posted_at from the campaign's document (rules.with_data)."""
 
     post_id: UUID
     booking_id: UUID
@@ -55,7 +56,7 @@ class PostState:
     registered_at: datetime | None = None  # None until catalog.post.registered arrives
     posted_at: datetime | None = None
     removed: bool = False
-    last_data_at: datetime | None = None  # newest observed_at of its samples
+    last_data_at: datetime | None = None  # newest observed_at of its samples (rules.with_data)
     failures: int = 0  # consecutive failed pulls, as ingest counted them at `failures_at`
     failures_at: datetime | None = None
     comments: CommentScores | None = None

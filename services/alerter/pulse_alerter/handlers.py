@@ -20,12 +20,12 @@ from pulse_contracts.catalog import (
     PostRemoved,
 )
 from pulse_contracts.numbers import CampaignNumbers
-from pulse_contracts.posts import PostCommentsScored, PostPulled, PostPullFailed
+from pulse_contracts.posts import PostCommentsScored, PostPullFailed
 from pulse_runtime.inbox import first_delivery
 
 from . import repository
 from .evaluation import evaluate_now
-from .messages import NumbersRead, PulledBatch, pulled_posted_at, pulled_samples
+from .messages import NumbersRead
 from .repository import SCHEMA
 
 CATALOG_TYPES = (
@@ -155,18 +155,17 @@ async def on_catalog_event(pool: asyncpg.Pool, envelope: Envelope[EventData], no
 
 
 def _post_event_campaigns(data: EventData) -> list[UUID]:
-    if isinstance(data, PulledBatch):
-        return sorted({s["campaign_id"] for s in data.samples})
-    if isinstance(data, PostPulled):
-        return sorted({s.campaign_id for s in data.samples})
+    # post.pulled is not bound any more (topology's retired binding): each post's newest sample
+    # time and posted_at come with kpi.updated. One still queued from before is taken with no
+    # effect; its samples reach the alerter in its campaign's next document.
     if isinstance(data, PostPullFailed | PostCommentsScored):
         return [data.campaign_id]
     return []
 
 
 async def note_post_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> list[UUID]:
-    """post.pulled / post.pull_failed / post.comments_scored: note what they tell about each
-    post; returns the campaigns marked for evaluation (none for a repeat)."""
+    """post.pull_failed / post.comments_scored: note what they tell about the post; returns the
+    campaigns marked for evaluation (none for a repeat)."""
     data = envelope.data
     org_id = envelope.org_id
     campaign_ids = _post_event_campaigns(data)
@@ -175,11 +174,7 @@ async def note_post_event(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> 
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
             return []
-        if isinstance(data, PulledBatch | PostPulled):
-            # One statement per batch, not one per sample: a batch holds up to 1000 samples.
-            await repository.posts_data(conn, org_id, pulled_samples(data))
-            await repository.posts_facts(conn, pulled_posted_at(data))
-        elif isinstance(data, PostPullFailed):
+        if isinstance(data, PostPullFailed):
             await repository.post_failures(
                 conn,
                 data.post_id,

@@ -1,11 +1,10 @@
-"""What the alerter decodes of its two large messages: only the fields it reads.
+"""What the alerter decodes of its large message: only the fields it reads.
 
-A `post.pulled` carries up to 1000 samples and a `kpi.updated` a campaign's whole document
-(~100-200 KB); decoding them whole was a third of the alerter's CPU under load, while it reads
-a few fields of each. These models hold exactly those fields, validated as the contract
-validates them (a bad id, time or figure there still sends the message to the DLQ), and
-ignore the rest (counters of samples, daily series, forecast paths, post texts), which the
-contract's other consumers validate. The envelope itself is validated whole as always
+A `kpi.updated` carries a campaign's whole document (~100-200 KB); decoding it whole was a
+third of the alerter's CPU under load, while it reads a few fields. These models hold exactly
+those fields, validated as the contract validates them (a bad id, time or figure there still
+sends the message to the DLQ), and ignore the rest (daily series, forecast paths, post texts),
+which the contract's other consumers validate. The envelope itself is validated whole as always
 (pulse_runtime.messaging.parse_envelope's `narrow`).
 
 They are not registered: the contract of record stays pulse_contracts'. The handlers also take
@@ -15,11 +14,10 @@ the contract's own models (the tests, and any caller other than the subscribers)
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, NotRequired
+from typing import ClassVar
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, with_config
-from typing_extensions import TypedDict  # pydantic's choice below Python 3.12
+from pydantic import ConfigDict, Field
 
 from pulse_contracts import EventData
 from pulse_contracts.envelope import ContractModel
@@ -33,64 +31,9 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PostNumbers,
 )
-from pulse_contracts.posts import MAX_SAMPLES_PER_MESSAGE, PostPulled
 from pulse_contracts.values import CampaignStatus, CurrencyCode, Platform
 
 _READ_ONLY_THESE = ConfigDict(extra="ignore", frozen=True)
-
-# --- post.pulled ------------------------------------------------------------------------------
-
-
-@with_config(ConfigDict(extra="ignore"))
-class PulledSample(TypedDict):
-    """Of one sample, what the post states need: no counters. A TypedDict, not a model: 1000
-    model instances per message cost more than the validation itself."""
-
-    post_id: UUID
-    booking_id: UUID
-    campaign_id: UUID
-    platform: Platform
-    observed_at: datetime
-
-
-@with_config(ConfigDict(extra="ignore"))
-class PulledFacts(TypedDict):
-    post_id: UUID
-    posted_at: NotRequired[datetime | None]
-
-
-class PulledBatch(EventData):
-    """post.pulled as the alerter reads it."""
-
-    model_config = _READ_ONLY_THESE
-    event_type: ClassVar[str] = PostPulled.event_type
-    samples: list[PulledSample] = Field(min_length=1, max_length=MAX_SAMPLES_PER_MESSAGE)
-    posts: list[PulledFacts] = Field(default_factory=list, max_length=MAX_SAMPLES_PER_MESSAGE)
-
-
-def pulled_samples(data: PostPulled | PulledBatch) -> list[PulledSample]:
-    if isinstance(data, PulledBatch):
-        return data.samples
-    return [
-        PulledSample(
-            post_id=s.post_id,
-            booking_id=s.booking_id,
-            campaign_id=s.campaign_id,
-            platform=s.platform,
-            observed_at=s.observed_at,
-        )
-        for s in data.samples
-    ]
-
-
-def pulled_posted_at(data: PostPulled | PulledBatch) -> dict[UUID, datetime]:
-    """posted_at of the posts whose facts came with the batch (the last one given wins)."""
-    if isinstance(data, PulledBatch):
-        return {
-            f["post_id"]: posted for f in data.posts if (posted := f.get("posted_at")) is not None
-        }
-    return {f.post_id: f.posted_at for f in data.posts if f.posted_at is not None}
-
 
 # --- kpi.updated ------------------------------------------------------------------------------
 
@@ -177,6 +120,5 @@ LEFT_OUT: dict[type[ContractModel], tuple[type[ContractModel], frozenset[str]]] 
 
 # The subscribers' `narrow` (pulse_runtime.messaging.subscribe_events).
 NARROW: dict[str, type[EventData]] = {
-    PulledBatch.event_type: PulledBatch,
     NumbersRead.event_type: NumbersRead,
 }

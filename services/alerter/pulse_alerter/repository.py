@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from pulse_runtime.db import Connection, SqlFiles
 
 from .context import CommentScores, Influencer, PostState
 from .domain import AlertState, Condition
-from .messages import NumbersRead, PulledSample
+from .messages import NumbersRead
 
 SCHEMA = "alerter"
 sql = SqlFiles(Path(__file__).parent / "sql")
@@ -325,37 +325,6 @@ async def booking_influencers(conn: Connection, campaign_id: UUID) -> dict[UUID,
 
 async def deleted_bookings(conn: Connection, campaign_id: UUID) -> set[UUID]:
     return {r["id"] for r in await conn.fetch(sql.deleted_bookings, campaign_id)}
-
-
-async def posts_data(conn: Connection, org_id: UUID, samples: Sequence[PulledSample]) -> None:
-    """Each post's newest sample time, one row per post for the whole batch."""
-    first: dict[UUID, PulledSample] = {}
-    newest: dict[UUID, datetime] = {}
-    for s in samples:
-        post_id, observed_at = s["post_id"], s["observed_at"]
-        first.setdefault(post_id, s)
-        held = newest.get(post_id)
-        if held is None or observed_at > held:
-            newest[post_id] = observed_at
-    # A new row takes the campaign, booking and platform of the post's first sample, as one
-    # insert per sample in arrival order would.
-    ids = sorted(first)
-    await conn.execute(
-        sql.posts_data,
-        org_id,
-        ids,
-        [first[i]["campaign_id"] for i in ids],
-        [first[i]["booking_id"] for i in ids],
-        [first[i]["platform"] for i in ids],
-        [newest[i] for i in ids],
-    )
-
-
-async def posts_facts(conn: Connection, posted: Mapping[UUID, datetime]) -> None:
-    """posted_at of the posts whose facts came with a batch (messages.pulled_posted_at)."""
-    if posted:
-        ids = sorted(posted)
-        await conn.execute(sql.posts_facts, ids, [posted[i] for i in ids])
 
 
 async def post_failures(

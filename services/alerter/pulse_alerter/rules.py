@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from uuid import UUID
@@ -339,8 +340,10 @@ def evaluate_sentiment(
 def _post_states(ctx: CampaignContext) -> Iterable[tuple[PostState, UUID | None]]:
     """Every post the campaign's rules look at, with its influencer when the document knows it.
 
-    The document lists the tracked posts the aggregator knows; the alerter's own copy adds the
-    ones registered since (stale_data must not wait for the first sample to notice silence).
+    The document lists the tracked posts the aggregator knows, each with its latest sample and
+    posted_at: what the post's data says. The alerter's own copy adds what catalog and pull
+    events say (registration, removal, failed pulls, comments), and the posts registered since
+    the document (stale_data must not wait for the first sample to notice silence).
     """
     in_doc = {p.post_id: p for p in ctx.doc.posts}
     booking_influencer: dict[UUID, UUID | None] = {**ctx.booking_influencers}
@@ -355,14 +358,28 @@ def _post_states(ctx: CampaignContext) -> Iterable[tuple[PostState, UUID | None]
                 booking_id=listed.booking_id,
                 campaign_id=ctx.doc.campaign.campaign_id,
                 platform=listed.platform,
-                posted_at=listed.posted_at,
             )
         elif state.removed:
             continue  # its key is left out, so an open alert for it resolves
+        if listed is not None:
+            state = with_data(state, listed)
         influencer = (
             listed.influencer_id if listed is not None else booking_influencer.get(state.booking_id)
         )
         yield state, influencer
+
+
+def with_data(state: PostState, listed: PostNumbers) -> PostState:
+    """The post's state with what the document says of its data: its newest sample time (the
+    latest sample has the greatest observed_at) and posted_at. The later time wins, so a copy
+    kept before the alerter read these from kpi.updated never moves one back."""
+    newest = listed.latest.observed_at if listed.latest is not None else None
+    if state.last_data_at is not None and (newest is None or state.last_data_at > newest):
+        newest = state.last_data_at
+    posted_at = listed.posted_at or state.posted_at
+    if newest == state.last_data_at and posted_at == state.posted_at:
+        return state
+    return replace(state, last_data_at=newest, posted_at=posted_at)
 
 
 def evaluate_all(ctx: CampaignContext, now: datetime) -> list[Condition]:

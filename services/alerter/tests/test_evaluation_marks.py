@@ -23,7 +23,7 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PostNumbers,
 )
-from pulse_contracts.posts import PostPulled, Sample
+from pulse_contracts.posts import PostCommentsScored
 from pulse_runtime.db import create_pool
 from tests.support.servers import Servers
 from tests.support.services import settings_for
@@ -78,21 +78,22 @@ class Campaign:
             as_of=as_of,
         )
 
-    def pulled(self, step: int) -> PostPulled:
-        return PostPulled(
-            samples=[
-                Sample(
-                    post_id=p,
-                    booking_id=b,
-                    campaign_id=self.id,
-                    platform="tiktok",
-                    observed_at=LATE - timedelta(minutes=100 - step),
-                    source="provider",
-                    views=1_000 + step,
-                )
-                for b, p in self.posts
-            ]
-        )
+    def scored(self, step: int) -> list[PostCommentsScored]:
+        """Each post's comments scored, too few to judge: events that mark, raising nothing."""
+        return [
+            PostCommentsScored(
+                post_id=p,
+                booking_id=b,
+                campaign_id=self.id,
+                platform="tiktok",
+                analysed=10 + step,
+                positive=10 + step,
+                neutral=0,
+                negative=0,
+                scored_at=LATE - timedelta(minutes=100 - step),
+            )
+            for b, p in self.posts
+        ]
 
     def expected_keys(self) -> set[str]:
         return (
@@ -103,11 +104,15 @@ class Campaign:
 
 
 async def _burst(pool: asyncpg.Pool, c: Campaign, steps: int) -> None:
-    """Documents and batches in any order, each delivered twice, concurrently."""
+    """Documents and post events in any order, each delivered twice, concurrently."""
     envelopes: list[Envelope[Any]] = [
         make_event(c.doc(i), org_id=c.org_id, producer="aggregator") for i in range(steps)
     ]
-    envelopes += [make_event(c.pulled(i), org_id=c.org_id, producer="ingest") for i in range(steps)]
+    envelopes += [
+        make_event(scored, org_id=c.org_id, producer="ingest")
+        for i in range(steps)
+        for scored in c.scored(i)
+    ]
     envelopes.reverse()
 
     async def note(envelope: Envelope[Any]) -> None:

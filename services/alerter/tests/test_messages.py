@@ -1,7 +1,6 @@
-"""What the alerter decodes of post.pulled and kpi.updated (pulse_alerter.messages) gives its
-rules and its post states exactly what the contract's whole models give: the same conditions
-for a full document at every moment, the same samples and posting times for a batch. And the
-narrow models leave out of their contracts only the fields listed, checked against the
+"""What the alerter decodes of kpi.updated (pulse_alerter.messages) gives its rules exactly
+what the contract's whole model gives: the same conditions for a full document at every moment.
+And the narrow models leave out of their contracts only the fields listed, checked against the
 contracts themselves."""
 
 from __future__ import annotations
@@ -22,12 +21,9 @@ from pulse_alerter.messages import (
     ForecastRead,
     NumbersRead,
     PostRead,
-    PulledBatch,
-    pulled_posted_at,
-    pulled_samples,
 )
 from pulse_alerter.rules import evaluate_all
-from pulse_contracts import ContractError, EventData, make_event, parse_event
+from pulse_contracts import ContractError, EventData, make_event
 from pulse_contracts.forecast import DeliveryForecast, ForecastDay
 from pulse_contracts.numbers import (
     BookingNumbers,
@@ -39,7 +35,6 @@ from pulse_contracts.numbers import (
     PlatformSplit,
     PostNumbers,
 )
-from pulse_contracts.posts import PostFacts, PostPulled, Sample
 from pulse_runtime.messaging import parse_envelope
 from tests.support.narrow import assert_leaves_out_only
 
@@ -308,55 +303,3 @@ def test_kpi_updated_with_a_bad_field_the_rules_read_is_still_refused() -> None:
 
 def _json(raw: dict[str, Any]) -> bytes:
     return json.dumps(raw).encode()
-
-
-# --- post.pulled ---------------------------------------------------------------------------
-
-
-def _batch() -> PostPulled:
-    campaign_id, booking_id = uuid4(), uuid4()
-    posts = [uuid4() for _ in range(4)]
-    samples = [
-        Sample(
-            post_id=posts[i % 4],
-            booking_id=booking_id,
-            campaign_id=campaign_id if i % 3 else uuid4(),
-            platform="tiktok" if i % 2 else "youtube",
-            observed_at=NOW - (i % 5) * timedelta(minutes=7),
-            source="http",
-            views=100 * i,
-            likes=i,
-            reach=None,
-        )
-        for i in range(40)
-    ]
-    facts = [
-        PostFacts(post_id=posts[0], posted_at=NOW - D, caption="hello", thumb_url="https://x/y"),
-        PostFacts(post_id=posts[1]),
-        PostFacts(post_id=posts[0], posted_at=NOW - 2 * D),
-    ]
-    return PostPulled(samples=samples, posts=facts)
-
-
-def test_the_narrow_batch_gives_the_same_samples_and_posting_times() -> None:
-    full = _batch()
-    narrow = _wire(full)
-    assert isinstance(narrow, PulledBatch)
-    assert pulled_samples(narrow) == pulled_samples(full)
-    assert (
-        pulled_posted_at(narrow) == pulled_posted_at(full) == {full.posts[0].post_id: NOW - 2 * D}
-    )
-    whole = parse_event(make_event(full, org_id=ORG, producer="t").model_dump_json()).data
-    assert isinstance(whole, PostPulled)
-    assert pulled_samples(narrow) == pulled_samples(whole)
-
-
-def test_a_sample_with_a_bad_field_the_alerter_reads_is_still_refused() -> None:
-    body = make_event(_batch(), org_id=ORG, producer="ingest").model_dump(mode="json")
-    body["data"]["samples"][3]["observed_at"] = "yesterday"
-    with pytest.raises(ContractError, match=r"samples\.3\.observed_at"):
-        parse_envelope(_json(body), "post.pulled", NARROW)
-    body["data"]["samples"][3]["observed_at"] = NOW.isoformat()
-    body["data"]["samples"][3]["platform"] = "myspace"
-    with pytest.raises(ContractError, match=r"samples\.3\.platform"):
-        parse_envelope(_json(body), "post.pulled", NARROW)

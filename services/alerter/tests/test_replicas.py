@@ -131,7 +131,10 @@ async def test_two_replicas_raise_each_alert_exactly_once(
                     booking_id=booking_id,
                     influencer_id=influencer_id,
                     platform="tiktok",
-                    latest=LatestCounters(observed_at=as_of, views=20_000 + i, engagement=100),
+                    # Its newest sample is two days old: stale, as every other rule holds.
+                    latest=LatestCounters(
+                        observed_at=now - timedelta(days=2), views=20_000 + i, engagement=100
+                    ),
                 )
             ],
             as_of=as_of,

@@ -24,6 +24,7 @@ from pulse_alerter.rules import (
     sentiment_key,
     stale_data_key,
     viral_key,
+    with_data,
     yesterday_close_rate,
 )
 from pulse_contracts.alerts import AlertThresholds
@@ -384,6 +385,49 @@ def test_stale_data_message() -> None:
         'No new data for Mia Chen\'s tiktok post in "Spring launch" for 7 h'
         " (3 failed pulls in a row)"
     )
+
+
+def listed(observed_ago: timedelta | None, posted_ago: timedelta | None = None) -> PostNumbers:
+    """The post as the campaign's document lists it: its latest sample `observed_ago`."""
+    latest = (
+        LatestCounters(observed_at=NOW - observed_ago, views=100, engagement=0)
+        if observed_ago is not None
+        else None
+    )
+    posted_at = NOW - posted_ago if posted_ago is not None else None
+    return PostNumbers(
+        post_id=POST, booking_id=BOOKING, platform="tiktok", posted_at=posted_at, latest=latest
+    )
+
+
+def stale_with(state: PostState, post: PostNumbers) -> Severity | None:
+    ctx = context(campaign_doc(bookings=[booking()], posts=[post]), posts={POST: state})
+    return severity_of(ctx, stale_data_key(POST))
+
+
+def test_stale_data_reads_the_newest_sample_time_and_posting_time_from_the_document() -> None:
+    # Registered 3 days ago, nothing in the alerter's own copy of its data: the document's latest
+    # sample is what says when data last came (3 days old → 3 h interval → stale after 6 h).
+    unknown = post_state(age=3 * D, since_data=None, posted_at=None)
+    assert stale_with(unknown, listed(observed_ago=None)) == "critical"
+    assert stale_with(unknown, listed(observed_ago=6 * H)) is None
+    assert stale_with(unknown, listed(observed_ago=6 * H + S)) == "warning"
+    # posted_at from the document sets the post's age: posted 40 days ago → 24 h interval.
+    assert stale_with(unknown, listed(observed_ago=7 * H, posted_ago=40 * D)) is None
+    # A sample after the last failure ends the run, the document's sample included.
+    failing = replace(unknown, failures=3, failures_at=NOW - H)
+    assert stale_with(failing, listed(observed_ago=2 * H)) == "warning"
+    assert stale_with(failing, listed(observed_ago=H)) is None
+    # A newer time kept in the copy (before the alerter read it from documents) is not undone.
+    kept = post_state(age=3 * D, since_data=H)
+    assert stale_with(kept, listed(observed_ago=10 * H)) is None
+    assert with_data(kept, listed(observed_ago=10 * H)).last_data_at == NOW - H
+
+
+def test_a_post_only_the_document_lists_is_not_tracked() -> None:
+    # Samples before the catalog's registration arrived: nothing to be stale about yet.
+    ctx = context(campaign_doc(bookings=[booking()], posts=[listed(observed_ago=30 * D)]))
+    assert severity_of(ctx, stale_data_key(POST)) is None
 
 
 # --- viral ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The booking and post rules on real PostgreSQL, driven by the events that feed them: catalog
-copies, post.pulled / post.pull_failed / post.comments_scored, kpi.updated and the sweep, with
-time under the test's control."""
+copies, post.pull_failed / post.comments_scored, kpi.updated (which also says when each post's
+newest sample was taken) and the sweep, with time under the test's control."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from pulse_contracts.numbers import (
     LatestCounters,
     PostNumbers,
 )
-from pulse_contracts.posts import PostCommentsScored, PostFacts, PostPulled, PostPullFailed, Sample
+from pulse_contracts.posts import PostCommentsScored, PostPullFailed
 from pulse_runtime.db import create_pool
 from pulse_runtime.messaging import parse_envelope
 from tests.support.servers import Servers
@@ -148,9 +148,19 @@ class Agency:
             registered_at,
         )
 
-    def doc(self, as_of: datetime, *, views: int | None = None, **booking: Any) -> CampaignNumbers:
+    def doc(
+        self,
+        as_of: datetime,
+        *,
+        views: int | None = None,
+        observed_at: datetime | None = None,
+        posted_at: datetime | None = None,
+        **booking: Any,
+    ) -> CampaignNumbers:
+        """The aggregator's document at `as_of`; its post's latest sample has `views`, observed
+        at `observed_at` (a minute before as_of unless given), or it has no sample yet."""
         latest = (
-            LatestCounters(observed_at=as_of - M, views=views, engagement=0)
+            LatestCounters(observed_at=observed_at or as_of - M, views=views, engagement=0)
             if views is not None
             else None
         )
@@ -173,27 +183,17 @@ class Agency:
                     booking_id=self.booking_id,
                     influencer_id=self.influencer_id,
                     platform="tiktok",
+                    posted_at=posted_at,
                     latest=latest,
                 )
             ],
             as_of=as_of,
         )
 
-    def pulled(self, observed_at: datetime, posted_at: datetime | None = None) -> PostPulled:
-        return PostPulled(
-            samples=[
-                Sample(
-                    post_id=self.post_id,
-                    booking_id=self.booking_id,
-                    campaign_id=self.campaign_id,
-                    platform="tiktok",
-                    observed_at=observed_at,
-                    source="provider",
-                    views=100,
-                )
-            ],
-            posts=[PostFacts(post_id=self.post_id, posted_at=posted_at)] if posted_at else [],
-        )
+    def pulled(self, observed_at: datetime, posted_at: datetime | None = None) -> CampaignNumbers:
+        """The kpi.updated that follows a pull of the post at `observed_at`: the alerter reads
+        the post's newest sample time and posted_at from the document, not from post.pulled."""
+        return self.doc(observed_at, views=100, observed_at=observed_at, posted_at=posted_at)
 
     def failed(self, consecutive: int) -> PostPullFailed:
         return PostPullFailed(
@@ -334,8 +334,14 @@ async def test_booking_rules_from_kpi_updated_and_the_sweep(pool: asyncpg.Pool) 
     await a.catalog(registered_at=END_AT - 3 * D)
     await a.send(a.pulled(END_AT - 3 * D, posted_at=END_AT - 3 * D), END_AT - 3 * D)
     now = END_AT - 2 * D
+    sampled: dict[str, Any] = {
+        "views": 100,
+        "observed_at": END_AT - 3 * D,
+        "posted_at": END_AT - 3 * D,
+    }
     doc = a.doc(
         now,
+        **sampled,
         actual_views=5000,
         actual_engagement=100,
         engagement_rate=2.0,
@@ -364,6 +370,7 @@ async def test_booking_rules_from_kpi_updated_and_the_sweep(pool: asyncpg.Pool) 
     await a.send(
         a.doc(
             later,
+            **sampled,
             actual_views=5000,
             actual_engagement=100,
             engagement_rate=2.0,

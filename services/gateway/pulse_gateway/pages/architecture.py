@@ -98,7 +98,7 @@ def _events() -> list[dict[str, Any]]:
             {
                 spec.name.split(".")[0]
                 for spec in QUEUES.values()
-                if _binds(spec.binding, event_type)
+                if any(_binds(key, event_type) for key in spec.bindings)
             }
         )
         events.append(
@@ -150,7 +150,9 @@ async def architecture_live(request: Request, ctx: ContextDep, viewer: ViewerDep
 
 async def _live(ctx: GatewayContext) -> dict[str, Any]:
     health, depths, refused = await asyncio.gather(_health(ctx), _queue_depths(ctx), _refused(ctx))
-    bindings = {spec.name: f"{spec.exchange.name} · {spec.binding}" for spec in QUEUES.values()}
+    bindings = {
+        spec.name: f"{spec.exchange.name} · {', '.join(spec.bindings)}" for spec in QUEUES.values()
+    }
     return {"health": health, "depths": depths, "bindings": bindings, "refused": refused}
 
 
