@@ -363,3 +363,48 @@ async def test_internal_reads_match_the_oracle_for_every_view(
         assert (await client.get(stranger)).status_code == 404
     async with httpx.AsyncClient(base_url=processes["aggregator"].url) as anonymous:
         assert (await anonymous.get(f"{base}/campaigns/{cid}/numbers")).status_code == 401
+
+
+async def _alerts_of(
+    alerter: ServiceProcess, scenario: Scenario, status: str, type_: str
+) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=alerter.url, headers=SERVICE_HEADERS, timeout=5) as c:
+        response = await c.get(
+            f"/internal/orgs/{scenario.org_id}/alerts",
+            params={"status": status, "campaign_id": str(scenario.campaign["id"])},
+        )
+    assert response.status_code == 200, response.text
+    return [a for a in response.json()["items"] if a["type"] == type_]
+
+
+async def test_stale_posts_resolve_when_their_samples_come_through_ingest(
+    processes: dict[str, ServiceProcess], servers: Servers
+) -> None:
+    """The alerter takes no post.pulled: a post's newest sample time reaches its stale-data rule
+    in the aggregator's kpi.updated. Posts registered 20 days ago with no sample are stale at
+    once; their samples, sent to ingest as n8n sends them, resolve every one of those alerts."""
+    scenario = build_scenario(utcnow(), seed=31, raw_fixture=False)
+    alerter = processes["alerter"]
+    async with Bus(servers.amqp_url) as bus:
+        for event in scenario.events:
+            await bus.publish_event(scenario.org_id, event)
+        await _wait_until_tracked(servers, scenario)
+        stale: list[dict[str, Any]] = []
+        for _ in range(200):
+            stale = await _alerts_of(alerter, scenario, "open", "stale_data")
+            if len(stale) == len(scenario.posts):
+                break
+            await asyncio.sleep(0.05)
+        assert {a["post_id"] for a in stale} == {str(p["id"]) for p in scenario.posts}
+        assert {a["severity"] for a in stale} == {"critical"}  # 20 days without data
+
+        # Every post's newest sample is under 10 h old: none is stale any more.
+        await _send(scenario, scenario.items, bus, processes["ingest"].url, random.Random(31))
+        resolved: list[dict[str, Any]] = []
+        for _ in range(200):
+            if not await _alerts_of(alerter, scenario, "open", "stale_data"):
+                resolved = await _alerts_of(alerter, scenario, "resolved", "stale_data")
+                break
+            await asyncio.sleep(0.05)
+    assert {a["post_id"] for a in resolved} == {str(p["id"]) for p in scenario.posts}
+    assert {a["resolved_by"] for a in resolved} == {"system"}
