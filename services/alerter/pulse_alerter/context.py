@@ -46,8 +46,8 @@ class CommentScores:
 
 @dataclass(frozen=True)
 class PostState:
-    """What the alerter learned about one post from catalog and post events; the rules add its
-    newest sample time and posted_at from the campaign's document (rules.with_data)."""
+    """What the alerter learned about one post from catalog and post events; its newest sample
+    time and posted_at are the campaign's document's (rules.data_times)."""
 
     post_id: UUID
     booking_id: UUID
@@ -56,16 +56,18 @@ class PostState:
     registered_at: datetime | None = None  # None until catalog.post.registered arrives
     posted_at: datetime | None = None
     removed: bool = False
-    last_data_at: datetime | None = None  # newest observed_at of its samples (rules.with_data)
+    # Newest observed_at of its samples, as kept before the alerter read it from kpi.updated.
+    last_data_at: datetime | None = None
     failures: int = 0  # consecutive failed pulls, as ingest counted them at `failures_at`
     failures_at: datetime | None = None
     comments: CommentScores | None = None
 
-    def failing_pulls(self) -> int:
-        """Consecutive failures still current: a sample after the last failure ends the run."""
+    def failing_pulls(self, last_data_at: datetime | None) -> int:
+        """Consecutive failures still current: a sample after the last failure ends the run
+        (`last_data_at`: the post's newest sample time, rules.data_times)."""
         if self.failures_at is None:
             return 0
-        if self.last_data_at is not None and self.last_data_at >= self.failures_at:
+        if last_data_at is not None and last_data_at >= self.failures_at:
             return 0
         return self.failures
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from uuid import UUID
@@ -187,19 +186,39 @@ def is_tracking(post: PostState, ctx: CampaignContext, now: datetime) -> bool:
     )
 
 
+def data_times(
+    post: PostState, listed: PostNumbers | None
+) -> tuple[datetime | None, datetime | None]:
+    """The post's newest sample time and posted_at, as the campaign's document lists them (its
+    latest sample has the greatest observed_at). A later time in the alerter's own copy, kept
+    before the alerter read them from kpi.updated, is never moved back."""
+    if listed is None:
+        return post.last_data_at, post.posted_at
+    newest = listed.latest.observed_at if listed.latest is not None else None
+    if post.last_data_at is not None and (newest is None or post.last_data_at > newest):
+        newest = post.last_data_at
+    return newest, listed.posted_at or post.posted_at
+
+
 def evaluate_stale_data(
-    post: PostState, influencer_id: UUID | None, ctx: CampaignContext, now: datetime
+    post: PostState,
+    influencer_id: UUID | None,
+    ctx: CampaignContext,
+    now: datetime,
+    listed: PostNumbers | None = None,
 ) -> Condition:
+    """stale_data of a post, from its state and what the document lists of it (`listed`)."""
     t = ctx.thresholds
     severity: Severity | None = None
     since = timedelta(0)
-    failures = post.failing_pulls()
+    last_data_at, posted_at = data_times(post, listed)
+    failures = post.failing_pulls(last_data_at)
     if is_tracking(post, ctx, now):
         assert post.registered_at is not None  # is_tracking checked it
         # A post never pulled has been waiting for data since it was registered.
-        since = now - (post.last_data_at or post.registered_at)
+        since = now - (last_data_at or post.registered_at)
         interval = refresh_interval(
-            post_age(now, posted_at=post.posted_at, registered_at=post.registered_at)
+            post_age(now, posted_at=posted_at, registered_at=post.registered_at)
         )
         stale = since > interval * t.stale_interval_multiple
         if stale or failures >= t.stale_consecutive_failures:
@@ -341,9 +360,10 @@ def _post_states(ctx: CampaignContext) -> Iterable[tuple[PostState, UUID | None]
     """Every post the campaign's rules look at, with its influencer when the document knows it.
 
     The document lists the tracked posts the aggregator knows, each with its latest sample and
-    posted_at: what the post's data says. The alerter's own copy adds what catalog and pull
-    events say (registration, removal, failed pulls, comments), and the posts registered since
-    the document (stale_data must not wait for the first sample to notice silence).
+    posted_at: what the post's data says (data_times). The alerter's own copy adds what catalog
+    and pull events say (registration, removal, failed pulls, comments), and the posts
+    registered since the document (stale_data must not wait for the first sample to notice
+    silence).
     """
     in_doc = {p.post_id: p for p in ctx.doc.posts}
     booking_influencer: dict[UUID, UUID | None] = {**ctx.booking_influencers}
@@ -361,25 +381,10 @@ def _post_states(ctx: CampaignContext) -> Iterable[tuple[PostState, UUID | None]
             )
         elif state.removed:
             continue  # its key is left out, so an open alert for it resolves
-        if listed is not None:
-            state = with_data(state, listed)
         influencer = (
             listed.influencer_id if listed is not None else booking_influencer.get(state.booking_id)
         )
         yield state, influencer
-
-
-def with_data(state: PostState, listed: PostNumbers) -> PostState:
-    """The post's state with what the document says of its data: its newest sample time (the
-    latest sample has the greatest observed_at) and posted_at. The later time wins, so a copy
-    kept before the alerter read these from kpi.updated never moves one back."""
-    newest = listed.latest.observed_at if listed.latest is not None else None
-    if state.last_data_at is not None and (newest is None or state.last_data_at > newest):
-        newest = state.last_data_at
-    posted_at = listed.posted_at or state.posted_at
-    if newest == state.last_data_at and posted_at == state.posted_at:
-        return state
-    return replace(state, last_data_at=newest, posted_at=posted_at)
 
 
 def evaluate_all(ctx: CampaignContext, now: datetime) -> list[Condition]:
@@ -398,7 +403,7 @@ def evaluate_all(ctx: CampaignContext, now: datetime) -> list[Condition]:
         listed = in_doc.get(state.post_id)
         if listed is not None:
             conditions.append(evaluate_viral(listed, ctx))
-        conditions.append(evaluate_stale_data(state, influencer_id, ctx, now))
+        conditions.append(evaluate_stale_data(state, influencer_id, ctx, now, listed))
         conditions.append(evaluate_sentiment(state, influencer_id, ctx))
     # Imported here: forecast_rule builds on this module's context and helpers.
     from .forecast_rule import evaluate_forecast_miss

@@ -18,13 +18,13 @@ import pytest
 from pulse_alerter.context import CampaignContext, CommentScores, Influencer, PostState
 from pulse_alerter.domain import Action, AlertState, Condition, decide, under_kpi_key
 from pulse_alerter.rules import (
+    data_times,
     deadline_key,
     engagement_drop_key,
     evaluate_all,
     sentiment_key,
     stale_data_key,
     viral_key,
-    with_data,
     yesterday_close_rate,
 )
 from pulse_contracts.alerts import AlertThresholds
@@ -421,7 +421,7 @@ def test_stale_data_reads_the_newest_sample_time_and_posting_time_from_the_docum
     # A newer time kept in the copy (before the alerter read it from documents) is not undone.
     kept = post_state(age=3 * D, since_data=H)
     assert stale_with(kept, listed(observed_ago=10 * H)) is None
-    assert with_data(kept, listed(observed_ago=10 * H)).last_data_at == NOW - H
+    assert data_times(kept, listed(observed_ago=10 * H))[0] == NOW - H
 
 
 def test_a_post_only_the_document_lists_is_not_tracked() -> None:
