@@ -18,6 +18,7 @@ log = get_logger(__name__)
 _RUNTIME_SQL = Path(__file__).parent / "sql" / "runtime_tables.sql"
 # Added to every schema after its first release, so under a version of its own.
 _TRACING_SQL = Path(__file__).parent / "sql" / "runtime_tracing.sql"
+_COMPRESSION_SQL = Path(__file__).parent / "sql" / "runtime_compression.sql"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
@@ -32,6 +33,9 @@ def load_migrations(directory: Path, schema: str) -> list[Migration]:
     found = [
         Migration("0000_runtime", _RUNTIME_SQL.read_text().replace("{schema}", schema)),
         Migration("0000_runtime_tracing", _TRACING_SQL.read_text().replace("{schema}", schema)),
+        Migration(
+            "0000_runtime_compression", _COMPRESSION_SQL.read_text().replace("{schema}", schema)
+        ),
     ]
     for path in sorted(directory.glob("*.sql")):
         found.append(Migration(path.stem, path.read_text(encoding="utf-8")))
