@@ -1,6 +1,6 @@
 -- An outbox row's body is compressed once when written and read once by the relay before it is
 -- deleted: lz4 does both for a quarter of pglz's CPU (a post.pulled of 500 samples, 166 KB:
--- 1.0 instead of 3.6-4.0 ms of PostgreSQL per insert, bench/RESULTS.md session 17). Rows
+-- 0.8-1.0 instead of 2.9-4.0 ms of PostgreSQL per insert, bench/RESULTS.md session 17). Rows
 -- written before keep pglz and stay readable. A server built without lz4 keeps pglz.
 DO $$
 BEGIN
