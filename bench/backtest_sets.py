@@ -78,13 +78,20 @@ def _sampled(
 
 
 def synthetic_campaigns(
-    seed: int = 14, count: int = 80, *, exact_commitments: bool = False
+    seed: int = 14,
+    count: int = 80,
+    *,
+    exact_commitments: bool = False,
+    only_posts_made: bool = False,
 ) -> list[CampaignRun]:
     """`count` finished campaigns with known curves (module docstring for what varies).
 
     `exact_commitments` gives every booking the truth as its commitment (the creator's reach
     per post and its engagement rate) and changes nothing else: the posts and samples are the
     same, so the backtest can show what the forecast scores when no commitment is off.
+    `only_posts_made` commits each booking to the posts its creator will make, at the same views
+    and engagement per post: the forecast then knows which posts still to come are never made,
+    which nothing observed tells it.
     """
     rng = random.Random(seed)
     runs: list[CampaignRun] = []
@@ -138,9 +145,21 @@ def synthetic_campaigns(
                     return cum[min(int(t * 4), len(cum) - 1)]
 
                 booking.posts.append(_sampled(posted, stop, views_at, eng, rng, miss=0.1))
+            if only_posts_made:
+                _commit_to(booking, len(booking.posts))
             run.bookings.append(booking)
         runs.append(run)
     return runs
+
+
+def _commit_to(booking: BookingRun, posts: int) -> None:
+    """The booking committed to `posts` posts at the views and engagement it committed per post."""
+    planned = booking.committed_posts or 0
+    if planned == posts or planned == 0:
+        return
+    booking.committed_views = (booking.committed_views or 0) * posts // planned
+    booking.committed_engagement = (booking.committed_engagement or 0) * posts // planned
+    booking.committed_posts = posts
 
 
 def demo_runs(today: date) -> list[CampaignRun]:

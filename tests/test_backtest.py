@@ -22,8 +22,8 @@ def test_the_report_has_every_checkpoint_for_both_sets_and_the_other_seeds() -> 
     )
     assert len(rows) == 12  # 3 checkpoints × 2 metrics × 2 sets
     assert re.search(r"^\| 15 \| engagement \| [\d.]+ % \| [\d.]+ % \|", text, re.M)
-    assert "### At 50 % of the timeline with every commitment set to the truth" in text
-    assert re.search(r"^\| engagement \| [\d.]+ % \| [\d.]+ % \| \d+ % \|$", text, re.M)
+    assert "### At 50 % of the timeline with commitments that know more (seed 14)" in text
+    assert re.search(r"^\| engagement \|( [\d.]+ % \|){4} \d+ % \|$", text, re.M)
     assert "### Where the engagement error at 50 % comes from (seed 14)" in text
     assert len(re.findall(r"^\| (the forecast|each booking's).* \| [\d.]+ % \|$", text, re.M)) == 3
 
@@ -50,6 +50,26 @@ def test_true_commitments_change_only_the_commitments() -> None:
             assert x.committed_posts == y.committed_posts
             changed += x.committed_views != y.committed_views
     assert changed > 0
+
+
+def test_commitments_to_only_the_posts_made_change_only_the_commitments() -> None:
+    drawn = synthetic_campaigns(14, 12)
+    made = synthetic_campaigns(14, 12, only_posts_made=True)
+    lowered = 0
+    for a, b in zip(drawn, made, strict=True):
+        for x, y in zip(a.bookings, b.bookings, strict=True):
+            assert x.posts == y.posts
+            assert y.committed_posts == len(y.posts)
+            if x.committed_posts != y.committed_posts:
+                lowered += 1
+                # The same views and engagement per post as committed, to a whole unit.
+                for a_total, b_total in (
+                    (x.committed_views, y.committed_views),
+                    (x.committed_engagement, y.committed_engagement),
+                ):
+                    per_post = (a_total or 0) / (x.committed_posts or 1)
+                    assert abs((b_total or 0) - per_post * len(y.posts)) < 1
+    assert lowered > 0  # the set has posts never made, or this compares nothing
 
 
 def test_at_half_the_timeline_the_synthetic_set_lands_where_docs_forecast_md_says() -> None:
