@@ -97,9 +97,10 @@ class Recomputer:
 
 def register_consumers(runtime: ServiceRuntime, recomputer: Recomputer) -> None:
     freshness = runtime.metrics.freshness.labels("aggregated")
+    known = handlers.KnownPosts()
 
     async def post_pulled(envelope: Envelope[EventData]) -> None:
-        if await handlers.on_post_pulled(runtime.pool, envelope):
+        if await handlers.on_post_pulled(runtime.pool, envelope, known):
             # From ingest accepting the batch (its post.pulled was built then) to stored here.
             freshness.observe((utcnow() - envelope.occurred_at).total_seconds())
             recomputer.wake.set()

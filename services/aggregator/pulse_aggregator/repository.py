@@ -173,12 +173,13 @@ async def load_inputs(
     return CampaignInputs(campaign, bookings, posts, closes)
 
 
-async def add_pending(conn: Connection, samples: Sequence[Sample]) -> set[UUID]:
-    """Queues a batch's samples for their campaigns' next recompute; returns those campaigns.
+async def add_pending(conn: Connection, samples: Sequence[Sample]) -> tuple[set[UUID], int]:
+    """Queues a batch's samples for their campaigns' next recompute; returns those campaigns
+    and how many samples were queued (those of posts without a row here are not).
 
     As they came: the fold reduces them to closes, so the subscriber spends nothing on it."""
     if not samples:
-        return set()
+        return set(), 0
     rows = await conn.fetch(
         sql.add_pending,
         [s.post_id for s in samples],
@@ -186,7 +187,7 @@ async def add_pending(conn: Connection, samples: Sequence[Sample]) -> set[UUID]:
         *([getattr(s, name) for s in samples] for name in _COUNTERS),
         [s.estimated for s in samples],
     )
-    return {r["campaign_id"] for r in rows}
+    return {r["campaign_id"] for r in rows}, sum(r["queued"] for r in rows)
 
 
 async def take_pending(conn: Connection, campaign_id: UUID) -> list[Point]:

@@ -92,7 +92,14 @@ def _batches(scenario: Scenario, rng: random.Random) -> list[PostPulled]:
     return batches
 
 
-async def _apply(pool: asyncpg.Pool, org_id: UUID, items: list[EventData], workers: int) -> None:
+async def _apply(
+    pool: asyncpg.Pool,
+    org_id: UUID,
+    items: list[EventData],
+    workers: int,
+    known: handlers.KnownPosts | None = None,
+) -> None:
+    """`workers` replicas applying the items; `known`, if given, is one process's posts."""
     queue: asyncio.Queue[EventData] = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
@@ -102,7 +109,7 @@ async def _apply(pool: asyncpg.Pool, org_id: UUID, items: list[EventData], worke
             data = queue.get_nowait()
             envelope = make_event(data, org_id=org_id, producer="test")
             if data.event_type == "post.pulled":
-                await handlers.on_post_pulled(pool, envelope)
+                await handlers.on_post_pulled(pool, envelope, known)
             else:
                 await handlers.on_catalog_event(pool, envelope)
             if random.random() < 0.3:  # replicas recompute while others still write
@@ -129,14 +136,16 @@ def _without_clock(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("remembered", [False, True], ids=["every-post-ensured", "known-posts"])
 async def test_any_order_duplication_and_concurrency_gives_the_oracles_numbers(
-    pool: asyncpg.Pool, seed: int
+    pool: asyncpg.Pool, seed: int, remembered: bool
 ) -> None:
     rng = random.Random(seed)
     scenario = build_scenario(datetime.now(UTC), seed=seed)
     items: list[EventData] = [*_catalog(scenario), *_batches(scenario, rng)]
     rng.shuffle(items)  # samples before their posts, bookings after their samples: any order
-    await _apply(pool, scenario.org_id, items, workers=4)
+    known = handlers.KnownPosts() if remembered else None
+    await _apply(pool, scenario.org_id, items, workers=4, known=known)
 
     doc = await _document(pool, scenario)
     expected = oracle_numbers(
@@ -177,6 +186,39 @@ async def test_a_redelivered_event_changes_nothing(pool: asyncpg.Pool) -> None:
     assert await handlers.recompute_dirty(pool, now=lambda: datetime.now(UTC)) == 0
     assert await _document(pool, scenario) == before
     assert await pool.fetchval("SELECT count(*) FROM aggregator.outbox") == outbox_before
+
+
+async def test_a_post_known_but_without_a_row_fails_its_batch_and_the_redelivery_counts_it(
+    pool: asyncpg.Pool,
+) -> None:
+    # As after a database restored under a running aggregator: the process remembers a post
+    # the database has no row of. Its samples must not be dropped by the queue's join.
+    scenario = build_scenario(datetime.now(UTC), seed=11)
+    await _apply(pool, scenario.org_id, _catalog(scenario), workers=1)
+    post = scenario.posts[0]
+    ghost = Sample(
+        post_id=UUID(int=random.getrandbits(128)),
+        booking_id=post["booking_id"],
+        campaign_id=post["campaign_id"],
+        platform=post["platform"],
+        observed_at=datetime.now(UTC) - timedelta(minutes=5),
+        views=777_000,
+        likes=7,
+        source="http",
+    )
+    known = handlers.KnownPosts()
+    known.add([ghost.post_id])
+    envelope = make_event(PostPulled(samples=[ghost]), org_id=scenario.org_id, producer="ingest")
+    pending = "SELECT count(*) FROM aggregator.pending_closes WHERE post_id = $1"
+
+    with pytest.raises(handlers.PostRowMissing, match="1 of 1 samples have no post row"):
+        await handlers.on_post_pulled(pool, envelope, known)
+    assert await pool.fetchval(pending, ghost.post_id) == 0
+    assert known.unknown([ghost]) == [ghost]  # forgotten: the redelivery stores the post first
+
+    assert await handlers.on_post_pulled(pool, envelope, known) is True
+    assert await pool.fetchval(pending, ghost.post_id) == 1
+    assert known.unknown([ghost]) == []
 
 
 async def test_removed_posts_and_deleted_bookings_leave_the_numbers(pool: asyncpg.Pool) -> None:

@@ -1,6 +1,8 @@
 -- A batch's closes wait here for the next recompute of the campaign each post counts in, which
 -- folds them into the posts' closes and the booking steps. One writer per campaign does that,
--- so batches take no row locks on each other's posts. Returns the campaigns to mark.
+-- so batches take no row locks on each other's posts. Returns the campaigns to mark, and how
+-- many samples each queued: a sample whose post has no row here is not queued (the caller
+-- makes sure every post has one first, and checks the count).
 WITH added AS (
     INSERT INTO aggregator.pending_closes
         (campaign_id, post_id, observed_at, views, likes, comments, shares, saves, reach,
@@ -13,4 +15,4 @@ WITH added AS (
     JOIN aggregator.posts AS p ON p.id = f.post_id
     RETURNING campaign_id
 )
-SELECT DISTINCT campaign_id FROM added
+SELECT campaign_id, count(*)::int AS queued FROM added GROUP BY campaign_id
