@@ -1272,4 +1272,5 @@ async def test_the_forecast_shows_only_on_links_that_opted_in_and_never_money(
     assert "Forecast at the end date" in page.text
     assert "2,345,678" in page.text
     assert "1,900,000–2,800,000" in page.text
+    assert "Includes 2 committed posts not live yet; the low end leaves them out." in page.text
     assert_no_leak(page.text, w, UUID(opted["id"]))
