@@ -6,10 +6,16 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
+
+from pulse_runtime.settings import with_database
+
+from .system import clean_environ
 
 T = TypeVar("T")
 PASSWORD = "bench-password-not-secret"  # noqa: S105 - bench organizations only
@@ -52,6 +58,30 @@ def migrate(env: Mapping[str, str]) -> None:
     )
     if done.returncode != 0:
         raise ApiFailure(f"pulse migrate failed: {done.stderr[-2000:]}")
+
+
+@asynccontextmanager
+async def scratch_database(pg_url: str, name: str) -> AsyncIterator[str]:
+    """A new database `name` on `pg_url`'s cluster, migrated by `pulse migrate` and dropped
+    afterwards, for the cost scripts that time one service's code alone; yields its URL."""
+
+    async def drop_and(then: str | None) -> None:
+        admin = await asyncpg.connect(pg_url)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if then:
+                await admin.execute(then)
+        finally:
+            await admin.close()
+
+    await drop_and(f"CREATE DATABASE {name}")
+    try:
+        database_url = with_database(pg_url, name)
+        env = {**clean_environ(), "PULSE_ENV": "test", "PULSE_DATABASE_URL": database_url}
+        await asyncio.to_thread(migrate, env)
+        yield database_url
+    finally:
+        await drop_and(None)
 
 
 async def create_org(env: Mapping[str, str], name: str, email: str, *, test: bool) -> str:

@@ -34,13 +34,13 @@ from pulse_gateway import read_model
 from pulse_gateway.messages import NARROW as GATEWAY_NARROW
 from pulse_runtime.db import create_pool
 from pulse_runtime.messaging import parse_envelope
-from pulse_runtime.settings import with_database, with_user
+from pulse_runtime.settings import with_user
 from pulse_share import handlers as share_handlers
 from pulse_share.messages import NARROW as SHARE_NARROW
 
-from .api import migrate
+from .api import scratch_database
 from .recompute_cost import large_campaign
-from .system import clean_environ, pid_cpu_seconds
+from .system import pid_cpu_seconds
 
 DATABASE = "pulse_bench_consumer_cost"
 KIND = "kpi.updated"
@@ -97,34 +97,17 @@ def bodies_of(rounds: int) -> list[bytes]:
 
 
 async def measure(pg_url: str, rounds: int) -> list[Cost]:
-    admin = await asyncpg.connect(pg_url)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {DATABASE}")
-    finally:
-        await admin.close()
-    database_url = with_database(pg_url, DATABASE)
-    env = {**clean_environ(), "PULSE_ENV": "test", "PULSE_DATABASE_URL": database_url}
-    await asyncio.to_thread(migrate, env)
     bodies = bodies_of(rounds)
-    costs = []
-    try:
+    async with scratch_database(pg_url, DATABASE) as database_url:
         pools = {
             name: await create_pool(with_user(database_url, f"pulse_{name}"), max_size=1)
             for name in ("gateway", "alerter", "share")
         }
         try:
-            costs = await _each_consumer(pools, bodies)
+            return await _each_consumer(pools, bodies)
         finally:
             for pool in pools.values():
                 await pool.close()
-    finally:
-        admin = await asyncpg.connect(pg_url)
-        try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        finally:
-            await admin.close()
-    return costs
 
 
 async def _each_consumer(pools: dict[str, asyncpg.Pool], bodies: list[bytes]) -> list[Cost]:

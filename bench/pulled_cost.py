@@ -30,11 +30,11 @@ from pulse_contracts import Envelope, EventData, make_event
 from pulse_contracts.posts import PostPulled, Sample
 from pulse_runtime.db import create_pool
 from pulse_runtime.messaging import parse_envelope
-from pulse_runtime.settings import with_database, with_user
+from pulse_runtime.settings import with_user
 
-from .api import migrate
+from .api import scratch_database
 from .consumer_cost import backend_pid
-from .system import clean_environ, pid_cpu_seconds
+from .system import pid_cpu_seconds
 
 DATABASE = "pulse_bench_pulled_cost"
 POSTS, CAMPAIGNS, BATCH = 2_000, 10, 500
@@ -78,29 +78,13 @@ class Feed:
 
 
 async def measure(pg_url: str, batches: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
-    admin = await asyncpg.connect(pg_url)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {DATABASE}")
-    finally:
-        await admin.close()
-    database_url = with_database(pg_url, DATABASE)
-    env = {**clean_environ(), "PULSE_ENV": "test", "PULSE_DATABASE_URL": database_url}
-    await asyncio.to_thread(migrate, env)
     figures: dict[str, list[tuple[float, float]]] = {"every post ensured": [], "known posts": []}
-    try:
+    async with scratch_database(pg_url, DATABASE) as database_url:
         pool = await create_pool(with_user(database_url, "pulse_aggregator"), max_size=1)
         try:
-            figures = await _rounds(pool, batches, rounds, figures)
+            return await _rounds(pool, batches, rounds, figures)
         finally:
             await pool.close()
-    finally:
-        admin = await asyncpg.connect(pg_url)
-        try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        finally:
-            await admin.close()
-    return figures
 
 
 async def _rounds(
