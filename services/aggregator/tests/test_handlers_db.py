@@ -9,7 +9,7 @@ import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -162,20 +162,26 @@ async def test_any_order_duplication_and_concurrency_gives_the_oracles_numbers(
     assert doc["campaign"]["timeline_pct"] == expected["campaign"]["timeline_pct"]
 
 
-async def test_a_redelivered_event_changes_nothing(pool: asyncpg.Pool) -> None:
-    scenario = build_scenario(datetime.now(UTC), seed=9)
-    await _apply(pool, scenario.org_id, _catalog(scenario), workers=1)
-    post = scenario.posts[0]
-    sample = Sample(
-        post_id=post["id"],
+def _sample_of(
+    post: dict[str, Any], ago: timedelta, *, views: int, likes: int, post_id: UUID | None = None
+) -> Sample:
+    """A sample of `post` taken `ago` (of another post id of the same booking, if given)."""
+    return Sample(
+        post_id=post_id or post["id"],
         booking_id=post["booking_id"],
         campaign_id=post["campaign_id"],
         platform=post["platform"],
-        observed_at=datetime.now(UTC) - timedelta(hours=1),
-        views=1000,
-        likes=10,
+        observed_at=datetime.now(UTC) - ago,
+        views=views,
+        likes=likes,
         source="amqp",
     )
+
+
+async def test_a_redelivered_event_changes_nothing(pool: asyncpg.Pool) -> None:
+    scenario = build_scenario(datetime.now(UTC), seed=9)
+    await _apply(pool, scenario.org_id, _catalog(scenario), workers=1)
+    sample = _sample_of(scenario.posts[0], timedelta(hours=1), views=1000, likes=10)
     envelope = make_event(PostPulled(samples=[sample]), org_id=scenario.org_id, producer="ingest")
     assert await handlers.on_post_pulled(pool, envelope) is True
     await handlers.recompute_dirty(pool, now=lambda: datetime.now(UTC))
@@ -195,16 +201,8 @@ async def test_a_post_known_but_without_a_row_fails_its_batch_and_the_redelivery
     # the database has no row of. Its samples must not be dropped by the queue's join.
     scenario = build_scenario(datetime.now(UTC), seed=11)
     await _apply(pool, scenario.org_id, _catalog(scenario), workers=1)
-    post = scenario.posts[0]
-    ghost = Sample(
-        post_id=UUID(int=random.getrandbits(128)),
-        booking_id=post["booking_id"],
-        campaign_id=post["campaign_id"],
-        platform=post["platform"],
-        observed_at=datetime.now(UTC) - timedelta(minutes=5),
-        views=777_000,
-        likes=7,
-        source="http",
+    ghost = _sample_of(
+        scenario.posts[0], timedelta(minutes=5), views=777_000, likes=7, post_id=uuid4()
     )
     known = handlers.KnownPosts()
     known.add([ghost.post_id])
