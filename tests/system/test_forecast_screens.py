@@ -81,6 +81,19 @@ async def test_the_forecast_on_the_staff_screens(
         await expect(chart).to_have_attribute("data-projected", "true")
         await settled(page, "forecast-campaign", size, "#growth-chart")
 
+        # Winter Trail has a committed post still to come: the box says the projection counts
+        # it and the low end does not.
+        winter = campaigns["Winter Trail Collection"]
+        with demo.api() as api:
+            ahead = api.get(f"/api/campaigns/{winter['id']}").json()["kpis"]["forecast"]
+        assert ahead["status"] == "projected"
+        assert ahead["posts"] - ahead["posts_low"] == 1
+        await page.goto(f"/campaigns/{winter['id']}")
+        await expect(page.locator("#campaign-forecast [data-forecast='to-come']")).to_have_text(
+            "Includes 1 committed post not live yet; the low end leaves it out."
+        )
+        await settled(page, "forecast-to-come", size, "#campaign-forecast")
+
         creator = next(b for b in bookings if b["kpis"])
         await page.goto(f"/influencers/{creator['influencer_id']}")
         item = page.locator(f".forecast-item[data-booking-id='{creator['id']}']")
