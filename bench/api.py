@@ -65,23 +65,23 @@ async def scratch_database(pg_url: str, name: str) -> AsyncIterator[str]:
     """A new database `name` on `pg_url`'s cluster, migrated by `pulse migrate` and dropped
     afterwards, for the cost scripts that time one service's code alone; yields its URL."""
 
-    async def drop_and(then: str | None) -> None:
-        admin = await asyncpg.connect(pg_url)
+    async def admin(*statements: str) -> None:
+        conn = await asyncpg.connect(pg_url)
         try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            if then:
-                await admin.execute(then)
+            for statement in statements:
+                await conn.execute(statement)
         finally:
-            await admin.close()
+            await conn.close()
 
-    await drop_and(f"CREATE DATABASE {name}")
+    drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    await admin(drop, f"CREATE DATABASE {name}")
     try:
         database_url = with_database(pg_url, name)
         env = {**clean_environ(), "PULSE_ENV": "test", "PULSE_DATABASE_URL": database_url}
         await asyncio.to_thread(migrate, env)
         yield database_url
     finally:
-        await drop_and(None)
+        await admin(drop)
 
 
 async def create_org(env: Mapping[str, str], name: str, email: str, *, test: bool) -> str:
