@@ -27,6 +27,7 @@ import asyncpg
 
 from pulse_alerter import evaluation as alerter_evaluation
 from pulse_alerter import handlers as alerter_handlers
+from pulse_alerter import repository as alerter_repository
 from pulse_alerter.messages import NARROW as ALERTER_NARROW
 from pulse_contracts import make_event, utcnow
 from pulse_contracts.numbers import CampaignNumbers
@@ -122,10 +123,12 @@ async def _each_consumer(pools: dict[str, asyncpg.Pool], bodies: list[bytes]) ->
         envelope = parse_envelope(body, KIND, GATEWAY_NARROW)
         await read_model.on_kpi_updated(pools["gateway"], held, envelope, body)
 
+    decoded = alerter_repository.HeldNumbers()  # as the alerter's consumer keeps them
+
     async def alerter(body: bytes) -> None:
         envelope = parse_envelope(body, KIND, ALERTER_NARROW)
-        await alerter_handlers.note_kpi_updated(pools["alerter"], envelope)
-        await alerter_evaluation.evaluate_marked(pools["alerter"], now=utcnow)
+        await alerter_handlers.note_kpi_updated(pools["alerter"], envelope, decoded)
+        await alerter_evaluation.evaluate_marked(pools["alerter"], now=utcnow, held=decoded)
 
     async def share(body: bytes) -> None:
         envelope = parse_envelope(body, KIND, SHARE_NARROW)

@@ -29,7 +29,7 @@ def create_app(settings: AlerterSettings) -> FastAPI:
         "Pulse alerter",
         loops=[
             ("evaluate", evaluator.run),
-            ("sweep", sweep_loop(settings.sweep_seconds)),
+            ("sweep", sweep_loop(settings.sweep_seconds, evaluator.held)),
             ("notify", notifier.run),
         ],
     )

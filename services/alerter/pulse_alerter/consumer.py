@@ -11,7 +11,7 @@ from pulse_runtime.messaging import LARGE_MESSAGE_PREFETCH, subscribe_events
 from pulse_runtime.service import Loop, ServiceRuntime
 from pulse_runtime.topology import QUEUES
 
-from . import evaluation, handlers
+from . import evaluation, handlers, repository
 from .messages import NARROW
 
 QUEUE_NAMES = ("alerter.kpi", "alerter.catalog", "alerter.posts")
@@ -27,6 +27,8 @@ IDLE_POLL_SECONDS = 1.0
 class Evaluator:
     def __init__(self) -> None:
         self.wake = asyncio.Event()
+        # The documents the subscriber decoded, so their evaluation need not decode them again.
+        self.held = repository.HeldNumbers()
 
     async def run(self, runtime: ServiceRuntime) -> None:
         while True:
@@ -34,13 +36,13 @@ class Evaluator:
                 await asyncio.wait_for(self.wake.wait(), timeout=IDLE_POLL_SECONDS)
             self.wake.clear()
             await asyncio.sleep(COALESCE_SECONDS)
-            if await evaluation.evaluate_marked(runtime.pool, now=utcnow):
+            if await evaluation.evaluate_marked(runtime.pool, now=utcnow, held=self.held):
                 runtime.wake_relay()
 
 
 def register_consumers(runtime: ServiceRuntime, evaluator: Evaluator) -> None:
     async def kpi_updated(envelope: Envelope[EventData]) -> None:
-        if await handlers.note_kpi_updated(runtime.pool, envelope):
+        if await handlers.note_kpi_updated(runtime.pool, envelope, evaluator.held):
             evaluator.wake.set()
 
     async def catalog_event(envelope: Envelope[EventData]) -> None:
@@ -63,11 +65,11 @@ def register_consumers(runtime: ServiceRuntime, evaluator: Evaluator) -> None:
     subscribe_events(runtime.broker, QUEUES["alerter.posts"], post_event)
 
 
-def sweep_loop(interval_seconds: float) -> Loop:
+def sweep_loop(interval_seconds: float, held: repository.HeldNumbers | None = None) -> Loop:
     async def run(runtime: ServiceRuntime) -> None:
         while True:
             await asyncio.sleep(interval_seconds)
-            if await evaluation.sweep(runtime.pool, utcnow()):
+            if await evaluation.sweep(runtime.pool, utcnow(), held):
                 runtime.wake_relay()
 
     return run

@@ -12,10 +12,6 @@ from functools import cached_property, lru_cache
 from uuid import UUID
 
 from pulse_contracts.alerts import AlertThresholds
-from pulse_contracts.numbers import (
-    CampaignNumbers,
-    PostNumbers,
-)
 from pulse_contracts.values import AlertType, Platform, Severity
 
 from .domain import (
@@ -23,6 +19,7 @@ from .domain import (
     DEFAULT_THRESHOLDS,
     Condition,
 )
+from .messages import Numbers, PostFigures
 
 _ONE_DAY = timedelta(days=1)
 
@@ -76,7 +73,7 @@ class PostState:
 class CampaignContext:
     """Everything the rules of one campaign read, besides `now`."""
 
-    doc: CampaignNumbers
+    doc: Numbers
     thresholds: AlertThresholds = DEFAULT_THRESHOLDS
     org_is_test: bool = False
     influencers: Mapping[UUID, Influencer] = field(default_factory=dict)
@@ -101,7 +98,7 @@ class CampaignContext:
         return ordered, own
 
 
-def measured_views_of(post: PostNumbers) -> int | None:
+def measured_views_of(post: PostFigures) -> int | None:
     # A post whose platform hides views (null) has no views sample: it is not a measured 0.
     return post.latest.views if post.latest is not None else None
 

@@ -10,8 +10,10 @@ from typing import Literal
 from uuid import UUID
 
 from pulse_contracts.alerts import AlertThresholds
-from pulse_contracts.numbers import CampaignNumbers, KpiFigures, timeline_pct
+from pulse_contracts.numbers import KpiFigures, timeline_pct
 from pulse_contracts.values import SEVERITY_RANK, AlertScope, AlertType, CampaignStatus, Severity
+
+from .messages import Numbers
 
 Milestones = tuple[tuple[float, Severity], ...]
 # Highest first, so the first milestone the timeline has reached is the current one.
@@ -71,7 +73,7 @@ class Action(Enum):
     NONE = "none"
 
 
-def campaign_timeline_pct(doc: CampaignNumbers, now: datetime) -> float | None:
+def campaign_timeline_pct(doc: Numbers, now: datetime) -> float | None:
     """The campaign's timeline_pct at `now`, rounded half up to 2 decimals; None without dates."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -105,14 +107,14 @@ def under_kpi_key(scope: AlertScope, scope_id: UUID, milestone: float) -> str:
     return f"under_kpi:{scope}:{scope_id}:{m}"
 
 
-def campaign_label(doc: CampaignNumbers) -> str:
+def campaign_label(doc: Numbers) -> str:
     """The campaign as the agency names it: "Summer launch" in quotes, its id when unnamed."""
     campaign = doc.campaign
     return f'"{campaign.name}"' if campaign.name else str(campaign.campaign_id)
 
 
 def evaluate_under_kpi(
-    doc: CampaignNumbers,
+    doc: Numbers,
     now: datetime,
     *,
     thresholds: AlertThresholds = DEFAULT_THRESHOLDS,

@@ -53,7 +53,11 @@ async def evaluate_now(pool: asyncpg.Pool, campaign_ids: list[UUID], *, now: dat
 
 
 async def evaluate_marked(
-    pool: asyncpg.Pool, *, now: Callable[[], datetime], limit: int = 100
+    pool: asyncpg.Pool,
+    *,
+    now: Callable[[], datetime],
+    limit: int = 100,
+    held: repository.HeldNumbers | None = None,
 ) -> int:
     """One pass over the campaigns marked for evaluation: each is evaluated once at the time of
     its turn, however many events marked it; returns events published.
@@ -70,13 +74,15 @@ async def evaluate_marked(
             if not await repository.try_lock_campaign(conn, mark.campaign_id):
                 continue
             published += await evaluate_campaign(
-                conn, mark.campaign_id, now=now(), correlation_id=mark.correlation_id
+                conn, mark.campaign_id, now=now(), correlation_id=mark.correlation_id, held=held
             )
             await repository.clear_dirty(conn, mark)
     return published
 
 
-async def sweep(pool: asyncpg.Pool, now: datetime) -> int:
+async def sweep(
+    pool: asyncpg.Pool, now: datetime, held: repository.HeldNumbers | None = None
+) -> int:
     """Time passes without data: re-evaluate every live campaign. One replica at a time."""
     published = 0
     async with pool.acquire() as lock_conn:
@@ -85,24 +91,28 @@ async def sweep(pool: asyncpg.Pool, now: datetime) -> int:
         try:
             campaign_ids = await repository.sweep_campaigns(lock_conn, now)
             for campaign_id in campaign_ids:
-                published += await _sweep_one(pool, campaign_id, now)
+                published += await _sweep_one(pool, campaign_id, now, held)
         finally:
             await repository.release_sweep_lock(lock_conn)
     return published
 
 
-async def _sweep_one(pool: asyncpg.Pool, campaign_id: UUID, now: datetime) -> int:
+async def _sweep_one(
+    pool: asyncpg.Pool, campaign_id: UUID, now: datetime, held: repository.HeldNumbers | None
+) -> int:
     correlation_id = str(uuid4())
     async with pool.acquire() as conn, conn.transaction():
         await repository.lock_campaign(conn, campaign_id)
-        return await evaluate_campaign(conn, campaign_id, now=now, correlation_id=correlation_id)
+        return await evaluate_campaign(
+            conn, campaign_id, now=now, correlation_id=correlation_id, held=held
+        )
 
 
 async def _context(
-    conn: Connection, campaign_id: UUID, now: datetime
+    conn: Connection, campaign_id: UUID, now: datetime, held: repository.HeldNumbers | None
 ) -> tuple[UUID, CampaignContext] | None:
     """The campaign's organization and everything its rules read; None when it is gone."""
-    stored = await repository.load_numbers(conn, campaign_id)
+    stored = await repository.load_numbers(conn, campaign_id, held)
     copy = await repository.load_campaign(conn, campaign_id)
     if copy is not None and copy["deleted_at"] is not None:
         return None
@@ -165,9 +175,11 @@ async def evaluate_campaign(
     *,
     now: datetime,
     correlation_id: str,
+    held: repository.HeldNumbers | None = None,
 ) -> int:
-    """Every rule of the campaign at `now`; call with the campaign's lock held. Returns events."""
-    context = await _context(conn, campaign_id, now)
+    """Every rule of the campaign at `now`; call with the campaign's lock held. Returns events.
+    `held`: the process's decoded documents (repository.HeldNumbers), if it keeps them."""
+    context = await _context(conn, campaign_id, now, held)
     if context is None:  # the campaign is gone: nothing left to act on
         return await _resolve_all_open(conn, campaign_id, now=now, correlation_id=correlation_id)
     org_id, ctx = context

@@ -7,12 +7,12 @@ from decimal import Decimal
 from fractions import Fraction
 from uuid import UUID
 
-from pulse_contracts.forecast import DeliveryForecast
 from pulse_contracts.numbers import KpiFigures
 from pulse_contracts.values import AlertScope
 
 from .context import CampaignContext, creator_label
 from .domain import ALERTABLE_STATUS, Condition, campaign_label, campaign_timeline_pct
+from .messages import Forecast
 
 
 def forecast_miss_key(scope: AlertScope, scope_id: UUID) -> str:
@@ -23,7 +23,7 @@ def _exact(value: float) -> Fraction:
     return Fraction(Decimal(repr(value)))
 
 
-def _misses(forecast: DeliveryForecast | None, figures: KpiFigures, margin_pct: float) -> list[str]:
+def _misses(forecast: Forecast | None, figures: KpiFigures, margin_pct: float) -> list[str]:
     """The committed metrics the forecast's high end cannot reach, as the message names them."""
     if forecast is None or forecast.status != "projected":
         return []
@@ -44,7 +44,7 @@ def _forecast_miss(
     scope: AlertScope,
     scope_id: UUID,
     booking_id: UUID | None,
-    forecast: DeliveryForecast | None,
+    forecast: Forecast | None,
     figures: KpiFigures,
     subject: str,
     ctx: CampaignContext,

@@ -40,14 +40,19 @@ CATALOG_TYPES = (
 )
 
 
-async def note_kpi_updated(pool: asyncpg.Pool, envelope: Envelope[EventData]) -> bool:
-    """Keep the newest document and mark its campaign for evaluation; False for a repeat."""
+async def note_kpi_updated(
+    pool: asyncpg.Pool,
+    envelope: Envelope[EventData],
+    held: repository.HeldNumbers | None = None,
+) -> bool:
+    """Keep the newest document and mark its campaign for evaluation; False for a repeat.
+    `held` also holds the document decoded, for the evaluation that follows."""
     doc = envelope.data
     assert isinstance(doc, NumbersRead | CampaignNumbers)
     async with pool.acquire() as conn, conn.transaction():
         if not await first_delivery(conn, SCHEMA, envelope.event_id, envelope.type):
             return False
-        await repository.save_numbers(conn, envelope.org_id, doc)
+        await repository.save_numbers(conn, envelope.org_id, doc, held)
         await repository.mark_dirty(conn, [doc.campaign.campaign_id], envelope.correlation_id)
     return True
 

@@ -97,8 +97,8 @@ class PostRead(ContractModel):
 
 class NumbersRead(EventData):
     """kpi.updated as the alerter reads and keeps it: no daily series, platform split or
-    creators. Its JSON is a valid CampaignNumbers document (the fields left out have
-    defaults), which is how the evaluation loads it (repository.load_numbers)."""
+    creators. Its JSON is still a valid CampaignNumbers document (the fields left out have
+    defaults); the evaluation loads it as this model (repository.load_numbers)."""
 
     model_config = _READ_ONLY_THESE
     event_type: ClassVar[str] = CampaignNumbers.event_type
@@ -107,6 +107,13 @@ class NumbersRead(EventData):
     posts: list[PostRead] = Field(default_factory=list)
     as_of: datetime
 
+
+# What the rules read: the document as kpi.updated brings it to the alerter (the models above),
+# or the contract's own (the tests build those, and a caller may pass one).
+Numbers = CampaignNumbers | NumbersRead
+BookingFigures = BookingNumbers | BookingRead
+PostFigures = PostNumbers | PostRead
+Forecast = DeliveryForecast | ForecastRead
 
 # What each model leaves out of its contract; test_messages checks these against the contracts,
 # so a field added to a contract is a decision here, not a silent omission.

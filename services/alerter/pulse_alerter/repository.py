@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,12 +12,11 @@ from uuid import UUID
 
 import asyncpg
 
-from pulse_contracts.numbers import CampaignNumbers
 from pulse_runtime.db import Connection, SqlFiles
 
 from .context import CommentScores, Influencer, PostState
 from .domain import AlertState, Condition
-from .messages import NumbersRead
+from .messages import Numbers, NumbersRead
 
 SCHEMA = "alerter"
 sql = SqlFiles(Path(__file__).parent / "sql")
@@ -59,12 +59,48 @@ async def clear_dirty(conn: Connection, mark: DirtyCampaign) -> None:
     await conn.execute(sql.clear_dirty, mark.campaign_id, mark.seq)
 
 
-async def save_numbers(conn: Connection, org_id: UUID, doc: NumbersRead | CampaignNumbers) -> None:
+class HeldNumbers:
+    """The newest documents this process stored or loaded, decoded, for the campaigns it saw
+    last (at most `capacity`).
+
+    A kpi.updated is decoded when it arrives and stored, and its campaign is evaluated a moment
+    later (consumer.COALESCE_SECONDS). Loading and decoding the stored copy again there was
+    nearly a fifth of the alerter's CPU per document (bench.consumer_cost). The row stays
+    the truth: a held document stands in for it only while the row's as_of is the held one's,
+    and as_of only moves forward (save_numbers.sql). So another replica's newer document, a row
+    deleted, or a transaction that stored nothing is read from the row.
+
+    A 200-post campaign's document takes about 0.6 MB decoded, so the default 16 cost at most
+    ~10 MB of the alerter's memory (P6, design/performance.md). Campaigns noted past that
+    between two passes are only read from their row, as without this."""
+
+    def __init__(self, capacity: int = 16) -> None:
+        self.capacity = capacity
+        self._docs: OrderedDict[UUID, Numbers] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def get(self, campaign_id: UUID) -> Numbers | None:
+        return self._docs.get(campaign_id)
+
+    def hold(self, doc: Numbers) -> None:
+        campaign_id = doc.campaign.campaign_id
+        self._docs[campaign_id] = doc
+        self._docs.move_to_end(campaign_id)
+        while len(self._docs) > self.capacity:
+            self._docs.popitem(last=False)
+
+
+async def save_numbers(
+    conn: Connection, org_id: UUID, doc: Numbers, held: HeldNumbers | None = None
+) -> bool:
+    """Keep `doc` unless a newer one is kept; True when it was (then `held` holds it too)."""
     # Serialized by pydantic in one pass and cast by PostgreSQL: the documents are large and
     # frequent, and a dict round trip through the json module costs several times as much.
     # What kpi.updated brings is a NumbersRead (messages.py): the part of the document the rules
     # read, a third smaller to write and to load again.
-    await conn.execute(
+    status = await conn.execute(
         sql.save_numbers,
         doc.campaign.campaign_id,
         org_id,
@@ -72,13 +108,31 @@ async def save_numbers(conn: Connection, org_id: UUID, doc: NumbersRead | Campai
         doc.model_dump_json(),
         doc.as_of,
     )
+    stored = bool(status.endswith(" 1"))  # "INSERT 0 1", or "INSERT 0 0" when older
+    if stored and held is not None:
+        held.hold(doc)
+    return stored
 
 
-async def load_numbers(conn: Connection, campaign_id: UUID) -> tuple[UUID, CampaignNumbers] | None:
-    row = await conn.fetchrow(sql.load_numbers, campaign_id)
+async def load_numbers(
+    conn: Connection, campaign_id: UUID, held: HeldNumbers | None = None
+) -> tuple[UUID, Numbers] | None:
+    """The campaign's organization and kept document, from `held` while it is the kept one.
+
+    Decoded as the alerter's NumbersRead: a row holds one (or, written before the narrow
+    decode, a whole document, whose other fields are ignored), and the contract's model
+    would also regroup its creators, which no rule reads."""
+    kept = held.get(campaign_id) if held is not None else None
+    row = await conn.fetchrow(sql.load_numbers, campaign_id, kept.as_of if kept else None)
     if row is None:
         return None
-    return row["org_id"], CampaignNumbers.model_validate_json(row["document"])
+    if row["document"] is None:  # the row's as_of is the held document's
+        assert kept is not None
+        return row["org_id"], kept
+    doc = NumbersRead.model_validate_json(row["document"])
+    if held is not None:
+        held.hold(doc)
+    return row["org_id"], doc
 
 
 async def delete_numbers(conn: Connection, campaign_id: UUID) -> None:

@@ -20,9 +20,6 @@ from uuid import UUID
 
 from pulse_contracts.numbers import (
     SERIES_TAIL,
-    BookingNumbers,
-    CampaignNumbers,
-    PostNumbers,
     engagement_rate,
     round_half_up,
 )
@@ -48,6 +45,7 @@ from .domain import (
     evaluate_under_kpi,
     pct_text,
 )
+from .messages import BookingFigures, Numbers, PostFigures
 
 # stale_data keeps watching through the pull window after the end (see the module docstring).
 STALE_DATA_STATUSES: tuple[CampaignStatus, ...] = (ALERTABLE_STATUS, "ended")
@@ -57,9 +55,7 @@ _ONE_DAY = timedelta(days=1)
 # --- engagement_drop ------------------------------------------------------------------------
 
 
-def yesterday_close_rate(
-    booking: BookingNumbers, doc: CampaignNumbers, now: datetime
-) -> float | None:
+def yesterday_close_rate(booking: BookingFigures, doc: Numbers, now: datetime) -> float | None:
     """The booking's engagement rate at yesterday's close in the daily series; None if none.
 
     Yesterday Y = now's UTC date − 1. On or after as_of's date nothing newer than the document
@@ -85,7 +81,7 @@ def engagement_drop_key(booking_id: UUID) -> str:
 
 
 def evaluate_engagement_drop(
-    booking: BookingNumbers, ctx: CampaignContext, now: datetime
+    booking: BookingFigures, ctx: CampaignContext, now: datetime
 ) -> Condition:
     t = ctx.thresholds
     rate = booking.engagement_rate
@@ -132,7 +128,7 @@ def deadline_key(booking_id: UUID) -> str:
     return f"deadline:booking:{booking_id}"
 
 
-def evaluate_deadline(booking: BookingNumbers, ctx: CampaignContext, now: datetime) -> Condition:
+def evaluate_deadline(booking: BookingFigures, ctx: CampaignContext, now: datetime) -> Condition:
     t = ctx.thresholds
     end_date = ctx.doc.campaign.end_date
     committed = booking.committed_posts
@@ -187,7 +183,7 @@ def is_tracking(post: PostState, ctx: CampaignContext, now: datetime) -> bool:
 
 
 def data_times(
-    post: PostState, listed: PostNumbers | None
+    post: PostState, listed: PostFigures | None
 ) -> tuple[datetime | None, datetime | None]:
     """The post's newest sample time and posted_at, as the campaign's document lists them (its
     latest sample has the greatest observed_at). A later time in the alerter's own copy, kept
@@ -205,7 +201,7 @@ def evaluate_stale_data(
     influencer_id: UUID | None,
     ctx: CampaignContext,
     now: datetime,
-    listed: PostNumbers | None = None,
+    listed: PostFigures | None = None,
 ) -> Condition:
     """stale_data of a post, from its state and what the document lists of it (`listed`)."""
     t = ctx.thresholds
@@ -278,7 +274,7 @@ def _others_median(post_id: UUID, ctx: CampaignContext) -> tuple[int, Fraction]:
     return count, Fraction(nth(middle - 1) + nth(middle), 2)
 
 
-def evaluate_viral(post: PostNumbers, ctx: CampaignContext) -> Condition:
+def evaluate_viral(post: PostFigures, ctx: CampaignContext) -> Condition:
     t = ctx.thresholds
     views = measured_views_of(post)
     known = ctx.influencers.get(post.influencer_id) if post.influencer_id else None

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from pulse_alerter import evaluation, handlers, repository
+from pulse_alerter.messages import Numbers
 from pulse_contracts import Envelope, make_event
 from pulse_contracts.numbers import (
     BookingNumbers,
@@ -103,8 +104,11 @@ class Campaign:
         )
 
 
-async def _burst(pool: asyncpg.Pool, c: Campaign, steps: int) -> None:
-    """Documents and post events in any order, each delivered twice, concurrently."""
+async def _burst(
+    pool: asyncpg.Pool, c: Campaign, steps: int, held: repository.HeldNumbers | None = None
+) -> None:
+    """Documents and post events in any order, each delivered twice, concurrently; `held`: the
+    decoded documents of the replica that notes them."""
     envelopes: list[Envelope[Any]] = [
         make_event(c.doc(i), org_id=c.org_id, producer="aggregator") for i in range(steps)
     ]
@@ -117,7 +121,7 @@ async def _burst(pool: asyncpg.Pool, c: Campaign, steps: int) -> None:
 
     async def note(envelope: Envelope[Any]) -> None:
         if envelope.type == "kpi.updated":
-            await handlers.note_kpi_updated(pool, envelope)
+            await handlers.note_kpi_updated(pool, envelope, held)
         else:
             await handlers.note_post_event(pool, envelope)
 
@@ -146,19 +150,31 @@ async def _marked(pool: asyncpg.Pool, campaign_id: UUID) -> bool:
         return await repository.dirty_mark(conn, campaign_id) is not None
 
 
-async def test_a_burst_is_evaluated_once_and_each_key_raised_once(pool: asyncpg.Pool) -> None:
+def _replica(holds: bool) -> repository.HeldNumbers | None:
+    """A replica's decoded documents, as its consumer keeps them, or none (every load decodes)."""
+    return repository.HeldNumbers() if holds else None
+
+
+@pytest.mark.parametrize("holds", [False, True], ids=["loaded", "held"])
+async def test_a_burst_is_evaluated_once_and_each_key_raised_once(
+    pool: asyncpg.Pool, holds: bool
+) -> None:
     c = Campaign()
-    await _burst(pool, c, steps=8)
+    held = _replica(holds)
+    await _burst(pool, c, steps=8, held=held)
     assert await _marked(pool, c.id)
     # The pass evaluates the newest document only (the burst's as_of order, not arrival order).
-    assert await evaluation.evaluate_marked(pool, now=lambda: LATE) == len(c.expected_keys())
+    assert await evaluation.evaluate_marked(pool, now=lambda: LATE, held=held) == len(
+        c.expected_keys()
+    )
     assert not await _marked(pool, c.id)
     assert await _raised(pool, c) == Counter(c.expected_keys())
     assert await _open(pool, c) == Counter(c.expected_keys())
     # Nothing marked, nothing to do; a later repeat of the same state only touches.
-    assert await evaluation.evaluate_marked(pool, now=lambda: LATE) == 0
-    await _burst(pool, c, steps=3)
-    assert await evaluation.evaluate_marked(pool, now=lambda: LATE + timedelta(minutes=1)) == 0
+    assert await evaluation.evaluate_marked(pool, now=lambda: LATE, held=held) == 0
+    await _burst(pool, c, steps=3, held=held)
+    later = LATE + timedelta(minutes=1)
+    assert await evaluation.evaluate_marked(pool, now=lambda: later, held=held) == 0
     assert await _raised(pool, c) == Counter(c.expected_keys())
     last_seen = await pool.fetch(
         "SELECT DISTINCT last_seen_at FROM alerter.alerts WHERE campaign_id = $1", c.id
@@ -166,19 +182,24 @@ async def test_a_burst_is_evaluated_once_and_each_key_raised_once(pool: asyncpg.
     assert [r["last_seen_at"] for r in last_seen] == [LATE + timedelta(minutes=1)]
 
 
+@pytest.mark.parametrize("holds", [False, True], ids=["loaded", "held"])
 async def test_overlapping_passes_and_immediate_evaluations_keep_keys_unique(
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool, holds: bool
 ) -> None:
     campaigns = [Campaign(bookings=2, posts_per_booking=3) for _ in range(4)]
-    await asyncio.gather(*(_burst(pool, c, steps=4) for c in campaigns))
+    one, other = _replica(holds), _replica(holds)
+    # Two replicas note the documents, each some of them.
+    await asyncio.gather(
+        *(_burst(pool, c, steps=4, held=one if i % 2 else other) for i, c in enumerate(campaigns))
+    )
     # Two replicas' passes and a handler evaluating at once, all over the same marks.
     await asyncio.gather(
-        evaluation.evaluate_marked(pool, now=lambda: LATE),
-        evaluation.evaluate_marked(pool, now=lambda: LATE),
+        evaluation.evaluate_marked(pool, now=lambda: LATE, held=one),
+        evaluation.evaluate_marked(pool, now=lambda: LATE, held=other),
         evaluation.evaluate_now(pool, [c.id for c in campaigns], now=LATE),
     )
     # A pass that skipped a campaign held elsewhere leaves its mark for the next one.
-    await evaluation.evaluate_marked(pool, now=lambda: LATE)
+    await evaluation.evaluate_marked(pool, now=lambda: LATE, held=one)
     for c in campaigns:
         assert await _raised(pool, c) == Counter(c.expected_keys())
         assert await _open(pool, c) == Counter(c.expected_keys())
@@ -214,3 +235,73 @@ async def test_a_mark_made_during_an_evaluation_survives_it(pool: asyncpg.Pool) 
         again = await repository.dirty_mark(conn, c.id)
     assert again is not None
     assert again.seq > seen.seq
+
+
+def _as_of(doc: Numbers | None) -> datetime | None:
+    return doc.as_of if doc is not None else None
+
+
+def _calm(doc: CampaignNumbers) -> CampaignNumbers:
+    """The same document with its viral post back among the others."""
+    return doc.model_copy(
+        update={
+            "posts": [
+                p.model_copy(
+                    update={"latest": p.latest.model_copy(update={"views": 10_000})}
+                    if p.latest is not None
+                    else {}
+                )
+                for p in doc.posts
+            ]
+        }
+    )
+
+
+async def test_a_held_document_stands_in_for_the_kept_one_only_while_it_is_that_one(
+    pool: asyncpg.Pool,
+) -> None:
+    c = Campaign(bookings=2, posts_per_booking=4)
+    viral = f"viral:post:{c.posts[0][1]}"
+    held = repository.HeldNumbers()
+    old, first, newer = c.doc(0), c.doc(1), _calm(c.doc(2))
+
+    async def note(doc: CampaignNumbers, into: repository.HeldNumbers | None) -> None:
+        await handlers.note_kpi_updated(
+            pool, make_event(doc, org_id=c.org_id, producer="aggregator"), into
+        )
+
+    await note(first, held)
+    # The kept row now says something else under the same as_of: only the held copy can make
+    # the post viral, so the alert shows the evaluation did not decode the row again.
+    await pool.execute(
+        "UPDATE alerter.campaign_numbers SET document = $2::text::json WHERE campaign_id = $1",
+        c.id,
+        _calm(first).model_dump_json(),
+    )
+    await evaluation.evaluate_marked(pool, now=lambda: LATE, held=held)
+    assert viral in await _open(pool, c)
+
+    # Another replica keeps a newer document: the held one is no longer the row, so it is read.
+    await note(newer, None)
+    await evaluation.evaluate_marked(pool, now=lambda: LATE, held=held)
+    assert viral not in await _open(pool, c)
+    assert _as_of(held.get(c.id)) == newer.as_of  # what was read is held in turn
+
+    # An older document arriving late is not kept, so it is not held either.
+    await note(old, held)
+    assert _as_of(held.get(c.id)) == newer.as_of
+    await evaluation.evaluate_marked(pool, now=lambda: LATE, held=held)
+    assert viral not in await _open(pool, c)
+
+
+def test_held_documents_are_the_campaigns_seen_last() -> None:
+    held = repository.HeldNumbers(capacity=2)
+    first, second, third = Campaign(), Campaign(), Campaign()
+    newer = first.doc(2)
+    held.hold(first.doc(1))
+    held.hold(second.doc(1))
+    held.hold(newer)  # first is now the most recent
+    held.hold(last := third.doc(1))
+    assert len(held) == 2
+    assert held.get(second.id) is None
+    assert [held.get(c.id) for c in (first, third)] == [newer, last]
