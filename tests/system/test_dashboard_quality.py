@@ -73,6 +73,9 @@ def staff_screens(demo: DemoSystem, campaigns: dict[str, dict[str, Any]]) -> lis
         ("post-form", f"/bookings/{booked['id']}/posts/new"),
         ("share-links", f"/campaigns/{holiday['id']}/share-links"),
         ("reports", "/reports"),
+        ("runs", "/runs"),
+        ("rejected-items", "/rejected-items"),
+        ("health", "/red-flags"),
         ("report-schedule", f"/campaigns/{holiday['id']}/report-schedule"),
         ("not-found", "/campaigns/00000000-0000-4000-8000-000000000000"),
     ]

@@ -6,6 +6,8 @@ the Health screen; each as API and as a page, for owners and managers, not analy
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -16,6 +18,7 @@ import httpx
 import pytest
 
 from pulse_contracts import utcnow
+from pulse_gateway.pages.operations import REJECTED_PER_PAGE, RUNS_PER_PAGE
 from tests.support.agency import PASSWORD, create_org
 from tests.support.services import ROOT, ServiceProcess
 
@@ -238,3 +241,65 @@ async def test_runs_rejected_items_and_red_flags_for_operators(agency: dict[str,
     assert replayed["applied"] == []
     assert [r["code"] for r in replayed["still_rejected"]] == ["platform_mismatch"]
     assert [i["id"] for i in (await ok(owner.get("/api/rejected-items")))["items"]] == [kept["id"]]
+
+
+def _shown(page: httpx.Response, attribute: str) -> list[str]:
+    """The ids a list page shows, top to bottom (`data-run-id`, `data-rejected-id`)."""
+    return re.findall(rf'{attribute}="([^"]+)"', page.text)
+
+
+def _link(page: httpx.Response, text: str) -> str | None:
+    """The href of the page's link reading `text`, unescaped as the browser follows it."""
+    found = re.search(rf'<a href="([^"]+)"[^>]*>{text}</a>', page.text)
+    return html.unescape(found.group(1)) if found else None
+
+
+async def test_runs_and_rejected_items_page_back_to_the_oldest(agency: dict[str, Any]) -> None:
+    """More runs (or refused items) than a page holds: the page says it shows the newest and
+    links on to older ones with its filter kept, and each one is on exactly one page."""
+    ingest, browser = agency["ingest"], agency["browser"]
+    opened = [
+        (
+            await ok(
+                ingest.post("/api/ingest/runs", json={"source": "n8n", "execution_id": f"p{i}"})
+            )
+        )["run_id"]
+        for i in range(RUNS_PER_PAGE + 5)
+    ]
+    newest_first = opened[::-1]
+
+    first = await browser.get("/runs?source=n8n")
+    assert first.status_code == 200
+    assert _shown(first, "data-run-id") == newest_first[:RUNS_PER_PAGE]
+    assert f"The newest {RUNS_PER_PAGE} runs" in first.text
+    assert f'<span class="count">{RUNS_PER_PAGE}+</span>' in first.text
+    assert _link(first, "Newest runs") is None
+    older = _link(first, "Older runs")
+    assert older is not None
+    assert older.startswith("/runs?source=n8n&cursor=")
+
+    second = await browser.get(older)
+    assert second.status_code == 200
+    rest = _shown(second, "data-run-id")
+    assert rest[:5] == newest_first[RUNS_PER_PAGE:]  # then the earlier tests' n8n runs
+    assert not set(rest) & set(newest_first[:RUNS_PER_PAGE])
+    assert _link(second, "Newest runs") == "/runs?source=n8n"
+    assert _link(second, "Older runs") is None
+    assert (await browser.get("/runs?cursor=not-a-cursor")).status_code == 400
+
+    url = "https://www.tiktok.com/@maya/video/7400000000000000001"
+    refused = await ok(
+        ingest.post("/api/ingest/posts", json=[{"url": url}] * (REJECTED_PER_PAGE + 3))
+    )
+    assert {r["code"] for r in refused["rejected"]} == {"no_metrics"}
+    first = await browser.get("/rejected-items?code=no_metrics")
+    ids = _shown(first, "data-rejected-id")
+    assert len(ids) == REJECTED_PER_PAGE
+    older = _link(first, "Older items")
+    assert older is not None
+    assert older.startswith("/rejected-items?code=no_metrics&cursor=")
+    second = await browser.get(older)
+    assert len(_shown(second, "data-rejected-id")) == 3
+    assert not set(_shown(second, "data-rejected-id")) & set(ids)
+    assert _link(second, "Newest items") == "/rejected-items?code=no_metrics"
+    assert (await browser.get("/rejected-items?cursor=x1")).status_code == 400

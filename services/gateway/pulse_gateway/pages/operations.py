@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, get_args
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import Request, Response
@@ -39,6 +40,27 @@ CODES = (
 )
 
 
+RUNS_PER_PAGE = 100
+REJECTED_PER_PAGE = 200
+
+
+def pages(
+    path: str, filters: dict[str, str], cursor: str, next_cursor: str | None
+) -> dict[str, Any]:
+    """The links of a list ingest pages by cursor, newest first: back to the newest page (when
+    this one is older) and on to older items (when there are more), keeping the filters."""
+    kept = {name: value for name, value in filters.items() if value}
+
+    def href(**more: str) -> str:
+        query = urlencode({**kept, **more})
+        return f"{path}?{query}" if query else path
+
+    return {
+        "newest_href": href() if cursor else None,
+        "older_href": href(cursor=next_cursor) if next_cursor else None,
+    }
+
+
 @router.get("/runs")
 async def runs_page(
     request: Request,
@@ -46,13 +68,16 @@ async def runs_page(
     viewer: ViewerDep,
     status: str = "",
     source: str = "",
+    cursor: str = "",
 ) -> Response:
     require_manager(viewer)
     filters = {
         "status": status if status in STATUSES else "",
         "source": source if source in SOURCES else "",
     }
-    found = await peers.runs(ctx, viewer.principal.org_id, **filters, limit=100)
+    found = await peers.runs(
+        ctx, viewer.principal.org_id, **filters, limit=RUNS_PER_PAGE, cursor=cursor or None
+    )
     return render(
         request,
         "runs.html",
@@ -60,6 +85,7 @@ async def runs_page(
         filters=filters,
         statuses=STATUSES,
         sources=SOURCES,
+        **pages("/runs", filters, cursor, found.next_cursor),
     )
 
 
@@ -72,17 +98,33 @@ async def run_page(request: Request, ctx: ContextDep, viewer: ViewerDep, run_id:
     return render(request, "run.html", run=run, outcomes=outcomes, refused=refused)
 
 
-async def _rejected_view(ctx: ContextDep, viewer: ViewerDep, code: str) -> dict[str, Any]:
-    found = await peers.rejected_items(ctx, viewer.principal.org_id, code=code, limit=200)
-    return {"items": found.items, "code": code, "codes": CODES, "replayed": None}
+async def _rejected_view(
+    ctx: ContextDep, viewer: ViewerDep, code: str, cursor: str = ""
+) -> dict[str, Any]:
+    if cursor and not cursor.isdigit():
+        raise ApiError(400, "cursor is not one this page gave out")
+    found = await peers.rejected_items(
+        ctx,
+        viewer.principal.org_id,
+        code=code,
+        limit=REJECTED_PER_PAGE,
+        cursor=int(cursor) if cursor else None,
+    )
+    return {
+        "items": found.items,
+        "code": code,
+        "codes": CODES,
+        "replayed": None,
+        **pages("/rejected-items", {"code": code}, cursor, found.next_cursor),
+    }
 
 
 @router.get("/rejected-items")
 async def rejected_page(
-    request: Request, ctx: ContextDep, viewer: ViewerDep, code: str = ""
+    request: Request, ctx: ContextDep, viewer: ViewerDep, code: str = "", cursor: str = ""
 ) -> Response:
     require_manager(viewer)
-    view = await _rejected_view(ctx, viewer, code if code in CODES else "")
+    view = await _rejected_view(ctx, viewer, code if code in CODES else "", cursor)
     return render(request, "rejected_items.html", **view)
 
 
