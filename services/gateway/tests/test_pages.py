@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -254,5 +255,100 @@ async def test_screens_and_reads_answer_while_an_edit_holds_their_rows(
             assert "Maya Lin" in page.text
     finally:
         await editor.close()
+        await api.aclose()
+        await browser.aclose()
+
+
+def _roster(page: httpx.Response) -> list[str]:
+    """The creators the Influencers screen lists, top to bottom."""
+    assert page.status_code == 200, page.text
+    return re.findall(r'class="row-title" href="/influencers/[^"]+">([^<]+)</a>', page.text)
+
+
+def _next_page(page: httpx.Response) -> str | None:
+    found = re.search(r'<a href="([^"]+)" rel="next">', page.text)
+    return html.unescape(found.group(1)) if found else None
+
+
+async def test_the_roster_lists_and_filters_every_creator_a_page_at_a_time(
+    gateway: ServiceProcess, service_env: dict[str, str]
+) -> None:
+    """An agency books hundreds of creators: the Influencers screen lists them A to Z, 200 a
+    page, and its search and filters find a creator wherever it sits in the roster (they used
+    to run over the 200 added last, so an older creator could not be found by tier)."""
+    agency = await _agency(gateway, service_env)
+    browser = await _browser_session(gateway, agency["email"])
+    api = httpx.AsyncClient(base_url=gateway.url, timeout=10)
+    login = await api.post("/api/auth/login", json={"email": agency["email"], "password": PASSWORD})
+    api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+    named = {}
+    for name, tier, handles in (
+        ("Aria Macro", "Macro", [("tiktok", "aria", 1_800_000)]),
+        ("Ben Micro", "micro", [("youtube", "ben", None)]),
+        ("Cleo Both", None, [("instagram", "cleo", 60_000), ("youtube", "cleo", 50_000)]),
+    ):
+        created = await api.post(
+            "/api/influencers",
+            json={
+                "display_name": name,
+                "tier": tier,
+                "handles": [{"platform": p, "handle": h, "followers": f} for p, h, f in handles],
+            },
+        )
+        assert created.status_code == 201, created.text
+        named[name] = UUID(created.json()["id"])
+    filler = [f"Zed {n:03d}" for n in range(250)]  # added after them, as a roster grows
+    db = await asyncpg.connect(service_env["PULSE_DATABASE_URL"])
+    try:
+        org_id = await db.fetchval(
+            "SELECT org_id FROM catalog.influencers WHERE id = $1", named["Aria Macro"]
+        )
+        ids = [uuid4() for _ in filler]
+        await db.executemany(
+            "INSERT INTO catalog.influencers (id, org_id, display_name, tier, created_at)"
+            " VALUES ($1, $2, $3, 'nano', now() + interval '1 minute')",
+            [(i, org_id, name) for i, name in zip(ids, filler, strict=True)],
+        )
+        await db.executemany(
+            "INSERT INTO catalog.influencer_handles (influencer_id, org_id, platform, handle,"
+            " followers) VALUES ($1, $2, 'tiktok', $3, 1000)",
+            [(i, org_id, name.replace(" ", "")) for i, name in zip(ids, filler, strict=True)],
+        )
+    finally:
+        await db.close()
+    try:
+        everyone = ["Aria Macro", "Ben Micro", "Cleo Both", *filler]
+        first = await browser.get("/influencers")
+        assert _roster(first) == everyone[:200]
+        assert "Influencers A to Z, 200 a page" in first.text
+        following = _next_page(first)
+        assert following is not None
+        second = await browser.get(following)
+        assert _roster(second) == everyone[200:]
+        assert _next_page(second) is None
+        assert '<a href="/influencers">Back to A</a>' in second.text
+
+        async def listed(query: str) -> list[str]:
+            return _roster(await browser.get(f"/influencers?{query}"))
+
+        assert await listed("tier=macro") == ["Aria Macro"]
+        assert await listed("platform=youtube") == ["Ben Micro", "Cleo Both"]
+        # Followers over every handle; a creator whose count is unknown is never 100K+.
+        assert await listed("followers=100k") == ["Aria Macro", "Cleo Both"]
+        assert await listed("platform=youtube&followers=1m") == []
+        assert await listed("q=cle") == ["Cleo Both"]
+        nano = await browser.get("/influencers?tier=nano")
+        assert _roster(nano) == filler[:200]
+        after = _next_page(nano)
+        assert after is not None
+        assert "tier=nano" in after
+        assert _roster(await browser.get(after)) == filler[200:]
+        # The tier filter offers every tier of the roster, not only the listed page's.
+        assert re.findall(r'<option value="([^"]+)"[^>]*>[^<]+</option>', first.text)[:3] == [
+            "Macro",
+            "micro",
+            "nano",
+        ]
+    finally:
         await api.aclose()
         await browser.aclose()

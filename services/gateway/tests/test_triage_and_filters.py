@@ -1,11 +1,11 @@
-"""Pure rules behind the alert triage list and the influencer filters."""
+"""Pure rules behind the alert triage list and the influencers' audience."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pulse_gateway.pages.alerts import grouped
-from pulse_gateway.pages.influencers import matching, reach
+from pulse_gateway.pages.influencers import reach
 
 
 def alert(id_: str, type_: str, booking: str | None, status: str = "open") -> dict[str, Any]:
@@ -27,28 +27,10 @@ def test_lookalike_alerts_fold_under_the_first_and_follow_it() -> None:
     assert [a["similar"] for a in found] == [1, 0, 0, 0, 0, 0]
 
 
-def test_influencers_filter_by_tier_platform_and_audience() -> None:
-    people = [
-        {"tier": "Macro", "handles": [{"platform": "tiktok", "followers": 1_800_000}]},
-        {"tier": "micro", "handles": [{"platform": "youtube", "followers": None}]},
-        {
-            "tier": None,
-            "handles": [
-                {"platform": "instagram", "followers": 60_000},
-                {"platform": "youtube", "followers": 50_000},
-            ],
-        },
-    ]
-    for p in people:
-        p["reach"] = reach(p["handles"])
-    assert [p["reach"] for p in people] == [1_800_000, None, 110_000]
-
-    def pick(**filters: Any) -> list[int]:
-        chosen = matching(people, **{"tier": "", "platform": "", "min_followers": 0, **filters})
-        return [people.index(p) for p in chosen]
-
-    assert pick() == [0, 1, 2]
-    assert pick(tier="macro") == [0]
-    assert pick(platform="youtube") == [1, 2]
-    assert pick(min_followers=100_000) == [0, 2]  # over every handle; unknown is not 100K+
-    assert pick(platform="youtube", min_followers=1_000_000) == []
+def test_a_creators_audience_is_every_handle_it_has_a_count_for() -> None:
+    # What the roster's Followers column shows (its filters are tested on a real roster in
+    # test_pages.test_the_roster_lists_and_filters_every_creator_a_page_at_a_time).
+    assert reach([{"platform": "tiktok", "followers": 1_800_000}]) == 1_800_000
+    assert reach([{"platform": "youtube", "followers": None}]) is None
+    assert reach([{"platform": "instagram", "followers": 60_000}, {"followers": 50_000}]) == 110_000
+    assert reach([]) is None

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import APIRouter, Depends, Request, Response
@@ -386,3 +386,25 @@ def is_fragment_request(request: Request) -> bool:
     return bool(
         request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
     )
+
+
+def pages(
+    path: str,
+    filters: dict[str, str],
+    cursor: str,
+    next_cursor: str | None,
+    *,
+    cursor_name: str = "cursor",
+) -> dict[str, Any]:
+    """The links of a list shown a page at a time by cursor: back to the first page (when this
+    one is a later one) and on to the next (when there is more), keeping the filters."""
+    kept = {name: value for name, value in filters.items() if value}
+
+    def href(**more: str) -> str:
+        query = urlencode({**kept, **more})
+        return f"{path}?{query}" if query else path
+
+    return {
+        "first_href": href() if cursor else None,
+        "next_href": href(**{cursor_name: next_cursor}) if next_cursor else None,
+    }

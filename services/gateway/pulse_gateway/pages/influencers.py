@@ -19,11 +19,11 @@ from ..numbers import booking_numbers, post_numbers, with_latest
 from ..repository import bookings as bookings_repo
 from ..repository import influencers as influencers_repo
 from ..repository import posts as posts_repo
-from .common import ViewerDep, is_fragment_request, optional, page_router, render
+from .common import ViewerDep, is_fragment_request, optional, page_router, pages, render
 
 router = page_router()
 
-LIST_LIMIT = 200
+ROSTER_PAGE = 200  # creators a page, A to Z; the filters run over the whole roster
 HISTORY_SAMPLES = 2000  # one post's own samples: a few a day over a campaign's weeks
 
 
@@ -43,19 +43,6 @@ def reach(handles: list[dict[str, Any]]) -> int | None:
     return sum(known) if known else None
 
 
-def matching(
-    influencers: list[dict[str, Any]], *, tier: str, platform: str, min_followers: int
-) -> list[dict[str, Any]]:
-    """The creators in a tier, on a platform and above an audience size (each filter optional)."""
-    return [
-        i
-        for i in influencers
-        if (not tier or (i["tier"] or "").lower() == tier.lower())
-        and (not platform or any(h["platform"] == platform for h in i["handles"]))
-        and (not min_followers or (i["reach"] or 0) >= min_followers)
-    ]
-
-
 @router.get("/influencers")
 async def influencers_page(
     request: Request,
@@ -65,32 +52,43 @@ async def influencers_page(
     tier: Annotated[str, Query(max_length=100)] = "",
     platform: Annotated[str, Query(max_length=20)] = "",
     followers: Annotated[str, Query(max_length=10)] = "",
+    after: UUID | None = None,
 ) -> Response:
-    """Search by name, filter by tier, platform and audience; an htmx request gets the list
-    alone."""
+    """Search by name, filter by tier, platform and audience, over the whole roster, A to Z a
+    page at a time (`after`: the last creator of the page before); an htmx request gets the
+    list alone."""
     org_id = viewer.principal.org_id
     search = (q or "").strip() or None
-    async with org_transaction(ctx.pool, org_id) as conn:
-        rows = await influencers_repo.list_influencers(
-            conn, org_id=org_id, q=search, after=None, limit=LIST_LIMIT
-        )
-    everyone = [
-        {**row, "reach": reach(row["handles"])}
-        for row in sorted(rows, key=lambda r: r["display_name"].lower())
-    ]
     band = followers if followers in FOLLOWER_BANDS else ""
     chosen_platform = platform if platform in PLATFORMS else ""
-    influencers = matching(
-        everyone, tier=tier, platform=chosen_platform, min_followers=FOLLOWER_BANDS[band][1]
+    async with org_transaction(ctx.pool, org_id) as conn:
+        rows = await influencers_repo.roster(
+            conn,
+            org_id=org_id,
+            q=search,
+            tier=tier,
+            platform=chosen_platform,
+            min_followers=FOLLOWER_BANDS[band][1],
+            after=after,
+            limit=ROSTER_PAGE + 1,  # one more tells whether a next page exists
+        )
+        tiers = await influencers_repo.tiers(conn, org_id=org_id)
+    shown = rows[:ROSTER_PAGE]
+    filters = {"tier": tier, "platform": chosen_platform, "followers": band}
+    more = str(shown[-1]["id"]) if len(rows) > ROSTER_PAGE else None
+    links = pages(
+        "/influencers", {"q": search or "", **filters}, str(after or ""), more, cursor_name="after"
     )
     context: dict[str, Any] = {
-        "influencers": influencers,
+        "influencers": [{**row, "reach": reach(row["handles"])} for row in shown],
         "q": search or "",
-        "filters": {"tier": tier, "platform": chosen_platform, "followers": band},
-        "tiers": sorted({r["tier"] for r in everyone if r["tier"]}),
+        "filters": filters,
+        "tiers": tiers,
         "platforms": PLATFORMS,
         "bands": FOLLOWER_BANDS,
         "filtered": bool(search or tier or chosen_platform or band),
+        "page_size": ROSTER_PAGE,
+        **links,
     }
     if is_fragment_request(request) and request.headers.get("hx-target") == "influencer-list":
         return render(request, "influencers_list.html", headers={"Vary": "HX-Request"}, **context)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, get_args
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import Request, Response
@@ -18,7 +17,7 @@ from pulse_runtime.errors import ApiError
 from .. import peers
 from ..deps import ContextDep
 from ..operations import RunSource, RunStatus, health
-from .common import ViewerDep, page_router, render
+from .common import ViewerDep, page_router, pages, render
 from .forms_support import form_fields, form_lists, require_manager, require_owner
 
 router = page_router()
@@ -42,23 +41,6 @@ CODES = (
 
 RUNS_PER_PAGE = 100
 REJECTED_PER_PAGE = 200
-
-
-def pages(
-    path: str, filters: dict[str, str], cursor: str, next_cursor: str | None
-) -> dict[str, Any]:
-    """The links of a list ingest pages by cursor, newest first: back to the newest page (when
-    this one is older) and on to older items (when there are more), keeping the filters."""
-    kept = {name: value for name, value in filters.items() if value}
-
-    def href(**more: str) -> str:
-        query = urlencode({**kept, **more})
-        return f"{path}?{query}" if query else path
-
-    return {
-        "newest_href": href() if cursor else None,
-        "older_href": href(cursor=next_cursor) if next_cursor else None,
-    }
 
 
 @router.get("/runs")

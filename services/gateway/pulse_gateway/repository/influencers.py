@@ -39,6 +39,42 @@ async def list_influencers(
     return rows
 
 
+async def roster(
+    conn: Connection,
+    *,
+    org_id: UUID,
+    q: str | None,
+    tier: str | None,
+    platform: str | None,
+    min_followers: int,
+    after: UUID | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The creators the Influencers screen lists, A to Z, with their handles: those matching the
+    search and filters (each optional), from after the creator `after`, at most `limit`."""
+    rows = [
+        dict(r)
+        for r in await conn.fetch(
+            sql.influencers_roster,
+            org_id,
+            like_pattern(q),
+            tier or None,
+            platform or None,
+            min_followers,
+            after,
+            limit,
+        )
+    ]
+    handles = await handles_of(conn, org_id=org_id, influencer_ids=[r["id"] for r in rows])
+    for row in rows:
+        row["handles"] = handles.get(row["id"], [])
+    return rows
+
+
+async def tiers(conn: Connection, *, org_id: UUID) -> list[str]:
+    return [r["tier"] for r in await conn.fetch(sql.influencers_tiers, org_id)]
+
+
 async def get_influencer(
     conn: Connection, *, org_id: UUID, influencer_id: UUID
 ) -> dict[str, Any] | None:
