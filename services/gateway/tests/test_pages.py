@@ -352,3 +352,48 @@ async def test_the_roster_lists_and_filters_every_creator_a_page_at_a_time(
     finally:
         await api.aclose()
         await browser.aclose()
+
+
+async def test_the_campaigns_screen_goes_on_to_older_campaigns(
+    gateway: ServiceProcess, service_env: dict[str, str]
+) -> None:
+    """Past a page of campaigns, the list says it shows the newest and links on to older ones,
+    keeping the filters, and each campaign is on one page only."""
+    agency = await _agency(gateway, service_env)
+    browser = await _browser_session(gateway, agency["email"])
+    campaign_id = UUID(agency["campaign"]["id"])
+    db = await asyncpg.connect(service_env["PULSE_DATABASE_URL"])
+    try:
+        org_id, client_id = await db.fetchrow(
+            "SELECT org_id, client_id FROM catalog.campaigns WHERE id = $1", campaign_id
+        )
+        names = [f"Drop {n:03d}" for n in range(205)]  # created one after the other
+        await db.executemany(
+            "INSERT INTO catalog.campaigns (id, org_id, client_id, name, status, start_date,"
+            " end_date, currency, created_at) VALUES ($1, $2, $3, $4, 'ended', '2026-01-01',"
+            " '2026-01-31', 'EUR', now() + $5 * interval '1 second')",
+            [(uuid4(), org_id, client_id, name, n + 1) for n, name in enumerate(names)],
+        )
+    finally:
+        await db.close()
+
+    def listed(page: httpx.Response) -> list[str]:
+        assert page.status_code == 200, page.text
+        return re.findall(r'<a class="row-title" href="/campaigns/[^"]+">([^<]+)</a>', page.text)
+
+    try:
+        newest_first = names[::-1]
+        first = await browser.get("/campaigns?q=drop")
+        assert listed(first) == newest_first[:200]
+        assert "200+ campaigns" in first.text
+        assert "The newest 200 campaigns" in first.text
+        older = _next_page(first)
+        assert older is not None
+        assert older.startswith("/campaigns?q=drop&cursor=")
+        second = await browser.get(older)
+        assert listed(second) == newest_first[200:]
+        assert _next_page(second) is None
+        assert '<a href="/campaigns?q=drop">Newest campaigns</a>' in second.text
+        assert (await browser.get("/campaigns?cursor=nonsense")).status_code == 422
+    finally:
+        await browser.aclose()

@@ -16,7 +16,7 @@ from pulse_contracts.values import CampaignStatus
 from pulse_runtime.errors import ApiError, NotFound
 
 from .. import numbers, peers
-from ..db import org_read
+from ..db import decode_cursor, encode_cursor, org_read
 from ..deps import ContextDep
 from ..emv import booking_emv
 from ..handlers.insights import campaign_hashtags
@@ -26,13 +26,13 @@ from ..repository import campaigns as campaigns_repo
 from ..repository import clients as clients_repo
 from ..repository import posts as posts_repo
 from .alerts import alert_post_urls
-from .common import ViewerDep, is_fragment_request, optional, page_router, render
+from .common import ViewerDep, is_fragment_request, optional, page_router, pages, render
 
 router = page_router()
 
 STATUSES: tuple[str, ...] = get_args(CampaignStatus)
 SEVERITY_RANK = {"info": 1, "warning": 2, "critical": 3}
-LIST_LIMIT = 200  # an agency's campaigns on one screen; the API pages beyond
+LIST_LIMIT = 200  # campaigns a page, newest first; a link goes on to older ones
 OPEN_ALERTS_LIMIT = "500"
 BOOKINGS_LIMIT = 500
 POSTS_LIMIT = 1000
@@ -55,8 +55,10 @@ async def campaigns_page(
     status: Annotated[str | None, Query(max_length=20)] = None,
     client_id: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    """Filters live in the URL; an htmx request gets the list alone, without the page."""
+    """Filters live in the URL; an htmx request gets the list alone, without the page. Newest
+    first, LIST_LIMIT a page (`cursor`: where the page before ended)."""
     org_id = viewer.principal.org_id
     chosen_status = status if status in STATUSES else None
     chosen_client = _uuid(client_id)
@@ -68,9 +70,11 @@ async def campaigns_page(
             status=chosen_status,
             client_id=chosen_client,
             q=search,
-            after=None,
-            limit=LIST_LIMIT,
+            after=decode_cursor(cursor),
+            limit=LIST_LIMIT + 1,  # one more tells whether an older page exists
         )
+        more = len(rows) > LIST_LIMIT
+        rows = rows[:LIST_LIMIT]
         clients = await clients_repo.list_clients(conn, org_id=org_id, after=None, limit=500)
     notices: list[str] = []
     summaries, open_alerts = await asyncio.gather(
@@ -104,17 +108,21 @@ async def campaigns_page(
                 ),
             }
         )
+    filters = {
+        "status": chosen_status or "",
+        "client_id": str(chosen_client) if chosen_client else "",
+        "q": search or "",
+    }
+    last = rows[-1] if rows else None
+    older = encode_cursor(last["created_at"], last["id"]) if more and last else None
     context: dict[str, Any] = {
         "campaigns": campaigns,
         "clients": clients,
         "statuses": STATUSES,
-        "filters": {
-            "status": chosen_status or "",
-            "client_id": str(chosen_client) if chosen_client else "",
-            "q": search or "",
-        },
+        "filters": filters,
         "filtered": bool(chosen_status or chosen_client or search),
         "notices": notices,
+        **pages("/campaigns", filters, cursor, older),
     }
     if is_fragment_request(request) and request.headers.get("hx-target") == "campaign-list":
         return render(request, "campaigns_list.html", headers={"Vary": "HX-Request"}, **context)
