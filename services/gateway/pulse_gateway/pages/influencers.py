@@ -12,7 +12,7 @@ from pulse_contracts.internal.ingest import PostSample, SamplePage
 from pulse_runtime.errors import ApiError
 
 from .. import numbers, peers
-from ..db import org_read, org_transaction
+from ..db import org_read
 from ..deps import ContextDep
 from ..emv import booking_emv
 from ..numbers import booking_numbers, post_numbers, with_latest
@@ -61,7 +61,7 @@ async def influencers_page(
     search = (q or "").strip() or None
     band = followers if followers in FOLLOWER_BANDS else ""
     chosen_platform = platform if platform in PLATFORMS else ""
-    async with org_transaction(ctx.pool, org_id) as conn:
+    async with org_read(ctx.pool, org_id) as conn:  # one snapshot for the page and the tiers
         rows = await influencers_repo.roster(
             conn,
             org_id=org_id,
