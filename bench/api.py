@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
@@ -58,6 +60,17 @@ def migrate(env: Mapping[str, str]) -> None:
     )
     if done.returncode != 0:
         raise ApiFailure(f"pulse migrate failed: {done.stderr[-2000:]}")
+
+
+def cost_script_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The arguments every cost script takes: its description (its docstring's first line) and
+    the cluster administrator URL its scratch database is made with."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("PULSE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1/postgres"),
+    )
+    return parser
 
 
 @asynccontextmanager

@@ -15,9 +15,7 @@ moves them less than P2's in-situ meter. The database is a scratch one, migrated
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,7 +37,7 @@ from pulse_runtime.settings import with_user
 from pulse_share import handlers as share_handlers
 from pulse_share.messages import NARROW as SHARE_NARROW
 
-from .api import scratch_database
+from .api import cost_script_parser, scratch_database
 from .recompute_cost import large_campaign
 from .system import pid_cpu_seconds
 
@@ -146,11 +144,7 @@ async def _each_consumer(pools: dict[str, asyncpg.Pool], bodies: list[bytes]) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("PULSE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1/postgres"),
-    )
+    parser = cost_script_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=100)
     args = parser.parse_args()
     started = time.monotonic()

@@ -11,9 +11,7 @@ document: the Python CPU of the process and of its PostgreSQL backend (a pool of
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import time
 
 from pulse_alerter import evaluation, handlers
@@ -24,7 +22,7 @@ from pulse_runtime.db import create_pool
 from pulse_runtime.messaging import parse_envelope
 from pulse_runtime.settings import with_user
 
-from .api import scratch_database
+from .api import cost_script_parser, scratch_database
 from .consumer_cost import KIND, backend_pid, bodies_of
 from .system import pid_cpu_seconds
 
@@ -63,11 +61,7 @@ async def measure(pg_url: str, rounds: int) -> dict[str, tuple[float, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("PULSE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1/postgres"),
-    )
+    parser = cost_script_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     for way, (python, postgres) in asyncio.run(measure(args.pg_url, args.rounds)).items():

@@ -15,9 +15,7 @@ The database is a scratch one, migrated by `pulse migrate` and dropped afterward
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -32,7 +30,7 @@ from pulse_runtime.db import create_pool
 from pulse_runtime.messaging import parse_envelope
 from pulse_runtime.settings import with_user
 
-from .api import scratch_database
+from .api import cost_script_parser, scratch_database
 from .consumer_cost import backend_pid
 from .system import pid_cpu_seconds
 
@@ -122,11 +120,7 @@ def _envelope(feed: Feed) -> Envelope[EventData]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("PULSE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1/postgres"),
-    )
+    parser = cost_script_parser(__doc__)
     parser.add_argument("--batches", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
