@@ -10,8 +10,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+import asyncpg
 import httpx
 import pytest
 
@@ -421,3 +422,48 @@ async def test_screens_still_answer_when_the_peers_are_down(
         notifications = await browser.get("/settings/notifications", headers=plain)
         assert notifications.status_code == 200
         assert "alerter service is unavailable" in notifications.text
+
+
+async def test_the_booking_form_offers_every_creator_and_always_the_bookings_own(
+    gateway: ServiceProcess, service_env: dict[str, str]
+) -> None:
+    """The creator menu held the 500 creators added last: on an agency with more, editing an
+    older creator's booking showed no option that was its creator."""
+    async with agency(gateway, service_env) as a, signed_in(gateway, a.owner_email) as browser:
+        aria = (await a.api.post("/api/influencers", json={"display_name": "Aria Old"})).json()
+        booking = await a.api.post(
+            f"/api/campaigns/{a.campaign['id']}/bookings",
+            json={"influencer_id": aria["id"], "fee_cents": 1000},
+        )
+        assert booking.status_code == 201, booking.text
+        db = await asyncpg.connect(service_env["PULSE_DATABASE_URL"])
+        try:
+            org_id = await db.fetchval(
+                "SELECT org_id FROM catalog.influencers WHERE id = $1", UUID(aria["id"])
+            )
+            await db.executemany(
+                "INSERT INTO catalog.influencers (id, org_id, display_name, created_at)"
+                " VALUES ($1, $2, $3, now() + interval '1 minute')",
+                [(uuid4(), org_id, f"Zed {n:03d}") for n in range(600)],
+            )
+        finally:
+            await db.close()
+
+        def offered(html: str) -> list[tuple[str, bool]]:
+            menu = html[html.index('name="influencer_id"') : html.index("</select>")]
+            return [
+                (text, bool(selected))
+                for selected, text in re.findall(
+                    r'<option value="[^"]+"( selected)?>([^<]+)<', menu
+                )
+            ]
+
+        edit = await browser.get(
+            f"/bookings/{booking.json()['id']}/edit", headers={"HX-Request": ""}
+        )
+        assert ("Aria Old", True) in offered(edit.text)
+        new = await browser.get(
+            f"/campaigns/{a.campaign['id']}/bookings/new", headers={"HX-Request": ""}
+        )
+        names = [text for text, _ in offered(new.text)]
+        assert names == ["Aria Old", *(f"Zed {n:03d}" for n in range(600))]

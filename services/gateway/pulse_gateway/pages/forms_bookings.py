@@ -38,6 +38,9 @@ from .forms_support import (
 router = page_router()
 TEMPLATE = "forms/booking.html"
 POST_TEMPLATE = "forms/post.html"
+# The creators the booking form's menu offers, A to Z. Past a few thousand a menu is no way to
+# choose; a search-as-you-type picker would be (not built yet).
+CHOICES_LIMIT = 5000
 
 
 def _payload(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
@@ -64,12 +67,28 @@ def _worded(errors: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-async def _influencer_choices(ctx: ContextDep, viewer: ViewerDep) -> list[dict[str, Any]]:
-    async with org_read(ctx.pool, viewer.principal.org_id) as conn:
-        rows = await influencers_repo.list_influencers(
-            conn, org_id=viewer.principal.org_id, q=None, after=None, limit=500
+async def _influencer_choices(
+    ctx: ContextDep, viewer: ViewerDep, keep: UUID | None = None
+) -> list[dict[str, Any]]:
+    """The creators the form offers, A to Z, and always the booking's own (`keep`): the menu
+    held the 500 creators added last, so editing an older creator's booking offered no choice
+    that was its creator."""
+    org_id = viewer.principal.org_id
+    async with org_read(ctx.pool, org_id) as conn:
+        rows = await influencers_repo.roster(
+            conn,
+            org_id=org_id,
+            q=None,
+            tier=None,
+            platform=None,
+            min_followers=0,
+            after=None,
+            limit=CHOICES_LIMIT,
         )
-    return sorted(rows, key=lambda r: r["display_name"].lower())
+        if keep is not None and all(r["id"] != keep for r in rows):
+            own = await influencers_repo.read_influencer(conn, org_id=org_id, influencer_id=keep)
+            rows += [own] if own is not None else []
+    return rows
 
 
 async def _booking(
@@ -102,7 +121,9 @@ async def _save(
         "campaign": campaign,
         "booking": booking,
         "values": values,
-        "influencers": await _influencer_choices(ctx, viewer),
+        "influencers": await _influencer_choices(
+            ctx, viewer, booking["influencer_id"] if booking else None
+        ),
         "posts": [],
     }
 
@@ -166,7 +187,7 @@ async def edit_booking(
         campaign=campaign,
         booking=booking,
         values=values,
-        influencers=await _influencer_choices(ctx, viewer),
+        influencers=await _influencer_choices(ctx, viewer, booking["influencer_id"]),
         posts=posts,
     )
 
