@@ -75,16 +75,8 @@ async def _influencer_choices(
     that was its creator."""
     org_id = viewer.principal.org_id
     async with org_read(ctx.pool, org_id) as conn:
-        rows = await influencers_repo.roster(
-            conn,
-            org_id=org_id,
-            q=None,
-            tier=None,
-            platform=None,
-            min_followers=0,
-            after=None,
-            limit=CHOICES_LIMIT,
-        )
+        # The menu shows names and tiers: no handles fetched for thousands of creators.
+        rows = await influencers_repo.roster(conn, org_id=org_id, limit=CHOICES_LIMIT)
         if keep is not None and all(r["id"] != keep for r in rows):
             own = await influencers_repo.read_influencer(conn, org_id=org_id, influencer_id=keep)
             rows += [own] if own is not None else []

@@ -72,8 +72,8 @@ async def influencers_page(
             after=after,
             limit=ROSTER_PAGE + 1,  # one more tells whether a next page exists
         )
+        shown = await influencers_repo.with_handles(conn, org_id=org_id, rows=rows[:ROSTER_PAGE])
         tiers = await influencers_repo.tiers(conn, org_id=org_id)
-    shown = rows[:ROSTER_PAGE]
     filters = {"tier": tier, "platform": chosen_platform, "followers": band}
     more = str(shown[-1]["id"]) if len(rows) > ROSTER_PAGE else None
     links = pages(

@@ -33,6 +33,13 @@ async def list_influencers(
         dict(r)
         for r in await conn.fetch(sql.influencers_list, org_id, like_pattern(q), at, last, limit)
     ]
+    return await with_handles(conn, org_id=org_id, rows=rows)
+
+
+async def with_handles(
+    conn: Connection, *, org_id: UUID, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`rows` of influencers, each with its handles (one query for them all)."""
     handles = await handles_of(conn, org_id=org_id, influencer_ids=[r["id"] for r in rows])
     for row in rows:
         row["handles"] = handles.get(row["id"], [])
@@ -43,16 +50,16 @@ async def roster(
     conn: Connection,
     *,
     org_id: UUID,
-    q: str | None,
-    tier: str | None,
-    platform: str | None,
-    min_followers: int,
-    after: UUID | None,
     limit: int,
+    q: str | None = None,
+    tier: str | None = None,
+    platform: str | None = None,
+    min_followers: int = 0,
+    after: UUID | None = None,
 ) -> list[dict[str, Any]]:
-    """The creators the Influencers screen lists, A to Z, with their handles: those matching the
-    search and filters (each optional), from after the creator `after`, at most `limit`."""
-    rows = [
+    """The creators matching the search and filters (each optional), A to Z, from after the
+    creator `after`, at most `limit`; without their handles (`with_handles` adds them)."""
+    return [
         dict(r)
         for r in await conn.fetch(
             sql.influencers_roster,
@@ -65,10 +72,6 @@ async def roster(
             limit,
         )
     ]
-    handles = await handles_of(conn, org_id=org_id, influencer_ids=[r["id"] for r in rows])
-    for row in rows:
-        row["handles"] = handles.get(row["id"], [])
-    return rows
 
 
 async def tiers(conn: Connection, *, org_id: UUID) -> list[str]:
